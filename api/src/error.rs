@@ -1,0 +1,132 @@
+//! The API's one error type. It has no `Display`, so async-graphql's blanket
+//! `From<T: Display>` can never turn it into an error without `extensions.code`;
+//! every error reaches the client through [`From<ApiError> for async_graphql::Error`].
+
+use async_graphql::ErrorExtensions;
+use uuid::Uuid;
+use workflow::{ErrorCode, FieldError};
+
+/// An error on its way to the client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: String,
+    fields: Vec<FieldError>,
+    /// The full cause, logged once at the edge (INTERNAL only).
+    internal: Option<String>,
+}
+
+impl ApiError {
+    /// An error with a code and a client-safe message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+            internal: None,
+        }
+    }
+
+    /// VALIDATION on one input field.
+    pub fn invalid(path: &[&str], message: impl Into<String>) -> Self {
+        workflow::Error::invalid(path, message).into()
+    }
+
+    /// UNAUTHENTICATED: no key was presented.
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            ErrorCode::Unauthenticated,
+            "authentication required: send `Authorization: Bearer <API key>`",
+        )
+    }
+
+    /// The code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+}
+
+impl From<workflow::Error> for ApiError {
+    fn from(err: workflow::Error) -> Self {
+        let code = err.code();
+        match err {
+            workflow::Error::Validation(fields) => Self {
+                code,
+                message: "invalid input".into(),
+                fields,
+                internal: None,
+            },
+            other if code == ErrorCode::Internal => Self {
+                code,
+                message: String::new(),
+                fields: Vec::new(),
+                internal: Some(other.to_string()),
+            },
+            other => Self::new(code, other.to_string()),
+        }
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        let code = err.code.as_str();
+        match err.internal {
+            Some(cause) => {
+                let correlation_id = Uuid::new_v4();
+                tracing::error!(%correlation_id, cause = %cause, "internal error");
+                async_graphql::Error::new(format!(
+                    "internal error; quote correlation id {correlation_id} when reporting it"
+                ))
+                .extend_with(|_, e| {
+                    e.set("code", code);
+                    e.set("correlationId", correlation_id.to_string());
+                })
+            }
+            None => {
+                tracing::debug!(code, message = %err.message, "request error");
+                let message = match err.fields.as_slice() {
+                    [] => err.message,
+                    fields => format!(
+                        "{}: {}",
+                        err.message,
+                        fields
+                            .iter()
+                            .map(|f| format!("{}: {}", f.path.join("."), f.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                };
+                let fields = err.fields;
+                async_graphql::Error::new(message).extend_with(move |_, e| {
+                    e.set("code", code);
+                    if !fields.is_empty() {
+                        let list: Vec<async_graphql::Value> = fields
+                            .iter()
+                            .map(|f| {
+                                let mut m = async_graphql::indexmap::IndexMap::new();
+                                m.insert(
+                                    async_graphql::Name::new("path"),
+                                    async_graphql::Value::List(
+                                        f.path
+                                            .iter()
+                                            .map(|p| async_graphql::Value::String(p.clone()))
+                                            .collect(),
+                                    ),
+                                );
+                                m.insert(
+                                    async_graphql::Name::new("message"),
+                                    async_graphql::Value::String(f.message.clone()),
+                                );
+                                async_graphql::Value::Object(m)
+                            })
+                            .collect();
+                        e.set("fields", async_graphql::Value::List(list));
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// Result of resolvers.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,4 @@
+//! Input and payload types of the mutations, one module per domain.
+
+pub mod admin;
+pub mod audit;

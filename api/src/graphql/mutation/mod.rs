@@ -1,0 +1,3 @@
+//! Mutation roots, one per domain, merged in `graphql::Mutation`.
+
+pub mod admin;

@@ -1,0 +1,5 @@
+//! Query roots, one per domain, merged in `graphql::Query`.
+
+pub mod admin;
+pub mod audit;
+pub mod node;

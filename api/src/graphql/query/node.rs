@@ -1,0 +1,89 @@
+use async_graphql::{Context, ID, Object};
+
+use crate::error::ApiResult;
+use crate::graphql::types::{Me, Node};
+use crate::graphql::{ids, session};
+use crate::permissions::Session;
+
+/// The caller and Relay's `node` lookups.
+#[derive(Default)]
+pub struct NodeQuery;
+
+async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
+    let principal = session.principal()?;
+    let wf = session.workflow();
+    let (type_name, uuid) = ids::decode_any(id, path)?;
+    let op = "Query.node";
+    Ok(match type_name.as_str() {
+        "Organization" => {
+            session
+                .require(workflow::Object::Organization, workflow::Action::Read, op)
+                .await?;
+            Node::Organization(wf.organization_by_id(principal, uuid).await?.into())
+        }
+        "ApiKey" => {
+            session
+                .require(workflow::Object::ApiKey, workflow::Action::Read, op)
+                .await?;
+            Node::ApiKey(wf.api_key(principal, uuid).await?.into())
+        }
+        "AuditEvent" => {
+            session
+                .require(workflow::Object::AuditEvent, workflow::Action::Read, op)
+                .await?;
+            Node::AuditEvent(wf.audit_event(principal, uuid).await?.into())
+        }
+        _ => {
+            return Err(crate::error::ApiError::invalid(
+                path,
+                "is not an ID issued by this API",
+            ));
+        }
+    })
+}
+
+#[Object]
+impl NodeQuery {
+    /// The caller: API key, organization, roles and permissions.
+    async fn me(&self, ctx: &Context<'_>) -> ApiResult<Me> {
+        Ok(Me(session(ctx)?.principal()?.clone()))
+    }
+
+    /// Fetches any object by its global ID (Relay). NOT_FOUND when it does not exist
+    /// or belongs to another organization.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global ID.")] id: ID,
+    ) -> ApiResult<Node> {
+        fetch(session(ctx)?, &id, &["id"]).await
+    }
+
+    /// Fetches several objects by global ID, in order; an entry is null (with an
+    /// error) where that object cannot be fetched.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global IDs (at most 100).")] ids: Vec<ID>,
+    ) -> ApiResult<Vec<Option<Node>>> {
+        if ids.len() > 100 {
+            return Err(crate::error::ApiError::invalid(
+                &["ids"],
+                "at most 100 IDs at once",
+            ));
+        }
+        let session = session(ctx)?;
+        let mut nodes = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            let index = i.to_string();
+            match fetch(session, id, &["ids", &index]).await {
+                Ok(node) => nodes.push(Some(node)),
+                Err(err) => {
+                    ctx.add_error(async_graphql::Error::from(err).into_server_error(ctx.item.pos));
+                    nodes.push(None);
+                }
+            }
+        }
+        Ok(nodes)
+    }
+}

@@ -1,0 +1,156 @@
+use async_graphql::{ComplexObject, Context, Enum, ID, SimpleObject};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::ApiResult;
+use crate::graphql::ids::global_id;
+use crate::graphql::session;
+
+macro_rules! mirror_enum {
+    ($(#[$meta:meta])* $name:ident = $domain:path { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl From<$name> for $domain {
+            fn from(v: $name) -> Self { match v { $($name::$variant => <$domain>::$variant),+ } }
+        }
+        impl From<$domain> for $name {
+            fn from(v: $domain) -> Self { match v { $(<$domain>::$variant => $name::$variant),+ } }
+        }
+    };
+}
+
+mirror_enum! {
+    /// A role in an organization; permissions are granted to roles.
+    Role = workflow::Role {
+        /// Everything, including API keys and permissions.
+        Admin,
+        /// Data protection officer: register, requests, audit log.
+        Dpo,
+        /// Owns data sources and answers manual collection tasks.
+        Steward,
+        /// Lawyer: approves, rejects, requests changes, redacts answers.
+        Reviewer,
+        /// Intake, identity check and dispatch of requests.
+        Agent,
+        /// Reads everything, including the audit log; changes nothing.
+        Auditor,
+        /// API clients: submit requests, read the register, check consent.
+        Integrator,
+    }
+}
+
+mirror_enum! {
+    /// What a permission is about.
+    PermissionObject = workflow::Object {
+        /// The organization's own record.
+        Organization,
+        /// API keys.
+        ApiKey,
+        /// Role assignments and permission rules.
+        Policy,
+        /// The audit log.
+        AuditEvent,
+    }
+}
+
+mirror_enum! {
+    /// What a permission allows doing to its object.
+    PermissionAction = workflow::Action {
+        /// Read it.
+        Read,
+        /// Create it.
+        Create,
+        /// Change it.
+        Update,
+        /// Delete or revoke it.
+        Delete,
+    }
+}
+
+/// An API key. The secret is shown once, at creation, and never again.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct ApiKey {
+    /// Global ID.
+    pub id: ID,
+    /// Who or what uses the key.
+    pub name: String,
+    /// The public start of the key (`ak_<prefix>_…`), to tell keys apart.
+    pub prefix: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used (updated at most once a minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked; revoked keys are refused.
+    pub revoked_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub model: workflow::entity::api_key::Model,
+}
+
+#[ComplexObject]
+impl ApiKey {
+    /// The roles the key holds in its organization.
+    async fn roles(&self, ctx: &Context<'_>) -> ApiResult<Vec<Role>> {
+        let roles = session(ctx)?.workflow().roles_of_key(&self.model).await;
+        Ok(roles.into_iter().map(Role::from).collect())
+    }
+
+    /// The key that created this one (null when created by `auskunft init` or the demo).
+    async fn created_by(&self) -> Option<ID> {
+        self.model
+            .created_by
+            .map(|id: Uuid| global_id("ApiKey", id))
+    }
+}
+
+impl From<workflow::entity::api_key::Model> for ApiKey {
+    fn from(m: workflow::entity::api_key::Model) -> Self {
+        Self {
+            id: global_id("ApiKey", m.id),
+            name: m.name.clone(),
+            prefix: m.prefix.clone(),
+            created_at: m.created_at,
+            last_used_at: m.last_used_at,
+            revoked_at: m.revoked_at,
+            model: m,
+        }
+    }
+}
+
+/// A permission rule: members of `role` may perform `action` on `object`.
+#[derive(SimpleObject, Clone, Copy, Debug)]
+pub struct PolicyRule {
+    /// The role the rule applies to.
+    pub role: Role,
+    /// The object.
+    pub object: PermissionObject,
+    /// The action.
+    pub action: PermissionAction,
+}
+
+impl From<workflow::policies::PolicyRule> for PolicyRule {
+    fn from(r: workflow::policies::PolicyRule) -> Self {
+        Self {
+            role: r.role.into(),
+            object: r.object.into(),
+            action: r.action.into(),
+        }
+    }
+}
+
+super::connection::connection!(
+    ApiKeyConnection,
+    ApiKeyEdge,
+    ApiKey,
+    "A page of API keys (Relay cursor connection).",
+    "An API key with its cursor."
+);
+super::connection::connection!(
+    PolicyRuleConnection,
+    PolicyRuleEdge,
+    PolicyRule,
+    "A page of permission rules (Relay cursor connection).",
+    "A permission rule with its cursor."
+);

@@ -1,0 +1,15 @@
+use async_graphql::{ID, Interface};
+
+use super::{ApiKey, AuditEvent, Organization};
+
+/// An object with a global ID that `node(id:)` can fetch again (Relay).
+#[derive(Interface, Clone, Debug)]
+#[graphql(field(name = "id", ty = "&ID", desc = "Opaque global ID."))]
+pub enum Node {
+    /// An organization.
+    Organization(Organization),
+    /// An API key.
+    ApiKey(ApiKey),
+    /// An audit event.
+    AuditEvent(AuditEvent),
+}

@@ -1,0 +1,281 @@
+//! Casbin on every field: the permission table and the extension that enforces it.
+//!
+//! Every field of every object type in the schema has an entry here, either for the
+//! whole type (`"*"`) or for the field. A field without an entry is denied at run
+//! time (deny by default) and fails the schema-walk test, so adding a field forces a
+//! decision. Decisions are cached per request, so a page of 100 rows costs one
+//! Casbin evaluation per (object, action), not per field.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+};
+use async_graphql::{ServerError, ServerResult, Value};
+use workflow::audit::Outcome;
+use workflow::{Action, ErrorCode, Object, Principal, Workflow};
+
+use crate::error::ApiError;
+
+/// What a field requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Anyone, even without a key.
+    Public,
+    /// Any valid key; the data is the caller's own or purely structural
+    /// (connections, edges, payloads, whose items are guarded themselves).
+    Authenticated,
+    /// A Casbin permission in the caller's organization.
+    Allow(Object, Action),
+}
+
+use Action::*;
+use Object::*;
+use Rule::*;
+
+/// The permission table: (type, field or `*`, rule). Field entries win over `*`.
+pub const RULES: &[(&str, &str, Rule)] = &[
+    // Root fields.
+    ("Query", "me", Authenticated),
+    ("Query", "node", Authenticated), // checks the node's own type inside
+    ("Query", "nodes", Authenticated), // likewise, per node
+    ("Query", "organization", Allow(Organization, Read)),
+    ("Query", "apiKeys", Allow(ApiKey, Read)),
+    ("Query", "policies", Allow(Policy, Read)),
+    ("Query", "auditEvents", Allow(AuditEvent, Read)),
+    ("Mutation", "createApiKey", Allow(ApiKey, Create)),
+    ("Mutation", "revokeApiKey", Allow(ApiKey, Delete)),
+    ("Mutation", "grantRole", Allow(Policy, Update)),
+    ("Mutation", "revokeRole", Allow(Policy, Update)),
+    ("Mutation", "addPolicy", Allow(Policy, Update)),
+    ("Mutation", "removePolicy", Allow(Policy, Update)),
+    ("Subscription", "auditEventAdded", Allow(AuditEvent, Read)),
+    // Data types.
+    ("Organization", "*", Allow(Organization, Read)),
+    ("ApiKey", "*", Allow(ApiKey, Read)),
+    ("AuditEvent", "*", Allow(AuditEvent, Read)),
+    ("PolicyRule", "*", Allow(Policy, Read)),
+    ("Me", "*", Authenticated),
+    ("Permission", "*", Authenticated),
+    // Structural types.
+    ("PageInfo", "*", Authenticated),
+    ("ApiKeyConnection", "*", Authenticated),
+    ("ApiKeyEdge", "*", Authenticated),
+    ("AuditEventConnection", "*", Authenticated),
+    ("AuditEventEdge", "*", Authenticated),
+    ("PolicyRuleConnection", "*", Authenticated),
+    ("PolicyRuleEdge", "*", Authenticated),
+    ("CreateApiKeyPayload", "*", Authenticated),
+    ("RevokeApiKeyPayload", "*", Authenticated),
+    ("GrantRolePayload", "*", Authenticated),
+    ("RevokeRolePayload", "*", Authenticated),
+    ("AddPolicyPayload", "*", Authenticated),
+    ("RemovePolicyPayload", "*", Authenticated),
+];
+
+static TABLE: LazyLock<HashMap<(&'static str, &'static str), Rule>> =
+    LazyLock::new(|| RULES.iter().map(|(t, f, r)| ((*t, *f), *r)).collect());
+
+/// The rule of a field, if the table has one.
+pub fn rule_for(type_name: &str, field: &str) -> Option<Rule> {
+    TABLE
+        .get(&(type_name, field))
+        .or_else(|| TABLE.get(&(type_name, "*")))
+        .copied()
+}
+
+/// The per-request (or per-WebSocket-connection) authorization state.
+pub struct Session {
+    workflow: Workflow,
+    principal: Option<Principal>,
+    cache: Option<Mutex<HashMap<(Object, Action), bool>>>,
+    denials_recorded: Mutex<HashSet<(Object, Action)>>,
+}
+
+impl Session {
+    /// A session for one HTTP request: decisions are cached for its duration.
+    pub fn for_request(workflow: Workflow, principal: Option<Principal>) -> Self {
+        Self {
+            workflow,
+            principal,
+            cache: Some(Mutex::new(HashMap::new())),
+            denials_recorded: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// A session for a long-lived WebSocket: every decision is fresh, so policy
+    /// changes apply to open subscriptions too.
+    pub fn for_connection(workflow: Workflow, principal: Option<Principal>) -> Self {
+        Self {
+            cache: None,
+            ..Self::for_request(workflow, principal)
+        }
+    }
+
+    /// The workflow handle.
+    pub fn workflow(&self) -> &Workflow {
+        &self.workflow
+    }
+
+    /// The caller, or UNAUTHENTICATED.
+    pub fn principal(&self) -> Result<&Principal, ApiError> {
+        self.principal
+            .as_ref()
+            .ok_or_else(ApiError::unauthenticated)
+    }
+
+    /// The caller, if any.
+    pub fn principal_opt(&self) -> Option<&Principal> {
+        self.principal.as_ref()
+    }
+
+    /// Requires a Casbin permission; a denial is audited once per request.
+    pub async fn require(
+        &self,
+        object: Object,
+        action: Action,
+        operation: &str,
+    ) -> Result<(), ApiError> {
+        let principal = self.principal()?;
+        let cached = self.cache.as_ref().and_then(|c| {
+            c.lock()
+                .expect("not poisoned")
+                .get(&(object, action))
+                .copied()
+        });
+        let allowed = match cached {
+            Some(allowed) => allowed,
+            None => {
+                let allowed = self
+                    .workflow
+                    .authz()
+                    .is_allowed(principal.key_id, principal.org_id, object, action)
+                    .await?;
+                if let Some(cache) = &self.cache {
+                    cache
+                        .lock()
+                        .expect("not poisoned")
+                        .insert((object, action), allowed);
+                }
+                allowed
+            }
+        };
+        if allowed {
+            return Ok(());
+        }
+        let first_denial = self
+            .denials_recorded
+            .lock()
+            .expect("not poisoned")
+            .insert((object, action));
+        if first_denial
+            && let Err(e) = self
+                .workflow
+                .record_attempt(
+                    principal,
+                    operation,
+                    Outcome::Denied,
+                    ErrorCode::Forbidden.as_str(),
+                )
+                .await
+        {
+            tracing::error!(error = %e, "could not audit a denied attempt");
+        }
+        Err(workflow::Error::Forbidden {
+            object: object.as_str().into(),
+            action: action.as_str().into(),
+        }
+        .into())
+    }
+
+    /// Enforces the table entry of `type_name.field`.
+    pub async fn check_field(&self, type_name: &str, field: &str) -> Result<(), ApiError> {
+        match rule_for(type_name, field) {
+            Some(Public) => Ok(()),
+            Some(Authenticated) => self.principal().map(|_| ()),
+            Some(Allow(object, action)) => {
+                self.require(object, action, &format!("{type_name}.{field}"))
+                    .await
+            }
+            None => {
+                tracing::error!(type_name, field, "field has no permission rule; denied");
+                self.principal()?;
+                Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    format!("`{type_name}.{field}` has no permission rule"),
+                ))
+            }
+        }
+    }
+}
+
+/// Schema extension enforcing [`RULES`] on every resolved field.
+pub struct Authorization;
+
+impl ExtensionFactory for Authorization {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(AuthorizationExtension)
+    }
+}
+
+struct AuthorizationExtension;
+
+fn server_error(err: ApiError, info: &ResolveInfo<'_>) -> ServerError {
+    let mut e = async_graphql::Error::from(err).into_server_error(info.field.name.pos);
+    e.path = info
+        .path_node
+        .to_string_vec()
+        .into_iter()
+        .map(async_graphql::PathSegment::Field)
+        .collect();
+    e
+}
+
+#[async_trait::async_trait]
+impl Extension for AuthorizationExtension {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        // Introspection is public (integrators generate clients from it); list items
+        // (parent type `[T!]`) belong to a field that was checked already.
+        if info.is_for_introspection
+            || info.parent_type.starts_with("__")
+            || info.parent_type.starts_with('[')
+            || info.name == "__typename"
+        {
+            return next.run(ctx, info).await;
+        }
+        let Ok(session) = ctx.data::<Session>() else {
+            return Err(server_error(ApiError::unauthenticated(), &info));
+        };
+        if let Err(err) = session.check_field(info.parent_type, info.name).await {
+            return Err(server_error(err, &info));
+        }
+        let is_mutation = info.parent_type == "Mutation";
+        let operation = info.name.to_owned();
+        let result = next.run(ctx, info).await;
+        if is_mutation && let (Err(err), Some(principal)) = (&result, session.principal_opt()) {
+            let code = err
+                .extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .and_then(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| ErrorCode::Internal.as_str().to_owned());
+            if let Err(e) = session
+                .workflow()
+                .record_attempt(principal, &operation, Outcome::Failed, &code)
+                .await
+            {
+                tracing::error!(error = %e, "could not audit a failed mutation");
+            }
+        }
+        result
+    }
+}

@@ -1,0 +1,306 @@
+//! The HTTP server: `POST /graphql`, GraphiQL on `GET /graphql`, subscriptions on
+//! `/graphql/ws` (graphql-transport-ws), `/healthz`, `/readyz`, `/metrics`.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::{Data, ErrorExtensions};
+use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
+use poem::error::ReadBodyError;
+use poem::http::{StatusCode, header};
+use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
+use poem::web::websocket::WebSocket;
+use poem::{Body, EndpointExt, IntoResponse, Request, Response, Route, Server, get, handler};
+use tracing::Instrument;
+use workflow::{ErrorCode, Workflow};
+
+use crate::graphql::{AppSchema, SchemaLimits, build_schema};
+use crate::permissions::Session;
+
+/// Request limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Depth and complexity of queries.
+    pub schema: SchemaLimits,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Longest a request may run before it is cancelled (its transaction rolls back).
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            schema: SchemaLimits::default(),
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free one.
+    pub bind: String,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+#[derive(Clone)]
+struct AppState {
+    workflow: Workflow,
+    schema: AppSchema,
+    limits: Limits,
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    acceptor: poem::listener::BoxAcceptor,
+    addr: SocketAddr,
+    app: poem::endpoint::BoxEndpoint<'static>,
+}
+
+impl Application {
+    /// Binds the socket (so a port in use fails here) and builds the routes.
+    pub async fn build(config: ServerConfig, workflow: Workflow) -> std::io::Result<Self> {
+        let acceptor = TcpListener::bind(config.bind.as_str())
+            .into_acceptor()
+            .await?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .ok_or_else(|| std::io::Error::other("listener has no socket address"))?;
+        let state = AppState {
+            schema: build_schema(config.limits.schema),
+            workflow,
+            limits: config.limits,
+        };
+        crate::metrics::handle();
+        let app = Route::new()
+            .at("/graphql", get(graphiql).post(graphql))
+            .at("/graphql/ws", get(graphql_ws))
+            .at("/healthz", get(healthz))
+            .at("/readyz", get(readyz))
+            .at("/metrics", get(metrics))
+            .data(state)
+            .map_to_response()
+            .boxed();
+        Ok(Self {
+            acceptor: acceptor.boxed(),
+            addr,
+            app,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `shutdown` completes, then drains for up to 10 s.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(self.app, shutdown, Some(Duration::from_secs(10)))
+            .await
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(std::future::pending()).await
+    }
+}
+
+fn error_body(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{ "message": message, "extensions": { "code": code.as_str() } }],
+    });
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+fn bearer(req: &Request) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+#[handler]
+async fn graphiql() -> impl IntoResponse {
+    poem::web::Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("Auskunft GraphiQL")
+            .finish(),
+    )
+}
+
+#[handler]
+async fn graphql(req: &Request, body: Body, state: poem::web::Data<&AppState>) -> Response {
+    let started = Instant::now();
+    let principal = match req.headers().get(header::AUTHORIZATION) {
+        None => None,
+        Some(_) => match bearer(req) {
+            None => {
+                return error_body(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorCode::Unauthenticated,
+                    "malformed Authorization header: expected `Bearer <API key>`",
+                );
+            }
+            Some(token) => match state.workflow.authenticate(token).await {
+                Ok(p) => Some(p),
+                Err(e) if e.code() == ErrorCode::Unauthenticated => {
+                    return error_body(
+                        StatusCode::UNAUTHORIZED,
+                        ErrorCode::Unauthenticated,
+                        &e.to_string(),
+                    );
+                }
+                Err(e) => {
+                    let err = async_graphql::Error::from(crate::error::ApiError::from(e));
+                    return poem::web::Json(async_graphql::Response::from_errors(vec![
+                        err.into_server_error(Default::default()),
+                    ]))
+                    .with_status(StatusCode::INTERNAL_SERVER_ERROR)
+                    .into_response();
+                }
+            },
+        },
+    };
+    let bytes = match body.into_bytes_limit(state.limits.max_body_bytes).await {
+        Ok(b) => b,
+        Err(ReadBodyError::PayloadTooLarge) => {
+            return error_body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::Validation,
+                &format!("request body exceeds {} bytes", state.limits.max_body_bytes),
+            );
+        }
+        Err(e) => {
+            return error_body(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::Validation,
+                &e.to_string(),
+            );
+        }
+    };
+    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            return error_body(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::Validation,
+                &format!(
+                    "body is not a GraphQL request (JSON with `query`, `variables`, `operationName`): {e}"
+                ),
+            );
+        }
+    };
+    let operation = request
+        .operation_name
+        .clone()
+        .unwrap_or_else(|| "anonymous".into());
+    let principal_id = principal
+        .as_ref()
+        .map(|p| p.key_id.to_string())
+        .unwrap_or_default();
+    let span = tracing::info_span!("graphql", operation = %operation, principal = %principal_id);
+    let session = Session::for_request(state.workflow.clone(), principal);
+    let execution = state.schema.execute(request.data(session)).instrument(span);
+    let response = match tokio::time::timeout(state.limits.request_timeout, execution).await {
+        Ok(response) => response,
+        Err(_) => {
+            ::metrics::counter!("auskunft_graphql_timeouts_total").increment(1);
+            async_graphql::Response::from_errors(vec![
+                async_graphql::Error::new(format!(
+                    "the request took longer than {} s and was cancelled; nothing was changed",
+                    state.limits.request_timeout.as_secs()
+                ))
+                .extend_with(|_, e| e.set("code", ErrorCode::Internal.as_str()))
+                .into_server_error(Default::default()),
+            ])
+        }
+    };
+    let outcome = if response.errors.is_empty() {
+        "ok"
+    } else {
+        "error"
+    };
+    crate::metrics::record_request(&operation, outcome, started.elapsed());
+    poem::web::Json(response).into_response()
+}
+
+#[handler]
+async fn graphql_ws(
+    protocol: GraphQLProtocol,
+    websocket: WebSocket,
+    state: poem::web::Data<&AppState>,
+) -> impl IntoResponse {
+    let schema = state.schema.clone();
+    let workflow = state.workflow.clone();
+    websocket
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = ["Authorization", "authorization"]
+                        .iter()
+                        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
+                        .map(|v| {
+                            v.strip_prefix("Bearer ")
+                                .or_else(|| v.strip_prefix("bearer "))
+                                .unwrap_or(v)
+                                .to_owned()
+                        });
+                    let principal = match token {
+                        Some(token) => Some(workflow.authenticate(&token).await.map_err(|e| {
+                            async_graphql::Error::from(crate::error::ApiError::from(e))
+                        })?),
+                        None => None,
+                    };
+                    let mut data = Data::default();
+                    data.insert(Session::for_connection(workflow, principal));
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+#[handler]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+#[handler]
+async fn readyz(state: poem::web::Data<&AppState>) -> Response {
+    match state.workflow.store().ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            Response::builder()
+                .status(StatusCode::SERVICE_UNAVAILABLE)
+                .body("database unreachable")
+        }
+    }
+}
+
+#[handler]
+async fn metrics(state: poem::web::Data<&AppState>) -> Response {
+    let (open, idle) = state.workflow.store().pool_stats();
+    crate::metrics::record_pool(open, idle);
+    Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(crate::metrics::render())
+}

@@ -1,0 +1,10 @@
+//! sea-orm entities of Auskunft: one module per table, nothing else.
+//!
+//! Entities derive nothing from GraphQL; the `api` crate converts them into its own
+//! types, so columns such as secret hashes can never leak through a derive.
+
+pub mod api_key;
+pub mod audit_chain_head;
+pub mod audit_event;
+pub mod casbin_rule;
+pub mod organization;

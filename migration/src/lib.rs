@@ -1,0 +1,27 @@
+//! Database migrations for SQLite, PostgreSQL and MySQL/MariaDB (one migration per file).
+//!
+//! Migrations never import entity structs and never seed demo data: they describe
+//! tables only, so they stay valid when the entities evolve.
+
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20261123_000001_create_organization;
+mod m20261123_000002_create_api_key;
+mod m20261123_000003_create_casbin_rule;
+mod m20261123_000004_create_audit_event;
+
+/// All migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_organization::Migration),
+            Box::new(m20261123_000002_create_api_key::Migration),
+            Box::new(m20261123_000003_create_casbin_rule::Migration),
+            Box::new(m20261123_000004_create_audit_event::Migration),
+        ]
+    }
+}

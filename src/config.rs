@@ -1,0 +1,281 @@
+//! Layered configuration: command-line flags > `AUSKUNFT_*` environment > optional
+//! TOML file (`--config`) > defaults. clap handles the first two layers (each flag
+//! has an `env`), this module merges in the file and the defaults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use serde::Deserialize;
+
+/// Default database: a SQLite file in the working directory, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://auskunft.db?mode=rwc";
+/// Default listen address.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// Flags every command takes.
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "AUSKUNFT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL: sqlite://FILE?mode=rwc, postgres://USER@HOST/DB or mysql://USER@HOST/DB
+    /// [default: sqlite://auskunft.db?mode=rwc]
+    #[arg(long, global = true, env = "AUSKUNFT_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+/// Flags of `serve`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "AUSKUNFT_BIND", value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// Largest accepted request body in bytes [default: 1048576].
+    #[arg(long, env = "AUSKUNFT_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Seconds a request may run before it is cancelled [default: 30].
+    #[arg(long, env = "AUSKUNFT_REQUEST_TIMEOUT_SECS")]
+    pub request_timeout_secs: Option<u64>,
+    /// Maximum GraphQL query depth [default: 12].
+    #[arg(long, env = "AUSKUNFT_MAX_DEPTH")]
+    pub max_depth: Option<usize>,
+    /// Maximum GraphQL query complexity [default: 5000].
+    #[arg(long, env = "AUSKUNFT_MAX_COMPLEXITY")]
+    pub max_complexity: Option<usize>,
+}
+
+/// The TOML file; every key is optional.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    #[serde(default)]
+    limits: FileLimits,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    max_body_bytes: Option<usize>,
+    request_timeout_secs: Option<u64>,
+    max_depth: Option<usize>,
+    max_complexity: Option<usize>,
+}
+
+/// A configuration problem, said so that it can be fixed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {cause}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        cause: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown keys.
+    #[error("invalid config file {path}: {cause}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        cause: String,
+    },
+    /// A value is out of range.
+    #[error("invalid setting `{name}`: {message}")]
+    Invalid {
+        /// The setting.
+        name: &'static str,
+        /// Why.
+        message: String,
+    },
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Database URL.
+    pub database_url: String,
+    /// Listen address.
+    pub bind: String,
+    /// Request limits.
+    pub limits: api::Limits,
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
+        path: path.to_owned(),
+        cause,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        cause: e.message().to_owned(),
+    })
+}
+
+fn positive<T: PartialOrd + Default + Copy>(
+    name: &'static str,
+    value: T,
+) -> Result<T, ConfigError> {
+    if value > T::default() {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid {
+            name,
+            message: "must be greater than 0".into(),
+        })
+    }
+}
+
+impl Config {
+    /// Merges flags/environment, the file and the defaults.
+    pub fn resolve(global: &GlobalArgs, serve: &ServeArgs) -> Result<Self, ConfigError> {
+        let file = match &global.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let defaults = api::Limits::default();
+        let limits = api::Limits {
+            schema: api::SchemaLimits {
+                max_depth: positive(
+                    "max_depth",
+                    serve
+                        .max_depth
+                        .or(file.limits.max_depth)
+                        .unwrap_or(defaults.schema.max_depth),
+                )?,
+                max_complexity: positive(
+                    "max_complexity",
+                    serve
+                        .max_complexity
+                        .or(file.limits.max_complexity)
+                        .unwrap_or(defaults.schema.max_complexity),
+                )?,
+            },
+            max_body_bytes: positive(
+                "max_body_bytes",
+                serve
+                    .max_body_bytes
+                    .or(file.limits.max_body_bytes)
+                    .unwrap_or(defaults.max_body_bytes),
+            )?,
+            request_timeout: Duration::from_secs(positive(
+                "request_timeout_secs",
+                serve
+                    .request_timeout_secs
+                    .or(file.limits.request_timeout_secs)
+                    .unwrap_or(defaults.request_timeout.as_secs()),
+            )?),
+        };
+        Ok(Self {
+            database_url: global
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            bind: serve
+                .bind
+                .clone()
+                .or(file.bind)
+                .unwrap_or_else(|| DEFAULT_BIND.to_owned()),
+            limits,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> tempfile_path::TempFile {
+        tempfile_path::TempFile::new(text)
+    }
+
+    /// A file in the temp dir removed on drop (tests only).
+    mod tempfile_path {
+        pub struct TempFile(pub std::path::PathBuf);
+        impl TempFile {
+            pub fn new(text: &str) -> Self {
+                let path = std::env::temp_dir()
+                    .join(format!("auskunft-config-{}.toml", uuid::Uuid::new_v4()));
+                std::fs::write(&path, text).unwrap();
+                Self(path)
+            }
+        }
+        impl Drop for TempFile {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_file(&self.0);
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_apply_without_flags_or_file() {
+        let c = Config::resolve(&GlobalArgs::default(), &ServeArgs::default()).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.bind, DEFAULT_BIND);
+        assert_eq!(c.limits.max_body_bytes, 1024 * 1024);
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let f = file(
+            "database_url = \"sqlite://from-file.db\"\nbind = \"127.0.0.1:9\"\n[limits]\nmax_depth = 7\nmax_body_bytes = 10\n",
+        );
+        let global = GlobalArgs {
+            config: Some(f.0.clone()),
+            database_url: Some("sqlite://from-flag.db".into()),
+        };
+        let serve = ServeArgs {
+            max_body_bytes: Some(99),
+            ..Default::default()
+        };
+        let c = Config::resolve(&global, &serve).unwrap();
+        assert_eq!(
+            c.database_url, "sqlite://from-flag.db",
+            "flag wins over file"
+        );
+        assert_eq!(c.bind, "127.0.0.1:9", "file wins over default");
+        assert_eq!(c.limits.schema.max_depth, 7);
+        assert_eq!(c.limits.max_body_bytes, 99, "flag wins over file");
+        assert_eq!(
+            c.limits.schema.max_complexity, 5000,
+            "default where neither says"
+        );
+    }
+
+    #[test]
+    fn bad_files_and_values_are_reported() {
+        let unknown = file("databse_url = \"x\"\n");
+        let err = Config::resolve(
+            &GlobalArgs {
+                config: Some(unknown.0.clone()),
+                database_url: None,
+            },
+            &ServeArgs::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `databse_url`"),
+            "{err}"
+        );
+        let missing = GlobalArgs {
+            config: Some("/nonexistent/auskunft.toml".into()),
+            database_url: None,
+        };
+        assert!(matches!(
+            Config::resolve(&missing, &ServeArgs::default()),
+            Err(ConfigError::Read { .. })
+        ));
+        let zero = ServeArgs {
+            request_timeout_secs: Some(0),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Config::resolve(&GlobalArgs::default(), &zero),
+            Err(ConfigError::Invalid { .. })
+        ));
+    }
+}

@@ -1,0 +1,252 @@
+//! `auskunft`: the command-line entry point. Wires config → database → migrations →
+//! workflow → HTTP server; the logic lives in the `workflow` and `api` crates.
+
+mod config;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use workflow::audit::Actor;
+use workflow::{Store, StoreOptions, Workflow};
+
+use crate::config::{Config, ConfigError, GlobalArgs, ServeArgs};
+
+/// Auskunft: GDPR data-subject requests answered correctly and in days.
+#[derive(Parser, Debug)]
+#[command(name = "auskunft", version, about)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the GraphQL API (migrates the database first).
+    Serve {
+        /// Create the demo organization and print one API key per role.
+        #[arg(long)]
+        demo: bool,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL) as served; `auskunft schema > schema.graphql`.
+    Schema,
+    /// Create an organization and print its first admin API key (shown once).
+    Init {
+        /// Name of the organization (the controller).
+        #[arg(long)]
+        org: String,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Recompute every organization's hash chain; exit 1 naming the first broken row.
+    Verify,
+}
+
+/// Why the command failed; printed as one line.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(
+        "{0}\n  hint: check --database-url / AUSKUNFT_DATABASE_URL and that the database server is running"
+    )]
+    Database(#[from] workflow::ConnectError),
+    #[error(
+        "cannot listen on {bind}: {cause}\n  hint: choose another address with --bind or AUSKUNFT_BIND"
+    )]
+    Bind { bind: String, cause: std::io::Error },
+    #[error("{0}")]
+    Workflow(#[from] workflow::Error),
+    #[error("server stopped: {0}")]
+    Serve(std::io::Error),
+    #[error("audit chain broken: {0}")]
+    AuditBroken(workflow::audit::BrokenLink),
+}
+
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("AUSKUNFT_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(config: &Config) -> Result<Workflow, CliError> {
+    let store = Store::connect_and_migrate(&config.database_url, &StoreOptions::default()).await?;
+    Ok(Workflow::open(store).await?)
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let started = Instant::now();
+    let no_serve_args = ServeArgs::default();
+    let serve_args = match &cli.command {
+        Command::Serve { args, .. } => args,
+        _ => &no_serve_args,
+    };
+    let config = Config::resolve(&cli.global, serve_args)?;
+    match cli.command {
+        Command::Schema => {
+            print!("{}", api::schema_sdl());
+            Ok(())
+        }
+        Command::Migrate => {
+            Store::connect_and_migrate(&config.database_url, &StoreOptions::default()).await?;
+            println!(
+                "database migrated: {}",
+                workflow::store::redact_url(&config.database_url)
+            );
+            Ok(())
+        }
+        Command::Init { org } => {
+            let workflow = open(&config).await?;
+            let created = workflow
+                .create_organization(&org, &Actor::system("cli init"))
+                .await?;
+            println!(
+                "organization: {} ({})",
+                created.organization.name, created.organization.id
+            );
+            println!(
+                "admin API key (shown once, store it now): {}",
+                created.admin_key.secret
+            );
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let workflow = open(&config).await?;
+            match workflow.verify_audit_chain().await? {
+                Ok(report) => {
+                    println!(
+                        "audit chain intact: {} events in {} organizations",
+                        report.events, report.organizations
+                    );
+                    Ok(())
+                }
+                Err(broken) => Err(CliError::AuditBroken(broken)),
+            }
+        }
+        Command::Serve { demo, .. } => serve(config, demo, started).await,
+    }
+}
+
+async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliError> {
+    let workflow = open(&config).await?;
+    let demo_setup = if demo {
+        Some(workflow.ensure_demo().await?)
+    } else {
+        None
+    };
+    let server_config = api::ServerConfig {
+        bind: config.bind.clone(),
+        limits: config.limits,
+    };
+    let app = api::Application::build(server_config, workflow)
+        .await
+        .map_err(|cause| CliError::Bind {
+            bind: config.bind.clone(),
+            cause,
+        })?;
+    let addr = app.local_addr();
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        addr.ip().to_string()
+    };
+    let base = format!("http://{host}:{}", addr.port());
+    tracing::info!(
+        %addr,
+        database = %workflow::store::redact_url(&config.database_url),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "listening"
+    );
+    println!("Auskunft is listening on {base}");
+    println!(
+        "GraphiQL:  {base}/graphql   (add the header {{\"Authorization\": \"Bearer <API key>\"}})"
+    );
+    if let Some(setup) = demo_setup {
+        print_demo(&base, &setup);
+    }
+    app.run_until(shutdown_signal())
+        .await
+        .map_err(CliError::Serve)
+}
+
+fn print_demo(base: &str, setup: &workflow::demo::DemoSetup) {
+    let state = if setup.created {
+        "created"
+    } else {
+        "exists; earlier demo keys were replaced"
+    };
+    println!();
+    println!(
+        "Demo organization \"{}\" ({state}). One API key per role:",
+        setup.organization.name
+    );
+    for (role, key) in &setup.keys {
+        println!("  {:<11} {key}", role.as_str());
+    }
+    if let Some((_, admin)) = setup.keys.first() {
+        println!();
+        println!("Try:");
+        println!(
+            "  curl -s {base}/graphql -H 'Authorization: Bearer {admin}' -H 'Content-Type: application/json' \\\n       -d '{{\"query\":\"{{ me {{ apiKeyName roles organization {{ name }} }} }}\"}}'"
+        );
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,106 @@
+//! The demo setup of `serve --demo`: a demo organization and one API key per role.
+//! Later features extend this module (register, demo shop source, sample requests).
+
+use crate::audit::Actor;
+use crate::authz::Role;
+use crate::error::Result;
+use crate::{NewApiKey, Workflow};
+
+/// Name of the demo organization.
+pub const DEMO_ORGANIZATION: &str = "Demo Möbelhaus GmbH";
+
+/// What the demo created, for printing.
+#[derive(Debug, Clone)]
+pub struct DemoSetup {
+    /// The demo organization.
+    pub organization: entity::organization::Model,
+    /// Whether it was created now (false: it existed, keys were re-issued).
+    pub created: bool,
+    /// One full key per role, in role order.
+    pub keys: Vec<(Role, String)>,
+}
+
+fn key_name(role: Role) -> String {
+    format!("demo {role}")
+}
+
+impl Workflow {
+    /// An active admin key of the organization to act as (demo maintenance only).
+    async fn admin_principal(&self, org: &entity::organization::Model) -> Result<crate::Principal> {
+        let page = crate::PageRequest {
+            first: Some(100),
+            ..Default::default()
+        };
+        let probe = crate::Principal {
+            key_id: uuid::Uuid::nil(),
+            org_id: org.id,
+            key_name: "demo".into(),
+        };
+        for key in self.api_keys(&probe, false, &page).await?.items {
+            if self.roles_of_key(&key).await.contains(&Role::Admin) {
+                return Ok(crate::Principal {
+                    key_id: key.id,
+                    org_id: org.id,
+                    key_name: key.name,
+                });
+            }
+        }
+        Err(crate::Error::Conflict(format!(
+            "the demo organization `{}` has no active admin key left; start with a fresh database",
+            org.name
+        )))
+    }
+}
+
+impl Workflow {
+    /// Creates the demo organization if missing and issues a fresh key per role.
+    /// Keys are stored hashed, so earlier demo keys cannot be shown again: they are
+    /// revoked and replaced, and the new ones printed.
+    pub async fn ensure_demo(&self) -> Result<DemoSetup> {
+        let actor = Actor::system("demo");
+        let (organization, admin, created) =
+            match self.organization_named(DEMO_ORGANIZATION).await? {
+                Some(org) => {
+                    let admin = self.admin_principal(&org).await?;
+                    (org, admin, false)
+                }
+                None => {
+                    let new = self.create_organization(DEMO_ORGANIZATION, &actor).await?;
+                    let admin = crate::Principal {
+                        key_id: new.admin_key.key.id,
+                        org_id: new.organization.id,
+                        key_name: new.admin_key.key.name.clone(),
+                    };
+                    (new.organization, admin, true)
+                }
+            };
+        // Replace earlier demo keys (their secrets are unknown by now).
+        let page = crate::PageRequest {
+            first: Some(100),
+            ..Default::default()
+        };
+        let mut keys = Vec::new();
+        let existing = self.api_keys(&admin, false, &page).await?.items;
+        for role in Role::ALL {
+            let name = key_name(*role);
+            let issued = self
+                .create_api_key(
+                    &admin,
+                    NewApiKey {
+                        name: name.clone(),
+                        roles: vec![*role],
+                    },
+                )
+                .await?;
+            for old in existing.iter().filter(|k| k.name == name) {
+                self.revoke_api_key(&admin, old.id).await?;
+            }
+            keys.push((*role, issued.secret));
+        }
+        Ok(DemoSetup {
+            organization,
+            created,
+            keys,
+        })
+    }
+}

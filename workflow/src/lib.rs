@@ -1,0 +1,80 @@
+//! The domain core of Auskunft: register, request workflow, authorization, audit.
+//! Knows nothing of GraphQL or HTTP; the `api` crate calls it.
+//!
+//! Every function that reads or changes organization data takes the calling
+//! [`Principal`] and scopes to its organization, so rows of another organization are
+//! NOT_FOUND, never FORBIDDEN. Every change is one transaction together with its
+//! audit event.
+
+pub mod api_keys;
+pub mod audit;
+pub mod authz;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod organizations;
+pub mod paging;
+pub mod policies;
+pub mod principal;
+pub mod store;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use uuid::Uuid;
+
+pub use api_keys::{IssuedKey, NewApiKey};
+pub use authz::{Action, Authz, Object, Role};
+pub use entity;
+pub use error::{Error, ErrorCode, FieldError, Result};
+pub use events::{DomainEvent, EventBus};
+pub use paging::{Page, PageRequest};
+pub use principal::Principal;
+pub use store::{ConnectError, Store, StoreOptions};
+
+/// A new time-ordered primary key (UUID v7).
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+/// Now, in UTC, at the microsecond precision every backend stores.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// The handle the API and the CLI work through.
+#[derive(Clone)]
+pub struct Workflow {
+    store: Store,
+    authz: Authz,
+    bus: EventBus,
+}
+
+impl Workflow {
+    /// Opens the workflow on a migrated store: upgrades default policies and loads
+    /// the enforcer.
+    pub async fn open(store: Store) -> Result<Self> {
+        let authz = Authz::load(&store).await?;
+        let workflow = Self {
+            store,
+            authz,
+            bus: EventBus::default(),
+        };
+        workflow.upgrade_default_policies().await?;
+        workflow.authz.reload().await?;
+        Ok(workflow)
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The authorization engine.
+    pub fn authz(&self) -> &Authz {
+        &self.authz
+    }
+
+    /// Committed domain events.
+    pub fn events(&self) -> &EventBus {
+        &self.bus
+    }
+}

@@ -1,0 +1,250 @@
+//! Database access: connecting, migrating, and transactions that publish their
+//! domain events only after they committed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, TransactionTrait,
+};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::error::{Error, Result};
+use crate::events::{DomainEvent, EventBus};
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Maximum pooled connections.
+    pub max_connections: u32,
+    /// How long to wait for a connection (also the connect timeout).
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why the database could not be opened; each says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The URL's scheme is none of sqlite, postgres, mysql.
+    #[error(
+        "unsupported database URL `{0}`: use sqlite://FILE?mode=rwc, postgres://USER@HOST/DB or mysql://USER@HOST/DB"
+    )]
+    UnsupportedUrl(String),
+    /// Connecting failed (unreachable, refused, authentication, missing database).
+    #[error("cannot connect to database `{url}`: {cause}")]
+    Unreachable {
+        /// The URL with any password replaced.
+        url: String,
+        /// What the driver said.
+        cause: String,
+    },
+    /// Applying migrations failed.
+    #[error("cannot migrate database `{url}`: {cause}")]
+    Migration {
+        /// The URL with any password replaced.
+        url: String,
+        /// What the driver said.
+        cause: String,
+    },
+}
+
+/// Replaces the password of a database URL by `***` for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The database of one Auskunft deployment.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    /// SQLite allows one writer at a time; a deferred transaction that read first and
+    /// writes later fails with SQLITE_BUSY when another writer got in between. Writers
+    /// in this process therefore queue here. PostgreSQL and MySQL use row locks.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+}
+
+impl Store {
+    /// Connects (creating a SQLite file if missing) without migrating.
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self, ConnectError> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        if !matches!(
+            scheme,
+            "sqlite" | "postgres" | "postgresql" | "mysql" | "mariadb"
+        ) {
+            return Err(ConnectError::UnsupportedUrl(redact_url(url)));
+        }
+        let url = if scheme == "mariadb" {
+            url.replacen("mariadb", "mysql", 1)
+        } else {
+            url.to_owned()
+        };
+        let mut opts = ConnectOptions::new(url.clone());
+        opts.max_connections(options.max_connections)
+            .connect_timeout(options.acquire_timeout)
+            .acquire_timeout(options.acquire_timeout)
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+                o.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+        let db = Database::connect(opts)
+            .await
+            .map_err(|e| ConnectError::Unreachable {
+                url: redact_url(&url),
+                cause: e.to_string(),
+            })?;
+        let sqlite_writer = (db.get_database_backend() == DatabaseBackend::Sqlite)
+            .then(|| Arc::new(Mutex::new(())));
+        Ok(Self { db, sqlite_writer })
+    }
+
+    /// Connects and applies all pending migrations.
+    pub async fn connect_and_migrate(
+        url: &str,
+        options: &StoreOptions,
+    ) -> Result<Self, ConnectError> {
+        let store = Self::connect(url, options).await?;
+        store.migrate().await.map_err(|e| ConnectError::Migration {
+            url: redact_url(url),
+            cause: e.to_string(),
+        })?;
+        Ok(store)
+    }
+
+    /// Applies all pending migrations.
+    pub async fn migrate(&self) -> Result<(), sea_orm::DbErr> {
+        Migrator::up(&self.db, None).await
+    }
+
+    /// The pooled connection, for reads.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> DatabaseBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        self.db.ping().await.map_err(Error::from)
+    }
+
+    /// Connections in the pool: (open, idle).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match self.backend() {
+            DatabaseBackend::Sqlite => {
+                let p = self.db.get_sqlite_connection_pool();
+                (p.size(), p.num_idle())
+            }
+            DatabaseBackend::Postgres => {
+                let p = self.db.get_postgres_connection_pool();
+                (p.size(), p.num_idle())
+            }
+            DatabaseBackend::MySql => {
+                let p = self.db.get_mysql_connection_pool();
+                (p.size(), p.num_idle())
+            }
+            _ => (0, 0),
+        }
+    }
+
+    /// Begins a write transaction. Dropping it without [`Tx::commit`] rolls back.
+    pub async fn begin(&self) -> Result<Tx> {
+        let guard = match &self.sqlite_writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let txn = self.db.begin().await?;
+        Ok(Tx {
+            txn,
+            _writer: guard,
+            events: Vec::new(),
+        })
+    }
+}
+
+/// A write transaction that collects the domain events it raises and publishes them
+/// only after a successful commit, so subscribers never see rolled-back changes.
+pub struct Tx {
+    txn: DatabaseTransaction,
+    _writer: Option<OwnedMutexGuard<()>>,
+    events: Vec<DomainEvent>,
+}
+
+impl Tx {
+    /// The transaction, for statements.
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Queues an event for publication after commit.
+    pub fn raise(&mut self, event: DomainEvent) {
+        self.events.push(event);
+    }
+
+    /// Commits, then publishes the queued events.
+    pub async fn commit(self, bus: &EventBus) -> Result<()> {
+        let Tx {
+            txn,
+            _writer,
+            events,
+        } = self;
+        txn.commit().await?;
+        drop(_writer);
+        for event in events {
+            bus.publish(event);
+        }
+        Ok(())
+    }
+}
+
+/// Anything statements can run on: the pool or a transaction.
+pub trait Conn: ConnectionTrait + Sync {}
+impl<T: ConnectionTrait + Sync> Conn for T {}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redact_url_hides_passwords_only() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("mysql://root@h/db"), "mysql://root@h/db");
+        assert_eq!(
+            redact_url("sqlite://auskunft.db?mode=rwc"),
+            "sqlite://auskunft.db?mode=rwc"
+        );
+    }
+}
