@@ -130,3 +130,54 @@ impl From<ApiError> for async_graphql::Error {
 
 /// Result of resolvers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Schema extension giving errors that async-graphql raises itself (syntax, unknown
+/// fields or enum values, wrong variable types, depth and complexity limits) the
+/// code VALIDATION, so that every error a client sees carries `extensions.code`.
+pub struct ErrorCodes;
+
+impl async_graphql::extensions::ExtensionFactory for ErrorCodes {
+    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
+        std::sync::Arc::new(ErrorCodesExtension)
+    }
+}
+
+struct ErrorCodesExtension;
+
+/// Adds `code: VALIDATION` to every error that has no code.
+pub fn label_uncoded(mut response: async_graphql::Response) -> async_graphql::Response {
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if !has_code {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", ErrorCode::Validation.as_str());
+        }
+    }
+    response
+}
+
+#[async_trait::async_trait]
+impl async_graphql::extensions::Extension for ErrorCodesExtension {
+    async fn request(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        next: async_graphql::extensions::NextRequest<'_>,
+    ) -> async_graphql::Response {
+        label_uncoded(next.run(ctx).await)
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        stream: futures_util::stream::BoxStream<'s, async_graphql::Response>,
+        next: async_graphql::extensions::NextSubscribe<'_>,
+    ) -> futures_util::stream::BoxStream<'s, async_graphql::Response> {
+        use futures_util::StreamExt;
+        next.run(ctx, stream).map(label_uncoded).boxed()
+    }
+}

@@ -57,6 +57,9 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("AuditEvent", "*", Allow(AuditEvent, Read)),
     ("PolicyRule", "*", Allow(Policy, Read)),
     ("Me", "*", Authenticated),
+    // Interface fields: `node`/`nodes` check the concrete type's read permission
+    // before returning it; fragments on concrete types are checked as such.
+    ("Node", "*", Authenticated),
     ("Permission", "*", Authenticated),
     // Structural types.
     ("PageInfo", "*", Authenticated),
@@ -245,7 +248,7 @@ impl Extension for AuthorizationExtension {
         if info.is_for_introspection
             || info.parent_type.starts_with("__")
             || info.parent_type.starts_with('[')
-            || info.name == "__typename"
+            || info.name.starts_with("__")
         {
             return next.run(ctx, info).await;
         }

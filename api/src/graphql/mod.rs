@@ -53,6 +53,7 @@ pub fn build_schema(limits: SchemaLimits) -> AppSchema {
         Mutation::default(),
         subscription::Subscription,
     )
+    .extension(crate::error::ErrorCodes)
     .extension(Authorization)
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)

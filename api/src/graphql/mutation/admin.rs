@@ -15,7 +15,7 @@ impl AdminMutation {
     async fn create_api_key(
         &self,
         ctx: &Context<'_>,
-        input: CreateApiKeyInput,
+        #[graphql(desc = "What to do; see the input type.")] input: CreateApiKeyInput,
     ) -> ApiResult<CreateApiKeyPayload> {
         let s = session(ctx)?;
         let new = workflow::NewApiKey {
@@ -33,7 +33,7 @@ impl AdminMutation {
     async fn revoke_api_key(
         &self,
         ctx: &Context<'_>,
-        input: RevokeApiKeyInput,
+        #[graphql(desc = "What to do; see the input type.")] input: RevokeApiKeyInput,
     ) -> ApiResult<RevokeApiKeyPayload> {
         let s = session(ctx)?;
         let id = ids::decode(&input.id, "ApiKey", &["input", "id"])?;
@@ -47,7 +47,7 @@ impl AdminMutation {
     async fn grant_role(
         &self,
         ctx: &Context<'_>,
-        input: RoleAssignmentInput,
+        #[graphql(desc = "What to do; see the input type.")] input: RoleAssignmentInput,
     ) -> ApiResult<GrantRolePayload> {
         let s = session(ctx)?;
         let id = ids::decode(&input.api_key_id, "ApiKey", &["input", "apiKeyId"])?;
@@ -64,7 +64,7 @@ impl AdminMutation {
     async fn revoke_role(
         &self,
         ctx: &Context<'_>,
-        input: RoleAssignmentInput,
+        #[graphql(desc = "What to do; see the input type.")] input: RoleAssignmentInput,
     ) -> ApiResult<RevokeRolePayload> {
         let s = session(ctx)?;
         let id = ids::decode(&input.api_key_id, "ApiKey", &["input", "apiKeyId"])?;
@@ -81,7 +81,7 @@ impl AdminMutation {
     async fn add_policy(
         &self,
         ctx: &Context<'_>,
-        input: PolicyRuleInput,
+        #[graphql(desc = "What to do; see the input type.")] input: PolicyRuleInput,
     ) -> ApiResult<AddPolicyPayload> {
         let s = session(ctx)?;
         let rule = s
@@ -102,7 +102,7 @@ impl AdminMutation {
     async fn remove_policy(
         &self,
         ctx: &Context<'_>,
-        input: PolicyRuleInput,
+        #[graphql(desc = "What to do; see the input type.")] input: PolicyRuleInput,
     ) -> ApiResult<RemovePolicyPayload> {
         let s = session(ctx)?;
         s.workflow()

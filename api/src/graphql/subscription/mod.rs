@@ -14,6 +14,8 @@ use crate::graphql::types::AuditEvent;
 #[derive(Default)]
 pub struct Subscription;
 
+/// Live events (graphql-transport-ws on `/graphql/ws`; send the API key as
+/// `{"Authorization": "Bearer <key>"}` in the `connection_init` payload).
 #[Subscription]
 impl Subscription {
     /// Every audit event of the caller's organization from now on, as it commits.

@@ -18,6 +18,7 @@ pub struct Permission {
 /// The caller: its API key, organization, roles and permissions.
 pub struct Me(pub Principal);
 
+/// The caller: its API key, organization, roles and permissions.
 #[Object]
 impl Me {
     /// Global ID of the calling API key.

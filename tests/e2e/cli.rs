@@ -1,0 +1,208 @@
+//! The binary as a newcomer and an operator meet it: the demo, `init`, `schema`, and
+//! one clear line (no panic, non-zero exit) for every startup problem.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn auskunft() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_auskunft"));
+    cmd.env_remove("AUSKUNFT_DATABASE_URL")
+        .env_remove("AUSKUNFT_CONFIG")
+        .env_remove("AUSKUNFT_BIND");
+    cmd
+}
+
+fn temp_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("auskunft-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs to completion; returns (success, stderr).
+fn fails_cleanly(cmd: &mut Command, expected: &str) {
+    let out = cmd.output().expect("run auskunft");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "should fail: {stderr}");
+    assert!(
+        stderr.contains(expected),
+        "expected `{expected}` in: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "no panic: {stderr}"
+    );
+    let error_lines = stderr.lines().filter(|l| l.starts_with("error:")).count();
+    assert_eq!(error_lines, 1, "one error line: {stderr}");
+}
+
+#[test]
+fn startup_problems_are_one_clear_line_and_a_non_zero_exit() {
+    let dir = temp_dir();
+    fails_cleanly(
+        auskunft().args(["--database-url", "oracle://x", "migrate"]),
+        "unsupported database URL",
+    );
+    fails_cleanly(
+        auskunft().args([
+            "--database-url",
+            "postgres://postgres:pw@127.0.0.1:1/none",
+            "migrate",
+        ]),
+        "cannot connect to database `postgres://postgres:***@127.0.0.1:1/none`",
+    );
+    fails_cleanly(
+        auskunft().args([
+            "--database-url",
+            "sqlite:///nonexistent-dir/x/a.db?mode=rwc",
+            "migrate",
+        ]),
+        "cannot connect to database",
+    );
+    fails_cleanly(
+        auskunft().args(["--config", "/nonexistent/auskunft.toml", "migrate"]),
+        "cannot read config file",
+    );
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "bind = [1, 2").unwrap();
+    fails_cleanly(
+        auskunft().args(["--config", bad.to_str().unwrap(), "migrate"]),
+        "invalid config file",
+    );
+    // Port in use.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    fails_cleanly(
+        auskunft()
+            .current_dir(&dir)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")]),
+        &format!("cannot listen on 127.0.0.1:{port}"),
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn init_creates_an_organization_once_and_prints_its_admin_key() {
+    let dir = temp_dir();
+    let out = auskunft()
+        .current_dir(&dir)
+        .args(["init", "--org", "Möbel Müller KG"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("organization: Möbel Müller KG"), "{stdout}");
+    assert!(
+        stdout.contains("admin API key (shown once, store it now): ak_"),
+        "{stdout}"
+    );
+    assert!(
+        dir.join("auskunft.db").exists(),
+        "default database is auskunft.db in the working directory"
+    );
+    fails_cleanly(
+        auskunft()
+            .current_dir(&dir)
+            .args(["init", "--org", "Möbel Müller KG"]),
+        "exists already",
+    );
+    let out = auskunft()
+        .current_dir(&dir)
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("audit chain intact: 2 events in 1 organizations")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn schema_command_prints_the_served_sdl() {
+    let out = auskunft().arg("schema").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), api::schema_sdl());
+}
+
+/// README command 1: `serve --demo` on an empty directory prints a key per role, the
+/// GraphiQL URL and a curl example; the printed admin key works.
+#[tokio::test]
+async fn serve_demo_prints_working_keys_for_every_role() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = temp_dir();
+    let mut child = auskunft()
+        .current_dir(&dir)
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.trim_start().starts_with("curl");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    });
+    let lines = tokio::time::timeout(Duration::from_secs(60), lines)
+        .await
+        .expect("demo output")
+        .unwrap();
+    let text = lines.join("\n");
+    let base = lines[0]
+        .strip_prefix("Auskunft is listening on ")
+        .expect(&text)
+        .to_owned();
+    assert!(
+        text.contains(&format!("GraphiQL:  {base}/graphql")),
+        "{text}"
+    );
+    let key_of = |role: &str| {
+        lines
+            .iter()
+            .find_map(|l| {
+                l.trim_start()
+                    .strip_prefix(role)
+                    .filter(|r| r.starts_with(' '))
+                    .map(|r| r.trim().to_owned())
+            })
+            .unwrap_or_else(|| panic!("no {role} key in {text}"))
+    };
+    for role in workflow::Role::ALL {
+        assert!(key_of(role.as_str()).starts_with("ak_"), "{text}");
+    }
+    let admin = key_of("admin");
+    let resp: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"query": "{ me { roles organization { name } } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    child.kill().ok();
+    child.wait().ok();
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(
+        resp["data"]["me"]["roles"],
+        serde_json::json!(["ADMIN"]),
+        "{resp}"
+    );
+    assert_eq!(
+        resp["data"]["me"]["organization"]["name"],
+        "Demo Möbelhaus GmbH"
+    );
+}

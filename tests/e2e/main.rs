@@ -1,0 +1,13 @@
+//! End-to-end tests: the real server on a random port, real HTTP and WebSocket, real
+//! databases (SQLite always; PostgreSQL and MariaDB when configured).
+
+mod common;
+
+mod api_keys;
+mod audit;
+mod authz;
+mod cli;
+mod http;
+mod schema;
+mod subscriptions;
+mod tenancy;

@@ -1,0 +1,77 @@
+//! Subscriptions over graphql-transport-ws: authenticated at `connection_init`,
+//! authorized like queries, scoped to the caller's organization.
+
+use serde_json::json;
+use workflow::Role;
+
+use crate::common::{TestApp, create_org, e2e};
+
+async fn audit_events_arrive_over_websocket_for_the_own_organization_only(app: TestApp) {
+    let other = create_org(&app.workflow, "Elsewhere AG").await;
+    let mut ws = app
+        .ws_connect(json!({"Authorization": format!("Bearer {}", app.key(Role::Auditor))}))
+        .await;
+    assert_eq!(ws.next().await.unwrap()["type"], "connection_ack");
+    ws.subscribe(
+        "s1",
+        "subscription { auditEventAdded { operation outcome actorName objectType } }",
+    )
+    .await;
+    // Give the server a moment to register the subscription before events are raised.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Another organization's event must not arrive; ours must.
+    app.gql_ok(
+        &other.keys[&Role::Admin],
+        "mutation { createApiKey(input: {name: \"theirs\", roles: [AGENT]}) { secret } }",
+        json!({}),
+    )
+    .await;
+    app.gql_ok(
+        app.key(Role::Admin),
+        "mutation { createApiKey(input: {name: \"ours\", roles: [AGENT]}) { secret } }",
+        json!({}),
+    )
+    .await;
+    let msg = ws.next().await.expect("an event");
+    assert_eq!(msg["type"], "next", "{msg}");
+    assert_eq!(msg["id"], "s1");
+    assert_eq!(
+        msg["payload"]["data"]["auditEventAdded"],
+        json!({"operation": "createApiKey", "outcome": "SUCCESS", "actorName": "api-key:test admin", "objectType": "ApiKey"})
+    );
+}
+e2e!(
+    live_audit,
+    audit_events_arrive_over_websocket_for_the_own_organization_only
+);
+
+async fn websocket_without_or_with_a_bad_key_is_refused(app: TestApp) {
+    // No key: the connection is accepted, the subscription is UNAUTHENTICATED.
+    let mut ws = app.ws_connect(json!({})).await;
+    assert_eq!(ws.next().await.unwrap()["type"], "connection_ack");
+    ws.subscribe("s1", "subscription { auditEventAdded { seq } }")
+        .await;
+    let msg = ws.next().await.unwrap();
+    // Resolver errors arrive as `next` with `errors` (graphql-transport-ws).
+    assert_eq!(msg["type"], "next", "{msg}");
+    assert_eq!(
+        msg["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{msg}"
+    );
+    // A wrong key: connection_init is refused and the connection closed with the reason
+    // (async-graphql closes graphql-transport-ws with 1002 and the error message).
+    let mut ws = app
+        .ws_connect(json!({"Authorization": "Bearer ak_aaaaaaaaaaaa_wrong"}))
+        .await;
+    let msg = ws.next().await.unwrap();
+    assert_eq!(msg["type"], "__closed", "{msg}");
+    assert_eq!(msg["code"], 1002, "{msg}");
+    assert!(
+        msg["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unknown or revoked"),
+        "{msg}"
+    );
+}
+e2e!(ws_auth, websocket_without_or_with_a_bad_key_is_refused);
