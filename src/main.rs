@@ -33,6 +33,8 @@ enum Command {
         #[command(flatten)]
         args: ServeArgs,
     },
+    /// Create the demo organization (if missing) and print fresh API keys, one per role.
+    Demo,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Print the GraphQL schema (SDL) as served; `auskunft schema > schema.graphql`.
@@ -159,6 +161,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 }
                 Err(broken) => Err(CliError::AuditBroken(broken)),
             }
+        }
+        Command::Demo => {
+            let workflow = open(&config).await?;
+            let setup = workflow.ensure_demo().await?;
+            print_demo(&format!("http://{}", config.bind), &setup);
+            Ok(())
         }
         Command::Serve { demo, .. } => serve(config, demo, started).await,
     }

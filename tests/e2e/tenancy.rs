@@ -136,3 +136,66 @@ e2e!(
     cross_tenant,
     a_key_of_one_organization_never_sees_or_touches_anothers_rows
 );
+
+/// Organizations created under an older default policy get the newer rules once at
+/// startup: missing ones are added, ones an admin added by hand are not duplicated.
+async fn default_policy_upgrades_add_only_missing_rules(app: TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let admin = app.key(Role::Admin);
+    // An organization "from before": version 0 and one default rule missing.
+    app.gql_ok(admin, "mutation { removePolicy(input: {role: DPO, object: API_KEY, action: READ}) { policy { role } } }", json!({}))
+        .await;
+    let conn = app.workflow.store().conn();
+    conn.execute_raw(Statement::from_string(
+        conn.get_database_backend(),
+        "UPDATE organization SET policy_version = 0".to_owned(),
+    ))
+    .await
+    .unwrap();
+    let before = app
+        .gql_ok(admin, "{ policies { totalCount } }", json!({}))
+        .await["policies"]["totalCount"]
+        .as_i64()
+        .unwrap();
+    // Re-open as a restart would.
+    let reopened = workflow::Workflow::open(app.workflow.store().clone())
+        .await
+        .expect("upgrade must not fail on existing rules");
+    let principal = workflow::Principal {
+        key_id: app.key_ids[&Role::Admin],
+        org_id: app.org_id,
+        key_name: "t".into(),
+    };
+    let page = workflow::PageRequest {
+        first: Some(100),
+        ..Default::default()
+    };
+    let after = reopened.policies(&principal, None, &page).await.unwrap();
+    assert_eq!(
+        after.total_count as i64,
+        before + 1,
+        "exactly the missing rule is added"
+    );
+    let org = reopened.organization(&principal).await.unwrap();
+    assert_eq!(
+        org.policy_version,
+        workflow::authz::default_policy_version()
+    );
+    let events = reopened
+        .audit_events(
+            &principal,
+            &workflow::audit::AuditFilter {
+                operation: Some("upgradeDefaultPolicy".into()),
+                ..Default::default()
+            },
+            &workflow::PageRequest::<uuid::Uuid>::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(events.total_count, 1);
+    assert!(reopened.verify_audit_chain().await.unwrap().is_ok());
+}
+e2e!(
+    policy_upgrade,
+    default_policy_upgrades_add_only_missing_rules
+);

@@ -24,23 +24,47 @@ pub struct NewOrganization {
     pub admin_key: IssuedKey,
 }
 
-async fn insert_rules<C: Conn>(conn: &C, org_id: Uuid, rules: &[&DefaultRule]) -> Result<()> {
-    if rules.is_empty() {
-        return Ok(());
+fn rule_values(org_id: Uuid, r: &DefaultRule) -> Vec<String> {
+    vec![
+        r.role.as_str().to_owned(),
+        authz::domain(org_id),
+        r.object.as_str().to_owned(),
+        r.action.as_str().to_owned(),
+    ]
+}
+
+/// Inserts the rules the organization does not have yet; returns how many.
+async fn insert_missing_rules<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    rules: &[&DefaultRule],
+) -> Result<usize> {
+    let existing: std::collections::HashSet<Vec<String>> = casbin_rule::Entity::find()
+        .filter(casbin_rule::Column::Ptype.eq("p"))
+        .filter(casbin_rule::Column::V1.eq(authz::domain(org_id)))
+        .all(conn)
+        .await?
+        .iter()
+        .map(|row| {
+            vec![
+                row.v0.clone(),
+                row.v1.clone(),
+                row.v2.clone(),
+                row.v3.clone(),
+            ]
+        })
+        .collect();
+    let rows: Vec<_> = rules
+        .iter()
+        .map(|r| rule_values(org_id, r))
+        .filter(|values| !existing.contains(values))
+        .map(|values| authz::adapter_row("p", &values))
+        .collect();
+    let added = rows.len();
+    if added > 0 {
+        casbin_rule::Entity::insert_many(rows).exec(conn).await?;
     }
-    let rows = rules.iter().map(|r| {
-        authz::adapter_row(
-            "p",
-            &[
-                r.role.as_str().to_owned(),
-                authz::domain(org_id),
-                r.object.as_str().to_owned(),
-                r.action.as_str().to_owned(),
-            ],
-        )
-    });
-    casbin_rule::Entity::insert_many(rows).exec(conn).await?;
-    Ok(())
+    Ok(added)
 }
 
 impl Workflow {
@@ -74,7 +98,7 @@ impl Workflow {
         .await?;
         audit::start_chain(tx.conn(), org.id).await?;
         let rules: Vec<&DefaultRule> = authz::default_policy().iter().collect();
-        insert_rules(tx.conn(), org.id, &rules).await?;
+        insert_missing_rules(tx.conn(), org.id, &rules).await?;
         audit::append(
             &mut tx,
             org.id,
@@ -139,7 +163,7 @@ impl Workflow {
                 .iter()
                 .filter(|r| r.since > org.policy_version)
                 .collect();
-            insert_rules(tx.conn(), org.id, &rules).await?;
+            let added = insert_missing_rules(tx.conn(), org.id, &rules).await?;
             let from = org.policy_version;
             let mut active: organization::ActiveModel = org.into();
             active.policy_version = Set(current);
@@ -150,11 +174,11 @@ impl Workflow {
                 &Actor::system("policy upgrade"),
                 Entry::success("upgradeDefaultPolicy", "Organization", org.id)
                     .before(json!({"policyVersion": from}))
-                    .after(json!({"policyVersion": current, "rulesAdded": rules.len()})),
+                    .after(json!({"policyVersion": current, "rulesAdded": added})),
             )
             .await?;
             tx.commit(&self.bus).await?;
-            tracing::info!(org = %org.id, from, to = current, "default policy upgraded");
+            tracing::info!(org = %org.id, from, to = current, added, "default policy upgraded");
         }
         Ok(())
     }
