@@ -101,6 +101,14 @@ async fn exec(app: &TestApp, sql: &str) {
     .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
+/// The first broken link, failing the test if the chain verifies.
+async fn broken_link(app: &TestApp) -> workflow::audit::BrokenLink {
+    match app.workflow.verify_audit_chain().await.unwrap() {
+        Ok(report) => panic!("chain verified although tampered with: {report:?}"),
+        Err(broken) => broken,
+    }
+}
+
 /// Runs `auskunft audit verify` as a process; returns (success, stdout + stderr).
 fn cli_verify(app: &TestApp) -> (bool, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_auskunft"))
@@ -137,12 +145,7 @@ async fn verify_names_the_first_edited_or_deleted_row(app: TestApp) {
         &format!("UPDATE audit_event SET actor_name = 'mallory' WHERE {org_match} AND seq = 3"),
     )
     .await;
-    let broken = app
-        .workflow
-        .verify_audit_chain()
-        .await
-        .unwrap()
-        .unwrap_err();
+    let broken = broken_link(&app).await;
     assert_eq!((broken.org_id, broken.seq), (org, 3));
     assert!(broken.reason.contains("edited"), "{broken}");
     let (ok, text) = cli_verify(&app);
@@ -166,12 +169,7 @@ async fn verify_names_the_first_edited_or_deleted_row(app: TestApp) {
         &format!("DELETE FROM audit_event WHERE {org_match} AND seq = {last}"),
     )
     .await;
-    let broken = app
-        .workflow
-        .verify_audit_chain()
-        .await
-        .unwrap()
-        .unwrap_err();
+    let broken = broken_link(&app).await;
     assert!(broken.reason.contains("deleted at the end"), "{broken}");
 
     // Delete a row in the middle.
@@ -180,12 +178,7 @@ async fn verify_names_the_first_edited_or_deleted_row(app: TestApp) {
         &format!("DELETE FROM audit_event WHERE {org_match} AND seq = 2"),
     )
     .await;
-    let broken = app
-        .workflow
-        .verify_audit_chain()
-        .await
-        .unwrap()
-        .unwrap_err();
+    let broken = broken_link(&app).await;
     assert_eq!(broken.seq, 2);
     assert!(broken.reason.contains("missing"), "{broken}");
     let (ok, text) = cli_verify(&app);

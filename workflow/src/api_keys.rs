@@ -200,7 +200,7 @@ impl Workflow {
     /// cannot be revoked (nobody could manage keys any more).
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err)]
     pub async fn revoke_api_key(&self, principal: &Principal, id: Uuid) -> Result<api_key::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let key = find_in_org(tx.conn(), principal.org_id, id).await?;
         if key.revoked_at.is_some() {
             return Err(Error::Conflict(format!(
@@ -223,17 +223,10 @@ impl Workflow {
             .filter(casbin_rule::Column::V2.eq(authz::domain(revoked.org_id)))
             .exec(tx.conn())
             .await?;
-        audit::append(
-            &mut tx,
-            principal.org_id,
-            &Actor::from(principal),
-            Entry::success("revokeApiKey", "ApiKey", revoked.id)
-                .before(before)
-                .after(audit_state(&revoked, &[])),
-        )
-        .await?;
-        tx.commit(&self.bus).await?;
-        self.authz.reload().await?;
+        let entry = Entry::success("revokeApiKey", "ApiKey", revoked.id)
+            .before(before)
+            .after(audit_state(&revoked, &[]));
+        self.commit_policy_change(tx, principal, entry).await?;
         Ok(revoked)
     }
 

@@ -77,4 +77,23 @@ impl Workflow {
     pub fn events(&self) -> &EventBus {
         &self.bus
     }
+
+    /// Ends a change of keys or permissions: audits it as `principal`'s, commits,
+    /// and reloads the enforcer so it applies to the next request.
+    pub(crate) async fn commit_policy_change(
+        &self,
+        mut tx: store::Tx,
+        principal: &Principal,
+        entry: audit::Entry,
+    ) -> Result<()> {
+        audit::append(
+            &mut tx,
+            principal.org_id,
+            &audit::Actor::from(principal),
+            entry,
+        )
+        .await?;
+        tx.commit(&self.bus).await?;
+        self.authz.reload().await
+    }
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use entity::{api_key, casbin_rule};
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Entry;
 use crate::authz::{self, Action, Object, Role};
 use crate::error::{Error, Result};
 use crate::paging::{Page, PageRequest, paginate};
@@ -137,7 +137,7 @@ impl Workflow {
         key_id: Uuid,
         role: Role,
     ) -> Result<api_key::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let key = api_keys::find_in_org(tx.conn(), principal.org_id, key_id).await?;
         if key.revoked_at.is_some() {
             return Err(Error::Conflict(format!(
@@ -156,17 +156,10 @@ impl Workflow {
         let mut after = before.clone();
         after.push(role);
         after.sort();
-        audit::append(
-            &mut tx,
-            principal.org_id,
-            &Actor::from(principal),
-            Entry::success("grantRole", "ApiKey", key.id)
-                .before(api_keys::audit_state(&key, &before))
-                .after(api_keys::audit_state(&key, &after)),
-        )
-        .await?;
-        tx.commit(&self.bus).await?;
-        self.authz.reload().await?;
+        let entry = Entry::success("grantRole", "ApiKey", key.id)
+            .before(api_keys::audit_state(&key, &before))
+            .after(api_keys::audit_state(&key, &after));
+        self.commit_policy_change(tx, principal, entry).await?;
         Ok(key)
     }
 
@@ -178,7 +171,7 @@ impl Workflow {
         key_id: Uuid,
         role: Role,
     ) -> Result<api_key::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let key = api_keys::find_in_org(tx.conn(), principal.org_id, key_id).await?;
         let rule = g_rule(key.id, key.org_id, role);
         if !rule_exists(tx.conn(), "g", &rule).await? {
@@ -196,17 +189,10 @@ impl Workflow {
             .exec(tx.conn())
             .await?;
         let after: Vec<Role> = before.iter().copied().filter(|r| *r != role).collect();
-        audit::append(
-            &mut tx,
-            principal.org_id,
-            &Actor::from(principal),
-            Entry::success("revokeRole", "ApiKey", key.id)
-                .before(api_keys::audit_state(&key, &before))
-                .after(api_keys::audit_state(&key, &after)),
-        )
-        .await?;
-        tx.commit(&self.bus).await?;
-        self.authz.reload().await?;
+        let entry = Entry::success("revokeRole", "ApiKey", key.id)
+            .before(api_keys::audit_state(&key, &before))
+            .after(api_keys::audit_state(&key, &after));
+        self.commit_policy_change(tx, principal, entry).await?;
         Ok(key)
     }
 
@@ -220,7 +206,7 @@ impl Workflow {
         action: Action,
     ) -> Result<PolicyRule> {
         let rule = p_rule(principal.org_id, role, object, action);
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         if rule_exists(tx.conn(), "p", &rule).await? {
             return Err(Error::Conflict(format!(
                 "role {role} may already {action} {object}"
@@ -229,16 +215,15 @@ impl Workflow {
         let inserted = casbin_rule::Entity::insert(authz::adapter_row("p", &rule))
             .exec(tx.conn())
             .await?;
-        audit::append(
-            &mut tx,
-            principal.org_id,
-            &Actor::from(principal),
-            Entry::success("addPolicy", "PolicyRule", format!("{role}:{object}:{action}"))
-                .after(json!({"role": role.as_str(), "object": object.as_str(), "action": action.as_str()})),
+        let entry = Entry::success(
+            "addPolicy",
+            "PolicyRule",
+            format!("{role}:{object}:{action}"),
         )
-        .await?;
-        tx.commit(&self.bus).await?;
-        self.authz.reload().await?;
+        .after(
+            json!({"role": role.as_str(), "object": object.as_str(), "action": action.as_str()}),
+        );
+        self.commit_policy_change(tx, principal, entry).await?;
         Ok(PolicyRule {
             id: inserted.last_insert_id,
             role,
@@ -262,7 +247,7 @@ impl Workflow {
             )));
         }
         let rule = p_rule(principal.org_id, role, object, action);
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let removed = casbin_rule::Entity::delete_many()
             .filter(authz::rule_condition("p", &rule))
             .exec(tx.conn())
@@ -272,16 +257,15 @@ impl Workflow {
                 what: "policy rule",
             });
         }
-        audit::append(
-            &mut tx,
-            principal.org_id,
-            &Actor::from(principal),
-            Entry::success("removePolicy", "PolicyRule", format!("{role}:{object}:{action}"))
-                .before(json!({"role": role.as_str(), "object": object.as_str(), "action": action.as_str()})),
+        let entry = Entry::success(
+            "removePolicy",
+            "PolicyRule",
+            format!("{role}:{object}:{action}"),
         )
-        .await?;
-        tx.commit(&self.bus).await?;
-        self.authz.reload().await?;
+        .before(
+            json!({"role": role.as_str(), "object": object.as_str(), "action": action.as_str()}),
+        );
+        self.commit_policy_change(tx, principal, entry).await?;
         Ok(())
     }
 }

@@ -82,6 +82,18 @@ fn section(ptype: &str) -> &str {
     if ptype.starts_with('g') { "g" } else { "p" }
 }
 
+impl SeaOrmAdapter {
+    /// Deletes the rows matching `cond`; whether any were.
+    async fn delete_where(&self, cond: Condition) -> casbin::Result<bool> {
+        let res = casbin_rule::Entity::delete_many()
+            .filter(cond)
+            .exec(&self.db)
+            .await
+            .map_err(adapter_err)?;
+        Ok(res.rows_affected > 0)
+    }
+}
+
 #[async_trait]
 impl Adapter for SeaOrmAdapter {
     async fn load_policy(&mut self, m: &mut dyn Model) -> casbin::Result<()> {
@@ -197,12 +209,7 @@ impl Adapter for SeaOrmAdapter {
         ptype: &str,
         rule: Vec<String>,
     ) -> casbin::Result<bool> {
-        let res = casbin_rule::Entity::delete_many()
-            .filter(rule_condition(ptype, &rule))
-            .exec(&self.db)
-            .await
-            .map_err(adapter_err)?;
-        Ok(res.rows_affected > 0)
+        self.delete_where(rule_condition(ptype, &rule)).await
     }
 
     async fn remove_policies(
@@ -214,12 +221,7 @@ impl Adapter for SeaOrmAdapter {
         let cond = rules
             .iter()
             .fold(Condition::any(), |c, r| c.add(rule_condition(ptype, r)));
-        let res = casbin_rule::Entity::delete_many()
-            .filter(cond)
-            .exec(&self.db)
-            .await
-            .map_err(adapter_err)?;
-        Ok(res.rows_affected > 0)
+        self.delete_where(cond).await
     }
 
     async fn remove_filtered_policy(
@@ -238,11 +240,6 @@ impl Adapter for SeaOrmAdapter {
                 Condition::all().add(Column::Ptype.eq(ptype)),
                 Condition::add,
             );
-        let res = casbin_rule::Entity::delete_many()
-            .filter(cond)
-            .exec(&self.db)
-            .await
-            .map_err(adapter_err)?;
-        Ok(res.rows_affected > 0)
+        self.delete_where(cond).await
     }
 }
