@@ -64,11 +64,11 @@ enum CliError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(
-        "{0}\n  hint: check --database-url / AUSKUNFT_DATABASE_URL and that the database server is running"
+        "{0} (check --database-url / AUSKUNFT_DATABASE_URL and that the database server is running)"
     )]
     Database(#[from] workflow::ConnectError),
     #[error(
-        "cannot listen on {bind}: {cause}\n  hint: choose another address with --bind or AUSKUNFT_BIND"
+        "cannot listen on {bind}: {cause} (choose another address with --bind or AUSKUNFT_BIND)"
     )]
     Bind { bind: String, cause: std::io::Error },
     #[error("{0}")]
@@ -100,7 +100,13 @@ async fn main() -> ExitCode {
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
+            // One line, whatever the driver put into its message.
+            let line = err
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            eprintln!("error: {line}");
             ExitCode::FAILURE
         }
     }

@@ -32,8 +32,9 @@ fn fails_cleanly(cmd: &mut Command, expected: &str) {
         !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
         "no panic: {stderr}"
     );
-    let error_lines = stderr.lines().filter(|l| l.starts_with("error:")).count();
-    assert_eq!(error_lines, 1, "one error line: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "exactly one line: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
 }
 
 #[test]

@@ -144,7 +144,7 @@ pub(crate) fn validate_name(v: &mut Validator, name: &str, path: &[&str]) -> Str
 
 impl Workflow {
     /// Creates a key in the principal's organization; the secret is in the result only.
-    #[tracing::instrument(skip(self, input), fields(org = %principal.org_id), err)]
+    #[tracing::instrument(skip(self, input), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn create_api_key(
         &self,
         principal: &Principal,
@@ -176,7 +176,7 @@ impl Workflow {
     }
 
     /// Lists the organization's keys, newest last.
-    #[tracing::instrument(skip(self, page), fields(org = %principal.org_id), err)]
+    #[tracing::instrument(skip(self, page), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn api_keys(
         &self,
         principal: &Principal,
@@ -198,7 +198,7 @@ impl Workflow {
 
     /// Revokes a key; it is refused from then on. The organization's last admin key
     /// cannot be revoked (nobody could manage keys any more).
-    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err)]
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn revoke_api_key(&self, principal: &Principal, id: Uuid) -> Result<api_key::Model> {
         let tx = self.store.begin().await?;
         let key = find_in_org(tx.conn(), principal.org_id, id).await?;

@@ -428,7 +428,7 @@ async fn verify_org<C: Conn>(
 
 impl Workflow {
     /// The principal's organization's audit log, filtered, oldest first.
-    #[tracing::instrument(skip(self, filter, page), fields(org = %principal.org_id), err)]
+    #[tracing::instrument(skip(self, filter, page), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn audit_events(
         &self,
         principal: &Principal,
@@ -474,7 +474,7 @@ impl Workflow {
 
     /// Records an attempt that did not change anything (denied or failed), in its own
     /// transaction.
-    #[tracing::instrument(skip(self, principal), fields(org = %principal.org_id, key = %principal.key_id), err)]
+    #[tracing::instrument(skip(self, principal), fields(org = %principal.org_id, key = %principal.key_id), err(level = "debug"))]
     pub async fn record_attempt(
         &self,
         principal: &Principal,

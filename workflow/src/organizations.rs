@@ -70,7 +70,7 @@ async fn insert_missing_rules<C: Conn>(
 impl Workflow {
     /// Creates an organization with the default policy and a first admin key.
     /// Organization names are unique so that `init` run twice does not create two.
-    #[tracing::instrument(skip(self, actor), err)]
+    #[tracing::instrument(skip(self, actor), err(level = "debug"))]
     pub async fn create_organization(&self, name: &str, actor: &Actor) -> Result<NewOrganization> {
         let mut v = Validator::default();
         let name = v.text(name, &["name"], 200);

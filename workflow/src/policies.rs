@@ -94,7 +94,7 @@ fn is_protected(role: Role, object: Object, action: Action) -> bool {
 
 impl Workflow {
     /// The organization's permission rules, optionally of one role.
-    #[tracing::instrument(skip(self, page), fields(org = %principal.org_id), err)]
+    #[tracing::instrument(skip(self, page), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn policies(
         &self,
         principal: &Principal,
@@ -130,7 +130,7 @@ impl Workflow {
     }
 
     /// Grants `role` to a key of the organization.
-    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err)]
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn grant_role(
         &self,
         principal: &Principal,
@@ -164,7 +164,7 @@ impl Workflow {
     }
 
     /// Takes `role` from a key. The last admin's admin role cannot be taken.
-    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err)]
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn revoke_role(
         &self,
         principal: &Principal,
@@ -197,7 +197,7 @@ impl Workflow {
     }
 
     /// Allows `role` to perform `action` on `object` in the organization.
-    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err)]
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn add_policy(
         &self,
         principal: &Principal,
@@ -233,7 +233,7 @@ impl Workflow {
     }
 
     /// Withdraws a permission rule. The admin's rules on `policy` cannot be removed.
-    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err)]
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn remove_policy(
         &self,
         principal: &Principal,
