@@ -44,6 +44,11 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("Query", "apiKeys", Allow(ApiKey, Read)),
     ("Query", "policies", Allow(Policy, Read)),
     ("Query", "auditEvents", Allow(AuditEvent, Read)),
+    (
+        "Mutation",
+        "updateOrganization",
+        Allow(Organization, Update),
+    ),
     ("Mutation", "createApiKey", Allow(ApiKey, Create)),
     ("Mutation", "revokeApiKey", Allow(ApiKey, Delete)),
     ("Mutation", "grantRole", Allow(Policy, Update)),
@@ -53,6 +58,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("Subscription", "auditEventAdded", Allow(AuditEvent, Read)),
     // Data types.
     ("Organization", "*", Allow(Organization, Read)),
+    ("OrganizationContact", "*", Allow(Organization, Read)),
     ("ApiKey", "*", Allow(ApiKey, Read)),
     ("AuditEvent", "*", Allow(AuditEvent, Read)),
     ("PolicyRule", "*", Allow(Policy, Read)),
@@ -69,6 +75,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("AuditEventEdge", "*", Authenticated),
     ("PolicyRuleConnection", "*", Authenticated),
     ("PolicyRuleEdge", "*", Authenticated),
+    ("UpdateOrganizationPayload", "*", Authenticated),
     ("CreateApiKeyPayload", "*", Authenticated),
     ("RevokeApiKeyPayload", "*", Authenticated),
     ("GrantRolePayload", "*", Authenticated),

@@ -10,6 +10,24 @@ pub struct Model {
     pub name: String,
     /// Version of the shipped default policy this organization's rules were last upgraded to.
     pub policy_version: i32,
+    /// Postal address of the controller.
+    pub address: Option<String>,
+    /// ISO 3166-1 alpha-2 country of establishment.
+    pub country: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Data protection officer (Art. 37-39).
+    pub dpo_name: Option<String>,
+    pub dpo_address: Option<String>,
+    pub dpo_email: Option<String>,
+    pub dpo_phone: Option<String>,
+    /// Representative in the Union (Art. 27), for controllers outside the EU.
+    pub representative_name: Option<String>,
+    pub representative_address: Option<String>,
+    pub representative_email: Option<String>,
+    pub representative_phone: Option<String>,
+    /// The competent supervisory authority.
+    pub supervisory_authority: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -24,6 +24,12 @@ fn operations(app: &TestApp) -> Vec<(&'static str, &'static str, String, Value)>
         ("Query", "auditEvents", "{ auditEvents { totalCount } }".into(), json!({})),
         (
             "Mutation",
+            "updateOrganization",
+            "mutation { updateOrganization(input: {phone: \"+49 30 1234567\"}) { organization { phone } } }".into(),
+            json!({}),
+        ),
+        (
+            "Mutation",
             "createApiKey",
             "mutation { createApiKey(input: {name: \"matrix\", roles: [AGENT]}) { secret } }".into(),
             json!({}),

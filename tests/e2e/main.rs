@@ -8,6 +8,7 @@ mod audit;
 mod authz;
 mod cli;
 mod http;
+mod organization;
 mod schema;
 mod subscriptions;
 mod tenancy;

@@ -105,6 +105,42 @@ impl Error {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_data_is_checked_and_normalized() {
+        let mut v = Validator::default();
+        assert_eq!(
+            v.email(" Datenschutz@Example.DE ", &["e"]),
+            "Datenschutz@example.de"
+        );
+        assert_eq!(v.country("de", &["c"]), "DE");
+        assert_eq!(
+            v.multiline_text(" Weg 1\r\n10115 Berlin ", &["a"], 100),
+            "Weg 1\n10115 Berlin"
+        );
+        assert_eq!(v.phone("+49 (30) 123-4567", &["p"]), "+49 (30) 123-4567");
+        assert!(v.finish().is_ok());
+        for bad in ["", "no-at", "a@b", "a@@b.de", "a b@c.de", "@x.de", "a@.de"] {
+            let mut v = Validator::default();
+            v.email(bad, &["e"]);
+            assert!(v.finish().is_err(), "{bad:?} must be rejected");
+        }
+        for bad in ["12", "+49 30 abc", "49+30 1234567", "1234567890123456"] {
+            let mut v = Validator::default();
+            v.phone(bad, &["p"]);
+            assert!(v.finish().is_err(), "{bad:?} must be rejected");
+        }
+        for bad in ["DEU", "D", "1A", ""] {
+            let mut v = Validator::default();
+            v.country(bad, &["c"]);
+            assert!(v.finish().is_err(), "{bad:?} must be rejected");
+        }
+    }
+}
+
 /// Result alias of the domain core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -141,6 +177,60 @@ impl Validator {
             "must not contain control characters",
         );
         trimmed.to_owned()
+    }
+
+    /// Checks an e-mail address (trimmed, lower-cased domain) and returns it trimmed.
+    pub fn email(&mut self, value: &str, path: &[&str]) -> String {
+        let value = value.trim();
+        let ok = value.len() <= 254
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+            && value.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        self.check(ok, path, "must be an e-mail address like name@example.com");
+        match value.rsplit_once('@') {
+            Some((local, domain)) => format!("{local}@{}", domain.to_lowercase()),
+            None => value.to_owned(),
+        }
+    }
+
+    /// Checks a phone number: digits with optional leading `+` and separators.
+    pub fn phone(&mut self, value: &str, path: &[&str]) -> String {
+        let value = value.trim();
+        let digits = value.chars().filter(char::is_ascii_digit).count();
+        let ok = (5..=15).contains(&digits)
+            && value.len() <= 50
+            && value
+                .chars()
+                .enumerate()
+                .all(|(i, c)| c.is_ascii_digit() || " -/().".contains(c) || (c == '+' && i == 0));
+        self.check(ok, path, "must be a phone number like +49 30 1234567");
+        value.to_owned()
+    }
+
+    /// Checks an ISO 3166-1 alpha-2 country code and returns it upper-cased.
+    pub fn country(&mut self, value: &str, path: &[&str]) -> String {
+        let code = value.trim().to_ascii_uppercase();
+        let ok = code.len() == 2 && code.chars().all(|c| c.is_ascii_uppercase());
+        self.check(
+            ok,
+            path,
+            "must be an ISO 3166-1 alpha-2 country code like DE",
+        );
+        code
+    }
+
+    /// Like [`Validator::text`] but allows line breaks (postal addresses, free text);
+    /// CRLF becomes LF.
+    pub fn multiline_text(&mut self, value: &str, path: &[&str], max_chars: usize) -> String {
+        let normalized = value.replace("\r\n", "\n");
+        let single_line = normalized.replace('\n', " ");
+        self.text(&single_line, path, max_chars);
+        normalized.trim().to_owned()
     }
 
     /// `Ok(())` when nothing was recorded, else a [`Error::Validation`] with every error.

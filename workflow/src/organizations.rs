@@ -67,7 +67,176 @@ async fn insert_missing_rules<C: Conn>(
     Ok(added)
 }
 
+/// A person or office to contact (DPO, EU representative).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contact {
+    /// Name (person or company).
+    pub name: String,
+    /// Postal address.
+    pub address: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+}
+
+/// A change to the controller details; `None` keeps a field, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationPatch {
+    /// Legal name (cannot be cleared).
+    pub name: Option<String>,
+    /// Postal address.
+    pub address: Option<Option<String>>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: Option<Option<String>>,
+    /// Contact e-mail.
+    pub email: Option<Option<String>>,
+    /// Contact phone.
+    pub phone: Option<Option<String>>,
+    /// Data protection officer.
+    pub dpo: Option<Option<Contact>>,
+    /// Representative in the Union (Art. 27).
+    pub representative: Option<Option<Contact>>,
+    /// Competent supervisory authority.
+    pub supervisory_authority: Option<Option<String>>,
+}
+
+/// The controller details as audited (Art. 30(1)(a)).
+fn controller_state(org: &organization::Model) -> serde_json::Value {
+    json!({
+        "name": org.name, "address": org.address, "country": org.country,
+        "email": org.email, "phone": org.phone,
+        "dpo": [org.dpo_name, org.dpo_address, org.dpo_email, org.dpo_phone],
+        "representative": [org.representative_name, org.representative_address,
+                           org.representative_email, org.representative_phone],
+        "supervisoryAuthority": org.supervisory_authority,
+    })
+}
+
+fn validate_contact(v: &mut Validator, contact: &Contact, field: &str) -> Contact {
+    Contact {
+        name: v.text(&contact.name, &["input", field, "name"], 200),
+        address: contact
+            .address
+            .as_deref()
+            .map(|a| v.multiline_text(a, &["input", field, "address"], 1000)),
+        email: contact
+            .email
+            .as_deref()
+            .map(|e| v.email(e, &["input", field, "email"])),
+        phone: contact
+            .phone
+            .as_deref()
+            .map(|p| v.phone(p, &["input", field, "phone"])),
+    }
+}
+
 impl Workflow {
+    /// Changes the controller details of the principal's organization.
+    #[tracing::instrument(skip(self, patch), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn update_organization(
+        &self,
+        principal: &Principal,
+        patch: OrganizationPatch,
+    ) -> Result<organization::Model> {
+        let mut v = Validator::default();
+        let name = patch
+            .name
+            .as_deref()
+            .map(|n| v.text(n, &["input", "name"], 200));
+        let address = patch
+            .address
+            .map(|a| a.map(|a| v.multiline_text(&a, &["input", "address"], 1000)));
+        let country = patch
+            .country
+            .map(|c| c.map(|c| v.country(&c, &["input", "country"])));
+        let email = patch
+            .email
+            .map(|e| e.map(|e| v.email(&e, &["input", "email"])));
+        let phone = patch
+            .phone
+            .map(|p| p.map(|p| v.phone(&p, &["input", "phone"])));
+        let dpo = patch
+            .dpo
+            .map(|c| c.map(|c| validate_contact(&mut v, &c, "dpo")));
+        let representative = patch
+            .representative
+            .map(|c| c.map(|c| validate_contact(&mut v, &c, "representative")));
+        let authority = patch
+            .supervisory_authority
+            .map(|a| a.map(|a| v.text(&a, &["input", "supervisoryAuthority"], 300)));
+        v.finish()?;
+
+        let mut tx = self.store.begin().await?;
+        let org = organization::Entity::find_by_id(principal.org_id)
+            .one(tx.conn())
+            .await?
+            .ok_or(Error::NotFound {
+                what: "organization",
+            })?;
+        if let Some(name) = &name
+            && *name != org.name
+            && let Some(other) = organization::Entity::find()
+                .filter(organization::Column::Name.eq(name.clone()))
+                .one(tx.conn())
+                .await?
+        {
+            return Err(Error::Conflict(format!(
+                "an organization named `{name}` exists already (id {})",
+                other.id
+            )));
+        }
+        let before = controller_state(&org);
+        let mut active: organization::ActiveModel = org.into();
+        if let Some(name) = name {
+            active.name = Set(name);
+        }
+        if let Some(a) = address {
+            active.address = Set(a);
+        }
+        if let Some(c) = country {
+            active.country = Set(c);
+        }
+        if let Some(e) = email {
+            active.email = Set(e);
+        }
+        if let Some(p) = phone {
+            active.phone = Set(p);
+        }
+        if let Some(dpo) = dpo {
+            let c = dpo.unwrap_or_default();
+            let name = (!c.name.is_empty()).then_some(c.name);
+            active.dpo_name = Set(name);
+            active.dpo_address = Set(c.address);
+            active.dpo_email = Set(c.email);
+            active.dpo_phone = Set(c.phone);
+        }
+        if let Some(rep) = representative {
+            let c = rep.unwrap_or_default();
+            let name = (!c.name.is_empty()).then_some(c.name);
+            active.representative_name = Set(name);
+            active.representative_address = Set(c.address);
+            active.representative_email = Set(c.email);
+            active.representative_phone = Set(c.phone);
+        }
+        if let Some(a) = authority {
+            active.supervisory_authority = Set(a);
+        }
+        active.updated_at = Set(now());
+        let org = active.update(tx.conn()).await?;
+        audit::append(
+            &mut tx,
+            org.id,
+            &Actor::from(principal),
+            Entry::success("updateOrganization", "Organization", org.id)
+                .before(before)
+                .after(controller_state(&org)),
+        )
+        .await?;
+        tx.commit(&self.bus).await?;
+        Ok(org)
+    }
+
     /// Creates an organization with the default policy and a first admin key.
     /// Organization names are unique so that `init` run twice does not create two.
     #[tracing::instrument(skip(self, actor), err(level = "debug"))]
@@ -93,6 +262,7 @@ impl Workflow {
             policy_version: Set(authz::default_policy_version()),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         }
         .insert(tx.conn())
         .await?;

@@ -1,6 +1,8 @@
-use async_graphql::{ID, InputObject, SimpleObject};
+use async_graphql::{ID, InputObject, MaybeUndefined, SimpleObject};
 
-use crate::graphql::types::{ApiKey, PermissionAction, PermissionObject, PolicyRule, Role};
+use crate::graphql::types::{
+    ApiKey, Organization, PermissionAction, PermissionObject, PolicyRule, Role,
+};
 
 /// Input of `createApiKey`.
 #[derive(InputObject, Debug)]
@@ -81,4 +83,79 @@ pub struct AddPolicyPayload {
 pub struct RemovePolicyPayload {
     /// The rule no longer in force.
     pub policy: PolicyRule,
+}
+
+/// A contact person or office (DPO, EU representative).
+#[derive(InputObject, Debug, Clone)]
+pub struct ContactInput {
+    /// Name of the person or company (1–200 characters).
+    pub name: String,
+    /// Postal address.
+    pub address: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Phone number, e.g. `+49 30 1234567`.
+    pub phone: Option<String>,
+}
+
+impl From<ContactInput> for workflow::organizations::Contact {
+    fn from(c: ContactInput) -> Self {
+        Self {
+            name: c.name,
+            address: c.address,
+            email: c.email,
+            phone: c.phone,
+        }
+    }
+}
+
+/// Input of `updateOrganization`: an omitted field stays as it is, `null` clears it.
+#[derive(InputObject, Debug, Default)]
+pub struct UpdateOrganizationInput {
+    /// Legal name (cannot be cleared).
+    pub name: Option<String>,
+    /// Postal address of the controller.
+    pub address: MaybeUndefined<String>,
+    /// Country of establishment, ISO 3166-1 alpha-2 (e.g. `DE`).
+    pub country: MaybeUndefined<String>,
+    /// Contact e-mail for data-protection matters.
+    pub email: MaybeUndefined<String>,
+    /// Contact phone.
+    pub phone: MaybeUndefined<String>,
+    /// Data protection officer; `null` when none is designated.
+    pub dpo: MaybeUndefined<ContactInput>,
+    /// Representative in the Union (Art. 27); `null` when not required.
+    pub representative: MaybeUndefined<ContactInput>,
+    /// The competent supervisory authority.
+    pub supervisory_authority: MaybeUndefined<String>,
+}
+
+fn patch<T, U>(value: MaybeUndefined<T>, f: impl FnOnce(T) -> U) -> Option<Option<U>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(f(v))),
+    }
+}
+
+impl From<UpdateOrganizationInput> for workflow::organizations::OrganizationPatch {
+    fn from(i: UpdateOrganizationInput) -> Self {
+        Self {
+            name: i.name,
+            address: patch(i.address, |v| v),
+            country: patch(i.country, |v| v),
+            email: patch(i.email, |v| v),
+            phone: patch(i.phone, |v| v),
+            dpo: patch(i.dpo, Into::into),
+            representative: patch(i.representative, Into::into),
+            supervisory_authority: patch(i.supervisory_authority, |v| v),
+        }
+    }
+}
+
+/// Result of `updateOrganization`.
+#[derive(SimpleObject)]
+pub struct UpdateOrganizationPayload {
+    /// The organization after the change.
+    pub organization: Organization,
 }

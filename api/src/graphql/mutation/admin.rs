@@ -11,6 +11,22 @@ pub struct AdminMutation;
 
 #[Object]
 impl AdminMutation {
+    /// Changes the controller details (GDPR Art. 30(1)(a)); omitted fields stay.
+    async fn update_organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: UpdateOrganizationInput,
+    ) -> ApiResult<UpdateOrganizationPayload> {
+        let s = session(ctx)?;
+        let org = s
+            .workflow()
+            .update_organization(s.principal()?, input.into())
+            .await?;
+        Ok(UpdateOrganizationPayload {
+            organization: org.into(),
+        })
+    }
+
     /// Creates an API key with the given roles. The secret is in the payload only.
     async fn create_api_key(
         &self,
