@@ -7,4 +7,6 @@ pub mod api_key;
 pub mod audit_chain_head;
 pub mod audit_event;
 pub mod casbin_rule;
+pub mod data_category;
 pub mod organization;
+pub mod subject_category;

@@ -10,6 +10,8 @@ pub struct Model {
     pub name: String,
     /// Version of the shipped default policy this organization's rules were last upgraded to.
     pub policy_version: i32,
+    /// Version of the shipped default taxonomy this organization was last seeded with.
+    pub taxonomy_version: i32,
     /// Postal address of the controller.
     pub address: Option<String>,
     /// ISO 3166-1 alpha-2 country of establishment.

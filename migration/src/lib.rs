@@ -11,6 +11,7 @@ mod m20261123_000002_create_api_key;
 mod m20261123_000003_create_casbin_rule;
 mod m20261123_000004_create_audit_event;
 mod m20261123_000005_add_controller_details;
+mod m20261123_000006_create_taxonomy;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_casbin_rule::Migration),
             Box::new(m20261123_000004_create_audit_event::Migration),
             Box::new(m20261123_000005_add_controller_details::Migration),
+            Box::new(m20261123_000006_create_taxonomy::Migration),
         ]
     }
 }

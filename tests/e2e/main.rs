@@ -9,6 +9,7 @@ mod authz;
 mod cli;
 mod http;
 mod organization;
+mod register;
 mod schema;
 mod subscriptions;
 mod tenancy;

@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod paging;
 pub mod policies;
 pub mod principal;
+pub mod register;
 pub mod store;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -59,6 +60,7 @@ impl Workflow {
             bus: EventBus::default(),
         };
         workflow.upgrade_default_policies().await?;
+        workflow.upgrade_default_taxonomies().await?;
         workflow.authz.reload().await?;
         Ok(workflow)
     }

@@ -260,6 +260,7 @@ impl Workflow {
             id: Set(new_id()),
             name: Set(name),
             policy_version: Set(authz::default_policy_version()),
+            taxonomy_version: Set(crate::register::taxonomy::default_taxonomy().version),
             created_at: Set(at),
             updated_at: Set(at),
             ..Default::default()
@@ -267,6 +268,7 @@ impl Workflow {
         .insert(tx.conn())
         .await?;
         audit::start_chain(tx.conn(), org.id).await?;
+        crate::register::taxonomy::seed(tx.conn(), org.id, 0).await?;
         let rules: Vec<&DefaultRule> = authz::default_policy().iter().collect();
         insert_missing_rules(tx.conn(), org.id, &rules).await?;
         audit::append(

@@ -18,11 +18,15 @@ pub struct Query(
     query::node::NodeQuery,
     query::admin::AdminQuery,
     query::audit::AuditQuery,
+    query::register::RegisterQuery,
 );
 
 /// All mutations.
 #[derive(MergedObject, Default)]
-pub struct Mutation(mutation::admin::AdminMutation);
+pub struct Mutation(
+    mutation::admin::AdminMutation,
+    mutation::register::RegisterMutation,
+);
 
 /// The executable schema.
 pub type AppSchema = Schema<Query, Mutation, subscription::Subscription>;

@@ -87,6 +87,11 @@ string_enum! {
         Policy => "policy",
         /// The audit log.
         AuditEvent => "audit_event",
+        /// The register of processing activities: taxonomy, purposes, recipients,
+        /// transfers, retention, activities.
+        Register => "register",
+        /// Data sources and where in them personal data lives (fields).
+        DataSource => "data_source",
     }
 }
 
@@ -271,7 +276,7 @@ mod tests {
     fn shipped_policy_parses_and_names_only_known_values() {
         let rules = parse_policy(DEFAULT_POLICY).unwrap();
         assert!(rules.len() > 10);
-        assert_eq!(default_policy_version(), 1);
+        assert_eq!(default_policy_version(), 2);
     }
 
     #[test]

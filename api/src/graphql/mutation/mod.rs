@@ -1,3 +1,4 @@
 //! Mutation roots, one per domain, merged in `graphql::Mutation`.
 
 pub mod admin;
+pub mod register;

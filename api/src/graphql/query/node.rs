@@ -33,6 +33,18 @@ async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
                 .await?;
             Node::AuditEvent(wf.audit_event(principal, uuid).await?.into())
         }
+        "DataCategory" => {
+            session
+                .require(workflow::Object::Register, workflow::Action::Read, op)
+                .await?;
+            Node::DataCategory(wf.data_category(principal, uuid).await?.into())
+        }
+        "SubjectCategory" => {
+            session
+                .require(workflow::Object::Register, workflow::Action::Read, op)
+                .await?;
+            Node::SubjectCategory(wf.subject_category(principal, uuid).await?.into())
+        }
         _ => {
             return Err(crate::error::ApiError::invalid(
                 path,

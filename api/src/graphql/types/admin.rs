@@ -52,6 +52,11 @@ mirror_enum! {
         Policy,
         /// The audit log.
         AuditEvent,
+        /// The register of processing activities (taxonomy, purposes, recipients,
+        /// transfers, retention, activities).
+        Register,
+        /// Data sources and their fields.
+        DataSource,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod me;
 pub mod node;
 pub mod organization;
+pub mod register;
 
 pub use admin::{
     ApiKey, ApiKeyConnection, PermissionAction, PermissionObject, PolicyRule, PolicyRuleConnection,

@@ -1,5 +1,6 @@
 use async_graphql::{ID, Interface};
 
+use super::register::{DataCategory, SubjectCategory};
 use super::{ApiKey, AuditEvent, Organization};
 
 /// An object with a global ID that `node(id:)` can fetch again (Relay).
@@ -12,4 +13,8 @@ pub enum Node {
     ApiKey(ApiKey),
     /// An audit event.
     AuditEvent(AuditEvent),
+    /// A category of personal data.
+    DataCategory(DataCategory),
+    /// A category of data subjects.
+    SubjectCategory(SubjectCategory),
 }

@@ -1,0 +1,367 @@
+//! The register's taxonomy: the seeded default, filters and search, the hierarchy
+//! rules, and isolation between organizations.
+
+use serde_json::{Value, json};
+use workflow::Role;
+use workflow::register::taxonomy::{Sensitivity, default_taxonomy};
+
+use crate::common::{TestApp, assert_code, create_org, e2e};
+
+fn keys(data: &Value, field: &str) -> Vec<String> {
+    data[field]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["key"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn category_id(app: &TestApp, key: &str) -> String {
+    let data = app
+        .gql_ok(app.key(Role::Dpo), "query($s: String) { dataCategories(first: 100, filter: {search: $s}) { nodes { id key } } }", json!({"s": key}))
+        .await;
+    data["dataCategories"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["key"] == key)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn the_default_taxonomy_is_seeded_and_can_be_filtered(app: TestApp) {
+    let t = default_taxonomy();
+    let integrator = app.key(Role::Integrator);
+    let q = "query($f: DataCategoryFilter) { dataCategories(first: 100, filter: $f) { totalCount nodes { key parentKey sensitivity isDefault } } }";
+    let all = app.gql_ok(integrator, q, json!({})).await;
+    assert_eq!(
+        all["dataCategories"]["totalCount"],
+        t.data_category.len() as i64
+    );
+    assert!(
+        all["dataCategories"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["isDefault"] == true)
+    );
+    let special = app
+        .gql_ok(integrator, q, json!({"f": {"sensitivity": "SPECIAL_ART9"}}))
+        .await;
+    let expected = t
+        .data_category
+        .iter()
+        .filter(|e| e.sensitivity == Sensitivity::SpecialArt9)
+        .count();
+    assert_eq!(special["dataCategories"]["totalCount"], expected as i64);
+    let contact = app
+        .gql_ok(integrator, q, json!({"f": {"parentKey": "contact"}}))
+        .await;
+    assert_eq!(
+        keys(&contact, "dataCategories"),
+        ["contact.email", "contact.phone", "contact.postal_address"]
+    );
+    let top = app
+        .gql_ok(integrator, q, json!({"f": {"parentKey": ""}}))
+        .await;
+    assert!(
+        keys(&top, "dataCategories")
+            .iter()
+            .all(|k| !k.contains('.'))
+    );
+    assert!(keys(&top, "dataCategories").contains(&"health".to_owned()));
+    let mail = app
+        .gql_ok(integrator, q, json!({"f": {"search": "MAIL"}}))
+        .await;
+    assert_eq!(
+        keys(&mail, "dataCategories"),
+        ["contact.email", "communication.email_content"]
+    );
+    let wildcard = app
+        .gql_ok(integrator, q, json!({"f": {"search": "%"}}))
+        .await;
+    assert_eq!(
+        wildcard["dataCategories"]["totalCount"], 0,
+        "% is matched literally"
+    );
+    let subjects = app.gql_ok(integrator, "{ subjectCategories(first: 100) { totalCount } s: subjectCategories(search: \"employ\") { nodes { key } } }", json!({})).await;
+    assert_eq!(
+        subjects["subjectCategories"]["totalCount"],
+        t.subject_category.len() as i64
+    );
+    assert_eq!(keys(&subjects, "s"), ["employees"]);
+}
+e2e!(seeded, the_default_taxonomy_is_seeded_and_can_be_filtered);
+
+async fn the_hierarchy_rules_hold(app: TestApp) {
+    let dpo = app.key(Role::Dpo);
+    let create = "mutation($i: CreateDataCategoryInput!) { createDataCategory(input: $i) { dataCategory { id key parentKey sensitivity isDefault } } }";
+    // Missing parent, bad key, less sensitive than the parent, duplicate.
+    let body = app
+        .gql(
+            dpo,
+            create,
+            json!({"i": {"key": "loyalty.points", "name": "Points"}}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    assert_eq!(
+        body["errors"][0]["extensions"]["fields"][0]["path"],
+        json!(["input", "key"])
+    );
+    let body = app
+        .gql(
+            dpo,
+            create,
+            json!({"i": {"key": "Loyalty Points", "name": "Points"}}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    let body = app.gql(dpo, create, json!({"i": {"key": "health.allergies", "name": "Allergies", "sensitivity": "ORDINARY"}})).await;
+    assert_code(&body, "VALIDATION");
+    assert_eq!(
+        body["errors"][0]["extensions"]["fields"][0]["path"],
+        json!(["input", "sensitivity"])
+    );
+    let body = app
+        .gql(
+            dpo,
+            create,
+            json!({"i": {"key": "contact.email", "name": "Again"}}),
+        )
+        .await;
+    assert_code(&body, "CONFLICT");
+    // A valid child.
+    let data = app
+        .gql_ok(dpo, create, json!({"i": {"key": "health.allergies", "name": "Allergies", "sensitivity": "SPECIAL_ART9", "description": "Food allergies for delivery of meals"}}))
+        .await;
+    let created = &data["createDataCategory"]["dataCategory"];
+    assert_eq!(created["parentKey"], "health");
+    assert_eq!(created["isDefault"], false);
+    // The parent cannot become more sensitive than a child, nor the child less than its parent.
+    let contact_id = category_id(&app, "contact").await;
+    let update = "mutation($i: UpdateDataCategoryInput!) { updateDataCategory(input: $i) { dataCategory { name sensitivity description } } }";
+    let body = app
+        .gql(
+            dpo,
+            update,
+            json!({"i": {"id": contact_id, "sensitivity": "SPECIAL_ART9"}}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("contact."),
+        "names the child: {body}"
+    );
+    let allergies = created["id"].as_str().unwrap();
+    let body = app
+        .gql(
+            dpo,
+            update,
+            json!({"i": {"id": allergies, "sensitivity": "ORDINARY"}}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    let data = app
+        .gql_ok(
+            dpo,
+            update,
+            json!({"i": {"id": allergies, "name": "Allergien", "description": null}}),
+        )
+        .await;
+    assert_eq!(
+        data["updateDataCategory"]["dataCategory"],
+        json!({"name": "Allergien", "sensitivity": "SPECIAL_ART9", "description": null})
+    );
+    // Deleting a parent with children is refused and names them; a leaf can go.
+    let health_id = category_id(&app, "health").await;
+    let body = app
+        .gql(
+            dpo,
+            "mutation($id: ID!) { deleteDataCategory(input: {id: $id}) { deletedId } }",
+            json!({"id": health_id}),
+        )
+        .await;
+    assert_code(&body, "CONFLICT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`health.allergies`"),
+        "{body}"
+    );
+    let data = app
+        .gql_ok(
+            dpo,
+            "mutation($id: ID!) { deleteDataCategory(input: {id: $id}) { deletedId } }",
+            json!({"id": allergies}),
+        )
+        .await;
+    assert_eq!(data["deleteDataCategory"]["deletedId"], allergies);
+    app.gql_ok(
+        dpo,
+        "mutation($id: ID!) { deleteDataCategory(input: {id: $id}) { deletedId } }",
+        json!({"id": health_id}),
+    )
+    .await;
+    let body = app
+        .gql(
+            dpo,
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({"id": health_id}),
+        )
+        .await;
+    assert_code(&body, "NOT_FOUND");
+    // Stewards read the register but do not keep it.
+    let body = app
+        .gql(
+            app.key(Role::Steward),
+            create,
+            json!({"i": {"key": "contact.fax", "name": "Fax"}}),
+        )
+        .await;
+    assert_code(&body, "FORBIDDEN");
+    // Every change is in the audit log.
+    let events = app
+        .gql_ok(app.key(Role::Auditor), "{ auditEvents(filter: {objectType: \"DataCategory\", outcome: SUCCESS}) { nodes { operation } } }", json!({}))
+        .await;
+    let ops: Vec<&str> = events["auditEvents"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            "createDataCategory",
+            "updateDataCategory",
+            "deleteDataCategory",
+            "deleteDataCategory"
+        ]
+    );
+}
+e2e!(hierarchy, the_hierarchy_rules_hold);
+
+async fn subject_categories_are_kept_per_organization(app: TestApp) {
+    let other = create_org(&app.workflow, "Andere GmbH").await;
+    let dpo = app.key(Role::Dpo);
+    let data = app
+        .gql_ok(dpo, "mutation { createSubjectCategory(input: {key: \"club_members\", name: \"Club members\"}) { subjectCategory { id key } } }", json!({}))
+        .await;
+    let id = data["createSubjectCategory"]["subjectCategory"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = app.gql(dpo, "mutation { createSubjectCategory(input: {key: \"club_members\", name: \"Again\"}) { subjectCategory { id } } }", json!({})).await;
+    assert_code(&body, "CONFLICT");
+    let data = app
+        .gql_ok(dpo, "mutation($id: ID!) { updateSubjectCategory(input: {id: $id, name: \"Vereinsmitglieder\", description: \"Loyalty club\"}) { subjectCategory { name description } } }", json!({"id": id}))
+        .await;
+    assert_eq!(
+        data["updateSubjectCategory"]["subjectCategory"],
+        json!({"name": "Vereinsmitglieder", "description": "Loyalty club"})
+    );
+    // The other organization neither sees nor touches it.
+    let theirs = &other.keys[&Role::Admin];
+    let body = app
+        .gql(
+            theirs,
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_code(&body, "NOT_FOUND");
+    for m in [
+        "mutation($id: ID!) { updateSubjectCategory(input: {id: $id, name: \"x\"}) { subjectCategory { id } } }",
+        "mutation($id: ID!) { deleteSubjectCategory(input: {id: $id}) { deletedId } }",
+    ] {
+        assert_code(&app.gql(theirs, m, json!({"id": id})).await, "NOT_FOUND");
+    }
+    let listed = app
+        .gql_ok(
+            theirs,
+            "{ subjectCategories(search: \"club\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(listed["subjectCategories"]["totalCount"], 0);
+    let their_email = app
+        .gql_ok(
+            theirs,
+            "{ dataCategories(filter: {search: \"contact.email\"}) { nodes { id } } }",
+            json!({}),
+        )
+        .await["dataCategories"]["nodes"][0]["id"]
+        .clone();
+    assert_code(
+        &app.gql(
+            dpo,
+            "mutation($id: ID!) { deleteDataCategory(input: {id: $id}) { deletedId } }",
+            json!({"id": their_email}),
+        )
+        .await,
+        "NOT_FOUND",
+    );
+    app.gql_ok(
+        dpo,
+        "mutation($id: ID!) { deleteSubjectCategory(input: {id: $id}) { deletedId } }",
+        json!({"id": id}),
+    )
+    .await;
+}
+e2e!(subjects, subject_categories_are_kept_per_organization);
+
+/// Organizations from before the taxonomy get it once at startup.
+async fn older_organizations_are_seeded_once(app: TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let conn = app.workflow.store().conn();
+    let backend = conn.get_database_backend();
+    for sql in [
+        "DELETE FROM data_category",
+        "DELETE FROM subject_category",
+        "UPDATE organization SET taxonomy_version = 0",
+    ] {
+        conn.execute_raw(Statement::from_string(backend, sql.to_owned()))
+            .await
+            .unwrap();
+    }
+    let reopened = workflow::Workflow::open(app.workflow.store().clone())
+        .await
+        .unwrap();
+    let principal = workflow::Principal {
+        key_id: app.key_ids[&Role::Admin],
+        org_id: app.org_id,
+        key_name: "t".into(),
+    };
+    let page = workflow::PageRequest::<uuid::Uuid> {
+        first: Some(1),
+        ..Default::default()
+    };
+    let seeded = reopened
+        .data_categories(&principal, &Default::default(), &page)
+        .await
+        .unwrap();
+    assert_eq!(
+        seeded.total_count as usize,
+        default_taxonomy().data_category.len()
+    );
+    // A second start adds nothing.
+    let again = workflow::Workflow::open(app.workflow.store().clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        again
+            .data_categories(&principal, &Default::default(), &page)
+            .await
+            .unwrap()
+            .total_count,
+        seeded.total_count
+    );
+}
+e2e!(seeding_upgrade, older_organizations_are_seeded_once);
