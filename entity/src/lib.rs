@@ -9,4 +9,6 @@ pub mod audit_event;
 pub mod casbin_rule;
 pub mod data_category;
 pub mod organization;
+pub mod purpose;
+pub mod retention_policy;
 pub mod subject_category;

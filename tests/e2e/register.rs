@@ -365,3 +365,192 @@ async fn older_organizations_are_seeded_once(app: TestApp) {
     );
 }
 e2e!(seeding_upgrade, older_organizations_are_seeded_once);
+
+async fn purposes_carry_a_valid_legal_basis(app: TestApp) {
+    let dpo = app.key(Role::Dpo);
+    let create = "mutation($i: CreatePurposeInput!) { createPurpose(input: $i) { purpose { id name legalBasis legalReference balancingTest specialCategoryCondition } } }";
+    // Legitimate interests need the balancing test; legal obligations the law.
+    let body = app
+        .gql(
+            dpo,
+            create,
+            json!({"i": {"name": "Fraud prevention", "legalBasis": "LEGITIMATE_INTERESTS"}}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    assert_eq!(
+        body["errors"][0]["extensions"]["fields"][0]["path"],
+        json!(["input", "balancingTest"])
+    );
+    let body = app.gql(dpo, create, json!({"i": {"name": "Accounting", "legalBasis": "LEGAL_OBLIGATION", "legalReference": "  "}})).await;
+    assert_code(&body, "VALIDATION");
+    assert_eq!(
+        body["errors"][0]["extensions"]["fields"][0]["path"],
+        json!(["input", "legalReference"])
+    );
+    // Valid purposes on all six bases.
+    let purposes = [
+        json!({"name": "Newsletter", "legalBasis": "CONSENT"}),
+        json!({"name": "Order fulfilment", "legalBasis": "CONTRACT", "description": "Deliver what was bought."}),
+        json!({"name": "Accounting", "legalBasis": "LEGAL_OBLIGATION", "legalReference": "§ 147 AO, § 257 HGB"}),
+        json!({"name": "Emergency contact", "legalBasis": "VITAL_INTERESTS"}),
+        json!({"name": "Statistics for the authority", "legalBasis": "PUBLIC_TASK", "legalReference": "§ 3 BStatG"}),
+        json!({"name": "Fraud prevention", "legalBasis": "LEGITIMATE_INTERESTS", "balancingTest": "Our interest in preventing payment fraud outweighs ..."}),
+        json!({"name": "Allergy-safe delivery", "legalBasis": "CONSENT", "specialCategoryCondition": "EXPLICIT_CONSENT"}),
+    ];
+    let mut fraud = String::new();
+    for p in &purposes {
+        let data = app.gql_ok(dpo, create, json!({"i": p})).await;
+        if p["name"] == "Fraud prevention" {
+            fraud = data["createPurpose"]["purpose"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+        }
+    }
+    let body = app
+        .gql(
+            dpo,
+            create,
+            json!({"i": {"name": "Newsletter", "legalBasis": "CONSENT"}}),
+        )
+        .await;
+    assert_code(&body, "CONFLICT");
+    // The rules also hold for updates: dropping the balancing test of LI is refused,
+    // switching to consent and clearing it is fine.
+    let update = "mutation($i: UpdatePurposeInput!) { updatePurpose(input: $i) { purpose { legalBasis balancingTest } } }";
+    let body = app
+        .gql(
+            dpo,
+            update,
+            json!({"i": {"id": fraud, "balancingTest": null}}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    let data = app
+        .gql_ok(
+            dpo,
+            update,
+            json!({"i": {"id": fraud, "legalBasis": "CONSENT", "balancingTest": null}}),
+        )
+        .await;
+    assert_eq!(
+        data["updatePurpose"]["purpose"],
+        json!({"legalBasis": "CONSENT", "balancingTest": null})
+    );
+    // Filters.
+    let q = "query($f: PurposeFilter) { purposes(filter: $f) { totalCount nodes { name } } }";
+    let consent = app
+        .gql_ok(
+            app.key(Role::Integrator),
+            q,
+            json!({"f": {"legalBasis": "CONSENT"}}),
+        )
+        .await;
+    assert_eq!(consent["purposes"]["totalCount"], 3);
+    let found = app
+        .gql_ok(
+            app.key(Role::Integrator),
+            q,
+            json!({"f": {"search": "ACCOUNT"}}),
+        )
+        .await;
+    assert_eq!(found["purposes"]["nodes"], json!([{"name": "Accounting"}]));
+    // Delete, then it is gone for node() as well.
+    app.gql_ok(
+        dpo,
+        "mutation($id: ID!) { deletePurpose(input: {id: $id}) { deletedId } }",
+        json!({"id": fraud}),
+    )
+    .await;
+    assert_code(
+        &app.gql(
+            dpo,
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({"id": fraud}),
+        )
+        .await,
+        "NOT_FOUND",
+    );
+    assert_code(
+        &app.gql(
+            app.key(Role::Steward),
+            create,
+            json!({"i": {"name": "x", "legalBasis": "CONTRACT"}}),
+        )
+        .await,
+        "FORBIDDEN",
+    );
+}
+e2e!(purposes, purposes_carry_a_valid_legal_basis);
+
+async fn retention_policies_need_a_real_period(app: TestApp) {
+    let dpo = app.key(Role::Dpo);
+    let create = "mutation($i: CreateRetentionPolicyInput!) { createRetentionPolicy(input: $i) { retentionPolicy { id name duration trigger actionAtExpiry legalReference } } }";
+    let base = json!({"name": "Tax records", "duration": "P10Y", "trigger": "AFTER_END_OF_CALENDAR_YEAR", "actionAtExpiry": "DELETE", "legalReference": "§ 147 AO"});
+    for (bad, path) in [
+        (json!({"duration": "10 years"}), "duration"),
+        (json!({"duration": "P0D"}), "duration"),
+        (json!({"duration": "P10Yx"}), "duration"),
+        (json!({"trigger": "OTHER"}), "triggerDescription"),
+        (json!({"name": ""}), "name"),
+    ] {
+        let mut input = base.clone();
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(bad.as_object().unwrap().clone());
+        let body = app.gql(dpo, create, json!({"i": input})).await;
+        assert_code(&body, "VALIDATION");
+        assert_eq!(
+            body["errors"][0]["extensions"]["fields"][0]["path"],
+            json!(["input", path]),
+            "{input}"
+        );
+    }
+    let data = app.gql_ok(dpo, create, json!({"i": base})).await;
+    let policy = &data["createRetentionPolicy"]["retentionPolicy"];
+    assert_eq!(policy["duration"], "P10Y");
+    let id = policy["id"].as_str().unwrap().to_owned();
+    assert_code(&app.gql(dpo, create, json!({"i": base})).await, "CONFLICT");
+    let update = "mutation($i: UpdateRetentionPolicyInput!) { updateRetentionPolicy(input: $i) { retentionPolicy { duration trigger actionAtExpiry } } }";
+    let data = app
+        .gql_ok(
+            dpo,
+            update,
+            json!({"i": {"id": id, "duration": "p6y", "actionAtExpiry": "REVIEW"}}),
+        )
+        .await;
+    assert_eq!(
+        data["updateRetentionPolicy"]["retentionPolicy"],
+        json!({"duration": "P6Y", "trigger": "AFTER_END_OF_CALENDAR_YEAR", "actionAtExpiry": "REVIEW"})
+    );
+    assert_code(
+        &app.gql(dpo, update, json!({"i": {"id": id, "trigger": "OTHER"}}))
+            .await,
+        "VALIDATION",
+    );
+    let found = app
+        .gql_ok(
+            app.key(Role::Auditor),
+            "{ retentionPolicies(search: \"147 ao\") { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(found["retentionPolicies"]["totalCount"], 1);
+    let node = app
+        .gql_ok(
+            app.key(Role::Reviewer),
+            "query($id: ID!) { node(id: $id) { ... on RetentionPolicy { name } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(node["node"]["name"], "Tax records");
+    app.gql_ok(
+        dpo,
+        "mutation($id: ID!) { deleteRetentionPolicy(input: {id: $id}) { deletedId } }",
+        json!({"id": id}),
+    )
+    .await;
+}
+e2e!(retention, retention_policies_need_a_real_period);

@@ -6,6 +6,9 @@
 //! NOT_FOUND, never FORBIDDEN. Every change is one transaction together with its
 //! audit event.
 
+#[macro_use]
+mod macros;
+
 pub mod api_keys;
 pub mod audit;
 pub mod authz;

@@ -51,6 +51,25 @@ impl<T> Page<T> {
     }
 }
 
+impl<T> Page<T> {
+    /// Converts the items with a fallible function, keeping the page information.
+    pub fn try_map<U, E>(
+        self,
+        f: impl FnMut(T) -> std::result::Result<U, E>,
+    ) -> std::result::Result<Page<U>, E> {
+        Ok(Page {
+            items: self
+                .items
+                .into_iter()
+                .map(f)
+                .collect::<std::result::Result<_, _>>()?,
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            total_count: self.total_count,
+        })
+    }
+}
+
 fn page_size(value: Option<i32>, arg: &str) -> Result<Option<u64>> {
     match value {
         None => Ok(None),

@@ -2,6 +2,8 @@
 //! recipients, retention, sources and activities. Every row belongs to one
 //! organization; functions scope to the caller's.
 
+pub mod purposes;
+pub mod retention;
 pub mod taxonomy;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};

@@ -111,3 +111,108 @@ pub fn patch<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
         MaybeUndefined::Value(v) => Some(Some(v)),
     }
 }
+
+use crate::graphql::types::register::{
+    ExpiryAction, LegalBasis, Purpose, RetentionPolicy, RetentionTrigger, SpecialCategoryCondition,
+};
+
+/// Filters of `purposes`; all given filters must match.
+#[derive(InputObject, Debug, Default)]
+pub struct PurposeFilter {
+    /// Case-insensitive part of the name.
+    pub search: Option<String>,
+    /// Only purposes on this legal basis.
+    pub legal_basis: Option<LegalBasis>,
+}
+
+/// Input of `createPurpose`.
+#[derive(InputObject, Debug)]
+pub struct CreatePurposeInput {
+    /// Name, unique in the organization (1–200 characters).
+    pub name: String,
+    /// Explanation in plain language, as shown to data subjects.
+    pub description: Option<String>,
+    /// The Art. 6(1) legal basis.
+    pub legal_basis: LegalBasis,
+    /// The law or contract relied on; required for LEGAL_OBLIGATION and PUBLIC_TASK.
+    pub legal_reference: Option<String>,
+    /// The documented balancing test; required for LEGITIMATE_INTERESTS.
+    pub balancing_test: Option<String>,
+    /// The Art. 9(2) condition, where special categories are processed.
+    pub special_category_condition: Option<SpecialCategoryCondition>,
+}
+
+/// Input of `updatePurpose`: an omitted field stays as it is, `null` clears it. The
+/// result must satisfy the same rules as a new purpose.
+#[derive(InputObject, Debug)]
+pub struct UpdatePurposeInput {
+    /// The purpose.
+    pub id: ID,
+    /// Name.
+    pub name: Option<String>,
+    /// Explanation.
+    pub description: MaybeUndefined<String>,
+    /// The Art. 6(1) legal basis.
+    pub legal_basis: Option<LegalBasis>,
+    /// The law or contract relied on.
+    pub legal_reference: MaybeUndefined<String>,
+    /// The documented balancing test.
+    pub balancing_test: MaybeUndefined<String>,
+    /// The Art. 9(2) condition.
+    pub special_category_condition: MaybeUndefined<SpecialCategoryCondition>,
+}
+
+/// Result of `createPurpose` and `updatePurpose`.
+#[derive(SimpleObject)]
+pub struct PurposePayload {
+    /// The purpose after the change.
+    pub purpose: Purpose,
+}
+
+/// Input of `createRetentionPolicy`.
+#[derive(InputObject, Debug)]
+pub struct CreateRetentionPolicyInput {
+    /// Name, unique in the organization (1–200 characters).
+    pub name: String,
+    /// Explanation.
+    pub description: Option<String>,
+    /// ISO 8601 duration longer than zero, e.g. `P10Y`, `P6M`, `P30D`.
+    pub duration: String,
+    /// When the period starts.
+    pub trigger: RetentionTrigger,
+    /// The starting event; required when `trigger` is `OTHER`.
+    pub trigger_description: Option<String>,
+    /// Legal ground, e.g. `§ 147 AO`.
+    pub legal_reference: Option<String>,
+    /// What happens when the period ends.
+    pub action_at_expiry: ExpiryAction,
+}
+
+/// Input of `updateRetentionPolicy`: an omitted field stays as it is, `null` clears
+/// it. The result must satisfy the same rules as a new policy.
+#[derive(InputObject, Debug)]
+pub struct UpdateRetentionPolicyInput {
+    /// The retention policy.
+    pub id: ID,
+    /// Name.
+    pub name: Option<String>,
+    /// Explanation.
+    pub description: MaybeUndefined<String>,
+    /// ISO 8601 duration.
+    pub duration: Option<String>,
+    /// When the period starts.
+    pub trigger: Option<RetentionTrigger>,
+    /// The starting event for `OTHER`.
+    pub trigger_description: MaybeUndefined<String>,
+    /// Legal ground.
+    pub legal_reference: MaybeUndefined<String>,
+    /// What happens when the period ends.
+    pub action_at_expiry: Option<ExpiryAction>,
+}
+
+/// Result of `createRetentionPolicy` and `updateRetentionPolicy`.
+#[derive(SimpleObject)]
+pub struct RetentionPolicyPayload {
+    /// The retention policy after the change.
+    pub retention_policy: RetentionPolicy,
+}

@@ -1,5 +1,7 @@
 use async_graphql::{Context, Object};
-use workflow::register::taxonomy;
+use workflow::register::{purposes, retention, taxonomy};
+
+use crate::graphql::types::register::{Purpose, RetentionPolicy};
 
 use crate::error::ApiResult;
 use crate::graphql::inputs::register::*;
@@ -123,6 +125,134 @@ impl RegisterMutation {
         let id = ids::decode(&input.id, "SubjectCategory", &["input", "id"])?;
         s.workflow()
             .delete_subject_category(s.principal()?, id)
+            .await?;
+        Ok(DeletePayload {
+            deleted_id: input.id,
+        })
+    }
+
+    /// Adds a purpose with its legal basis.
+    async fn create_purpose(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: CreatePurposeInput,
+    ) -> ApiResult<PurposePayload> {
+        let s = session(ctx)?;
+        let draft = purposes::PurposeDraft {
+            name: input.name,
+            description: input.description,
+            legal_basis: input.legal_basis.into(),
+            legal_reference: input.legal_reference,
+            balancing_test: input.balancing_test,
+            special_category_condition: input.special_category_condition.map(Into::into),
+        };
+        let created = s.workflow().create_purpose(s.principal()?, draft).await?;
+        Ok(PurposePayload {
+            purpose: Purpose::try_from(created)?,
+        })
+    }
+
+    /// Changes a purpose; the result must satisfy the rules of a new one.
+    async fn update_purpose(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: UpdatePurposeInput,
+    ) -> ApiResult<PurposePayload> {
+        let s = session(ctx)?;
+        let id = ids::decode(&input.id, "Purpose", &["input", "id"])?;
+        let change = purposes::PurposePatch {
+            name: input.name,
+            description: patch(input.description),
+            legal_basis: input.legal_basis.map(Into::into),
+            legal_reference: patch(input.legal_reference),
+            balancing_test: patch(input.balancing_test),
+            special_category_condition: patch(input.special_category_condition)
+                .map(|c| c.map(Into::into)),
+        };
+        let updated = s
+            .workflow()
+            .update_purpose(s.principal()?, id, change)
+            .await?;
+        Ok(PurposePayload {
+            purpose: Purpose::try_from(updated)?,
+        })
+    }
+
+    /// Deletes a purpose.
+    async fn delete_purpose(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: DeleteInput,
+    ) -> ApiResult<DeletePayload> {
+        let s = session(ctx)?;
+        let id = ids::decode(&input.id, "Purpose", &["input", "id"])?;
+        s.workflow().delete_purpose(s.principal()?, id).await?;
+        Ok(DeletePayload {
+            deleted_id: input.id,
+        })
+    }
+
+    /// Adds a retention policy.
+    async fn create_retention_policy(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: CreateRetentionPolicyInput,
+    ) -> ApiResult<RetentionPolicyPayload> {
+        let s = session(ctx)?;
+        let draft = retention::RetentionDraft {
+            name: input.name,
+            description: input.description,
+            duration: input.duration,
+            trigger: input.trigger.into(),
+            trigger_description: input.trigger_description,
+            legal_reference: input.legal_reference,
+            action_at_expiry: input.action_at_expiry.into(),
+        };
+        let created = s
+            .workflow()
+            .create_retention_policy(s.principal()?, draft)
+            .await?;
+        Ok(RetentionPolicyPayload {
+            retention_policy: RetentionPolicy::try_from(created)?,
+        })
+    }
+
+    /// Changes a retention policy; the result must satisfy the rules of a new one.
+    async fn update_retention_policy(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: UpdateRetentionPolicyInput,
+    ) -> ApiResult<RetentionPolicyPayload> {
+        let s = session(ctx)?;
+        let id = ids::decode(&input.id, "RetentionPolicy", &["input", "id"])?;
+        let change = retention::RetentionPatch {
+            name: input.name,
+            description: patch(input.description),
+            duration: input.duration,
+            trigger: input.trigger.map(Into::into),
+            trigger_description: patch(input.trigger_description),
+            legal_reference: patch(input.legal_reference),
+            action_at_expiry: input.action_at_expiry.map(Into::into),
+        };
+        let updated = s
+            .workflow()
+            .update_retention_policy(s.principal()?, id, change)
+            .await?;
+        Ok(RetentionPolicyPayload {
+            retention_policy: RetentionPolicy::try_from(updated)?,
+        })
+    }
+
+    /// Deletes a retention policy.
+    async fn delete_retention_policy(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: DeleteInput,
+    ) -> ApiResult<DeletePayload> {
+        let s = session(ctx)?;
+        let id = ids::decode(&input.id, "RetentionPolicy", &["input", "id"])?;
+        s.workflow()
+            .delete_retention_policy(s.principal()?, id)
             .await?;
         Ok(DeletePayload {
             deleted_id: input.id,

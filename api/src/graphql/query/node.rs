@@ -45,6 +45,18 @@ async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
                 .await?;
             Node::SubjectCategory(wf.subject_category(principal, uuid).await?.into())
         }
+        "Purpose" => {
+            session
+                .require(workflow::Object::Register, workflow::Action::Read, op)
+                .await?;
+            Node::Purpose(wf.purpose(principal, uuid).await?.try_into()?)
+        }
+        "RetentionPolicy" => {
+            session
+                .require(workflow::Object::Register, workflow::Action::Read, op)
+                .await?;
+            Node::RetentionPolicy(wf.retention_policy(principal, uuid).await?.try_into()?)
+        }
         _ => {
             return Err(crate::error::ApiError::invalid(
                 path,

@@ -1,9 +1,10 @@
 use async_graphql::{Context, Object};
 
 use crate::error::ApiResult;
-use crate::graphql::inputs::register::DataCategoryFilter;
+use crate::graphql::inputs::register::{DataCategoryFilter, PurposeFilter};
 use crate::graphql::types::register::{
-    DataCategory, DataCategoryConnection, SubjectCategory, SubjectCategoryConnection,
+    DataCategory, DataCategoryConnection, Purpose, PurposeConnection, RetentionPolicy,
+    RetentionPolicyConnection, SubjectCategory, SubjectCategoryConnection,
 };
 use crate::graphql::{ids, session};
 
@@ -57,6 +58,64 @@ impl RegisterQuery {
             page,
             |c| c.id.to_string(),
             SubjectCategory::from,
+        ))
+    }
+
+    /// Purposes of processing with their legal basis, in creation order.
+    async fn purposes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Filters; all given ones must match.")] filter: Option<PurposeFilter>,
+        #[graphql(desc = "Items from the front (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Items from the back (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> ApiResult<PurposeConnection> {
+        let s = session(ctx)?;
+        let page = ids::page_request(first, after, last, before)?;
+        let filter = filter.unwrap_or_default();
+        let filter = workflow::register::purposes::PurposeFilter {
+            search: filter.search,
+            legal_basis: filter.legal_basis.map(Into::into),
+        };
+        let page = s
+            .workflow()
+            .purposes(s.principal()?, &filter, &page)
+            .await?;
+        let page =
+            page.try_map(|m| Ok::<_, workflow::Error>((m.id.to_string(), Purpose::try_from(m)?)))?;
+        Ok(PurposeConnection::from_page(
+            page,
+            |(k, _)| k.clone(),
+            |(_, p)| p,
+        ))
+    }
+
+    /// Retention policies, in creation order.
+    async fn retention_policies(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Case-insensitive part of the name or legal reference.")] search: Option<
+            String,
+        >,
+        #[graphql(desc = "Items from the front (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Items from the back (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> ApiResult<RetentionPolicyConnection> {
+        let s = session(ctx)?;
+        let page = ids::page_request(first, after, last, before)?;
+        let page = s
+            .workflow()
+            .retention_policies(s.principal()?, search.as_deref(), &page)
+            .await?;
+        let page = page.try_map(|m| {
+            Ok::<_, workflow::Error>((m.id.to_string(), RetentionPolicy::try_from(m)?))
+        })?;
+        Ok(RetentionPolicyConnection::from_page(
+            page,
+            |(k, _)| k.clone(),
+            |(_, r)| r,
         ))
     }
 }

@@ -1,25 +1,10 @@
-use async_graphql::{ComplexObject, Context, Enum, ID, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::ApiResult;
 use crate::graphql::ids::global_id;
 use crate::graphql::session;
-
-macro_rules! mirror_enum {
-    ($(#[$meta:meta])* $name:ident = $domain:path { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl From<$name> for $domain {
-            fn from(v: $name) -> Self { match v { $($name::$variant => <$domain>::$variant),+ } }
-        }
-        impl From<$domain> for $name {
-            fn from(v: $domain) -> Self { match v { $(<$domain>::$variant => $name::$variant),+ } }
-        }
-    };
-}
 
 mirror_enum! {
     /// A role in an organization; permissions are granted to roles.

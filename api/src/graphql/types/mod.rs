@@ -1,6 +1,23 @@
 //! Output types of the schema, converted from workflow models (never derived on
 //! entities, so no column can leak by accident).
 
+/// Defines a GraphQL enum mirroring a workflow enum variant by variant, with
+/// conversions both ways (a missing variant does not compile).
+macro_rules! mirror_enum {
+    ($(#[$meta:meta])* $name:ident = $domain:path { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl From<$name> for $domain {
+            fn from(v: $name) -> Self { match v { $($name::$variant => <$domain>::$variant),+ } }
+        }
+        impl From<$domain> for $name {
+            fn from(v: $domain) -> Self { match v { $(<$domain>::$variant => $name::$variant),+ } }
+        }
+    };
+}
+
 pub mod admin;
 pub mod audit;
 pub mod connection;

@@ -1,6 +1,6 @@
 use async_graphql::{ID, Interface};
 
-use super::register::{DataCategory, SubjectCategory};
+use super::register::{DataCategory, Purpose, RetentionPolicy, SubjectCategory};
 use super::{ApiKey, AuditEvent, Organization};
 
 /// An object with a global ID that `node(id:)` can fetch again (Relay).
@@ -17,4 +17,8 @@ pub enum Node {
     DataCategory(DataCategory),
     /// A category of data subjects.
     SubjectCategory(SubjectCategory),
+    /// A purpose of processing.
+    Purpose(Purpose),
+    /// A retention policy.
+    RetentionPolicy(RetentionPolicy),
 }

@@ -128,3 +128,185 @@ super::connection::connection!(
     "A page of subject categories (Relay cursor connection).",
     "A subject category with its cursor."
 );
+
+mirror_enum! {
+    /// The legal bases of GDPR Art. 6(1).
+    LegalBasis = workflow::register::purposes::LegalBasis {
+        /// (a) The data subject has given consent.
+        Consent,
+        /// (b) Performance of a contract with the data subject, or steps before one.
+        Contract,
+        /// (c) A legal obligation of the controller; name the law in `legalReference`.
+        LegalObligation,
+        /// (d) Vital interests of the data subject or another person.
+        VitalInterests,
+        /// (e) A task in the public interest or official authority; name the law.
+        PublicTask,
+        /// (f) Legitimate interests, weighed against the subject's in `balancingTest`.
+        LegitimateInterests,
+    }
+}
+
+mirror_enum! {
+    /// The conditions of GDPR Art. 9(2) for processing special categories of data.
+    SpecialCategoryCondition = workflow::register::purposes::SpecialCategoryCondition {
+        /// (a) Explicit consent.
+        ExplicitConsent,
+        /// (b) Employment, social security and social protection law.
+        EmploymentSocialSecurity,
+        /// (c) Vital interests where the subject cannot consent.
+        VitalInterests,
+        /// (d) Members of a not-for-profit body with a political, philosophical,
+        /// religious or trade-union aim.
+        NotForProfitBody,
+        /// (e) Data the subject has manifestly made public.
+        MadePublicBySubject,
+        /// (f) Legal claims, or courts acting in their judicial capacity.
+        LegalClaims,
+        /// (g) Substantial public interest on the basis of law.
+        SubstantialPublicInterest,
+        /// (h) Preventive or occupational medicine, health or social care.
+        HealthOrSocialCare,
+        /// (i) Public health.
+        PublicHealth,
+        /// (j) Archiving in the public interest, research or statistics.
+        ArchivingResearchStatistics,
+    }
+}
+
+mirror_enum! {
+    /// When a retention period starts.
+    RetentionTrigger = workflow::register::retention::RetentionTrigger {
+        /// When the data was collected.
+        AfterCollection,
+        /// After the last contact with the data subject.
+        AfterLastContact,
+        /// After the contract ended.
+        AfterEndOfContract,
+        /// At the end of the calendar year of the record (§ 257(5) HGB, § 147(4) AO).
+        AfterEndOfCalendarYear,
+        /// After consent was withdrawn.
+        AfterConsentWithdrawn,
+        /// Another event, described in `triggerDescription`.
+        Other,
+    }
+}
+
+mirror_enum! {
+    /// What happens when a retention period ends.
+    ExpiryAction = workflow::register::retention::ExpiryAction {
+        /// The data is deleted.
+        Delete,
+        /// The data is anonymized.
+        Anonymize,
+        /// A person reviews whether it may be kept longer.
+        Review,
+    }
+}
+
+/// A purpose of processing and its legal basis (Art. 5(1)(b), 6(1), 9(2)); answers
+/// to data subjects name it for every category of their data (Art. 15(1)(a)).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Purpose {
+    /// Global ID.
+    pub id: ID,
+    /// Name, unique in the organization.
+    pub name: String,
+    /// Explanation in plain language, as shown to data subjects.
+    pub description: Option<String>,
+    /// The Art. 6(1) legal basis.
+    pub legal_basis: LegalBasis,
+    /// The law or contract relied on, e.g. `§ 147 AO`.
+    pub legal_reference: Option<String>,
+    /// The documented balancing test (for legitimate interests).
+    pub balancing_test: Option<String>,
+    /// The Art. 9(2) condition, where special categories are processed.
+    pub special_category_condition: Option<SpecialCategoryCondition>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<workflow::entity::purpose::Model> for Purpose {
+    type Error = workflow::Error;
+    fn try_from(m: workflow::entity::purpose::Model) -> Result<Self, Self::Error> {
+        use workflow::register::purposes as p;
+        Ok(Self {
+            id: global_id("Purpose", m.id),
+            legal_basis: m.legal_basis.parse::<p::LegalBasis>()?.into(),
+            special_category_condition: m
+                .special_category_condition
+                .as_deref()
+                .map(str::parse::<p::SpecialCategoryCondition>)
+                .transpose()?
+                .map(Into::into),
+            name: m.name,
+            description: m.description,
+            legal_reference: m.legal_reference,
+            balancing_test: m.balancing_test,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// How long data is kept, from when, on what ground, and what happens then (Art.
+/// 5(1)(e), 13(2)(a), 15(1)(d)).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct RetentionPolicy {
+    /// Global ID.
+    pub id: ID,
+    /// Name, unique in the organization.
+    pub name: String,
+    /// Explanation.
+    pub description: Option<String>,
+    /// The period as an ISO 8601 duration, e.g. `P10Y`.
+    pub duration: String,
+    /// When the period starts.
+    pub trigger: RetentionTrigger,
+    /// The starting event, when `trigger` is `OTHER`.
+    pub trigger_description: Option<String>,
+    /// Legal ground for keeping the data, e.g. `§ 147 AO`.
+    pub legal_reference: Option<String>,
+    /// What happens when the period ends.
+    pub action_at_expiry: ExpiryAction,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<workflow::entity::retention_policy::Model> for RetentionPolicy {
+    type Error = workflow::Error;
+    fn try_from(m: workflow::entity::retention_policy::Model) -> Result<Self, Self::Error> {
+        use workflow::register::retention as r;
+        Ok(Self {
+            id: global_id("RetentionPolicy", m.id),
+            trigger: m.trigger.parse::<r::RetentionTrigger>()?.into(),
+            action_at_expiry: m.action_at_expiry.parse::<r::ExpiryAction>()?.into(),
+            name: m.name,
+            description: m.description,
+            duration: m.duration,
+            trigger_description: m.trigger_description,
+            legal_reference: m.legal_reference,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+super::connection::connection!(
+    PurposeConnection,
+    PurposeEdge,
+    Purpose,
+    "A page of purposes (Relay cursor connection).",
+    "A purpose with its cursor."
+);
+super::connection::connection!(
+    RetentionPolicyConnection,
+    RetentionPolicyEdge,
+    RetentionPolicy,
+    "A page of retention policies (Relay cursor connection).",
+    "A retention policy with its cursor."
+);
