@@ -71,6 +71,13 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("Mutation", "createRetentionPolicy", Allow(Register, Create)),
     ("Mutation", "updateRetentionPolicy", Allow(Register, Update)),
     ("Mutation", "deleteRetentionPolicy", Allow(Register, Delete)),
+    ("Query", "recipients", Allow(Register, Read)),
+    ("Mutation", "createRecipient", Allow(Register, Create)),
+    ("Mutation", "updateRecipient", Allow(Register, Update)),
+    ("Mutation", "deleteRecipient", Allow(Register, Delete)),
+    ("Mutation", "createTransfer", Allow(Register, Create)),
+    ("Mutation", "updateTransfer", Allow(Register, Update)),
+    ("Mutation", "deleteTransfer", Allow(Register, Delete)),
     ("Subscription", "auditEventAdded", Allow(AuditEvent, Read)),
     // Data types.
     ("Organization", "*", Allow(Organization, Read)),
@@ -82,6 +89,8 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("SubjectCategory", "*", Allow(Register, Read)),
     ("Purpose", "*", Allow(Register, Read)),
     ("RetentionPolicy", "*", Allow(Register, Read)),
+    ("Recipient", "*", Allow(Register, Read)),
+    ("Transfer", "*", Allow(Register, Read)),
     ("Me", "*", Authenticated),
     // Interface fields: `node`/`nodes` check the concrete type's read permission
     // before returning it; fragments on concrete types are checked as such.
@@ -109,6 +118,10 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("RetentionPolicyConnection", "*", Authenticated),
     ("RetentionPolicyEdge", "*", Authenticated),
     ("RetentionPolicyPayload", "*", Authenticated),
+    ("RecipientConnection", "*", Authenticated),
+    ("RecipientEdge", "*", Authenticated),
+    ("RecipientPayload", "*", Authenticated),
+    ("TransferPayload", "*", Authenticated),
     ("CreateApiKeyPayload", "*", Authenticated),
     ("RevokeApiKeyPayload", "*", Authenticated),
     ("GrantRolePayload", "*", Authenticated),

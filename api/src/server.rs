@@ -217,8 +217,12 @@ async fn graphql(req: &Request, body: Body, state: poem::web::Data<&AppState>) -
         .map(|p| p.key_id.to_string())
         .unwrap_or_default();
     let span = tracing::info_span!("graphql", operation = %operation, principal = %principal_id);
+    let loaders = crate::graphql::loaders::Loaders::new(state.workflow.clone(), principal.clone());
     let session = Session::for_request(state.workflow.clone(), principal);
-    let execution = state.schema.execute(request.data(session)).instrument(span);
+    let execution = state
+        .schema
+        .execute(request.data(session).data(loaders))
+        .instrument(span);
     let response = match tokio::time::timeout(state.limits.request_timeout, execution).await {
         Ok(response) => response,
         Err(_) => {
@@ -271,6 +275,10 @@ async fn graphql_ws(
                         None => None,
                     };
                     let mut data = Data::default();
+                    data.insert(crate::graphql::loaders::Loaders::new(
+                        workflow.clone(),
+                        principal.clone(),
+                    ));
                     data.insert(Session::for_connection(workflow, principal));
                     Ok(data)
                 })

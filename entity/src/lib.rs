@@ -10,5 +10,7 @@ pub mod casbin_rule;
 pub mod data_category;
 pub mod organization;
 pub mod purpose;
+pub mod recipient;
 pub mod retention_policy;
 pub mod subject_category;
+pub mod transfer;

@@ -13,6 +13,7 @@ mod m20261123_000004_create_audit_event;
 mod m20261123_000005_add_controller_details;
 mod m20261123_000006_create_taxonomy;
 mod m20261123_000007_create_purpose_and_retention;
+mod m20261123_000008_create_recipient_and_transfer;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_add_controller_details::Migration),
             Box::new(m20261123_000006_create_taxonomy::Migration),
             Box::new(m20261123_000007_create_purpose_and_retention::Migration),
+            Box::new(m20261123_000008_create_recipient_and_transfer::Migration),
         ]
     }
 }

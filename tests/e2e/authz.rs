@@ -30,6 +30,13 @@ fn operations(app: &TestApp) -> Vec<(&'static str, &'static str, String, Value)>
         ("Mutation", "createRetentionPolicy", "mutation { createRetentionPolicy(input: {name: \"matrix\", duration: \"P1Y\", trigger: AFTER_COLLECTION, actionAtExpiry: DELETE}) { retentionPolicy { id } } }".into(), json!({})),
         ("Mutation", "updateRetentionPolicy", "mutation($id: ID!) { updateRetentionPolicy(input: {id: $id, name: \"M\"}) { retentionPolicy { id } } }".into(), json!({"id": api::graphql::ids::global_id("RetentionPolicy", uuid::Uuid::now_v7())})),
         ("Mutation", "deleteRetentionPolicy", "mutation($id: ID!) { deleteRetentionPolicy(input: {id: $id}) { deletedId } }".into(), json!({"id": api::graphql::ids::global_id("RetentionPolicy", uuid::Uuid::now_v7())})),
+        ("Query", "recipients", "{ recipients { totalCount } }".into(), json!({})),
+        ("Mutation", "createRecipient", "mutation { createRecipient(input: {name: \"matrix\", kind: PROCESSOR}) { recipient { id } } }".into(), json!({})),
+        ("Mutation", "updateRecipient", "mutation($id: ID!) { updateRecipient(input: {id: $id, name: \"M\"}) { recipient { id } } }".into(), json!({"id": api::graphql::ids::global_id("Recipient", uuid::Uuid::now_v7())})),
+        ("Mutation", "deleteRecipient", "mutation($id: ID!) { deleteRecipient(input: {id: $id}) { deletedId } }".into(), json!({"id": api::graphql::ids::global_id("Recipient", uuid::Uuid::now_v7())})),
+        ("Mutation", "createTransfer", "mutation($id: ID!) { createTransfer(input: {recipientId: $id, country: \"US\", safeguard: STANDARD_CONTRACTUAL_CLAUSES}) { transfer { id } } }".into(), json!({"id": api::graphql::ids::global_id("Recipient", uuid::Uuid::now_v7())})),
+        ("Mutation", "updateTransfer", "mutation($id: ID!) { updateTransfer(input: {id: $id, country: \"JP\"}) { transfer { id } } }".into(), json!({"id": api::graphql::ids::global_id("Transfer", uuid::Uuid::now_v7())})),
+        ("Mutation", "deleteTransfer", "mutation($id: ID!) { deleteTransfer(input: {id: $id}) { deletedId } }".into(), json!({"id": api::graphql::ids::global_id("Transfer", uuid::Uuid::now_v7())})),
         ("Query", "dataCategories", "{ dataCategories { totalCount } }".into(), json!({})),
         ("Query", "subjectCategories", "{ subjectCategories { totalCount } }".into(), json!({})),
         (

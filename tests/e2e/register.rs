@@ -554,3 +554,137 @@ async fn retention_policies_need_a_real_period(app: TestApp) {
     .await;
 }
 e2e!(retention, retention_policies_need_a_real_period);
+
+async fn recipients_and_their_third_country_transfers(app: TestApp) {
+    let other = create_org(&app.workflow, "Fremd GmbH").await;
+    let dpo = app.key(Role::Dpo);
+    let create = "mutation($i: CreateRecipientInput!) { createRecipient(input: $i) { recipient { id name kind country } } }";
+    let data = app
+        .gql_ok(dpo, create, json!({"i": {"name": "PayFast Inc.", "kind": "PROCESSOR", "country": "us", "contractReference": "DPA 2025-03"}}))
+        .await;
+    let payfast = data["createRecipient"]["recipient"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(data["createRecipient"]["recipient"]["country"], "US");
+    app.gql_ok(
+        dpo,
+        create,
+        json!({"i": {"name": "Paketdienst", "kind": "THIRD_PARTY", "country": "DE"}}),
+    )
+    .await;
+    assert_code(
+        &app.gql(
+            dpo,
+            create,
+            json!({"i": {"name": "Paketdienst", "kind": "PROCESSOR"}}),
+        )
+        .await,
+        "CONFLICT",
+    );
+    assert_code(
+        &app.gql(
+            dpo,
+            create,
+            json!({"i": {"name": "X", "kind": "PROCESSOR", "country": "USA"}}),
+        )
+        .await,
+        "VALIDATION",
+    );
+
+    let transfer = "mutation($i: CreateTransferInput!) { createTransfer(input: $i) { transfer { id country safeguard recipient { name } } } }";
+    // Not a third country; Art. 49 without saying which derogation.
+    let body = app.gql(dpo, transfer, json!({"i": {"recipientId": payfast, "country": "FR", "safeguard": "STANDARD_CONTRACTUAL_CLAUSES"}})).await;
+    assert_code(&body, "VALIDATION");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("EEA"),
+        "{body}"
+    );
+    let body = app.gql(dpo, transfer, json!({"i": {"recipientId": payfast, "country": "US", "safeguard": "DEROGATION_ART49"}})).await;
+    assert_code(&body, "VALIDATION");
+    assert_eq!(
+        body["errors"][0]["extensions"]["fields"][0]["path"],
+        json!(["input", "safeguardDescription"])
+    );
+    let data = app
+        .gql_ok(dpo, transfer, json!({"i": {"recipientId": payfast, "country": "US", "safeguard": "STANDARD_CONTRACTUAL_CLAUSES", "safeguardDescription": "SCC 2021/914, module 2"}}))
+        .await;
+    assert_eq!(
+        data["createTransfer"]["transfer"]["recipient"]["name"],
+        "PayFast Inc."
+    );
+    let transfer_id = data["createTransfer"]["transfer"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.gql_ok(dpo, transfer, json!({"i": {"recipientId": payfast, "country": "IN", "safeguard": "BINDING_CORPORATE_RULES"}})).await;
+    // Nested: recipients with their transfers (one query per relation).
+    let data = app
+        .gql_ok(app.key(Role::Reviewer), "{ recipients(filter: {kind: PROCESSOR}) { nodes { name transfers { country safeguard } } } }", json!({}))
+        .await;
+    assert_eq!(
+        data["recipients"]["nodes"],
+        json!([{"name": "PayFast Inc.", "transfers": [
+            {"country": "US", "safeguard": "STANDARD_CONTRACTUAL_CLAUSES"},
+            {"country": "IN", "safeguard": "BINDING_CORPORATE_RULES"}]}])
+    );
+    // A recipient with transfers cannot be deleted.
+    let body = app
+        .gql(
+            dpo,
+            "mutation($id: ID!) { deleteRecipient(input: {id: $id}) { deletedId } }",
+            json!({"id": payfast}),
+        )
+        .await;
+    assert_code(&body, "CONFLICT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("US, IN"),
+        "{body}"
+    );
+    // Updating into the EEA is refused as well.
+    let update = "mutation($i: UpdateTransferInput!) { updateTransfer(input: $i) { transfer { country safeguard } } }";
+    assert_code(
+        &app.gql(
+            dpo,
+            update,
+            json!({"i": {"id": transfer_id, "country": "NO"}}),
+        )
+        .await,
+        "VALIDATION",
+    );
+    let data = app
+        .gql_ok(
+            dpo,
+            update,
+            json!({"i": {"id": transfer_id, "safeguard": "ADEQUACY_DECISION"}}),
+        )
+        .await;
+    assert_eq!(
+        data["updateTransfer"]["transfer"],
+        json!({"country": "US", "safeguard": "ADEQUACY_DECISION"})
+    );
+    // Another organization can neither use nor see these rows.
+    let theirs = &other.keys[&Role::Admin];
+    let body = app.gql(theirs, transfer, json!({"i": {"recipientId": payfast, "country": "US", "safeguard": "ADEQUACY_DECISION"}})).await;
+    assert_code(&body, "NOT_FOUND");
+    assert_code(
+        &app.gql(
+            theirs,
+            "mutation($id: ID!) { deleteTransfer(input: {id: $id}) { deletedId } }",
+            json!({"id": transfer_id}),
+        )
+        .await,
+        "NOT_FOUND",
+    );
+    let listed = app
+        .gql_ok(theirs, "{ recipients { totalCount } }", json!({}))
+        .await;
+    assert_eq!(listed["recipients"]["totalCount"], 0);
+}
+e2e!(recipients, recipients_and_their_third_country_transfers);

@@ -57,6 +57,18 @@ async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
                 .await?;
             Node::RetentionPolicy(wf.retention_policy(principal, uuid).await?.try_into()?)
         }
+        "Recipient" => {
+            session
+                .require(workflow::Object::Register, workflow::Action::Read, op)
+                .await?;
+            Node::Recipient(wf.recipient(principal, uuid).await?.try_into()?)
+        }
+        "Transfer" => {
+            session
+                .require(workflow::Object::Register, workflow::Action::Read, op)
+                .await?;
+            Node::Transfer(wf.transfer(principal, uuid).await?.try_into()?)
+        }
         _ => {
             return Err(crate::error::ApiError::invalid(
                 path,

@@ -1,10 +1,11 @@
 use async_graphql::{Context, Object};
 
 use crate::error::ApiResult;
-use crate::graphql::inputs::register::{DataCategoryFilter, PurposeFilter};
+use crate::graphql::inputs::register::{DataCategoryFilter, PurposeFilter, RecipientFilter};
 use crate::graphql::types::register::{
-    DataCategory, DataCategoryConnection, Purpose, PurposeConnection, RetentionPolicy,
-    RetentionPolicyConnection, SubjectCategory, SubjectCategoryConnection,
+    DataCategory, DataCategoryConnection, Purpose, PurposeConnection, Recipient,
+    RecipientConnection, RetentionPolicy, RetentionPolicyConnection, SubjectCategory,
+    SubjectCategoryConnection,
 };
 use crate::graphql::{ids, session};
 
@@ -113,6 +114,36 @@ impl RegisterQuery {
             Ok::<_, workflow::Error>((m.id.to_string(), RetentionPolicy::try_from(m)?))
         })?;
         Ok(RetentionPolicyConnection::from_page(
+            page,
+            |(k, _)| k.clone(),
+            |(_, r)| r,
+        ))
+    }
+
+    /// Recipients of personal data, in creation order.
+    async fn recipients(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Filters; all given ones must match.")] filter: Option<RecipientFilter>,
+        #[graphql(desc = "Items from the front (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Items from the back (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> ApiResult<RecipientConnection> {
+        let s = session(ctx)?;
+        let page = ids::page_request(first, after, last, before)?;
+        let filter = filter.unwrap_or_default();
+        let filter = workflow::register::recipients::RecipientFilter {
+            search: filter.search,
+            kind: filter.kind.map(Into::into),
+        };
+        let page = s
+            .workflow()
+            .recipients(s.principal()?, &filter, &page)
+            .await?;
+        let page = page
+            .try_map(|m| Ok::<_, workflow::Error>((m.id.to_string(), Recipient::try_from(m)?)))?;
+        Ok(RecipientConnection::from_page(
             page,
             |(k, _)| k.clone(),
             |(_, r)| r,

@@ -1,6 +1,8 @@
 use async_graphql::{ID, Interface};
 
-use super::register::{DataCategory, Purpose, RetentionPolicy, SubjectCategory};
+use super::register::{
+    DataCategory, Purpose, Recipient, RetentionPolicy, SubjectCategory, Transfer,
+};
 use super::{ApiKey, AuditEvent, Organization};
 
 /// An object with a global ID that `node(id:)` can fetch again (Relay).
@@ -21,4 +23,8 @@ pub enum Node {
     Purpose(Purpose),
     /// A retention policy.
     RetentionPolicy(RetentionPolicy),
+    /// A recipient.
+    Recipient(Recipient),
+    /// A third-country transfer.
+    Transfer(Transfer),
 }

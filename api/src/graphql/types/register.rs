@@ -310,3 +310,166 @@ super::connection::connection!(
     "A page of retention policies (Relay cursor connection).",
     "A retention policy with its cursor."
 );
+
+mirror_enum! {
+    /// Who receives personal data.
+    RecipientKind = workflow::register::recipients::RecipientKind {
+        /// Another department of the controller.
+        Internal,
+        /// A processor acting on the controller's behalf (Art. 28).
+        Processor,
+        /// A third party deciding on its own purposes (Art. 4(10)).
+        ThirdParty,
+        /// A public authority (tax office, police, courts).
+        PublicAuthority,
+    }
+}
+
+mirror_enum! {
+    /// The ground on which a transfer to a third country is lawful (Art. 45-49).
+    Safeguard = workflow::register::recipients::Safeguard {
+        /// Art. 45: an adequacy decision of the Commission.
+        AdequacyDecision,
+        /// Art. 46(2)(c): standard contractual clauses.
+        StandardContractualClauses,
+        /// Art. 47: binding corporate rules.
+        BindingCorporateRules,
+        /// Art. 46(2)(e): an approved code of conduct.
+        ApprovedCodeOfConduct,
+        /// Art. 46(2)(f): an approved certification mechanism.
+        ApprovedCertification,
+        /// Art. 49: a derogation for a specific situation, described in
+        /// `safeguardDescription`.
+        #[graphql(name = "DEROGATION_ART49")]
+        DerogationArt49,
+    }
+}
+
+/// A recipient of personal data (Art. 4(9)): named in answers to data subjects
+/// (Art. 15(1)(c)) and in the register (Art. 30(1)(d)).
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct Recipient {
+    /// Global ID.
+    pub id: ID,
+    /// Name, unique in the organization.
+    pub name: String,
+    /// Who the recipient is.
+    pub kind: RecipientKind,
+    /// Country of establishment (ISO 3166-1 alpha-2).
+    pub country: Option<String>,
+    /// Explanation.
+    pub description: Option<String>,
+    /// The contract, e.g. the data processing agreement (Art. 28(3)).
+    pub contract_reference: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub uuid: uuid::Uuid,
+}
+
+#[async_graphql::ComplexObject]
+impl Recipient {
+    /// Transfers of data to this recipient in third countries.
+    async fn transfers(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Vec<Transfer>> {
+        let rows = crate::graphql::loaders::loaders(ctx)?
+            .transfers
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(Transfer::try_from)
+            .collect::<Result<_, _>>()?)
+    }
+}
+
+impl TryFrom<workflow::entity::recipient::Model> for Recipient {
+    type Error = workflow::Error;
+    fn try_from(m: workflow::entity::recipient::Model) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: global_id("Recipient", m.id),
+            uuid: m.id,
+            kind: m
+                .kind
+                .parse::<workflow::register::recipients::RecipientKind>()?
+                .into(),
+            name: m.name,
+            country: m.country,
+            description: m.description,
+            contract_reference: m.contract_reference,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+/// A transfer of personal data to a recipient in a third country, with its safeguard
+/// (Art. 15(2), 30(1)(e), 44-49).
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct Transfer {
+    /// Global ID.
+    pub id: ID,
+    /// The third country (ISO 3166-1 alpha-2).
+    pub country: String,
+    /// The ground of the transfer.
+    pub safeguard: Safeguard,
+    /// Details: the decision, the clauses, or the Art. 49 derogation and why it applies.
+    pub safeguard_description: Option<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub recipient_id: uuid::Uuid,
+}
+
+#[async_graphql::ComplexObject]
+impl Transfer {
+    /// The receiving recipient.
+    async fn recipient(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Recipient> {
+        let row = crate::graphql::loaders::loaders(ctx)?
+            .recipient
+            .load_one(self.recipient_id)
+            .await?
+            .ok_or_else(|| {
+                crate::error::ApiError::from(workflow::Error::NotFound { what: "recipient" })
+            })?;
+        Ok(Recipient::try_from(row)?)
+    }
+}
+
+impl TryFrom<workflow::entity::transfer::Model> for Transfer {
+    type Error = workflow::Error;
+    fn try_from(m: workflow::entity::transfer::Model) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: global_id("Transfer", m.id),
+            safeguard: m
+                .safeguard
+                .parse::<workflow::register::recipients::Safeguard>()?
+                .into(),
+            recipient_id: m.recipient_id,
+            country: m.country,
+            safeguard_description: m.safeguard_description,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+super::connection::connection!(
+    RecipientConnection,
+    RecipientEdge,
+    Recipient,
+    "A page of recipients (Relay cursor connection).",
+    "A recipient with its cursor."
+);

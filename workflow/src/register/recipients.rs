@@ -1,0 +1,459 @@
+//! Recipients of personal data (Art. 4(9), 30(1)(d)) and transfers to third countries
+//! with their safeguards (Art. 30(1)(e), 44-49).
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use entity::{recipient, transfer};
+
+use crate::audit::{self, Actor, Entry};
+use crate::error::{Error, Result, Validator};
+use crate::paging::{Page, PageRequest, paginate};
+use crate::principal::Principal;
+use crate::store::Conn;
+use crate::{Workflow, new_id, now};
+
+stored_enum! {
+    /// Who receives the data.
+    RecipientKind {
+        /// Another department of the controller.
+        Internal => "INTERNAL",
+        /// A processor acting on the controller's behalf (Art. 28).
+        Processor => "PROCESSOR",
+        /// A third party that decides on its own purposes (Art. 4(10)).
+        ThirdParty => "THIRD_PARTY",
+        /// A public authority (tax office, police, courts).
+        PublicAuthority => "PUBLIC_AUTHORITY",
+    }
+}
+
+stored_enum! {
+    /// The ground on which a transfer to a third country is lawful.
+    Safeguard {
+        /// Art. 45: the Commission decided the country's protection is adequate.
+        AdequacyDecision => "ADEQUACY_DECISION",
+        /// Art. 46(2)(c): standard contractual clauses.
+        StandardContractualClauses => "STANDARD_CONTRACTUAL_CLAUSES",
+        /// Art. 47: binding corporate rules.
+        BindingCorporateRules => "BINDING_CORPORATE_RULES",
+        /// Art. 46(2)(e): an approved code of conduct.
+        ApprovedCodeOfConduct => "APPROVED_CODE_OF_CONDUCT",
+        /// Art. 46(2)(f): an approved certification mechanism.
+        ApprovedCertification => "APPROVED_CERTIFICATION",
+        /// Art. 49: a derogation for a specific situation (to be described).
+        DerogationArt49 => "DEROGATION_ART49",
+    }
+}
+
+/// Member states of the EEA (EU 27, Iceland, Liechtenstein, Norway): transfers there
+/// are not third-country transfers.
+pub const EEA: &[&str] = &[
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
+    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
+];
+
+/// A recipient as it will be stored.
+#[derive(Debug, Clone)]
+pub struct RecipientDraft {
+    /// Name, unique in the organization.
+    pub name: String,
+    /// Kind.
+    pub kind: RecipientKind,
+    /// Country of establishment (ISO 3166-1 alpha-2).
+    pub country: Option<String>,
+    /// Explanation.
+    pub description: Option<String>,
+    /// Contract, e.g. the data processing agreement.
+    pub contract_reference: Option<String>,
+}
+
+/// A change to a recipient: `None` keeps, `Some(None)` clears.
+#[derive(Debug, Clone, Default)]
+pub struct RecipientPatch {
+    /// Name.
+    pub name: Option<String>,
+    /// Kind.
+    pub kind: Option<RecipientKind>,
+    /// Country.
+    pub country: Option<Option<String>>,
+    /// Explanation.
+    pub description: Option<Option<String>>,
+    /// Contract reference.
+    pub contract_reference: Option<Option<String>>,
+}
+
+/// A transfer as it will be stored.
+#[derive(Debug, Clone)]
+pub struct TransferDraft {
+    /// The receiving recipient.
+    pub recipient_id: Uuid,
+    /// The third country (ISO 3166-1 alpha-2, outside the EEA).
+    pub country: String,
+    /// The ground of the transfer.
+    pub safeguard: Safeguard,
+    /// Details (decision, clauses module, derogation); required for Art. 49.
+    pub safeguard_description: Option<String>,
+}
+
+/// A change to a transfer: `None` keeps, `Some(None)` clears.
+#[derive(Debug, Clone, Default)]
+pub struct TransferPatch {
+    /// Country.
+    pub country: Option<String>,
+    /// Safeguard.
+    pub safeguard: Option<Safeguard>,
+    /// Details.
+    pub safeguard_description: Option<Option<String>>,
+}
+
+fn optional(v: &mut Validator, value: Option<String>, path: &[&str], max: usize) -> Option<String> {
+    value
+        .map(|t| v.multiline_text(&t, path, max))
+        .filter(|t| !t.is_empty())
+}
+
+impl RecipientDraft {
+    fn validated(self) -> Result<Self> {
+        let mut v = Validator::default();
+        let name = v.text(&self.name, &["input", "name"], 200);
+        let country = self.country.map(|c| v.country(&c, &["input", "country"]));
+        let description = optional(&mut v, self.description, &["input", "description"], 5000);
+        let contract_reference = optional(
+            &mut v,
+            self.contract_reference,
+            &["input", "contractReference"],
+            300,
+        );
+        v.finish()?;
+        Ok(Self {
+            name,
+            country,
+            description,
+            contract_reference,
+            ..self
+        })
+    }
+}
+
+impl TransferDraft {
+    fn validated(self) -> Result<Self> {
+        let mut v = Validator::default();
+        let country = v.country(&self.country, &["input", "country"]);
+        v.check(
+            !EEA.contains(&country.as_str()),
+            &["input", "country"],
+            format!("{country} is in the EEA: that is no third-country transfer"),
+        );
+        let safeguard_description = optional(
+            &mut v,
+            self.safeguard_description,
+            &["input", "safeguardDescription"],
+            5000,
+        );
+        v.check(
+            self.safeguard != Safeguard::DerogationArt49 || safeguard_description.is_some(),
+            &["input", "safeguardDescription"],
+            "name the Art. 49(1) derogation relied on and why it applies",
+        );
+        v.finish()?;
+        Ok(Self {
+            country,
+            safeguard_description,
+            ..self
+        })
+    }
+}
+
+fn recipient_state(r: &recipient::Model) -> serde_json::Value {
+    json!({"name": r.name, "kind": r.kind, "country": r.country, "description": r.description,
+           "contractReference": r.contract_reference})
+}
+
+fn transfer_state(t: &transfer::Model) -> serde_json::Value {
+    json!({"recipientId": t.recipient_id, "country": t.country, "safeguard": t.safeguard,
+           "safeguardDescription": t.safeguard_description})
+}
+
+async fn find_recipient<C: Conn>(conn: &C, org_id: Uuid, id: Uuid) -> Result<recipient::Model> {
+    recipient::Entity::find_by_id(id)
+        .filter(recipient::Column::OrgId.eq(org_id))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound { what: "recipient" })
+}
+
+async fn find_transfer<C: Conn>(conn: &C, org_id: Uuid, id: Uuid) -> Result<transfer::Model> {
+    transfer::Entity::find_by_id(id)
+        .filter(transfer::Column::OrgId.eq(org_id))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound { what: "transfer" })
+}
+
+async fn ensure_unique_name<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<()> {
+    let clash = recipient::Entity::find()
+        .filter(recipient::Column::OrgId.eq(org_id))
+        .filter(recipient::Column::Name.eq(name))
+        .one(conn)
+        .await?;
+    match clash {
+        Some(other) if Some(other.id) != except => Err(Error::Conflict(format!(
+            "a recipient named `{name}` exists already"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Filters of the recipient listing.
+#[derive(Debug, Clone, Default)]
+pub struct RecipientFilter {
+    /// Case-insensitive part of the name.
+    pub search: Option<String>,
+    /// Only this kind.
+    pub kind: Option<RecipientKind>,
+}
+
+impl Workflow {
+    /// Recipients of the organization, in creation order.
+    pub async fn recipients(
+        &self,
+        principal: &Principal,
+        filter: &RecipientFilter,
+        page: &PageRequest<Uuid>,
+    ) -> Result<Page<recipient::Model>> {
+        use recipient::Column as C;
+        let mut select = recipient::Entity::find().filter(C::OrgId.eq(principal.org_id));
+        select = super::search(select, &[C::Name], filter.search.as_deref());
+        if let Some(kind) = filter.kind {
+            select = select.filter(C::Kind.eq(kind.as_str()));
+        }
+        paginate(self.store.conn(), select, C::Id, page).await
+    }
+
+    /// One recipient of the organization.
+    pub async fn recipient(&self, principal: &Principal, id: Uuid) -> Result<recipient::Model> {
+        find_recipient(self.store.conn(), principal.org_id, id).await
+    }
+
+    /// The organization's recipients with these ids, in one query (for DataLoaders).
+    pub async fn recipients_by_ids(
+        &self,
+        principal: &Principal,
+        ids: &[Uuid],
+    ) -> Result<Vec<recipient::Model>> {
+        Ok(recipient::Entity::find()
+            .filter(recipient::Column::OrgId.eq(principal.org_id))
+            .filter(recipient::Column::Id.is_in(ids.iter().copied()))
+            .all(self.store.conn())
+            .await?)
+    }
+
+    /// The transfers of these recipients, in one query (for DataLoaders).
+    pub async fn transfers_of_recipients(
+        &self,
+        principal: &Principal,
+        ids: &[Uuid],
+    ) -> Result<Vec<transfer::Model>> {
+        Ok(transfer::Entity::find()
+            .filter(transfer::Column::OrgId.eq(principal.org_id))
+            .filter(transfer::Column::RecipientId.is_in(ids.iter().copied()))
+            .order_by_asc(transfer::Column::Id)
+            .all(self.store.conn())
+            .await?)
+    }
+
+    /// Adds a recipient.
+    #[tracing::instrument(skip(self, draft), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn create_recipient(
+        &self,
+        principal: &Principal,
+        draft: RecipientDraft,
+    ) -> Result<recipient::Model> {
+        let d = draft.validated()?;
+        let mut tx = self.store.begin().await?;
+        ensure_unique_name(tx.conn(), principal.org_id, &d.name, None).await?;
+        let at = now();
+        let created = recipient::ActiveModel {
+            id: Set(new_id()),
+            org_id: Set(principal.org_id),
+            name: Set(d.name),
+            kind: Set(d.kind.as_str().to_owned()),
+            country: Set(d.country),
+            description: Set(d.description),
+            contract_reference: Set(d.contract_reference),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+        .insert(tx.conn())
+        .await?;
+        let entry = Entry::success("createRecipient", "Recipient", created.id)
+            .after(recipient_state(&created));
+        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
+        tx.commit(&self.bus).await?;
+        Ok(created)
+    }
+
+    /// Changes a recipient.
+    #[tracing::instrument(skip(self, patch), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn update_recipient(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        patch: RecipientPatch,
+    ) -> Result<recipient::Model> {
+        let mut tx = self.store.begin().await?;
+        let existing = find_recipient(tx.conn(), principal.org_id, id).await?;
+        let d = RecipientDraft {
+            name: patch.name.unwrap_or_else(|| existing.name.clone()),
+            kind: match patch.kind {
+                Some(k) => k,
+                None => existing.kind.parse()?,
+            },
+            country: patch.country.unwrap_or_else(|| existing.country.clone()),
+            description: patch
+                .description
+                .unwrap_or_else(|| existing.description.clone()),
+            contract_reference: patch
+                .contract_reference
+                .unwrap_or_else(|| existing.contract_reference.clone()),
+        }
+        .validated()?;
+        ensure_unique_name(tx.conn(), principal.org_id, &d.name, Some(existing.id)).await?;
+        let before = recipient_state(&existing);
+        let mut active = existing.into_active_model();
+        active.name = Set(d.name);
+        active.kind = Set(d.kind.as_str().to_owned());
+        active.country = Set(d.country);
+        active.description = Set(d.description);
+        active.contract_reference = Set(d.contract_reference);
+        active.updated_at = Set(now());
+        let updated = active.update(tx.conn()).await?;
+        let entry = Entry::success("updateRecipient", "Recipient", updated.id)
+            .before(before)
+            .after(recipient_state(&updated));
+        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
+        tx.commit(&self.bus).await?;
+        Ok(updated)
+    }
+
+    /// Deletes a recipient; CONFLICT while transfers to it are recorded.
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn delete_recipient(&self, principal: &Principal, id: Uuid) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let existing = find_recipient(tx.conn(), principal.org_id, id).await?;
+        let transfers = transfer::Entity::find()
+            .filter(transfer::Column::RecipientId.eq(existing.id))
+            .all(tx.conn())
+            .await?;
+        if !transfers.is_empty() {
+            let countries: Vec<&str> = transfers.iter().map(|t| t.country.as_str()).collect();
+            return Err(Error::Conflict(format!(
+                "recipient `{}` still has {} transfer(s) (to {}): delete them first",
+                existing.name,
+                transfers.len(),
+                countries.join(", ")
+            )));
+        }
+        recipient::Entity::delete_by_id(existing.id)
+            .exec(tx.conn())
+            .await?;
+        let entry = Entry::success("deleteRecipient", "Recipient", existing.id)
+            .before(recipient_state(&existing));
+        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
+        tx.commit(&self.bus).await
+    }
+
+    /// One transfer of the organization.
+    pub async fn transfer(&self, principal: &Principal, id: Uuid) -> Result<transfer::Model> {
+        find_transfer(self.store.conn(), principal.org_id, id).await
+    }
+
+    /// Records a transfer to a recipient in a third country.
+    #[tracing::instrument(skip(self, draft), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn create_transfer(
+        &self,
+        principal: &Principal,
+        draft: TransferDraft,
+    ) -> Result<transfer::Model> {
+        let d = draft.validated()?;
+        let mut tx = self.store.begin().await?;
+        find_recipient(tx.conn(), principal.org_id, d.recipient_id).await?;
+        let at = now();
+        let created = transfer::ActiveModel {
+            id: Set(new_id()),
+            org_id: Set(principal.org_id),
+            recipient_id: Set(d.recipient_id),
+            country: Set(d.country),
+            safeguard: Set(d.safeguard.as_str().to_owned()),
+            safeguard_description: Set(d.safeguard_description),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+        .insert(tx.conn())
+        .await?;
+        let entry = Entry::success("createTransfer", "Transfer", created.id)
+            .after(transfer_state(&created));
+        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
+        tx.commit(&self.bus).await?;
+        Ok(created)
+    }
+
+    /// Changes a transfer (the recipient is fixed).
+    #[tracing::instrument(skip(self, patch), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn update_transfer(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        patch: TransferPatch,
+    ) -> Result<transfer::Model> {
+        let mut tx = self.store.begin().await?;
+        let existing = find_transfer(tx.conn(), principal.org_id, id).await?;
+        let d = TransferDraft {
+            recipient_id: existing.recipient_id,
+            country: patch.country.unwrap_or_else(|| existing.country.clone()),
+            safeguard: match patch.safeguard {
+                Some(s) => s,
+                None => existing.safeguard.parse()?,
+            },
+            safeguard_description: patch
+                .safeguard_description
+                .unwrap_or_else(|| existing.safeguard_description.clone()),
+        }
+        .validated()?;
+        let before = transfer_state(&existing);
+        let mut active = existing.into_active_model();
+        active.country = Set(d.country);
+        active.safeguard = Set(d.safeguard.as_str().to_owned());
+        active.safeguard_description = Set(d.safeguard_description);
+        active.updated_at = Set(now());
+        let updated = active.update(tx.conn()).await?;
+        let entry = Entry::success("updateTransfer", "Transfer", updated.id)
+            .before(before)
+            .after(transfer_state(&updated));
+        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
+        tx.commit(&self.bus).await?;
+        Ok(updated)
+    }
+
+    /// Deletes a transfer.
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn delete_transfer(&self, principal: &Principal, id: Uuid) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let existing = find_transfer(tx.conn(), principal.org_id, id).await?;
+        transfer::Entity::delete_by_id(existing.id)
+            .exec(tx.conn())
+            .await?;
+        let entry = Entry::success("deleteTransfer", "Transfer", existing.id)
+            .before(transfer_state(&existing));
+        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
+        tx.commit(&self.bus).await
+    }
+}
