@@ -78,6 +78,22 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("Mutation", "createTransfer", Allow(Register, Create)),
     ("Mutation", "updateTransfer", Allow(Register, Update)),
     ("Mutation", "deleteTransfer", Allow(Register, Delete)),
+    ("Query", "processingActivities", Allow(Register, Read)),
+    (
+        "Mutation",
+        "createProcessingActivity",
+        Allow(Register, Create),
+    ),
+    (
+        "Mutation",
+        "updateProcessingActivity",
+        Allow(Register, Update),
+    ),
+    (
+        "Mutation",
+        "deleteProcessingActivity",
+        Allow(Register, Delete),
+    ),
     ("Subscription", "auditEventAdded", Allow(AuditEvent, Read)),
     // Data types.
     ("Organization", "*", Allow(Organization, Read)),
@@ -91,6 +107,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("RetentionPolicy", "*", Allow(Register, Read)),
     ("Recipient", "*", Allow(Register, Read)),
     ("Transfer", "*", Allow(Register, Read)),
+    ("ProcessingActivity", "*", Allow(Register, Read)),
     ("Me", "*", Authenticated),
     // Interface fields: `node`/`nodes` check the concrete type's read permission
     // before returning it; fragments on concrete types are checked as such.
@@ -122,6 +139,9 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("RecipientEdge", "*", Authenticated),
     ("RecipientPayload", "*", Authenticated),
     ("TransferPayload", "*", Authenticated),
+    ("ProcessingActivityConnection", "*", Authenticated),
+    ("ProcessingActivityEdge", "*", Authenticated),
+    ("ProcessingActivityPayload", "*", Authenticated),
     ("CreateApiKeyPayload", "*", Authenticated),
     ("RevokeApiKeyPayload", "*", Authenticated),
     ("GrantRolePayload", "*", Authenticated),

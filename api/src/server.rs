@@ -217,7 +217,8 @@ async fn graphql(req: &Request, body: Body, state: poem::web::Data<&AppState>) -
         .map(|p| p.key_id.to_string())
         .unwrap_or_default();
     let span = tracing::info_span!("graphql", operation = %operation, principal = %principal_id);
-    let loaders = crate::graphql::loaders::Loaders::new(state.workflow.clone(), principal.clone());
+    let loaders =
+        crate::graphql::loaders::Loaders::new(state.workflow.clone(), principal.clone(), true);
     let session = Session::for_request(state.workflow.clone(), principal);
     let execution = state
         .schema
@@ -278,6 +279,7 @@ async fn graphql_ws(
                     data.insert(crate::graphql::loaders::Loaders::new(
                         workflow.clone(),
                         principal.clone(),
+                        false,
                     ));
                     data.insert(Session::for_connection(workflow, principal));
                     Ok(data)

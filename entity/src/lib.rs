@@ -3,12 +3,18 @@
 //! Entities derive nothing from GraphQL; the `api` crate converts them into its own
 //! types, so columns such as secret hashes can never leak through a derive.
 
+pub mod activity_data_category;
+pub mod activity_purpose;
+pub mod activity_recipient;
+pub mod activity_subject_category;
+pub mod activity_transfer;
 pub mod api_key;
 pub mod audit_chain_head;
 pub mod audit_event;
 pub mod casbin_rule;
 pub mod data_category;
 pub mod organization;
+pub mod processing_activity;
 pub mod purpose;
 pub mod recipient;
 pub mod retention_policy;

@@ -37,6 +37,10 @@ fn operations(app: &TestApp) -> Vec<(&'static str, &'static str, String, Value)>
         ("Mutation", "createTransfer", "mutation($id: ID!) { createTransfer(input: {recipientId: $id, country: \"US\", safeguard: STANDARD_CONTRACTUAL_CLAUSES}) { transfer { id } } }".into(), json!({"id": api::graphql::ids::global_id("Recipient", uuid::Uuid::now_v7())})),
         ("Mutation", "updateTransfer", "mutation($id: ID!) { updateTransfer(input: {id: $id, country: \"JP\"}) { transfer { id } } }".into(), json!({"id": api::graphql::ids::global_id("Transfer", uuid::Uuid::now_v7())})),
         ("Mutation", "deleteTransfer", "mutation($id: ID!) { deleteTransfer(input: {id: $id}) { deletedId } }".into(), json!({"id": api::graphql::ids::global_id("Transfer", uuid::Uuid::now_v7())})),
+        ("Query", "processingActivities", "{ processingActivities { totalCount } }".into(), json!({})),
+        ("Mutation", "createProcessingActivity", "mutation { createProcessingActivity(input: {name: \"matrix\"}) { processingActivity { id } } }".into(), json!({})),
+        ("Mutation", "updateProcessingActivity", "mutation($id: ID!) { updateProcessingActivity(input: {id: $id, name: \"M\"}) { processingActivity { id } } }".into(), json!({"id": api::graphql::ids::global_id("ProcessingActivity", uuid::Uuid::now_v7())})),
+        ("Mutation", "deleteProcessingActivity", "mutation($id: ID!) { deleteProcessingActivity(input: {id: $id}) { deletedId } }".into(), json!({"id": api::graphql::ids::global_id("ProcessingActivity", uuid::Uuid::now_v7())})),
         ("Query", "dataCategories", "{ dataCategories { totalCount } }".into(), json!({})),
         ("Query", "subjectCategories", "{ subjectCategories { totalCount } }".into(), json!({})),
         (

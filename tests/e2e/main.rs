@@ -3,6 +3,7 @@
 
 mod common;
 
+mod activities;
 mod api_keys;
 mod audit;
 mod authz;

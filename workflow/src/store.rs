@@ -2,6 +2,7 @@
 //! domain events only after they committed.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -86,6 +87,8 @@ pub struct Store {
     /// writes later fails with SQLITE_BUSY when another writer got in between. Writers
     /// in this process therefore queue here. PostgreSQL and MySQL use row locks.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// SQL statements executed through this store (all connections).
+    statements: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -114,15 +117,24 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
             });
-        let db = Database::connect(opts)
+        let mut db = Database::connect(opts)
             .await
             .map_err(|e| ConnectError::Unreachable {
                 url: redact_url(&url),
                 cause: e.to_string(),
             })?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
         let sqlite_writer = (db.get_database_backend() == DatabaseBackend::Sqlite)
             .then(|| Arc::new(Mutex::new(())));
-        Ok(Self { db, sqlite_writer })
+        Ok(Self {
+            db,
+            sqlite_writer,
+            statements,
+        })
     }
 
     /// Connects and applies all pending migrations.
@@ -146,6 +158,11 @@ impl Store {
     /// The pooled connection, for reads.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// SQL statements executed so far (for metrics and the statement-count tests).
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Which backend this is.

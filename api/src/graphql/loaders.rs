@@ -1,12 +1,19 @@
 //! DataLoaders, one per relation, keyed by the foreign key and created per request
 //! (or per WebSocket connection) for its principal, so caches never cross principals
 //! and a page costs one query per relation, not one per row.
+//!
+//! Batching by time window alone is not deterministic (the batch is dispatched on
+//! another worker after 1 ms, while a slow resolver may still be registering keys),
+//! so connection resolvers prefetch each selected relation for the whole page with
+//! one `load_many`, and the per-request cache serves the nested fields.
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
-use workflow::entity::{recipient, transfer};
+use workflow::entity::{
+    data_category, purpose, recipient, retention_policy, subject_category, transfer,
+};
 use workflow::{Principal, Workflow};
 
 use crate::error::ApiError;
@@ -65,24 +72,115 @@ impl Loader<Uuid> for TransfersByRecipient {
     }
 }
 
+/// Defines a loader of the rows linked to processing activities, keyed by activity
+/// id, each list in creation order.
+macro_rules! activity_links {
+    ($(#[$meta:meta])* $name:ident, $model:ty, $method:ident) => {
+        $(#[$meta])*
+        pub struct $name(Scope);
+
+        impl Loader<Uuid> for $name {
+            type Value = Vec<$model>;
+            type Error = ApiError;
+
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+                let rows = self.0.workflow.$method(self.0.principal()?, keys).await?;
+                let mut by_activity: HashMap<Uuid, Vec<$model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+                for (activity, row) in rows {
+                    by_activity.entry(activity).or_default().push(row);
+                }
+                for rows in by_activity.values_mut() {
+                    rows.sort_by_key(|r| r.id);
+                }
+                Ok(by_activity)
+            }
+        }
+    };
+}
+
+activity_links!(
+    /// Purposes by activity id.
+    PurposesByActivity, purpose::Model, purposes_of_activities
+);
+activity_links!(
+    /// Data categories by activity id.
+    DataCategoriesByActivity, data_category::Model, data_categories_of_activities
+);
+activity_links!(
+    /// Subject categories by activity id.
+    SubjectCategoriesByActivity, subject_category::Model, subject_categories_of_activities
+);
+activity_links!(
+    /// Recipients by activity id.
+    RecipientsByActivity, recipient::Model, recipients_of_activities
+);
+activity_links!(
+    /// Transfers by activity id.
+    TransfersByActivity, transfer::Model, transfers_of_activities
+);
+
+/// Retention policies by id.
+pub struct RetentionPolicyById(Scope);
+
+impl Loader<Uuid> for RetentionPolicyById {
+    type Value = retention_policy::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .0
+            .workflow
+            .retention_policies_by_ids(self.0.principal()?, keys)
+            .await?;
+        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+    }
+}
+
+/// A loader with a cache that lives as long as its request.
+pub type Cached<T> = DataLoader<T, HashMapCache>;
+
 /// All loaders of one request.
 pub struct Loaders {
     /// Recipients by id.
-    pub recipient: DataLoader<RecipientById>,
+    pub recipient: Cached<RecipientById>,
     /// Transfers by recipient id.
-    pub transfers: DataLoader<TransfersByRecipient>,
+    pub transfers: Cached<TransfersByRecipient>,
+    /// Retention policies by id.
+    pub retention_policy: Cached<RetentionPolicyById>,
+    /// Purposes by activity id.
+    pub activity_purposes: Cached<PurposesByActivity>,
+    /// Data categories by activity id.
+    pub activity_data_categories: Cached<DataCategoriesByActivity>,
+    /// Subject categories by activity id.
+    pub activity_subject_categories: Cached<SubjectCategoriesByActivity>,
+    /// Recipients by activity id.
+    pub activity_recipients: Cached<RecipientsByActivity>,
+    /// Transfers by activity id.
+    pub activity_transfers: Cached<TransfersByActivity>,
 }
 
 impl Loaders {
-    /// Fresh loaders for one request of `principal`.
-    pub fn new(workflow: Workflow, principal: Option<Principal>) -> Self {
+    /// Fresh loaders for one request of `principal`. `cache: false` for long-lived
+    /// connections, whose answers must not go stale.
+    pub fn new(workflow: Workflow, principal: Option<Principal>, cache: bool) -> Self {
         let scope = Scope {
             workflow,
             principal,
         };
+        fn make<T: Loader<Uuid>>(loader: T, cache: bool) -> Cached<T> {
+            let loader = DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default());
+            loader.enable_all_cache(cache);
+            loader
+        }
         Self {
-            recipient: DataLoader::new(RecipientById(scope.clone()), tokio::spawn),
-            transfers: DataLoader::new(TransfersByRecipient(scope), tokio::spawn),
+            recipient: make(RecipientById(scope.clone()), cache),
+            transfers: make(TransfersByRecipient(scope.clone()), cache),
+            retention_policy: make(RetentionPolicyById(scope.clone()), cache),
+            activity_purposes: make(PurposesByActivity(scope.clone()), cache),
+            activity_data_categories: make(DataCategoriesByActivity(scope.clone()), cache),
+            activity_subject_categories: make(SubjectCategoriesByActivity(scope.clone()), cache),
+            activity_recipients: make(RecipientsByActivity(scope.clone()), cache),
+            activity_transfers: make(TransfersByActivity(scope), cache),
         }
     }
 }

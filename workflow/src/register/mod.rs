@@ -2,6 +2,7 @@
 //! recipients, retention, sources and activities. Every row belongs to one
 //! organization; functions scope to the caller's.
 
+pub mod activities;
 pub mod purposes;
 pub mod recipients;
 pub mod retention;

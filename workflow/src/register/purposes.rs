@@ -301,6 +301,14 @@ impl Workflow {
     pub async fn delete_purpose(&self, principal: &Principal, id: Uuid) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
+        super::activities::ensure_unlinked::<entity::activity_purpose::Entity, _>(
+            tx.conn(),
+            entity::activity_purpose::Column::PurposeId,
+            existing.id,
+            |j| j.activity_id,
+            &format!("purpose `{}`", existing.name),
+        )
+        .await?;
         purpose::Entity::delete_by_id(existing.id)
             .exec(tx.conn())
             .await?;

@@ -349,6 +349,14 @@ impl Workflow {
     pub async fn delete_recipient(&self, principal: &Principal, id: Uuid) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let existing = find_recipient(tx.conn(), principal.org_id, id).await?;
+        super::activities::ensure_unlinked::<entity::activity_recipient::Entity, _>(
+            tx.conn(),
+            entity::activity_recipient::Column::RecipientId,
+            existing.id,
+            |j| j.activity_id,
+            &format!("recipient `{}`", existing.name),
+        )
+        .await?;
         let transfers = transfer::Entity::find()
             .filter(transfer::Column::RecipientId.eq(existing.id))
             .all(tx.conn())
@@ -448,6 +456,14 @@ impl Workflow {
     pub async fn delete_transfer(&self, principal: &Principal, id: Uuid) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let existing = find_transfer(tx.conn(), principal.org_id, id).await?;
+        super::activities::ensure_unlinked::<entity::activity_transfer::Entity, _>(
+            tx.conn(),
+            entity::activity_transfer::Column::TransferId,
+            existing.id,
+            |j| j.activity_id,
+            &format!("the transfer to {}", existing.country),
+        )
+        .await?;
         transfer::Entity::delete_by_id(existing.id)
             .exec(tx.conn())
             .await?;

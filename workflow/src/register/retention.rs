@@ -303,6 +303,7 @@ impl Workflow {
     pub async fn delete_retention_policy(&self, principal: &Principal, id: Uuid) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
+        super::activities::ensure_retention_unused(tx.conn(), existing.id).await?;
         retention_policy::Entity::delete_by_id(existing.id)
             .exec(tx.conn())
             .await?;

@@ -487,6 +487,14 @@ impl Workflow {
     pub async fn delete_data_category(&self, principal: &Principal, id: Uuid) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let category = find_category(tx.conn(), principal.org_id, id).await?;
+        super::activities::ensure_unlinked::<entity::activity_data_category::Entity, _>(
+            tx.conn(),
+            entity::activity_data_category::Column::DataCategoryId,
+            category.id,
+            |j| j.activity_id,
+            &format!("data category `{}`", category.key),
+        )
+        .await?;
         let children = descendants(tx.conn(), principal.org_id, &category.key).await?;
         if !children.is_empty() {
             let names: Vec<String> = children
@@ -619,6 +627,14 @@ impl Workflow {
     pub async fn delete_subject_category(&self, principal: &Principal, id: Uuid) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let category = find_subject(tx.conn(), principal.org_id, id).await?;
+        super::activities::ensure_unlinked::<entity::activity_subject_category::Entity, _>(
+            tx.conn(),
+            entity::activity_subject_category::Column::SubjectCategoryId,
+            category.id,
+            |j| j.activity_id,
+            &format!("subject category `{}`", category.key),
+        )
+        .await?;
         subject_category::Entity::delete_by_id(category.id)
             .exec(tx.conn())
             .await?;

@@ -69,6 +69,12 @@ async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
                 .await?;
             Node::Transfer(wf.transfer(principal, uuid).await?.try_into()?)
         }
+        "ProcessingActivity" => {
+            session
+                .require(workflow::Object::Register, workflow::Action::Read, op)
+                .await?;
+            Node::ProcessingActivity(wf.processing_activity(principal, uuid).await?.try_into()?)
+        }
         _ => {
             return Err(crate::error::ApiError::invalid(
                 path,

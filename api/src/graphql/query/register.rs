@@ -1,13 +1,23 @@
 use async_graphql::{Context, Object};
 
 use crate::error::ApiResult;
-use crate::graphql::inputs::register::{DataCategoryFilter, PurposeFilter, RecipientFilter};
+use crate::graphql::inputs::register::{
+    DataCategoryFilter, ProcessingActivityFilter, PurposeFilter, RecipientFilter,
+};
+use crate::graphql::loaders::loaders;
 use crate::graphql::types::register::{
-    DataCategory, DataCategoryConnection, Purpose, PurposeConnection, Recipient,
-    RecipientConnection, RetentionPolicy, RetentionPolicyConnection, SubjectCategory,
-    SubjectCategoryConnection,
+    DataCategory, DataCategoryConnection, ProcessingActivity, ProcessingActivityConnection,
+    Purpose, PurposeConnection, Recipient, RecipientConnection, RetentionPolicy,
+    RetentionPolicyConnection, SubjectCategory, SubjectCategoryConnection,
 };
 use crate::graphql::{ids, session};
+
+/// Whether the connection's items select `field` (through `nodes` or `edges.node`).
+fn selects(ctx: &Context<'_>, field: &str) -> bool {
+    let ahead = ctx.look_ahead();
+    ahead.field("nodes").field(field).exists()
+        || ahead.field("edges").field("node").field(field).exists()
+}
 
 /// The register of processing activities (GDPR Art. 30).
 #[derive(Default)]
@@ -141,12 +151,84 @@ impl RegisterQuery {
             .workflow()
             .recipients(s.principal()?, &filter, &page)
             .await?;
+        if selects(ctx, "transfers") {
+            loaders(ctx)?
+                .transfers
+                .load_many(page.items.iter().map(|r| r.id))
+                .await?;
+        }
         let page = page
             .try_map(|m| Ok::<_, workflow::Error>((m.id.to_string(), Recipient::try_from(m)?)))?;
         Ok(RecipientConnection::from_page(
             page,
             |(k, _)| k.clone(),
             |(_, r)| r,
+        ))
+    }
+
+    /// Processing activities of the register (Art. 30(1)), in creation order.
+    async fn processing_activities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Filters; all given ones must match.")] filter: Option<
+            ProcessingActivityFilter,
+        >,
+        #[graphql(desc = "Items from the front (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Items from the back (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> ApiResult<ProcessingActivityConnection> {
+        let s = session(ctx)?;
+        let page = ids::page_request(first, after, last, before)?;
+        let f = filter.unwrap_or_default();
+        let filter = workflow::register::activities::ActivityFilter {
+            search: f.search,
+            status: f.status.map(Into::into),
+            legal_basis: f.legal_basis.map(Into::into),
+            data_category_id: f
+                .data_category_id
+                .map(|id| ids::decode(&id, "DataCategory", &["filter", "dataCategoryId"]))
+                .transpose()?,
+            review_due_by: f.review_due_by,
+        };
+        let page = s
+            .workflow()
+            .processing_activities(s.principal()?, &filter, &page)
+            .await?;
+        // One query per selected relation for the whole page (see `loaders`).
+        let ids: Vec<uuid::Uuid> = page.items.iter().map(|a| a.id).collect();
+        let l = loaders(ctx)?;
+        if selects(ctx, "purposes") {
+            l.activity_purposes.load_many(ids.iter().copied()).await?;
+        }
+        if selects(ctx, "dataCategories") {
+            l.activity_data_categories
+                .load_many(ids.iter().copied())
+                .await?;
+        }
+        if selects(ctx, "subjectCategories") {
+            l.activity_subject_categories
+                .load_many(ids.iter().copied())
+                .await?;
+        }
+        if selects(ctx, "recipients") {
+            l.activity_recipients.load_many(ids.iter().copied()).await?;
+        }
+        if selects(ctx, "transfers") {
+            l.activity_transfers.load_many(ids.iter().copied()).await?;
+        }
+        if selects(ctx, "retentionPolicy") {
+            l.retention_policy
+                .load_many(page.items.iter().filter_map(|a| a.retention_policy_id))
+                .await?;
+        }
+        let page = page.try_map(|m| {
+            Ok::<_, workflow::Error>((m.id.to_string(), ProcessingActivity::try_from(m)?))
+        })?;
+        Ok(ProcessingActivityConnection::from_page(
+            page,
+            |(k, _)| k.clone(),
+            |(_, a)| a,
         ))
     }
 }

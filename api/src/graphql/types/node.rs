@@ -1,7 +1,8 @@
 use async_graphql::{ID, Interface};
 
 use super::register::{
-    DataCategory, Purpose, Recipient, RetentionPolicy, SubjectCategory, Transfer,
+    DataCategory, ProcessingActivity, Purpose, Recipient, RetentionPolicy, SubjectCategory,
+    Transfer,
 };
 use super::{ApiKey, AuditEvent, Organization};
 
@@ -27,4 +28,6 @@ pub enum Node {
     Recipient(Recipient),
     /// A third-country transfer.
     Transfer(Transfer),
+    /// A processing activity.
+    ProcessingActivity(ProcessingActivity),
 }
