@@ -23,6 +23,16 @@ pub struct GlobalArgs {
     /// [default: sqlite://auskunft.db?mode=rwc]
     #[arg(long, global = true, env = "AUSKUNFT_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
+    /// Key for data at rest (connector secrets, collected data): 32 bytes, base64
+    /// [default: read from, or created in, ./auskunft.key]
+    #[arg(
+        long,
+        global = true,
+        env = "AUSKUNFT_ENCRYPTION_KEY",
+        value_name = "BASE64",
+        hide_env_values = true
+    )]
+    pub encryption_key: Option<String>,
 }
 
 /// Flags of `serve`.
@@ -50,6 +60,7 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     database_url: Option<String>,
+    encryption_key: Option<String>,
     bind: Option<String>,
     #[serde(default)]
     limits: FileLimits,
@@ -102,6 +113,59 @@ pub struct Config {
     pub bind: String,
     /// Request limits.
     pub limits: api::Limits,
+    /// Key for data at rest, if configured (else the key file is used).
+    pub encryption_key: Option<String>,
+}
+
+/// Where the key is kept when none is configured.
+pub const KEY_FILE: &str = "auskunft.key";
+
+/// The cipher for data at rest: the configured key, else `./auskunft.key`, created
+/// on first start (readable by the owner only).
+pub fn cipher(config: &Config) -> Result<workflow::crypto::Cipher, ConfigError> {
+    let invalid = |e: workflow::crypto::BadKey| ConfigError::Invalid {
+        name: "encryption_key",
+        message: e.to_string(),
+    };
+    if let Some(key) = &config.encryption_key {
+        return workflow::crypto::Cipher::from_base64(key).map_err(invalid);
+    }
+    let path = Path::new(KEY_FILE);
+    let key = match std::fs::read_to_string(path) {
+        Ok(key) => key,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = workflow::crypto::Cipher::generate_key();
+            write_private(path, &key).map_err(|cause| ConfigError::Read {
+                path: path.to_owned(),
+                cause,
+            })?;
+            tracing::warn!(
+                file = KEY_FILE,
+                "generated a new encryption key; back it up (without it stored secrets cannot be read) \
+                 or set AUSKUNFT_ENCRYPTION_KEY"
+            );
+            key
+        }
+        Err(cause) => {
+            return Err(ConfigError::Read {
+                path: path.to_owned(),
+                cause,
+            });
+        }
+    };
+    workflow::crypto::Cipher::from_base64(&key).map_err(invalid)
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(contents.as_bytes())
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -181,6 +245,7 @@ impl Config {
                 .or(file.bind)
                 .unwrap_or_else(|| DEFAULT_BIND.to_owned()),
             limits,
+            encryption_key: global.encryption_key.clone().or(file.encryption_key),
         })
     }
 }
@@ -227,6 +292,7 @@ mod tests {
         let global = GlobalArgs {
             config: Some(f.0.clone()),
             database_url: Some("sqlite://from-flag.db".into()),
+            encryption_key: None,
         };
         let serve = ServeArgs {
             max_body_bytes: Some(99),
@@ -252,7 +318,7 @@ mod tests {
         let err = Config::resolve(
             &GlobalArgs {
                 config: Some(unknown.0.clone()),
-                database_url: None,
+                ..Default::default()
             },
             &ServeArgs::default(),
         )
@@ -263,7 +329,7 @@ mod tests {
         );
         let missing = GlobalArgs {
             config: Some("/nonexistent/auskunft.toml".into()),
-            database_url: None,
+            ..Default::default()
         };
         assert!(matches!(
             Config::resolve(&missing, &ServeArgs::default()),

@@ -113,8 +113,9 @@ async fn main() -> ExitCode {
 }
 
 async fn open(config: &Config) -> Result<Workflow, CliError> {
+    let cipher = config::cipher(config)?;
     let store = Store::connect_and_migrate(&config.database_url, &StoreOptions::default()).await?;
-    Ok(Workflow::open(store).await?)
+    Ok(Workflow::open(store, cipher).await?)
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {

@@ -94,6 +94,11 @@ pub const RULES: &[(&str, &str, Rule)] = &[
         "deleteProcessingActivity",
         Allow(Register, Delete),
     ),
+    ("Query", "dataSources", Allow(DataSource, Read)),
+    ("Query", "connectorSchemas", Allow(DataSource, Read)),
+    ("Mutation", "createDataSource", Allow(DataSource, Create)),
+    ("Mutation", "updateDataSource", Allow(DataSource, Update)),
+    ("Mutation", "deleteDataSource", Allow(DataSource, Delete)),
     ("Subscription", "auditEventAdded", Allow(AuditEvent, Read)),
     // Data types.
     ("Organization", "*", Allow(Organization, Read)),
@@ -108,6 +113,8 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("Recipient", "*", Allow(Register, Read)),
     ("Transfer", "*", Allow(Register, Read)),
     ("ProcessingActivity", "*", Allow(Register, Read)),
+    ("DataSource", "*", Allow(DataSource, Read)),
+    ("ConnectorSchema", "*", Allow(DataSource, Read)),
     ("Me", "*", Authenticated),
     // Interface fields: `node`/`nodes` check the concrete type's read permission
     // before returning it; fragments on concrete types are checked as such.
@@ -142,6 +149,9 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("ProcessingActivityConnection", "*", Authenticated),
     ("ProcessingActivityEdge", "*", Authenticated),
     ("ProcessingActivityPayload", "*", Authenticated),
+    ("DataSourceConnection", "*", Authenticated),
+    ("DataSourceEdge", "*", Authenticated),
+    ("DataSourcePayload", "*", Authenticated),
     ("CreateApiKeyPayload", "*", Authenticated),
     ("RevokeApiKeyPayload", "*", Authenticated),
     ("GrantRolePayload", "*", Authenticated),

@@ -15,6 +15,7 @@ mod m20261123_000006_create_taxonomy;
 mod m20261123_000007_create_purpose_and_retention;
 mod m20261123_000008_create_recipient_and_transfer;
 mod m20261123_000009_create_processing_activity;
+mod m20261123_000010_create_data_source;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_create_purpose_and_retention::Migration),
             Box::new(m20261123_000008_create_recipient_and_transfer::Migration),
             Box::new(m20261123_000009_create_processing_activity::Migration),
+            Box::new(m20261123_000010_create_data_source::Migration),
         ]
     }
 }

@@ -112,7 +112,14 @@ async fn broken_link(app: &TestApp) -> workflow::audit::BrokenLink {
 /// Runs `auskunft audit verify` as a process; returns (success, stdout + stderr).
 fn cli_verify(app: &TestApp) -> (bool, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_auskunft"))
-        .args(["--database-url", &app.db.url, "audit", "verify"])
+        .args([
+            "--database-url",
+            &app.db.url,
+            "--encryption-key",
+            &app.encryption_key,
+            "audit",
+            "verify",
+        ])
         .output()
         .expect("run auskunft");
     let text = format!(

@@ -41,6 +41,11 @@ fn operations(app: &TestApp) -> Vec<(&'static str, &'static str, String, Value)>
         ("Mutation", "createProcessingActivity", "mutation { createProcessingActivity(input: {name: \"matrix\"}) { processingActivity { id } } }".into(), json!({})),
         ("Mutation", "updateProcessingActivity", "mutation($id: ID!) { updateProcessingActivity(input: {id: $id, name: \"M\"}) { processingActivity { id } } }".into(), json!({"id": api::graphql::ids::global_id("ProcessingActivity", uuid::Uuid::now_v7())})),
         ("Mutation", "deleteProcessingActivity", "mutation($id: ID!) { deleteProcessingActivity(input: {id: $id}) { deletedId } }".into(), json!({"id": api::graphql::ids::global_id("ProcessingActivity", uuid::Uuid::now_v7())})),
+        ("Query", "dataSources", "{ dataSources { totalCount } }".into(), json!({})),
+        ("Query", "connectorSchemas", "{ connectorSchemas { kind } }".into(), json!({})),
+        ("Mutation", "createDataSource", "mutation { createDataSource(input: {name: \"matrix\", connectorKind: MANUAL, connectorConfig: {contact: \"x\"}}) { dataSource { id } } }".into(), json!({})),
+        ("Mutation", "updateDataSource", "mutation($id: ID!) { updateDataSource(input: {id: $id, name: \"M\"}) { dataSource { id } } }".into(), json!({"id": api::graphql::ids::global_id("DataSource", uuid::Uuid::now_v7())})),
+        ("Mutation", "deleteDataSource", "mutation($id: ID!) { deleteDataSource(input: {id: $id}) { deletedId } }".into(), json!({"id": api::graphql::ids::global_id("DataSource", uuid::Uuid::now_v7())})),
         ("Query", "dataCategories", "{ dataCategories { totalCount } }".into(), json!({})),
         ("Query", "subjectCategories", "{ subjectCategories { totalCount } }".into(), json!({})),
         (

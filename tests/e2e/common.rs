@@ -147,6 +147,8 @@ pub struct TestApp {
     pub keys: HashMap<Role, String>,
     pub key_ids: HashMap<Role, Uuid>,
     pub client: reqwest::Client,
+    /// The key for data at rest of this app (base64).
+    pub encryption_key: String,
     server: tokio::task::JoinHandle<()>,
     // Dropped last: the database outlives the server.
     pub db: TestDb,
@@ -209,7 +211,9 @@ impl TestApp {
         let store = Store::connect_and_migrate(&db.url, &StoreOptions::default())
             .await
             .expect("connect and migrate");
-        let workflow = Workflow::open(store).await.expect("open workflow");
+        let encryption_key = workflow::crypto::Cipher::generate_key();
+        let cipher = workflow::crypto::Cipher::from_base64(&encryption_key).unwrap();
+        let workflow = Workflow::open(store, cipher).await.expect("open workflow");
         let org = create_org(&workflow, &format!("Test Org {}", Uuid::new_v4())).await;
         let app = api::Application::build(
             api::ServerConfig {
@@ -231,9 +235,16 @@ impl TestApp {
             keys: org.keys,
             key_ids: org.key_ids,
             client: reqwest::Client::new(),
+            encryption_key,
             server,
             db,
         })
+    }
+
+    /// Opens the workflow again on the same database, as a restart would.
+    pub async fn reopen(&self) -> workflow::Result<Workflow> {
+        let cipher = workflow::crypto::Cipher::from_base64(&self.encryption_key).unwrap();
+        Workflow::open(self.workflow.store().clone(), cipher).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -12,5 +12,6 @@ mod http;
 mod organization;
 mod register;
 mod schema;
+mod sources;
 mod subscriptions;
 mod tenancy;

@@ -331,9 +331,7 @@ async fn older_organizations_are_seeded_once(app: TestApp) {
             .await
             .unwrap();
     }
-    let reopened = workflow::Workflow::open(app.workflow.store().clone())
-        .await
-        .unwrap();
+    let reopened = app.reopen().await.unwrap();
     let principal = workflow::Principal {
         key_id: app.key_ids[&Role::Admin],
         org_id: app.org_id,
@@ -352,9 +350,7 @@ async fn older_organizations_are_seeded_once(app: TestApp) {
         default_taxonomy().data_category.len()
     );
     // A second start adds nothing.
-    let again = workflow::Workflow::open(app.workflow.store().clone())
-        .await
-        .unwrap();
+    let again = app.reopen().await.unwrap();
     assert_eq!(
         again
             .data_categories(&principal, &Default::default(), &page)

@@ -158,7 +158,8 @@ async fn default_policy_upgrades_add_only_missing_rules(app: TestApp) {
         .as_i64()
         .unwrap();
     // Re-open as a restart would.
-    let reopened = workflow::Workflow::open(app.workflow.store().clone())
+    let reopened = app
+        .reopen()
         .await
         .expect("upgrade must not fail on existing rules");
     let principal = workflow::Principal {

@@ -12,6 +12,7 @@ mod macros;
 pub mod api_keys;
 pub mod audit;
 pub mod authz;
+pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod events;
@@ -50,17 +51,19 @@ pub struct Workflow {
     store: Store,
     authz: Authz,
     bus: EventBus,
+    cipher: crypto::Cipher,
 }
 
 impl Workflow {
-    /// Opens the workflow on a migrated store: upgrades default policies and loads
-    /// the enforcer.
-    pub async fn open(store: Store) -> Result<Self> {
+    /// Opens the workflow on a migrated store with the key for data at rest:
+    /// upgrades default policies and taxonomies and loads the enforcer.
+    pub async fn open(store: Store, cipher: crypto::Cipher) -> Result<Self> {
         let authz = Authz::load(&store).await?;
         let workflow = Self {
             store,
             authz,
             bus: EventBus::default(),
+            cipher,
         };
         workflow.upgrade_default_policies().await?;
         workflow.upgrade_default_taxonomies().await?;

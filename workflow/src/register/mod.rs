@@ -6,6 +6,7 @@ pub mod activities;
 pub mod purposes;
 pub mod recipients;
 pub mod retention;
+pub mod sources;
 pub mod taxonomy;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};

@@ -1,8 +1,8 @@
 use async_graphql::{Context, Object};
-use workflow::register::{activities, purposes, recipients, retention, taxonomy};
+use workflow::register::{activities, purposes, recipients, retention, sources, taxonomy};
 
 use crate::graphql::types::register::{
-    ProcessingActivity, Purpose, Recipient, RetentionPolicy, Transfer,
+    DataSource, ProcessingActivity, Purpose, Recipient, RetentionPolicy, Transfer,
 };
 
 use crate::error::ApiResult;
@@ -482,6 +482,78 @@ impl RegisterMutation {
         s.workflow()
             .delete_processing_activity(s.principal()?, id)
             .await?;
+        Ok(DeletePayload {
+            deleted_id: input.id,
+        })
+    }
+
+    /// Adds a data source with its connector.
+    async fn create_data_source(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: CreateDataSourceInput,
+    ) -> ApiResult<DataSourcePayload> {
+        let s = session(ctx)?;
+        let draft = sources::SourceDraft {
+            name: input.name,
+            description: input.description,
+            owner: input.owner,
+            country: input.country,
+            processor_id: input
+                .processor_id
+                .map(|id| ids::decode(&id, "Recipient", &["input", "processorId"]))
+                .transpose()?,
+            connector_kind: input.connector_kind.into(),
+            connector_config: input.connector_config.0,
+        };
+        let wf = s.workflow();
+        let created = wf.create_data_source(s.principal()?, draft).await?;
+        let secrets = wf.data_source_secret_names(&created)?;
+        Ok(DataSourcePayload {
+            data_source: DataSource::from_model(created, secrets)?,
+        })
+    }
+
+    /// Changes a data source; secrets the new configuration omits are kept.
+    async fn update_data_source(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: UpdateDataSourceInput,
+    ) -> ApiResult<DataSourcePayload> {
+        let s = session(ctx)?;
+        let id = ids::decode(&input.id, "DataSource", &["input", "id"])?;
+        let change = sources::SourcePatch {
+            name: input.name,
+            description: patch(input.description),
+            owner: patch(input.owner),
+            country: patch(input.country),
+            processor_id: patch(input.processor_id)
+                .map(|id| {
+                    id.map(|id| ids::decode(&id, "Recipient", &["input", "processorId"]))
+                        .transpose()
+                })
+                .transpose()?,
+            connector_kind: input.connector_kind.map(Into::into),
+            connector_config: input.connector_config.map(|c| c.0),
+            clear_secrets: input.clear_secrets,
+        };
+        let wf = s.workflow();
+        let updated = wf.update_data_source(s.principal()?, id, change).await?;
+        let secrets = wf.data_source_secret_names(&updated)?;
+        Ok(DataSourcePayload {
+            data_source: DataSource::from_model(updated, secrets)?,
+        })
+    }
+
+    /// Deletes a data source.
+    async fn delete_data_source(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: DeleteInput,
+    ) -> ApiResult<DeletePayload> {
+        let s = session(ctx)?;
+        let id = ids::decode(&input.id, "DataSource", &["input", "id"])?;
+        s.workflow().delete_data_source(s.principal()?, id).await?;
         Ok(DeletePayload {
             deleted_id: input.id,
         })

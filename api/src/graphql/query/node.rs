@@ -1,6 +1,7 @@
 use async_graphql::{Context, ID, Object};
 
 use crate::error::ApiResult;
+use crate::graphql::types::register::DataSource;
 use crate::graphql::types::{Me, Node};
 use crate::graphql::{ids, session};
 use crate::permissions::Session;
@@ -74,6 +75,14 @@ async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
                 .require(workflow::Object::Register, workflow::Action::Read, op)
                 .await?;
             Node::ProcessingActivity(wf.processing_activity(principal, uuid).await?.try_into()?)
+        }
+        "DataSource" => {
+            session
+                .require(workflow::Object::DataSource, workflow::Action::Read, op)
+                .await?;
+            let source = wf.data_source(principal, uuid).await?;
+            let secrets = wf.data_source_secret_names(&source)?;
+            Node::DataSource(DataSource::from_model(source, secrets)?)
         }
         _ => {
             return Err(crate::error::ApiError::invalid(

@@ -2,13 +2,14 @@ use async_graphql::{Context, Object};
 
 use crate::error::ApiResult;
 use crate::graphql::inputs::register::{
-    DataCategoryFilter, ProcessingActivityFilter, PurposeFilter, RecipientFilter,
+    DataCategoryFilter, DataSourceFilter, ProcessingActivityFilter, PurposeFilter, RecipientFilter,
 };
 use crate::graphql::loaders::loaders;
 use crate::graphql::types::register::{
-    DataCategory, DataCategoryConnection, ProcessingActivity, ProcessingActivityConnection,
-    Purpose, PurposeConnection, Recipient, RecipientConnection, RetentionPolicy,
-    RetentionPolicyConnection, SubjectCategory, SubjectCategoryConnection,
+    ConnectorSchema, DataCategory, DataCategoryConnection, DataSource, DataSourceConnection,
+    ProcessingActivity, ProcessingActivityConnection, Purpose, PurposeConnection, Recipient,
+    RecipientConnection, RetentionPolicy, RetentionPolicyConnection, SubjectCategory,
+    SubjectCategoryConnection,
 };
 use crate::graphql::{ids, session};
 
@@ -230,5 +231,50 @@ impl RegisterQuery {
             |(k, _)| k.clone(),
             |(_, a)| a,
         ))
+    }
+
+    /// Data sources: the systems holding personal data, in creation order.
+    async fn data_sources(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Filters; all given ones must match.")] filter: Option<DataSourceFilter>,
+        #[graphql(desc = "Items from the front (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Items from the back (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> ApiResult<DataSourceConnection> {
+        let s = session(ctx)?;
+        let page = ids::page_request(first, after, last, before)?;
+        let f = filter.unwrap_or_default();
+        let filter = workflow::register::sources::SourceFilter {
+            search: f.search,
+            connector_kind: f.connector_kind.map(Into::into),
+        };
+        let wf = s.workflow();
+        let page = wf.data_sources(s.principal()?, &filter, &page).await?;
+        let page = page.try_map(|m| {
+            let secrets = wf.data_source_secret_names(&m)?;
+            Ok::<_, workflow::Error>((m.id.to_string(), DataSource::from_model(m, secrets)?))
+        })?;
+        Ok(DataSourceConnection::from_page(
+            page,
+            |(k, _)| k.clone(),
+            |(_, d)| d,
+        ))
+    }
+
+    /// The JSON Schema of every connector kind, for rendering configuration forms.
+    async fn connector_schemas(&self) -> Vec<ConnectorSchema> {
+        use workflow::register::sources::{
+            ConnectorKind as K, connector_schema, secret_properties,
+        };
+        K::ALL
+            .iter()
+            .map(|kind| ConnectorSchema {
+                kind: (*kind).into(),
+                schema: async_graphql::Json(connector_schema(*kind).clone()),
+                secret_properties: secret_properties(*kind).to_vec(),
+            })
+            .collect()
     }
 }

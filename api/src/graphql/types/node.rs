@@ -1,8 +1,8 @@
 use async_graphql::{ID, Interface};
 
 use super::register::{
-    DataCategory, ProcessingActivity, Purpose, Recipient, RetentionPolicy, SubjectCategory,
-    Transfer,
+    DataCategory, DataSource, ProcessingActivity, Purpose, Recipient, RetentionPolicy,
+    SubjectCategory, Transfer,
 };
 use super::{ApiKey, AuditEvent, Organization};
 
@@ -30,4 +30,6 @@ pub enum Node {
     Transfer(Transfer),
     /// A processing activity.
     ProcessingActivity(ProcessingActivity),
+    /// A data source.
+    DataSource(DataSource),
 }

@@ -656,3 +656,111 @@ super::connection::connection!(
     "A page of processing activities (Relay cursor connection).",
     "A processing activity with its cursor."
 );
+
+mirror_enum! {
+    /// How Auskunft reaches a data source.
+    ConnectorKind = workflow::register::sources::ConnectorKind {
+        /// A PostgreSQL database.
+        Postgres,
+        /// A MySQL or MariaDB database.
+        Mysql,
+        /// A SQLite database file.
+        Sqlite,
+        /// An HTTP JSON API (CRM, newsletter tool, ticket system).
+        Http,
+        /// Searched by a person (mailbox, paper files).
+        Manual,
+    }
+}
+
+/// The JSON Schema of a connector kind's configuration, for rendering forms.
+/// Properties marked `writeOnly` are secrets.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ConnectorSchema {
+    /// The connector kind.
+    pub kind: ConnectorKind,
+    /// The JSON Schema (draft 2020-12) its `connectorConfig` must satisfy.
+    pub schema: async_graphql::Json<serde_json::Value>,
+    /// Names of the secret properties (write-only).
+    pub secret_properties: Vec<String>,
+}
+
+/// A system that holds personal data (shop database, CRM, invoicing, newsletter
+/// tool, mailbox) and how Auskunft reaches it.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct DataSource {
+    /// Global ID.
+    pub id: ID,
+    /// Name, unique in the organization.
+    pub name: String,
+    /// Explanation.
+    pub description: Option<String>,
+    /// Responsible team or person.
+    pub owner: Option<String>,
+    /// Where the data is stored (ISO 3166-1 alpha-2).
+    pub country: Option<String>,
+    /// How Auskunft reaches it.
+    pub connector_kind: ConnectorKind,
+    /// The connector configuration without its secrets.
+    pub connector_config: async_graphql::Json<serde_json::Value>,
+    /// Names of the secrets stored for it (their values are never returned).
+    pub secrets_set: Vec<String>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub processor_id: Option<uuid::Uuid>,
+}
+
+#[async_graphql::ComplexObject]
+impl DataSource {
+    /// The processor operating the system (Art. 28), if any.
+    async fn processor(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Option<Recipient>> {
+        let Some(id) = self.processor_id else {
+            return Ok(None);
+        };
+        let row = crate::graphql::loaders::loaders(ctx)?
+            .recipient
+            .load_one(id)
+            .await?;
+        Ok(row.map(Recipient::try_from).transpose()?)
+    }
+}
+
+impl DataSource {
+    /// Converts a stored source; `secrets_set` comes from the workflow.
+    pub fn from_model(
+        m: workflow::entity::data_source::Model,
+        secrets_set: Vec<String>,
+    ) -> Result<Self, workflow::Error> {
+        Ok(Self {
+            id: global_id("DataSource", m.id),
+            connector_kind: m
+                .connector_kind
+                .parse::<workflow::register::sources::ConnectorKind>()?
+                .into(),
+            connector_config: async_graphql::Json(m.connector_config),
+            processor_id: m.processor_id,
+            secrets_set,
+            name: m.name,
+            description: m.description,
+            owner: m.owner,
+            country: m.country,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+super::connection::connection!(
+    DataSourceConnection,
+    DataSourceEdge,
+    DataSource,
+    "A page of data sources (Relay cursor connection).",
+    "A data source with its cursor."
+);

@@ -1,0 +1,111 @@
+//! Encryption at rest (AES-256-GCM) for secrets such as connector passwords, and
+//! later for collected personal data. The key comes from configuration; every value
+//! gets a fresh random nonce, stored in front of the ciphertext.
+
+use aes_gcm::aead::{Aead, Generate, Key, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::error::{Error, Result};
+
+const NONCE_LEN: usize = 12;
+
+/// Why a configured key cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the encryption key must be 32 bytes, base64-encoded (44 characters); generate one with `openssl rand -base64 32`"
+)]
+pub struct BadKey;
+
+/// The cipher for data at rest.
+#[derive(Clone)]
+pub struct Cipher {
+    aead: Aes256Gcm,
+}
+
+impl std::fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cipher(..)")
+    }
+}
+
+impl Cipher {
+    /// A cipher from a base64-encoded 32-byte key.
+    pub fn from_base64(key: &str) -> std::result::Result<Self, BadKey> {
+        let bytes = STANDARD.decode(key.trim()).map_err(|_| BadKey)?;
+        let key = Key::<Aes256Gcm>::try_from(bytes.as_slice()).map_err(|_| BadKey)?;
+        Ok(Self {
+            aead: Aes256Gcm::new(&key),
+        })
+    }
+
+    /// A new random key, base64-encoded.
+    pub fn generate_key() -> String {
+        STANDARD.encode(Key::<Aes256Gcm>::generate())
+    }
+
+    /// Encrypts `plaintext`; the result is base64 of nonce || ciphertext || tag.
+    pub fn encrypt(&self, plaintext: &[u8]) -> Result<String> {
+        let nonce = Nonce::generate();
+        let sealed = self
+            .aead
+            .encrypt(&nonce, plaintext)
+            .map_err(|_| Error::Internal("encryption failed".into()))?;
+        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        Ok(STANDARD.encode(out))
+    }
+
+    /// Decrypts what [`Cipher::encrypt`] produced; INTERNAL if the key is wrong or
+    /// the value was altered.
+    pub fn decrypt(&self, sealed: &str) -> Result<Vec<u8>> {
+        let bytes = STANDARD
+            .decode(sealed)
+            .map_err(|_| Error::Internal("encrypted value is not base64".into()))?;
+        if bytes.len() < NONCE_LEN {
+            return Err(Error::Internal("encrypted value is truncated".into()));
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+        let nonce = Nonce::try_from(nonce).map_err(|_| Error::Internal("bad nonce".into()))?;
+        self.aead.decrypt(&nonce, ciphertext).map_err(|_| {
+            Error::Internal(
+                "cannot decrypt a stored secret: wrong encryption key, or the value was altered"
+                    .into(),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_and_tampering_is_detected() {
+        let cipher = Cipher::from_base64(&Cipher::generate_key()).unwrap();
+        let sealed = cipher.encrypt(b"s3cret").unwrap();
+        assert_eq!(cipher.decrypt(&sealed).unwrap(), b"s3cret");
+        assert_ne!(
+            cipher.encrypt(b"s3cret").unwrap(),
+            sealed,
+            "fresh nonce per value"
+        );
+        let mut bytes = STANDARD.decode(&sealed).unwrap();
+        *bytes.last_mut().unwrap() ^= 1;
+        assert!(cipher.decrypt(&STANDARD.encode(bytes)).is_err());
+        let other = Cipher::from_base64(&Cipher::generate_key()).unwrap();
+        assert!(
+            other.decrypt(&sealed).is_err(),
+            "another key cannot read it"
+        );
+    }
+
+    #[test]
+    fn bad_keys_are_refused() {
+        assert!(Cipher::from_base64("short").is_err());
+        assert!(Cipher::from_base64(&STANDARD.encode([0u8; 16])).is_err());
+        assert!(Cipher::from_base64(&STANDARD.encode([7u8; 32])).is_ok());
+    }
+}

@@ -1,0 +1,539 @@
+//! Data sources: the systems that hold personal data (shop database, CRM, invoicing,
+//! newsletter tool, mailbox) and the connector Auskunft reaches them with.
+//!
+//! A connector's configuration is validated against the JSON Schema of its kind
+//! (`connectors/*.schema.json`, also served through the API so frontends can render
+//! forms). Properties the schema marks `writeOnly` are secrets: they are split off,
+//! encrypted with AES-256-GCM and never returned or logged; an update that omits a
+//! secret keeps the stored one.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use entity::{data_source, recipient};
+
+use super::recipients::RecipientKind;
+use crate::audit::{self, Actor, Entry};
+use crate::crypto::Cipher;
+use crate::error::{Error, FieldError, Result, Validator};
+use crate::paging::{Page, PageRequest, paginate};
+use crate::principal::Principal;
+use crate::store::Conn;
+use crate::{Workflow, new_id, now};
+
+stored_enum! {
+    /// How Auskunft reaches a source.
+    ConnectorKind {
+        /// A PostgreSQL database.
+        Postgres => "POSTGRES",
+        /// A MySQL or MariaDB database.
+        Mysql => "MYSQL",
+        /// A SQLite database file.
+        Sqlite => "SQLITE",
+        /// An HTTP JSON API.
+        Http => "HTTP",
+        /// Searched by a person.
+        Manual => "MANUAL",
+    }
+}
+
+struct Connector {
+    schema: Value,
+    validator: jsonschema::Validator,
+    secrets: Vec<String>,
+}
+
+static CONNECTORS: LazyLock<HashMap<ConnectorKind, Connector>> = LazyLock::new(|| {
+    [
+        (
+            ConnectorKind::Postgres,
+            include_str!("connectors/postgres.schema.json"),
+        ),
+        (
+            ConnectorKind::Mysql,
+            include_str!("connectors/mysql.schema.json"),
+        ),
+        (
+            ConnectorKind::Sqlite,
+            include_str!("connectors/sqlite.schema.json"),
+        ),
+        (
+            ConnectorKind::Http,
+            include_str!("connectors/http.schema.json"),
+        ),
+        (
+            ConnectorKind::Manual,
+            include_str!("connectors/manual.schema.json"),
+        ),
+    ]
+    .into_iter()
+    .map(|(kind, text)| {
+        let schema: Value =
+            serde_json::from_str(text).expect("connector schemas are valid JSON (tested)");
+        let validator = jsonschema::validator_for(&schema)
+            .expect("connector schemas are valid JSON Schemas (tested)");
+        let secrets = schema["properties"]
+            .as_object()
+            .map(|props| {
+                props
+                    .iter()
+                    .filter(|(_, p)| p["writeOnly"] == true)
+                    .map(|(name, _)| name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        (
+            kind,
+            Connector {
+                schema,
+                validator,
+                secrets,
+            },
+        )
+    })
+    .collect()
+});
+
+/// The JSON Schema of a connector kind's configuration.
+pub fn connector_schema(kind: ConnectorKind) -> &'static Value {
+    &CONNECTORS[&kind].schema
+}
+
+/// The secret (`writeOnly`) properties of a connector kind.
+pub fn secret_properties(kind: ConnectorKind) -> &'static [String] {
+    &CONNECTORS[&kind].secrets
+}
+
+/// Checks a full configuration (secrets included); every schema error becomes a
+/// field error whose path follows the JSON pointer into `input.connectorConfig`.
+fn check_config(kind: ConnectorKind, config: &Value) -> Result<()> {
+    let errors: Vec<FieldError> = CONNECTORS[&kind]
+        .validator
+        .iter_errors(config)
+        .map(|e| {
+            let mut path = vec!["input".to_owned(), "connectorConfig".to_owned()];
+            path.extend(
+                e.instance_path()
+                    .as_str()
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.replace("~1", "/").replace("~0", "~")),
+            );
+            FieldError {
+                path,
+                message: e.to_string(),
+            }
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+/// Splits a configuration into its plain part and its secrets.
+fn split(kind: ConnectorKind, config: Value) -> (Value, Map<String, Value>) {
+    let mut plain = match config {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    let secrets = secret_properties(kind)
+        .iter()
+        .filter_map(|name| plain.remove(name).map(|v| (name.clone(), v)))
+        .collect();
+    (Value::Object(plain), secrets)
+}
+
+/// A data source as it will be stored (configuration with secrets).
+#[derive(Debug, Clone)]
+pub struct SourceDraft {
+    /// Name, unique in the organization.
+    pub name: String,
+    /// Explanation.
+    pub description: Option<String>,
+    /// Responsible team or person.
+    pub owner: Option<String>,
+    /// Where the data is stored (ISO 3166-1 alpha-2).
+    pub country: Option<String>,
+    /// The processor operating it (a recipient of kind PROCESSOR).
+    pub processor_id: Option<Uuid>,
+    /// How Auskunft reaches it.
+    pub connector_kind: ConnectorKind,
+    /// Configuration, secrets included.
+    pub connector_config: Value,
+}
+
+/// A change: `None` keeps, `Some(None)` clears. A given configuration replaces the
+/// stored one, except for secrets it omits (kept unless named in `clear_secrets`).
+#[derive(Debug, Clone, Default)]
+#[allow(missing_docs)]
+pub struct SourcePatch {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub owner: Option<Option<String>>,
+    pub country: Option<Option<String>>,
+    pub processor_id: Option<Option<Uuid>>,
+    pub connector_kind: Option<ConnectorKind>,
+    pub connector_config: Option<Value>,
+    pub clear_secrets: Vec<String>,
+}
+
+/// Filters of the source listing.
+#[derive(Debug, Clone, Default)]
+pub struct SourceFilter {
+    /// Case-insensitive part of the name.
+    pub search: Option<String>,
+    /// Only this connector kind.
+    pub connector_kind: Option<ConnectorKind>,
+}
+
+fn optional(v: &mut Validator, value: Option<String>, path: &[&str], max: usize) -> Option<String> {
+    value
+        .map(|t| v.multiline_text(&t, path, max))
+        .filter(|t| !t.is_empty())
+}
+
+/// The names of the secrets stored for a source.
+pub fn stored_secret_names(cipher: &Cipher, source: &data_source::Model) -> Result<Vec<String>> {
+    Ok(stored_secrets(cipher, source)?.keys().cloned().collect())
+}
+
+fn stored_secrets(cipher: &Cipher, source: &data_source::Model) -> Result<Map<String, Value>> {
+    match &source.secrets {
+        None => Ok(Map::new()),
+        Some(sealed) => {
+            let bytes = cipher.decrypt(sealed)?;
+            serde_json::from_slice(&bytes)
+                .map_err(|_| Error::Internal("stored secrets are not a JSON object".into()))
+        }
+    }
+}
+
+fn state(s: &data_source::Model, secret_names: &[String]) -> Value {
+    json!({
+        "name": s.name, "description": s.description, "owner": s.owner, "country": s.country,
+        "processorId": s.processor_id, "connectorKind": s.connector_kind,
+        "connectorConfig": s.connector_config, "secretsSet": secret_names,
+    })
+}
+
+async fn find<C: Conn>(conn: &C, org_id: Uuid, id: Uuid) -> Result<data_source::Model> {
+    data_source::Entity::find_by_id(id)
+        .filter(data_source::Column::OrgId.eq(org_id))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound {
+            what: "data source",
+        })
+}
+
+async fn check_processor<C: Conn>(conn: &C, org_id: Uuid, id: Option<Uuid>) -> Result<()> {
+    let Some(id) = id else { return Ok(()) };
+    let processor = recipient::Entity::find_by_id(id)
+        .filter(recipient::Column::OrgId.eq(org_id))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound { what: "recipient" })?;
+    if processor.kind != RecipientKind::Processor.as_str() {
+        return Err(Error::invalid(
+            &["input", "processorId"],
+            format!(
+                "`{}` is not a processor (Art. 28); record it as a recipient of kind PROCESSOR",
+                processor.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn ensure_unique_name<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<()> {
+    let clash = data_source::Entity::find()
+        .filter(data_source::Column::OrgId.eq(org_id))
+        .filter(data_source::Column::Name.eq(name))
+        .one(conn)
+        .await?;
+    match clash {
+        Some(other) if Some(other.id) != except => Err(Error::Conflict(format!(
+            "a data source named `{name}` exists already"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The cleaned fields of a draft, and the sealed secrets.
+struct Prepared {
+    name: String,
+    description: Option<String>,
+    owner: Option<String>,
+    country: Option<String>,
+    plain: Value,
+    secrets: Option<String>,
+    secret_names: Vec<String>,
+}
+
+fn prepare(cipher: &Cipher, d: SourceDraft) -> Result<Prepared> {
+    let mut v = Validator::default();
+    let name = v.text(&d.name, &["input", "name"], 200);
+    let description = optional(&mut v, d.description, &["input", "description"], 5000);
+    let owner = optional(&mut v, d.owner, &["input", "owner"], 200);
+    let country = d.country.map(|c| v.country(&c, &["input", "country"]));
+    v.finish()?;
+    check_config(d.connector_kind, &d.connector_config)?;
+    let (plain, secrets) = split(d.connector_kind, d.connector_config);
+    let secret_names: Vec<String> = secrets.keys().cloned().collect();
+    let secrets = if secrets.is_empty() {
+        None
+    } else {
+        Some(cipher.encrypt(Value::Object(secrets).to_string().as_bytes())?)
+    };
+    Ok(Prepared {
+        name,
+        description,
+        owner,
+        country,
+        plain,
+        secrets,
+        secret_names,
+    })
+}
+
+impl Workflow {
+    /// Data sources of the organization, in creation order.
+    pub async fn data_sources(
+        &self,
+        principal: &Principal,
+        filter: &SourceFilter,
+        page: &PageRequest<Uuid>,
+    ) -> Result<Page<data_source::Model>> {
+        use data_source::Column as C;
+        let mut select = data_source::Entity::find().filter(C::OrgId.eq(principal.org_id));
+        select = super::search(select, &[C::Name], filter.search.as_deref());
+        if let Some(kind) = filter.connector_kind {
+            select = select.filter(C::ConnectorKind.eq(kind.as_str()));
+        }
+        paginate(self.store.conn(), select, C::Id, page).await
+    }
+
+    /// One data source of the organization.
+    pub async fn data_source(&self, principal: &Principal, id: Uuid) -> Result<data_source::Model> {
+        find(self.store.conn(), principal.org_id, id).await
+    }
+
+    /// The names of the secrets stored for a source (never their values).
+    pub fn data_source_secret_names(&self, source: &data_source::Model) -> Result<Vec<String>> {
+        stored_secret_names(&self.cipher, source)
+    }
+
+    /// Adds a data source.
+    #[tracing::instrument(skip(self, draft), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn create_data_source(
+        &self,
+        principal: &Principal,
+        draft: SourceDraft,
+    ) -> Result<data_source::Model> {
+        let kind = draft.connector_kind;
+        let processor_id = draft.processor_id;
+        let p = prepare(&self.cipher, draft)?;
+        let mut tx = self.store.begin().await?;
+        ensure_unique_name(tx.conn(), principal.org_id, &p.name, None).await?;
+        check_processor(tx.conn(), principal.org_id, processor_id).await?;
+        let at = now();
+        let created = data_source::ActiveModel {
+            id: Set(new_id()),
+            org_id: Set(principal.org_id),
+            name: Set(p.name),
+            description: Set(p.description),
+            owner: Set(p.owner),
+            country: Set(p.country),
+            processor_id: Set(processor_id),
+            connector_kind: Set(kind.as_str().to_owned()),
+            connector_config: Set(p.plain),
+            secrets: Set(p.secrets),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+        .insert(tx.conn())
+        .await?;
+        let entry = Entry::success("createDataSource", "DataSource", created.id)
+            .after(state(&created, &p.secret_names));
+        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
+        tx.commit(&self.bus).await?;
+        Ok(created)
+    }
+
+    /// Changes a data source; see [`SourcePatch`] for how secrets are kept.
+    #[tracing::instrument(skip(self, patch), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn update_data_source(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        patch: SourcePatch,
+    ) -> Result<data_source::Model> {
+        let mut tx = self.store.begin().await?;
+        let existing = find(tx.conn(), principal.org_id, id).await?;
+        let old_kind: ConnectorKind = existing.connector_kind.parse()?;
+        let kind = patch.connector_kind.unwrap_or(old_kind);
+        let old_secrets = stored_secrets(&self.cipher, &existing)?;
+        let unknown: Vec<&String> = patch
+            .clear_secrets
+            .iter()
+            .filter(|s| !old_secrets.contains_key(*s))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::invalid(
+                &["input", "clearSecrets"],
+                format!(
+                    "no stored secret named {}",
+                    unknown
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let mut config = match patch.connector_config {
+            Some(Value::Object(map)) => map,
+            Some(_) => {
+                return Err(Error::invalid(
+                    &["input", "connectorConfig"],
+                    "must be a JSON object",
+                ));
+            }
+            None => existing
+                .connector_config
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        };
+        // Secrets the input does not repeat are kept (same kind only) unless cleared.
+        if kind == old_kind {
+            for (name, value) in old_secrets {
+                if !patch.clear_secrets.contains(&name) && !config.contains_key(&name) {
+                    config.insert(name, value);
+                }
+            }
+        }
+        let processor_id = patch.processor_id.unwrap_or(existing.processor_id);
+        let draft = SourceDraft {
+            name: patch.name.unwrap_or_else(|| existing.name.clone()),
+            description: patch
+                .description
+                .unwrap_or_else(|| existing.description.clone()),
+            owner: patch.owner.unwrap_or_else(|| existing.owner.clone()),
+            country: patch.country.unwrap_or_else(|| existing.country.clone()),
+            processor_id,
+            connector_kind: kind,
+            connector_config: Value::Object(config),
+        };
+        let p = prepare(&self.cipher, draft)?;
+        ensure_unique_name(tx.conn(), principal.org_id, &p.name, Some(existing.id)).await?;
+        check_processor(tx.conn(), principal.org_id, processor_id).await?;
+        let before = state(&existing, &stored_secret_names(&self.cipher, &existing)?);
+        let mut active = existing.into_active_model();
+        active.name = Set(p.name);
+        active.description = Set(p.description);
+        active.owner = Set(p.owner);
+        active.country = Set(p.country);
+        active.processor_id = Set(processor_id);
+        active.connector_kind = Set(kind.as_str().to_owned());
+        active.connector_config = Set(p.plain);
+        active.secrets = Set(p.secrets);
+        active.updated_at = Set(now());
+        let updated = active.update(tx.conn()).await?;
+        let entry = Entry::success("updateDataSource", "DataSource", updated.id)
+            .before(before)
+            .after(state(&updated, &p.secret_names));
+        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
+        tx.commit(&self.bus).await?;
+        Ok(updated)
+    }
+
+    /// Deletes a data source.
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn delete_data_source(&self, principal: &Principal, id: Uuid) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        let existing = find(tx.conn(), principal.org_id, id).await?;
+        let before = state(&existing, &stored_secret_names(&self.cipher, &existing)?);
+        data_source::Entity::delete_by_id(existing.id)
+            .exec(tx.conn())
+            .await?;
+        let entry = Entry::success("deleteDataSource", "DataSource", existing.id).before(before);
+        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
+        tx.commit(&self.bus).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_connector_schema_compiles_and_marks_its_secrets() {
+        for kind in ConnectorKind::ALL {
+            let schema = connector_schema(*kind);
+            assert!(
+                schema["description"].is_string(),
+                "{kind:?} schema is documented"
+            );
+        }
+        assert_eq!(secret_properties(ConnectorKind::Postgres), ["password"]);
+        assert_eq!(
+            secret_properties(ConnectorKind::Http),
+            ["password", "token"]
+        );
+        assert!(secret_properties(ConnectorKind::Sqlite).is_empty());
+    }
+
+    #[test]
+    fn schema_errors_point_into_the_config() {
+        let err = check_config(
+            ConnectorKind::Postgres,
+            &json!({"host": "db", "port": 70000, "user": 5}),
+        )
+        .unwrap_err();
+        let Error::Validation(fields) = err else {
+            panic!()
+        };
+        let paths: Vec<String> = fields.iter().map(|f| f.path.join(".")).collect();
+        assert!(
+            paths.contains(&"input.connectorConfig".to_owned()),
+            "missing database: {paths:?}"
+        );
+        assert!(
+            paths.contains(&"input.connectorConfig.port".to_owned()),
+            "{paths:?}"
+        );
+        assert!(
+            paths.contains(&"input.connectorConfig.user".to_owned()),
+            "{paths:?}"
+        );
+        assert!(
+            check_config(
+                ConnectorKind::Postgres,
+                &json!({"host": "db", "database": "shop", "user": "u"})
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn secrets_are_split_off() {
+        let (plain, secrets) = split(
+            ConnectorKind::Postgres,
+            json!({"host": "db", "password": "pw"}),
+        );
+        assert_eq!(plain, json!({"host": "db"}));
+        assert_eq!(Value::Object(secrets), json!({"password": "pw"}));
+    }
+}
