@@ -13,6 +13,9 @@ use workflow::{Store, StoreOptions, Workflow};
 
 use crate::config::{Config, ConfigError, GlobalArgs, ServeArgs};
 
+/// The demo shop database `serve --demo` creates in the working directory.
+const DEMO_SHOP_DB: &str = "auskunft-demo-shop.db";
+
 /// Auskunft: GDPR data-subject requests answered correctly and in days.
 #[derive(Parser, Debug)]
 #[command(name = "auskunft", version, about)]
@@ -171,7 +174,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Demo => {
             let workflow = open(&config).await?;
-            let setup = workflow.ensure_demo().await?;
+            let setup = workflow
+                .ensure_demo(std::path::Path::new(DEMO_SHOP_DB))
+                .await?;
             print_demo(&format!("http://{}", config.bind), &setup);
             Ok(())
         }
@@ -182,7 +187,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliError> {
     let workflow = open(&config).await?;
     let demo_setup = if demo {
-        Some(workflow.ensure_demo().await?)
+        Some(
+            workflow
+                .ensure_demo(std::path::Path::new(DEMO_SHOP_DB))
+                .await?,
+        )
     } else {
         None
     };

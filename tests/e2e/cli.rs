@@ -198,8 +198,48 @@ async fn serve_demo_prints_working_keys_for_every_role() {
         .json()
         .await
         .unwrap();
+    // The demo organization comes with a register over a real shop database.
+    let register: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .bearer_auth(key_of("dpo"))
+        .json(&serde_json::json!({"query": "{ processingActivities(filter: {status: ACTIVE}) { totalCount } dataSources { totalCount nodes { name connectorConfig } } }"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     child.kill().ok();
     child.wait().ok();
+    assert_eq!(
+        register["data"]["processingActivities"]["totalCount"], 4,
+        "{register}"
+    );
+    assert_eq!(
+        register["data"]["dataSources"]["totalCount"], 5,
+        "{register}"
+    );
+    let shop = dir.join("auskunft-demo-shop.db");
+    assert_eq!(
+        register["data"]["dataSources"]["nodes"][0]["connectorConfig"]["path"],
+        "auskunft-demo-shop.db"
+    );
+    let shop_db = sea_orm::Database::connect(format!("sqlite://{}?mode=ro", shop.display()))
+        .await
+        .unwrap();
+    use sea_orm::ConnectionTrait;
+    let customers = shop_db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Sqlite,
+            "SELECT COUNT(*) AS n FROM customers".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(customers, 3);
+    shop_db.close().await.ok();
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(
         resp["data"]["me"]["roles"],

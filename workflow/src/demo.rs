@@ -56,7 +56,10 @@ impl Workflow {
     /// Creates the demo organization if missing and issues a fresh key per role.
     /// Keys are stored hashed, so earlier demo keys cannot be shown again: they are
     /// revoked and replaced, and the new ones printed.
-    pub async fn ensure_demo(&self) -> Result<DemoSetup> {
+    ///
+    /// On first creation the demo organization also gets a register for an online
+    /// furniture shop and a shop database at `shop_db` (a SQLite file).
+    pub async fn ensure_demo(&self, shop_db: &std::path::Path) -> Result<DemoSetup> {
         let actor = Actor::system("demo");
         let (organization, admin, created) =
             match self.organization_named(DEMO_ORGANIZATION).await? {
@@ -71,6 +74,7 @@ impl Workflow {
                         org_id: new.organization.id,
                         key_name: new.admin_key.key.name.clone(),
                     };
+                    self.seed_demo_register(&admin, shop_db).await?;
                     (new.organization, admin, true)
                 }
             };

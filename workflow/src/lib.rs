@@ -14,6 +14,7 @@ pub mod audit;
 pub mod authz;
 pub mod crypto;
 pub mod demo;
+pub mod demo_register;
 pub mod error;
 pub mod events;
 pub mod organizations;

@@ -1,0 +1,399 @@
+//! The demo's register for an online furniture shop, and its shop database: a SQLite
+//! file with customers, orders, order items, invoices, newsletter subscribers and
+//! support tickets, registered as a data source.
+
+use std::path::Path;
+
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::register::activities::{ActivityDraft, ActivityStatus};
+use crate::register::purposes::{LegalBasis, PurposeDraft};
+use crate::register::recipients::{RecipientDraft, RecipientKind, Safeguard, TransferDraft};
+use crate::register::retention::{ExpiryAction, RetentionDraft, RetentionTrigger};
+use crate::register::sources::{ConnectorKind, SourceDraft};
+use crate::{PageRequest, Principal, Workflow};
+
+const SHOP_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS customers (id INTEGER PRIMARY KEY, customer_number TEXT UNIQUE NOT NULL, first_name TEXT, last_name TEXT, email TEXT NOT NULL, phone TEXT, street TEXT, postal_code TEXT, city TEXT, birth_date TEXT, created_at TEXT)",
+    "CREATE INDEX IF NOT EXISTS idx_customers_email ON customers(email)",
+    "CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id), ordered_at TEXT, status TEXT, delivery_street TEXT, delivery_postal_code TEXT, delivery_city TEXT, total_cents INTEGER)",
+    "CREATE TABLE IF NOT EXISTS order_items (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES orders(id), article TEXT, quantity INTEGER, price_cents INTEGER)",
+    "CREATE TABLE IF NOT EXISTS invoices (id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL REFERENCES orders(id), invoice_number TEXT UNIQUE, issued_at TEXT, iban TEXT, amount_cents INTEGER)",
+    "CREATE TABLE IF NOT EXISTS newsletter_subscribers (id INTEGER PRIMARY KEY, email TEXT UNIQUE NOT NULL, opted_in_at TEXT, confirmation_token TEXT)",
+    "CREATE TABLE IF NOT EXISTS support_tickets (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), subject TEXT, body TEXT, created_at TEXT)",
+];
+
+const SHOP_DATA: &[&str] = &[
+    "INSERT OR IGNORE INTO customers VALUES (1, 'K-100001', 'Erika', 'Mustermann', 'erika.mustermann@example.org', '+49 30 1234567', 'Heidestraße 17', '51147', 'Köln', '1964-08-12', '2024-03-01')",
+    "INSERT OR IGNORE INTO customers VALUES (2, 'K-100002', 'Max', 'Mustermann', 'max.mustermann@example.org', '+49 221 7654321', 'Heidestraße 17', '51147', 'Köln', '1961-02-03', '2024-05-19')",
+    "INSERT OR IGNORE INTO customers VALUES (3, 'K-100003', 'Aylin', 'Demir', 'aylin.demir@example.net', NULL, 'Bergstraße 4', '69117', 'Heidelberg', NULL, '2025-01-07')",
+    "INSERT OR IGNORE INTO orders VALUES (1, 1, '2025-10-02', 'DELIVERED', 'Heidestraße 17', '51147', 'Köln', 129900)",
+    "INSERT OR IGNORE INTO orders VALUES (2, 2, '2025-11-11', 'SHIPPED', 'Heidestraße 17', '51147', 'Köln', 34900)",
+    "INSERT OR IGNORE INTO orders VALUES (3, 3, '2026-01-20', 'PAID', 'Bergstraße 4', '69117', 'Heidelberg', 89900)",
+    "INSERT OR IGNORE INTO order_items VALUES (1, 1, 'Sofa Lindholm, 3-Sitzer', 1, 129900)",
+    "INSERT OR IGNORE INTO order_items VALUES (2, 2, 'Stehleuchte Aalto', 1, 34900)",
+    "INSERT OR IGNORE INTO order_items VALUES (3, 3, 'Esstisch Eiche 180 cm', 1, 89900)",
+    "INSERT OR IGNORE INTO invoices VALUES (1, 1, 'RE-2025-0815', '2025-10-02', 'DE89370400440532013000', 129900)",
+    "INSERT OR IGNORE INTO invoices VALUES (2, 2, 'RE-2025-1042', '2025-11-11', NULL, 34900)",
+    "INSERT OR IGNORE INTO newsletter_subscribers VALUES (1, 'erika.mustermann@example.org', '2024-03-02', NULL)",
+    "INSERT OR IGNORE INTO support_tickets VALUES (1, 2, 'Lieferung', 'Die Leuchte kam beschädigt an, bitte Ersatz an Heidestraße 17.', '2025-11-15')",
+];
+
+/// Creates (or completes) the demo shop database at `path`.
+pub async fn create_shop_database(path: &Path) -> Result<()> {
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let db = Database::connect(url).await?;
+    for sql in SHOP_SCHEMA.iter().chain(SHOP_DATA) {
+        db.execute_unprepared(sql).await?;
+    }
+    db.close().await?;
+    Ok(())
+}
+
+fn ids(found: &[(String, Uuid)], keys: &[&str]) -> Result<Vec<Uuid>> {
+    keys.iter()
+        .map(|k| {
+            found
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, id)| *id)
+                .ok_or_else(|| Error::Internal(format!("demo taxonomy lacks `{k}`")))
+        })
+        .collect()
+}
+
+impl Workflow {
+    /// Fills the demo organization's register: sources (incl. the shop database at
+    /// `shop_db`), purposes, recipients, a transfer, retention and activities.
+    pub async fn seed_demo_register(&self, admin: &Principal, shop_db: &Path) -> Result<()> {
+        create_shop_database(shop_db).await?;
+        let all = PageRequest {
+            first: Some(100),
+            ..Default::default()
+        };
+        let categories: Vec<(String, Uuid)> = self
+            .data_categories(admin, &Default::default(), &all)
+            .await?
+            .items
+            .into_iter()
+            .map(|c| (c.key, c.id))
+            .collect();
+        let subjects: Vec<(String, Uuid)> = self
+            .subject_categories(admin, None, &all)
+            .await?
+            .items
+            .into_iter()
+            .map(|c| (c.key, c.id))
+            .collect();
+
+        let parcel = self
+            .create_recipient(
+                admin,
+                RecipientDraft {
+                    name: "Paketblitz GmbH (parcel service)".into(),
+                    kind: RecipientKind::Processor,
+                    country: Some("DE".into()),
+                    description: Some("Delivers orders; receives name, address and phone.".into()),
+                    contract_reference: Some("DPA 2024-02".into()),
+                },
+            )
+            .await?;
+        let payments = self
+            .create_recipient(
+                admin,
+                RecipientDraft {
+                    name: "PayGlobal Inc. (payment provider)".into(),
+                    kind: RecipientKind::Processor,
+                    country: Some("US".into()),
+                    description: Some("Card and wallet payments; fraud screening.".into()),
+                    contract_reference: Some("DPA + SCC 2021/914 module 2".into()),
+                },
+            )
+            .await?;
+        let tax_office = self
+            .create_recipient(
+                admin,
+                RecipientDraft {
+                    name: "Finanzamt (tax office)".into(),
+                    kind: RecipientKind::PublicAuthority,
+                    country: Some("DE".into()),
+                    description: Some("Receives invoices on tax audits.".into()),
+                    contract_reference: None,
+                },
+            )
+            .await?;
+        let us = self
+            .create_transfer(
+                admin,
+                TransferDraft {
+                    recipient_id: payments.id,
+                    country: "US".into(),
+                    safeguard: Safeguard::StandardContractualClauses,
+                    safeguard_description: Some(
+                        "SCC 2021/914, module 2, with transfer impact assessment".into(),
+                    ),
+                },
+            )
+            .await?;
+
+        let contract_retention = self
+            .create_retention_policy(
+                admin,
+                RetentionDraft {
+                    name: "Customer account".into(),
+                    description: Some(
+                        "Deleted three years after the last order (limitation period, § 195 BGB)."
+                            .into(),
+                    ),
+                    duration: "P3Y".into(),
+                    trigger: RetentionTrigger::AfterLastContact,
+                    trigger_description: None,
+                    legal_reference: Some("§ 195, § 199 BGB".into()),
+                    action_at_expiry: ExpiryAction::Delete,
+                },
+            )
+            .await?;
+        let tax_retention = self
+            .create_retention_policy(
+                admin,
+                RetentionDraft {
+                    name: "Invoices and accounting records".into(),
+                    description: None,
+                    duration: "P10Y".into(),
+                    trigger: RetentionTrigger::AfterEndOfCalendarYear,
+                    trigger_description: None,
+                    legal_reference: Some("§ 147 AO, § 257 HGB".into()),
+                    action_at_expiry: ExpiryAction::Delete,
+                },
+            )
+            .await?;
+        let newsletter_retention = self
+            .create_retention_policy(
+                admin,
+                RetentionDraft {
+                    name: "Newsletter subscription".into(),
+                    description: Some(
+                        "Kept until consent is withdrawn, then the address is removed.".into(),
+                    ),
+                    duration: "P30D".into(),
+                    trigger: RetentionTrigger::AfterConsentWithdrawn,
+                    trigger_description: None,
+                    legal_reference: None,
+                    action_at_expiry: ExpiryAction::Delete,
+                },
+            )
+            .await?;
+
+        let purpose = |name: &str,
+                       basis: LegalBasis,
+                       reference: Option<&str>,
+                       test: Option<&str>,
+                       text: &str| PurposeDraft {
+            name: name.into(),
+            description: Some(text.into()),
+            legal_basis: basis,
+            legal_reference: reference.map(Into::into),
+            balancing_test: test.map(Into::into),
+            special_category_condition: None,
+        };
+        let fulfilment = self
+            .create_purpose(
+                admin,
+                purpose(
+                    "Order fulfilment",
+                    LegalBasis::Contract,
+                    None,
+                    None,
+                    "Processing orders, delivery, returns and customer service.",
+                ),
+            )
+            .await?;
+        let accounting = self
+            .create_purpose(
+                admin,
+                purpose(
+                    "Accounting and tax",
+                    LegalBasis::LegalObligation,
+                    Some("§ 147 AO, § 257 HGB"),
+                    None,
+                    "Keeping invoices and accounting records as the law requires.",
+                ),
+            )
+            .await?;
+        let newsletter = self
+            .create_purpose(
+                admin,
+                purpose(
+                    "Newsletter",
+                    LegalBasis::Consent,
+                    None,
+                    None,
+                    "Sending offers to subscribers who confirmed by double opt-in.",
+                ),
+            )
+            .await?;
+        let fraud = self
+            .create_purpose(admin, purpose(
+                "Fraud prevention",
+                LegalBasis::LegitimateInterests,
+                None,
+                Some("Interest: avoiding payment fraud and chargebacks. Necessity: only order and payment metadata are checked. Balance: customers expect fraud checks in online payment; no special categories; results are reviewed by staff before an order is refused (no solely automated decision)."),
+                "Checking orders for signs of payment fraud.",
+            ))
+            .await?;
+
+        let source = |name: &str,
+                      kind: ConnectorKind,
+                      config: serde_json::Value,
+                      owner: &str,
+                      processor: Option<Uuid>| SourceDraft {
+            name: name.into(),
+            description: None,
+            owner: Some(owner.into()),
+            country: Some("DE".into()),
+            processor_id: processor,
+            connector_kind: kind,
+            connector_config: config,
+        };
+        self.create_data_source(
+            admin,
+            source(
+                "Shop database",
+                ConnectorKind::Sqlite,
+                json!({"path": shop_db.display().to_string(), "readOnly": true}),
+                "E-Commerce",
+                None,
+            ),
+        )
+        .await?;
+        self.create_data_source(admin, source("CRM", ConnectorKind::Http, json!({"baseUrl": "http://127.0.0.1:9/crm/api", "auth": "bearer", "token": "demo-token-not-real"}), "Sales", None)).await?;
+        self.create_data_source(
+            admin,
+            source(
+                "Invoicing",
+                ConnectorKind::Sqlite,
+                json!({"path": shop_db.display().to_string()}),
+                "Accounting",
+                None,
+            ),
+        )
+        .await?;
+        self.create_data_source(
+            admin,
+            source(
+                "Newsletter tool",
+                ConnectorKind::Http,
+                json!({"baseUrl": "http://127.0.0.1:9/newsletter/api"}),
+                "Marketing",
+                None,
+            ),
+        )
+        .await?;
+        self.create_data_source(admin, source("Support mailbox", ConnectorKind::Manual, json!({"contact": "support@moebelhaus.example", "instructions": "Search the mailbox for the requester's addresses; export matching threads as PDF."}), "Customer service", None)).await?;
+
+        let activity = |name: &str,
+                        purposes: Vec<Uuid>,
+                        categories: Vec<Uuid>,
+                        subjects: Vec<Uuid>,
+                        recipients: Vec<Uuid>,
+                        transfers: Vec<Uuid>,
+                        retention: Uuid| {
+            ActivityDraft {
+            name: name.into(),
+            status: Some(ActivityStatus::Active),
+            owner: Some("Datenschutz".into()),
+            tom_description: Some("TLS in transit, encrypted backups, role-based access, logging of access to customer data.".into()),
+            retention_policy_id: Some(retention),
+            next_review_on: chrono::NaiveDate::from_ymd_opt(2027, 3, 31),
+            purpose_ids: purposes,
+            data_category_ids: categories,
+            subject_category_ids: subjects,
+            recipient_ids: recipients,
+            transfer_ids: transfers,
+            ..Default::default()
+        }
+        };
+        self.create_processing_activity(
+            admin,
+            activity(
+                "Online orders",
+                vec![fulfilment.id],
+                ids(
+                    &categories,
+                    &[
+                        "identity.name",
+                        "contact.email",
+                        "contact.phone",
+                        "contact.postal_address",
+                        "account.customer_number",
+                        "contract.orders",
+                        "contract.delivery",
+                    ],
+                )?,
+                ids(&subjects, &["customers"])?,
+                vec![parcel.id, payments.id],
+                vec![us.id],
+                contract_retention.id,
+            ),
+        )
+        .await?;
+        self.create_processing_activity(
+            admin,
+            activity(
+                "Accounting",
+                vec![accounting.id],
+                ids(
+                    &categories,
+                    &[
+                        "identity.name",
+                        "contact.postal_address",
+                        "financial.invoices",
+                        "financial.bank_account",
+                    ],
+                )?,
+                ids(&subjects, &["customers"])?,
+                vec![tax_office.id],
+                vec![],
+                tax_retention.id,
+            ),
+        )
+        .await?;
+        self.create_processing_activity(
+            admin,
+            activity(
+                "Newsletter",
+                vec![newsletter.id],
+                ids(&categories, &["contact.email", "marketing.newsletter"])?,
+                ids(&subjects, &["newsletter_subscribers"])?,
+                vec![],
+                vec![],
+                newsletter_retention.id,
+            ),
+        )
+        .await?;
+        self.create_processing_activity(
+            admin,
+            activity(
+                "Fraud prevention",
+                vec![fraud.id],
+                ids(
+                    &categories,
+                    &[
+                        "contract.orders",
+                        "financial.payment_card",
+                        "online.ip_address",
+                    ],
+                )?,
+                ids(&subjects, &["customers"])?,
+                vec![payments.id],
+                vec![us.id],
+                contract_retention.id,
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+}
