@@ -99,6 +99,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("Mutation", "createDataSource", Allow(DataSource, Create)),
     ("Mutation", "updateDataSource", Allow(DataSource, Update)),
     ("Mutation", "deleteDataSource", Allow(DataSource, Delete)),
+    ("Query", "registerFindings", Allow(Register, Read)),
     ("Subscription", "auditEventAdded", Allow(AuditEvent, Read)),
     // Data types.
     ("Organization", "*", Allow(Organization, Read)),
@@ -115,6 +116,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("ProcessingActivity", "*", Allow(Register, Read)),
     ("DataSource", "*", Allow(DataSource, Read)),
     ("ConnectorSchema", "*", Allow(DataSource, Read)),
+    ("RegisterFinding", "*", Allow(Register, Read)),
     ("Me", "*", Authenticated),
     // Interface fields: `node`/`nodes` check the concrete type's read permission
     // before returning it; fragments on concrete types are checked as such.
@@ -152,6 +154,8 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("DataSourceConnection", "*", Authenticated),
     ("DataSourceEdge", "*", Authenticated),
     ("DataSourcePayload", "*", Authenticated),
+    ("RegisterFindingConnection", "*", Authenticated),
+    ("RegisterFindingEdge", "*", Authenticated),
     ("CreateApiKeyPayload", "*", Authenticated),
     ("RevokeApiKeyPayload", "*", Authenticated),
     ("GrantRolePayload", "*", Authenticated),

@@ -404,3 +404,88 @@ e2e!(
     statement_count,
     a_page_costs_the_same_statements_for_10_and_100_activities
 );
+
+async fn register_findings_point_the_dpo_at_the_gaps(app: TestApp) {
+    let r = register(&app).await;
+    let dpo = app.key(Role::Dpo);
+    let scoring = app
+        .gql_ok(dpo, CREATE, json!({"i": {
+            "name": "Allergy profile", "status": "ACTIVE", "purposeIds": [r.care], "dataCategoryIds": [r.health],
+            "subjectCategoryIds": [r.customers], "recipientIds": [r.payfast], "nextReviewOn": "2026-06-30",
+            "automatedDecisionMaking": true, "automatedDecisionLogic": "Suggests meals without allergens."
+        }}))
+        .await["createProcessingActivity"]["processingActivity"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let q = "query($min: FindingSeverity, $asOf: NaiveDate) { registerFindings(filter: {minSeverity: $min, asOf: $asOf}, first: 100) { totalCount nodes { kind severity objectType objectId message } } }";
+    let all = app
+        .gql_ok(app.key(Role::Auditor), q, json!({"asOf": "2026-11-23"}))
+        .await;
+    let findings = all["registerFindings"]["nodes"].as_array().unwrap().clone();
+    let kinds: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f["kind"].as_str().unwrap(), f["severity"].as_str().unwrap()))
+        .collect();
+    for expected in [
+        ("SPECIAL_DATA_WITHOUT_DPIA", "ERROR"),
+        ("THIRD_COUNTRY_RECIPIENT_WITHOUT_TRANSFER", "ERROR"),
+        ("ACTIVITY_WITHOUT_RETENTION", "WARNING"),
+        ("REVIEW_OVERDUE", "WARNING"),
+        ("AUTOMATED_DECISIONS_WITHOUT_DPIA", "WARNING"),
+        ("CONTROLLER_DETAILS_INCOMPLETE", "WARNING"),
+        ("PURPOSE_WITHOUT_ACTIVITY", "INFO"),
+        ("RECIPIENT_WITHOUT_ACTIVITY", "INFO"),
+    ] {
+        assert!(kinds.contains(&expected), "{expected:?} in {kinds:?}");
+    }
+    let severities: Vec<&str> = kinds.iter().map(|(_, s)| *s).collect();
+    let mut sorted = severities.clone();
+    sorted.sort_by_key(|s| match *s {
+        "ERROR" => 0,
+        "WARNING" => 1,
+        _ => 2,
+    });
+    assert_eq!(severities, sorted, "most severe first");
+    let third = findings
+        .iter()
+        .find(|f| f["kind"] == "THIRD_COUNTRY_RECIPIENT_WITHOUT_TRANSFER")
+        .unwrap();
+    assert_eq!(third["objectId"], scoring.as_str());
+    assert!(
+        third["message"].as_str().unwrap().contains("PayFast Inc."),
+        "{third}"
+    );
+    // Only errors.
+    let errors = app
+        .gql_ok(
+            app.key(Role::Auditor),
+            q,
+            json!({"min": "ERROR", "asOf": "2026-11-23"}),
+        )
+        .await;
+    assert_eq!(errors["registerFindings"]["totalCount"], 2);
+    // Fixing the gaps removes the findings.
+    app.gql_ok(dpo, "mutation($i: UpdateProcessingActivityInput!) { updateProcessingActivity(input: $i) { processingActivity { id } } }",
+        json!({"i": {"id": scoring, "dpiaRequired": true, "transferIds": [r.us_transfer], "retentionPolicyId": r.tax, "nextReviewOn": "2027-06-30"}}))
+        .await;
+    let after = app
+        .gql_ok(app.key(Role::Auditor), q, json!({"asOf": "2026-11-23"}))
+        .await;
+    let kinds: Vec<&str> = after["registerFindings"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    for gone in [
+        "SPECIAL_DATA_WITHOUT_DPIA",
+        "THIRD_COUNTRY_RECIPIENT_WITHOUT_TRANSFER",
+        "ACTIVITY_WITHOUT_RETENTION",
+        "REVIEW_OVERDUE",
+        "AUTOMATED_DECISIONS_WITHOUT_DPIA",
+    ] {
+        assert!(!kinds.contains(&gone), "{gone} should be fixed: {kinds:?}");
+    }
+}
+e2e!(findings, register_findings_point_the_dpo_at_the_gaps);

@@ -46,6 +46,7 @@ fn operations(app: &TestApp) -> Vec<(&'static str, &'static str, String, Value)>
         ("Mutation", "createDataSource", "mutation { createDataSource(input: {name: \"matrix\", connectorKind: MANUAL, connectorConfig: {contact: \"x\"}}) { dataSource { id } } }".into(), json!({})),
         ("Mutation", "updateDataSource", "mutation($id: ID!) { updateDataSource(input: {id: $id, name: \"M\"}) { dataSource { id } } }".into(), json!({"id": api::graphql::ids::global_id("DataSource", uuid::Uuid::now_v7())})),
         ("Mutation", "deleteDataSource", "mutation($id: ID!) { deleteDataSource(input: {id: $id}) { deletedId } }".into(), json!({"id": api::graphql::ids::global_id("DataSource", uuid::Uuid::now_v7())})),
+        ("Query", "registerFindings", "{ registerFindings { totalCount } }".into(), json!({})),
         ("Query", "dataCategories", "{ dataCategories { totalCount } }".into(), json!({})),
         ("Query", "subjectCategories", "{ subjectCategories { totalCount } }".into(), json!({})),
         (

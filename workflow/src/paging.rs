@@ -82,6 +82,43 @@ fn page_size(value: Option<i32>, arg: &str) -> Result<Option<u64>> {
     }
 }
 
+/// Pages a list computed in memory; the key of an item is its position.
+pub fn page_in_memory<T>(items: Vec<T>, request: &PageRequest<i64>) -> Result<Page<(i64, T)>> {
+    let first = page_size(request.first, "first")?;
+    let last = page_size(request.last, "last")?;
+    if first.is_some() && last.is_some() {
+        return Err(Error::invalid(
+            &["last"],
+            "give either `first` or `last`, not both",
+        ));
+    }
+    let total = items.len() as i64;
+    let start = request.after.map_or(0, |a| (a + 1).clamp(0, total));
+    let end = request
+        .before
+        .map_or(total, |b| b.clamp(0, total))
+        .max(start);
+    let (from, to) = match (first, last) {
+        (_, Some(n)) => ((end - n as i64).max(start), end),
+        (n, None) => (
+            start,
+            (start + n.unwrap_or(DEFAULT_PAGE_SIZE) as i64).min(end),
+        ),
+    };
+    Ok(Page {
+        items: items
+            .into_iter()
+            .enumerate()
+            .skip(from as usize)
+            .take((to - from) as usize)
+            .map(|(i, t)| (i as i64, t))
+            .collect(),
+        has_next_page: to < total,
+        has_previous_page: from > 0,
+        total_count: total as u64,
+    })
+}
+
 /// Runs `select` (already filtered to what the caller may see) as one page.
 pub async fn paginate<E, K, C>(
     conn: &C,
@@ -155,4 +192,47 @@ where
         has_previous_page,
         total_count,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(page: &Page<(i64, char)>) -> Vec<i64> {
+        page.items.iter().map(|(k, _)| *k).collect()
+    }
+
+    #[test]
+    fn in_memory_pages_follow_relay_semantics() {
+        let items: Vec<char> = "abcdefg".chars().collect();
+        let req = |first, after, last, before| PageRequest {
+            first,
+            after,
+            last,
+            before,
+        };
+        let p = page_in_memory(items.clone(), &req(Some(3), None, None, None)).unwrap();
+        assert_eq!(
+            (
+                keys(&p),
+                p.has_next_page,
+                p.has_previous_page,
+                p.total_count
+            ),
+            (vec![0, 1, 2], true, false, 7)
+        );
+        let p = page_in_memory(items.clone(), &req(Some(3), Some(5), None, None)).unwrap();
+        assert_eq!(
+            (keys(&p), p.has_next_page, p.has_previous_page),
+            (vec![6], false, true)
+        );
+        let p = page_in_memory(items.clone(), &req(None, None, Some(2), Some(4))).unwrap();
+        assert_eq!(
+            (keys(&p), p.has_next_page, p.has_previous_page),
+            (vec![2, 3], true, true)
+        );
+        let p = page_in_memory(items.clone(), &req(None, Some(99), None, None)).unwrap();
+        assert!(p.items.is_empty());
+        assert!(page_in_memory(items, &req(Some(101), None, None, None)).is_err());
+    }
 }

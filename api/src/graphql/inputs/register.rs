@@ -486,3 +486,14 @@ pub struct DataSourcePayload {
     /// The data source after the change.
     pub data_source: DataSource,
 }
+
+use crate::graphql::types::register::FindingSeverity;
+
+/// Filters of `registerFindings`.
+#[derive(InputObject, Debug, Default)]
+pub struct RegisterFindingFilter {
+    /// Only findings at least this severe.
+    pub min_severity: Option<FindingSeverity>,
+    /// The day to judge review dates by (default: today, UTC).
+    pub as_of: Option<chrono::NaiveDate>,
+}

@@ -3,13 +3,14 @@ use async_graphql::{Context, Object};
 use crate::error::ApiResult;
 use crate::graphql::inputs::register::{
     DataCategoryFilter, DataSourceFilter, ProcessingActivityFilter, PurposeFilter, RecipientFilter,
+    RegisterFindingFilter,
 };
 use crate::graphql::loaders::loaders;
 use crate::graphql::types::register::{
     ConnectorSchema, DataCategory, DataCategoryConnection, DataSource, DataSourceConnection,
     ProcessingActivity, ProcessingActivityConnection, Purpose, PurposeConnection, Recipient,
-    RecipientConnection, RetentionPolicy, RetentionPolicyConnection, SubjectCategory,
-    SubjectCategoryConnection,
+    RecipientConnection, RegisterFinding, RegisterFindingConnection, RetentionPolicy,
+    RetentionPolicyConnection, SubjectCategory, SubjectCategoryConnection,
 };
 use crate::graphql::{ids, session};
 
@@ -276,5 +277,39 @@ impl RegisterQuery {
                 secret_properties: secret_properties(*kind).to_vec(),
             })
             .collect()
+    }
+
+    /// Soft problems of the register (missing retention, overdue reviews, special
+    /// data without DPIA, unprotected third-country recipients ...), most severe first.
+    async fn register_findings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Filters; all given ones must match.")] filter: Option<
+            RegisterFindingFilter,
+        >,
+        #[graphql(desc = "Items from the front (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Items from the back (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> ApiResult<RegisterFindingConnection> {
+        let s = session(ctx)?;
+        let filter = filter.unwrap_or_default();
+        let (min_severity, as_of) = (filter.min_severity, filter.as_of);
+        let page = ids::page_request(first, after, last, before)?;
+        let today = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+        let mut findings = s
+            .workflow()
+            .register_findings(s.principal()?, today)
+            .await?;
+        if let Some(min) = min_severity {
+            let min: workflow::register::findings::Severity = min.into();
+            findings.retain(|f| f.severity as u8 >= min as u8);
+        }
+        let page = workflow::paging::page_in_memory(findings, &page)?;
+        Ok(RegisterFindingConnection::from_page(
+            page,
+            |(k, _)| k.to_string(),
+            |(_, f)| RegisterFinding::from(f),
+        ))
     }
 }
