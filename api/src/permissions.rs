@@ -100,6 +100,10 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("Mutation", "updateDataSource", Allow(DataSource, Update)),
     ("Mutation", "deleteDataSource", Allow(DataSource, Delete)),
     ("Query", "registerFindings", Allow(Register, Read)),
+    ("Query", "dataFields", Allow(DataSource, Read)),
+    ("Mutation", "createDataField", Allow(DataSource, Create)),
+    ("Mutation", "updateDataField", Allow(DataSource, Update)),
+    ("Mutation", "deleteDataField", Allow(DataSource, Delete)),
     ("Subscription", "auditEventAdded", Allow(AuditEvent, Read)),
     // Data types.
     ("Organization", "*", Allow(Organization, Read)),
@@ -116,6 +120,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("ProcessingActivity", "*", Allow(Register, Read)),
     ("DataSource", "*", Allow(DataSource, Read)),
     ("ConnectorSchema", "*", Allow(DataSource, Read)),
+    ("DataField", "*", Allow(DataSource, Read)),
     ("RegisterFinding", "*", Allow(Register, Read)),
     ("Me", "*", Authenticated),
     // Interface fields: `node`/`nodes` check the concrete type's read permission
@@ -154,6 +159,9 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("DataSourceConnection", "*", Authenticated),
     ("DataSourceEdge", "*", Authenticated),
     ("DataSourcePayload", "*", Authenticated),
+    ("DataFieldConnection", "*", Authenticated),
+    ("DataFieldEdge", "*", Authenticated),
+    ("DataFieldPayload", "*", Authenticated),
     ("RegisterFindingConnection", "*", Authenticated),
     ("RegisterFindingEdge", "*", Authenticated),
     ("CreateApiKeyPayload", "*", Authenticated),

@@ -13,6 +13,7 @@ pub mod audit_chain_head;
 pub mod audit_event;
 pub mod casbin_rule;
 pub mod data_category;
+pub mod data_field;
 pub mod data_source;
 pub mod organization;
 pub mod processing_activity;

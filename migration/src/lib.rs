@@ -16,6 +16,7 @@ mod m20261123_000007_create_purpose_and_retention;
 mod m20261123_000008_create_recipient_and_transfer;
 mod m20261123_000009_create_processing_activity;
 mod m20261123_000010_create_data_source;
+mod m20261123_000011_create_data_field;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_create_recipient_and_transfer::Migration),
             Box::new(m20261123_000009_create_processing_activity::Migration),
             Box::new(m20261123_000010_create_data_source::Migration),
+            Box::new(m20261123_000011_create_data_field::Migration),
         ]
     }
 }

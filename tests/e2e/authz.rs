@@ -47,6 +47,10 @@ fn operations(app: &TestApp) -> Vec<(&'static str, &'static str, String, Value)>
         ("Mutation", "updateDataSource", "mutation($id: ID!) { updateDataSource(input: {id: $id, name: \"M\"}) { dataSource { id } } }".into(), json!({"id": api::graphql::ids::global_id("DataSource", uuid::Uuid::now_v7())})),
         ("Mutation", "deleteDataSource", "mutation($id: ID!) { deleteDataSource(input: {id: $id}) { deletedId } }".into(), json!({"id": api::graphql::ids::global_id("DataSource", uuid::Uuid::now_v7())})),
         ("Query", "registerFindings", "{ registerFindings { totalCount } }".into(), json!({})),
+        ("Query", "dataFields", "{ dataFields { totalCount } }".into(), json!({})),
+        ("Mutation", "createDataField", "mutation($id: ID!) { createDataField(input: {sourceId: $id, location: \"a.b\", erasureStrategy: SET_NULL}) { dataField { id } } }".into(), json!({"id": api::graphql::ids::global_id("DataSource", uuid::Uuid::now_v7())})),
+        ("Mutation", "updateDataField", "mutation($id: ID!) { updateDataField(input: {id: $id, location: \"a.c\"}) { dataField { id } } }".into(), json!({"id": api::graphql::ids::global_id("DataField", uuid::Uuid::now_v7())})),
+        ("Mutation", "deleteDataField", "mutation($id: ID!) { deleteDataField(input: {id: $id}) { deletedId } }".into(), json!({"id": api::graphql::ids::global_id("DataField", uuid::Uuid::now_v7())})),
         ("Query", "dataCategories", "{ dataCategories { totalCount } }".into(), json!({})),
         ("Query", "subjectCategories", "{ subjectCategories { totalCount } }".into(), json!({})),
         (

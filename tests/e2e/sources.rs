@@ -262,3 +262,177 @@ e2e!(
     ownership,
     sources_have_owners_processors_and_stay_in_their_organization
 );
+
+async fn fields_map_where_personal_data_lives(app: TestApp) {
+    let steward = app.key(Role::Steward);
+    let source = |name: &str| json!({"i": {"name": name, "connectorKind": "SQLITE", "connectorConfig": {"path": format!("/data/{name}.db")}}});
+    let shop = app.gql_ok(steward, CREATE, source("shop")).await["createDataSource"]["dataSource"]
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let crm =
+        app.gql_ok(steward, CREATE, source("crm")).await["createDataSource"]["dataSource"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let email_category = app
+        .gql_ok(
+            steward,
+            "{ dataCategories(filter: {search: \"contact.email\"}) { nodes { id } } }",
+            json!({}),
+        )
+        .await["dataCategories"]["nodes"][0]["id"]
+        .clone();
+    let field = "mutation($i: CreateDataFieldInput!) { createDataField(input: $i) { dataField { id location } } }";
+    let create = |i: serde_json::Value| app.gql(steward, field, json!({"i": i}));
+    // Locations follow the connector kind; identifying fields say what they hold.
+    assert_code(
+        &create(json!({"sourceId": shop, "location": "customers", "erasureStrategy": "SET_NULL"}))
+            .await,
+        "VALIDATION",
+    );
+    let body = create(json!({"sourceId": shop, "location": "customers.email", "identifiesSubject": true, "erasureStrategy": "SET_NULL"})).await;
+    assert_code(&body, "VALIDATION");
+    assert_eq!(
+        body["errors"][0]["extensions"]["fields"][0]["path"],
+        json!(["input", "identityType"])
+    );
+    let id_of = |body: serde_json::Value| {
+        body["data"]["createDataField"]["dataField"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let customers_id = id_of(
+        create(
+            json!({"sourceId": shop, "location": "customers.id", "erasureStrategy": "DELETE_ROW"}),
+        )
+        .await,
+    );
+    let email = id_of(
+        create(json!({"sourceId": shop, "location": "customers.email", "identifiesSubject": true, "identityType": "EMAIL", "dataCategoryId": email_category, "erasureStrategy": "SET_NULL"}))
+            .await,
+    );
+    let order_customer = id_of(
+        create(json!({"sourceId": shop, "location": "orders.customer_id", "referencesId": customers_id, "erasureStrategy": "DELETE_ROW"})).await,
+    );
+    assert_code(
+        &create(
+            json!({"sourceId": shop, "location": "customers.email", "erasureStrategy": "MASK"}),
+        )
+        .await,
+        "CONFLICT",
+    );
+    // References stay inside the source and must not close a cycle.
+    let body = create(json!({"sourceId": crm, "location": "contacts.shop_id", "referencesId": customers_id, "erasureStrategy": "SET_NULL"})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["fields"][0]["path"],
+        json!(["input", "referencesId"]),
+        "{body}"
+    );
+    let update = "mutation($i: UpdateDataFieldInput!) { updateDataField(input: $i) { dataField { location } } }";
+    let body = app
+        .gql(
+            steward,
+            update,
+            json!({"i": {"id": customers_id, "referencesId": order_customer}}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cycle"),
+        "{body}"
+    );
+    // Read back through the source.
+    let q = "query($id: ID!) { node(id: $id) { ... on DataSource { identityKeys fields { location identifiesSubject dataCategory { key } references { location } } } } }";
+    let data = app
+        .gql_ok(app.key(Role::Reviewer), q, json!({"id": shop}))
+        .await;
+    assert_eq!(data["node"]["identityKeys"], json!(["EMAIL"]));
+    assert_eq!(
+        data["node"]["fields"],
+        json!([
+            {"location": "customers.id", "identifiesSubject": false, "dataCategory": null, "references": null},
+            {"location": "customers.email", "identifiesSubject": true, "dataCategory": {"key": "contact.email"}, "references": null},
+            {"location": "orders.customer_id", "identifiesSubject": false, "dataCategory": null, "references": {"location": "customers.id"}}
+        ])
+    );
+    // What is in use cannot be deleted: source with fields, category of a field, referenced field.
+    let body = app
+        .gql(
+            steward,
+            "mutation($id: ID!) { deleteDataSource(input: {id: $id}) { deletedId } }",
+            json!({"id": shop}),
+        )
+        .await;
+    assert_code(&body, "CONFLICT");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("customers.email"),
+        "{body}"
+    );
+    assert_code(
+        &app.gql(
+            app.key(Role::Dpo),
+            "mutation($id: ID!) { deleteDataCategory(input: {id: $id}) { deletedId } }",
+            json!({"id": email_category}),
+        )
+        .await,
+        "CONFLICT",
+    );
+    assert_code(
+        &app.gql(
+            steward,
+            "mutation($id: ID!) { deleteDataField(input: {id: $id}) { deletedId } }",
+            json!({"id": customers_id}),
+        )
+        .await,
+        "CONFLICT",
+    );
+    // Filters, and another organization's key gets NOT_FOUND.
+    let listed = app.gql_ok(steward, "query($s: ID!) { dataFields(filter: {sourceId: $s, identifiesSubject: true}) { nodes { location } } }", json!({"s": shop})).await;
+    assert_eq!(
+        listed["dataFields"]["nodes"],
+        json!([{"location": "customers.email"}])
+    );
+    let other = create_org(&app.workflow, "Dritte GmbH").await;
+    assert_code(
+        &app.gql(
+            &other.keys[&Role::Steward],
+            field,
+            json!({"i": {"sourceId": shop, "location": "x.y", "erasureStrategy": "MASK"}}),
+        )
+        .await,
+        "NOT_FOUND",
+    );
+    assert_code(
+        &app.gql(
+            &other.keys[&Role::Steward],
+            update,
+            json!({"i": {"id": email, "location": "x.y"}}),
+        )
+        .await,
+        "NOT_FOUND",
+    );
+    for id in [&order_customer, &email, &customers_id] {
+        app.gql_ok(
+            steward,
+            "mutation($id: ID!) { deleteDataField(input: {id: $id}) { deletedId } }",
+            json!({"id": id}),
+        )
+        .await;
+    }
+    app.gql_ok(
+        steward,
+        "mutation($id: ID!) { deleteDataSource(input: {id: $id}) { deletedId } }",
+        json!({"id": shop}),
+    )
+    .await;
+}
+e2e!(fields, fields_map_where_personal_data_lives);

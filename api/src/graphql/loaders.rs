@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
 use workflow::entity::{
-    data_category, purpose, recipient, retention_policy, subject_category, transfer,
+    data_category, data_field, purpose, recipient, retention_policy, subject_category, transfer,
 };
 use workflow::{Principal, Workflow};
 
@@ -136,6 +136,55 @@ impl Loader<Uuid> for RetentionPolicyById {
     }
 }
 
+/// Defines a loader of rows by their id.
+macro_rules! by_id {
+    ($(#[$meta:meta])* $name:ident, $model:ty, $method:ident) => {
+        $(#[$meta])*
+        pub struct $name(Scope);
+
+        impl Loader<Uuid> for $name {
+            type Value = $model;
+            type Error = ApiError;
+
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+                let rows = self.0.workflow.$method(self.0.principal()?, keys).await?;
+                Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+            }
+        }
+    };
+}
+
+by_id!(
+    /// Data categories by id.
+    DataCategoryById, data_category::Model, data_categories_by_ids
+);
+by_id!(
+    /// Data fields by id.
+    DataFieldById, data_field::Model, data_fields_by_ids
+);
+
+/// Fields by source id, in creation order.
+pub struct FieldsBySource(Scope);
+
+impl Loader<Uuid> for FieldsBySource {
+    type Value = Vec<data_field::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .0
+            .workflow
+            .data_fields_of_sources(self.0.principal()?, keys)
+            .await?;
+        let mut by_source: HashMap<Uuid, Vec<data_field::Model>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            by_source.entry(row.source_id).or_default().push(row);
+        }
+        Ok(by_source)
+    }
+}
+
 /// A loader with a cache that lives as long as its request.
 pub type Cached<T> = DataLoader<T, HashMapCache>;
 
@@ -157,6 +206,12 @@ pub struct Loaders {
     pub activity_recipients: Cached<RecipientsByActivity>,
     /// Transfers by activity id.
     pub activity_transfers: Cached<TransfersByActivity>,
+    /// Data categories by id.
+    pub data_category: Cached<DataCategoryById>,
+    /// Data fields by id.
+    pub data_field: Cached<DataFieldById>,
+    /// Fields by source id.
+    pub source_fields: Cached<FieldsBySource>,
 }
 
 impl Loaders {
@@ -180,7 +235,10 @@ impl Loaders {
             activity_data_categories: make(DataCategoriesByActivity(scope.clone()), cache),
             activity_subject_categories: make(SubjectCategoriesByActivity(scope.clone()), cache),
             activity_recipients: make(RecipientsByActivity(scope.clone()), cache),
-            activity_transfers: make(TransfersByActivity(scope), cache),
+            activity_transfers: make(TransfersByActivity(scope.clone()), cache),
+            data_category: make(DataCategoryById(scope.clone()), cache),
+            data_field: make(DataFieldById(scope.clone()), cache),
+            source_fields: make(FieldsBySource(scope), cache),
         }
     }
 }

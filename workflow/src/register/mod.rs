@@ -3,6 +3,7 @@
 //! organization; functions scope to the caller's.
 
 pub mod activities;
+pub mod fields;
 pub mod findings;
 pub mod purposes;
 pub mod recipients;

@@ -464,6 +464,13 @@ impl Workflow {
     pub async fn delete_data_source(&self, principal: &Principal, id: Uuid) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
+        super::fields::ensure_no_fields(
+            tx.conn(),
+            entity::data_field::Column::SourceId,
+            existing.id,
+            &format!("data source `{}`", existing.name),
+        )
+        .await?;
         let before = state(&existing, &stored_secret_names(&self.cipher, &existing)?);
         data_source::Entity::delete_by_id(existing.id)
             .exec(tx.conn())

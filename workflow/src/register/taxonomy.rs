@@ -487,6 +487,13 @@ impl Workflow {
     pub async fn delete_data_category(&self, principal: &Principal, id: Uuid) -> Result<()> {
         let mut tx = self.store.begin().await?;
         let category = find_category(tx.conn(), principal.org_id, id).await?;
+        super::fields::ensure_no_fields(
+            tx.conn(),
+            entity::data_field::Column::DataCategoryId,
+            category.id,
+            &format!("data category `{}`", category.key),
+        )
+        .await?;
         super::activities::ensure_unlinked::<entity::activity_data_category::Entity, _>(
             tx.conn(),
             entity::activity_data_category::Column::DataCategoryId,

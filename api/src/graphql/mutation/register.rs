@@ -1,8 +1,8 @@
 use async_graphql::{Context, Object};
-use workflow::register::{activities, purposes, recipients, retention, sources, taxonomy};
+use workflow::register::{activities, fields, purposes, recipients, retention, sources, taxonomy};
 
 use crate::graphql::types::register::{
-    DataSource, ProcessingActivity, Purpose, Recipient, RetentionPolicy, Transfer,
+    DataField, DataSource, ProcessingActivity, Purpose, Recipient, RetentionPolicy, Transfer,
 };
 
 use crate::error::ApiResult;
@@ -554,6 +554,88 @@ impl RegisterMutation {
         let s = session(ctx)?;
         let id = ids::decode(&input.id, "DataSource", &["input", "id"])?;
         s.workflow().delete_data_source(s.principal()?, id).await?;
+        Ok(DeletePayload {
+            deleted_id: input.id,
+        })
+    }
+
+    /// Maps where in a source a category of personal data lives.
+    async fn create_data_field(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: CreateDataFieldInput,
+    ) -> ApiResult<DataFieldPayload> {
+        let s = session(ctx)?;
+        let draft = fields::FieldDraft {
+            source_id: ids::decode(&input.source_id, "DataSource", &["input", "sourceId"])?,
+            location: input.location,
+            description: input.description,
+            data_category_id: input
+                .data_category_id
+                .map(|id| ids::decode(&id, "DataCategory", &["input", "dataCategoryId"]))
+                .transpose()?,
+            identifies_subject: input.identifies_subject,
+            identity_type: input.identity_type.map(Into::into),
+            references_id: input
+                .references_id
+                .map(|id| ids::decode(&id, "DataField", &["input", "referencesId"]))
+                .transpose()?,
+            erasure_strategy: input.erasure_strategy.into(),
+        };
+        let created = s
+            .workflow()
+            .create_data_field(s.principal()?, draft)
+            .await?;
+        Ok(DataFieldPayload {
+            data_field: DataField::try_from(created)?,
+        })
+    }
+
+    /// Changes a field mapping.
+    async fn update_data_field(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: UpdateDataFieldInput,
+    ) -> ApiResult<DataFieldPayload> {
+        let s = session(ctx)?;
+        let id = ids::decode(&input.id, "DataField", &["input", "id"])?;
+        let optional_id =
+            |value: async_graphql::MaybeUndefined<async_graphql::ID>, t: &str, f: &str| {
+                patch(value)
+                    .map(|id| id.map(|id| ids::decode(&id, t, &["input", f])).transpose())
+                    .transpose()
+            };
+        let change = fields::FieldPatch {
+            location: input.location,
+            description: patch(input.description),
+            data_category_id: optional_id(
+                input.data_category_id,
+                "DataCategory",
+                "dataCategoryId",
+            )?,
+            identifies_subject: input.identifies_subject,
+            identity_type: patch(input.identity_type).map(|t| t.map(Into::into)),
+            references_id: optional_id(input.references_id, "DataField", "referencesId")?,
+            erasure_strategy: input.erasure_strategy.map(Into::into),
+        };
+        let updated = s
+            .workflow()
+            .update_data_field(s.principal()?, id, change)
+            .await?;
+        Ok(DataFieldPayload {
+            data_field: DataField::try_from(updated)?,
+        })
+    }
+
+    /// Removes a field mapping. CONFLICT while other fields reference it.
+    async fn delete_data_field(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: DeleteInput,
+    ) -> ApiResult<DeletePayload> {
+        let s = session(ctx)?;
+        let id = ids::decode(&input.id, "DataField", &["input", "id"])?;
+        s.workflow().delete_data_field(s.principal()?, id).await?;
         Ok(DeletePayload {
             deleted_id: input.id,
         })

@@ -84,6 +84,12 @@ async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
             let secrets = wf.data_source_secret_names(&source)?;
             Node::DataSource(DataSource::from_model(source, secrets)?)
         }
+        "DataField" => {
+            session
+                .require(workflow::Object::DataSource, workflow::Action::Read, op)
+                .await?;
+            Node::DataField(wf.data_field(principal, uuid).await?.try_into()?)
+        }
         _ => {
             return Err(crate::error::ApiError::invalid(
                 path,

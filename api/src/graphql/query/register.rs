@@ -2,15 +2,15 @@ use async_graphql::{Context, Object};
 
 use crate::error::ApiResult;
 use crate::graphql::inputs::register::{
-    DataCategoryFilter, DataSourceFilter, ProcessingActivityFilter, PurposeFilter, RecipientFilter,
-    RegisterFindingFilter,
+    DataCategoryFilter, DataFieldFilter, DataSourceFilter, ProcessingActivityFilter, PurposeFilter,
+    RecipientFilter, RegisterFindingFilter,
 };
 use crate::graphql::loaders::loaders;
 use crate::graphql::types::register::{
-    ConnectorSchema, DataCategory, DataCategoryConnection, DataSource, DataSourceConnection,
-    ProcessingActivity, ProcessingActivityConnection, Purpose, PurposeConnection, Recipient,
-    RecipientConnection, RegisterFinding, RegisterFindingConnection, RetentionPolicy,
-    RetentionPolicyConnection, SubjectCategory, SubjectCategoryConnection,
+    ConnectorSchema, DataCategory, DataCategoryConnection, DataField, DataFieldConnection,
+    DataSource, DataSourceConnection, ProcessingActivity, ProcessingActivityConnection, Purpose,
+    PurposeConnection, Recipient, RecipientConnection, RegisterFinding, RegisterFindingConnection,
+    RetentionPolicy, RetentionPolicyConnection, SubjectCategory, SubjectCategoryConnection,
 };
 use crate::graphql::{ids, session};
 
@@ -310,6 +310,50 @@ impl RegisterQuery {
             page,
             |(k, _)| k.to_string(),
             |(_, f)| RegisterFinding::from(f),
+        ))
+    }
+
+    /// Where personal data lives in the sources, in creation order.
+    async fn data_fields(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Filters; all given ones must match.")] filter: Option<DataFieldFilter>,
+        #[graphql(desc = "Items from the front (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Items from the back (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> ApiResult<DataFieldConnection> {
+        let s = session(ctx)?;
+        let page = ids::page_request(first, after, last, before)?;
+        let f = filter.unwrap_or_default();
+        let filter = workflow::register::fields::FieldFilter {
+            source_id: f
+                .source_id
+                .map(|id| ids::decode(&id, "DataSource", &["filter", "sourceId"]))
+                .transpose()?,
+            data_category_id: f
+                .data_category_id
+                .map(|id| ids::decode(&id, "DataCategory", &["filter", "dataCategoryId"]))
+                .transpose()?,
+            identifies_subject: f.identifies_subject,
+            search: f.search,
+        };
+        let page = s
+            .workflow()
+            .data_fields(s.principal()?, &filter, &page)
+            .await?;
+        if selects(ctx, "dataCategory") {
+            loaders(ctx)?
+                .data_category
+                .load_many(page.items.iter().filter_map(|f| f.data_category_id))
+                .await?;
+        }
+        let page = page
+            .try_map(|m| Ok::<_, workflow::Error>((m.id.to_string(), DataField::try_from(m)?)))?;
+        Ok(DataFieldConnection::from_page(
+            page,
+            |(k, _)| k.clone(),
+            |(_, f)| f,
         ))
     }
 }

@@ -1,7 +1,7 @@
 use async_graphql::{ID, Interface};
 
 use super::register::{
-    DataCategory, DataSource, ProcessingActivity, Purpose, Recipient, RetentionPolicy,
+    DataCategory, DataField, DataSource, ProcessingActivity, Purpose, Recipient, RetentionPolicy,
     SubjectCategory, Transfer,
 };
 use super::{ApiKey, AuditEvent, Organization};
@@ -32,4 +32,6 @@ pub enum Node {
     ProcessingActivity(ProcessingActivity),
     /// A data source.
     DataSource(DataSource),
+    /// A data field.
+    DataField(DataField),
 }

@@ -712,10 +712,51 @@ pub struct DataSource {
     pub updated_at: DateTime<Utc>,
     #[graphql(skip)]
     pub processor_id: Option<uuid::Uuid>,
+    #[graphql(skip)]
+    pub uuid: uuid::Uuid,
 }
 
 #[async_graphql::ComplexObject]
 impl DataSource {
+    /// Where in this source personal data lives, in creation order.
+    async fn fields(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Vec<DataField>> {
+        let rows = crate::graphql::loaders::loaders(ctx)?
+            .source_fields
+            .load_one(self.uuid)
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(DataField::try_from)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The identifiers this source can be searched by (from its identifying fields).
+    async fn identity_keys(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Vec<IdentityType>> {
+        let rows = crate::graphql::loaders::loaders(ctx)?
+            .source_fields
+            .load_one(self.uuid)
+            .await?;
+        let mut keys: Vec<IdentityType> = Vec::new();
+        for field in rows.unwrap_or_default() {
+            if let Some(t) = field.identity_type.as_deref() {
+                let t: IdentityType = t
+                    .parse::<workflow::register::fields::IdentityType>()?
+                    .into();
+                if !keys.contains(&t) {
+                    keys.push(t);
+                }
+            }
+        }
+        Ok(keys)
+    }
+
     /// The processor operating the system (Art. 28), if any.
     async fn processor(
         &self,
@@ -740,6 +781,7 @@ impl DataSource {
     ) -> Result<Self, workflow::Error> {
         Ok(Self {
             id: global_id("DataSource", m.id),
+            uuid: m.id,
             connector_kind: m
                 .connector_kind
                 .parse::<workflow::register::sources::ConnectorKind>()?
@@ -833,4 +875,131 @@ super::connection::connection!(
     RegisterFinding,
     "A page of register findings, most severe first (Relay cursor connection).",
     "A register finding with its cursor."
+);
+
+mirror_enum! {
+    /// What kind of identifier a field holds.
+    IdentityType = workflow::register::fields::IdentityType {
+        /// An e-mail address.
+        Email,
+        /// A phone number.
+        Phone,
+        /// A customer number.
+        CustomerNumber,
+        /// A postal address.
+        PostalAddress,
+        /// Another identifier (user name, member number ...).
+        Other,
+    }
+}
+
+mirror_enum! {
+    /// How a field is erased when a data subject's erasure is carried out.
+    ErasureStrategy = workflow::register::fields::ErasureStrategy {
+        /// Delete the whole row.
+        DeleteRow,
+        /// Set the value to NULL.
+        SetNull,
+        /// Replace the value by a mask.
+        Mask,
+        /// Replace the value by a non-identifying one.
+        Anonymize,
+        /// Keep it under a legal hold (e.g. § 147 AO) and restrict its processing.
+        KeepUnderHold,
+    }
+}
+
+/// Where in a data source a category of personal data lives (`table.column`, a
+/// JSON path, or a description for manual sources).
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct DataField {
+    /// Global ID.
+    pub id: ID,
+    /// Global ID of the source.
+    pub source_id: ID,
+    /// `table.column` (SQL), `$...` JSON path (HTTP), or a description (MANUAL).
+    pub location: String,
+    /// Explanation.
+    pub description: Option<String>,
+    /// Whether the field can be searched to find a data subject.
+    pub identifies_subject: bool,
+    /// The identifier kind, for identifying fields.
+    pub identity_type: Option<IdentityType>,
+    /// How the field is erased.
+    pub erasure_strategy: ErasureStrategy,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub data_category_id: Option<uuid::Uuid>,
+    #[graphql(skip)]
+    pub references_id: Option<uuid::Uuid>,
+}
+
+#[async_graphql::ComplexObject]
+impl DataField {
+    /// The category of the data (null: not categorized yet, a register finding).
+    async fn data_category(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Option<DataCategory>> {
+        let Some(id) = self.data_category_id else {
+            return Ok(None);
+        };
+        let row = crate::graphql::loaders::loaders(ctx)?
+            .data_category
+            .load_one(id)
+            .await?;
+        Ok(row.map(DataCategory::from))
+    }
+
+    /// The field this one points to (e.g. `orders.customer_id` → `customers.id`).
+    async fn references(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Option<DataField>> {
+        let Some(id) = self.references_id else {
+            return Ok(None);
+        };
+        let row = crate::graphql::loaders::loaders(ctx)?
+            .data_field
+            .load_one(id)
+            .await?;
+        Ok(row.map(DataField::try_from).transpose()?)
+    }
+}
+
+impl TryFrom<workflow::entity::data_field::Model> for DataField {
+    type Error = workflow::Error;
+    fn try_from(m: workflow::entity::data_field::Model) -> Result<Self, Self::Error> {
+        use workflow::register::fields as f;
+        Ok(Self {
+            id: global_id("DataField", m.id),
+            source_id: global_id("DataSource", m.source_id),
+            identity_type: m
+                .identity_type
+                .as_deref()
+                .map(str::parse::<f::IdentityType>)
+                .transpose()?
+                .map(Into::into),
+            erasure_strategy: m.erasure_strategy.parse::<f::ErasureStrategy>()?.into(),
+            data_category_id: m.data_category_id,
+            references_id: m.references_id,
+            location: m.location,
+            description: m.description,
+            identifies_subject: m.identifies_subject,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    }
+}
+
+super::connection::connection!(
+    DataFieldConnection,
+    DataFieldEdge,
+    DataField,
+    "A page of data fields (Relay cursor connection).",
+    "A data field with its cursor."
 );
