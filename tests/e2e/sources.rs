@@ -395,6 +395,31 @@ async fn fields_map_where_personal_data_lives(app: TestApp) {
         .await,
         "CONFLICT",
     );
+    // The register findings see the gaps: an unmapped source, uncategorized fields,
+    // and a category held in a source that no activity names.
+    let findings = app
+        .gql_ok(
+            app.key(Role::Dpo),
+            "{ registerFindings(first: 100) { nodes { kind objectId message } } }",
+            json!({}),
+        )
+        .await;
+    let found = |kind: &str, id: &str| {
+        findings["registerFindings"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == kind && f["objectId"] == id)
+    };
+    assert!(found("SOURCE_WITHOUT_FIELDS", &crm), "{findings}");
+    assert!(found("FIELD_WITHOUT_CATEGORY", &customers_id), "{findings}");
+    assert!(
+        found(
+            "CATEGORY_WITHOUT_ACTIVITY",
+            email_category.as_str().unwrap()
+        ),
+        "{findings}"
+    );
     // Filters, and another organization's key gets NOT_FOUND.
     let listed = app.gql_ok(steward, "query($s: ID!) { dataFields(filter: {sourceId: $s, identifiesSubject: true}) { nodes { location } } }", json!({"s": shop})).await;
     assert_eq!(

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use entity::{
     activity_data_category, activity_purpose, activity_recipient, activity_transfer, data_category,
-    organization, processing_activity, purpose, recipient, transfer,
+    data_field, data_source, organization, processing_activity, purpose, recipient, transfer,
 };
 
 use super::recipients::EEA;
@@ -51,6 +51,13 @@ stored_enum! {
         PurposeWithoutActivity => "PURPOSE_WITHOUT_ACTIVITY",
         /// Controller details required by Art. 30(1)(a) or for answers are missing.
         ControllerDetailsIncomplete => "CONTROLLER_DETAILS_INCOMPLETE",
+        /// A data source with no mapped fields: collection cannot search it.
+        SourceWithoutFields => "SOURCE_WITHOUT_FIELDS",
+        /// A field without a data category: answers cannot explain it.
+        FieldWithoutCategory => "FIELD_WITHOUT_CATEGORY",
+        /// A data category held in a source but named by no activity: it would appear
+        /// in an answer without a purpose.
+        CategoryWithoutActivity => "CATEGORY_WITHOUT_ACTIVITY",
     }
 }
 
@@ -244,6 +251,63 @@ impl Workflow {
                         );
                     }
                 }
+            }
+        }
+        let sources = data_source::Entity::find()
+            .filter(data_source::Column::OrgId.eq(org_id))
+            .order_by_asc(data_source::Column::Id)
+            .all(conn)
+            .await?;
+        let fields = data_field::Entity::find()
+            .filter(data_field::Column::OrgId.eq(org_id))
+            .order_by_asc(data_field::Column::Id)
+            .all(conn)
+            .await?;
+        let sources_with_fields: HashSet<Uuid> = fields.iter().map(|f| f.source_id).collect();
+        for s in sources
+            .iter()
+            .filter(|s| !sources_with_fields.contains(&s.id))
+        {
+            push(
+                FindingKind::SourceWithoutFields,
+                Severity::Warning,
+                "DataSource",
+                s.id,
+                format!(
+                    "data source `{}` has no mapped fields: requests cannot be answered from it",
+                    s.name
+                ),
+            );
+        }
+        for f in fields.iter().filter(|f| f.data_category_id.is_none()) {
+            push(
+                FindingKind::FieldWithoutCategory,
+                Severity::Warning,
+                "DataField",
+                f.id,
+                format!("field `{}` has no data category", f.location),
+            );
+        }
+        let in_activities: HashSet<Uuid> = activity_categories
+            .iter()
+            .map(|l| l.data_category_id)
+            .collect();
+        let mut reported = HashSet::new();
+        for f in &fields {
+            if let Some(c) = f.data_category_id.and_then(|c| categories.get(&c))
+                && !in_activities.contains(&c.id)
+                && reported.insert(c.id)
+            {
+                push(
+                    FindingKind::CategoryWithoutActivity,
+                    Severity::Error,
+                    "DataCategory",
+                    c.id,
+                    format!(
+                        "data category `{}` is held in sources (e.g. `{}`) but named by no processing activity: it has no purpose or legal basis",
+                        c.key, f.location
+                    ),
+                );
             }
         }
         let used_recipients: HashSet<Uuid> =

@@ -839,6 +839,13 @@ mirror_enum! {
         PurposeWithoutActivity,
         /// Controller details needed for the register and for answers are missing.
         ControllerDetailsIncomplete,
+        /// A data source with no mapped fields: collection cannot search it.
+        SourceWithoutFields,
+        /// A field without a data category: answers cannot explain it.
+        FieldWithoutCategory,
+        /// A data category held in a source but named by no activity: it would appear
+        /// in an answer without a purpose or legal basis.
+        CategoryWithoutActivity,
     }
 }
 
