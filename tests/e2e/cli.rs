@@ -202,7 +202,7 @@ async fn serve_demo_prints_working_keys_for_every_role() {
     let register: serde_json::Value = reqwest::Client::new()
         .post(format!("{base}/graphql"))
         .bearer_auth(key_of("dpo"))
-        .json(&serde_json::json!({"query": "{ processingActivities(filter: {status: ACTIVE}) { totalCount } dataSources { totalCount nodes { name connectorConfig } } }"}))
+        .json(&serde_json::json!({"query": "{ processingActivities(filter: {status: ACTIVE}) { totalCount } dataSources { totalCount nodes { name connectorConfig identityKeys } } registerFindings(filter: {minSeverity: ERROR}) { totalCount nodes { message } } }"}))
         .send()
         .await
         .unwrap()
@@ -218,6 +218,14 @@ async fn serve_demo_prints_working_keys_for_every_role() {
     assert_eq!(
         register["data"]["dataSources"]["totalCount"], 5,
         "{register}"
+    );
+    assert_eq!(
+        register["data"]["dataSources"]["nodes"][0]["identityKeys"],
+        serde_json::json!(["CUSTOMER_NUMBER", "EMAIL", "PHONE"])
+    );
+    assert_eq!(
+        register["data"]["registerFindings"]["totalCount"], 0,
+        "the demo register has no errors: {register}"
     );
     let shop = dir.join("auskunft-demo-shop.db");
     assert_eq!(

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::register::activities::{ActivityDraft, ActivityStatus};
+use crate::register::fields::{ErasureStrategy, FieldDraft, IdentityType};
 use crate::register::purposes::{LegalBasis, PurposeDraft};
 use crate::register::recipients::{RecipientDraft, RecipientKind, Safeguard, TransferDraft};
 use crate::register::retention::{ExpiryAction, RetentionDraft, RetentionTrigger};
@@ -258,17 +259,127 @@ impl Workflow {
             connector_kind: kind,
             connector_config: config,
         };
-        self.create_data_source(
-            admin,
-            source(
-                "Shop database",
-                ConnectorKind::Sqlite,
-                json!({"path": shop_db.display().to_string(), "readOnly": true}),
-                "E-Commerce",
+        let shop = self
+            .create_data_source(
+                admin,
+                source(
+                    "Shop database",
+                    ConnectorKind::Sqlite,
+                    json!({"path": shop_db.display().to_string(), "readOnly": true}),
+                    "E-Commerce",
+                    None,
+                ),
+            )
+            .await?;
+        // Where personal data lives in the shop database.
+        let mut mapped: Vec<(String, Uuid)> = Vec::new();
+        for (location, category, identity, references, erasure) in [
+            ("customers.id", None, None, None, ErasureStrategy::DeleteRow),
+            (
+                "customers.customer_number",
+                Some("account.customer_number"),
+                Some(IdentityType::CustomerNumber),
                 None,
+                ErasureStrategy::Anonymize,
             ),
-        )
-        .await?;
+            (
+                "customers.first_name",
+                Some("identity.name"),
+                None,
+                None,
+                ErasureStrategy::Anonymize,
+            ),
+            (
+                "customers.last_name",
+                Some("identity.name"),
+                None,
+                None,
+                ErasureStrategy::Anonymize,
+            ),
+            (
+                "customers.email",
+                Some("contact.email"),
+                Some(IdentityType::Email),
+                None,
+                ErasureStrategy::Anonymize,
+            ),
+            (
+                "customers.phone",
+                Some("contact.phone"),
+                Some(IdentityType::Phone),
+                None,
+                ErasureStrategy::SetNull,
+            ),
+            (
+                "customers.street",
+                Some("contact.postal_address"),
+                None,
+                None,
+                ErasureStrategy::SetNull,
+            ),
+            (
+                "customers.birth_date",
+                Some("identity.birth_date"),
+                None,
+                None,
+                ErasureStrategy::SetNull,
+            ),
+            (
+                "orders.customer_id",
+                Some("contract.orders"),
+                None,
+                Some("customers.id"),
+                ErasureStrategy::KeepUnderHold,
+            ),
+            (
+                "orders.delivery_street",
+                Some("contract.delivery"),
+                None,
+                None,
+                ErasureStrategy::KeepUnderHold,
+            ),
+            (
+                "invoices.iban",
+                Some("financial.bank_account"),
+                None,
+                None,
+                ErasureStrategy::KeepUnderHold,
+            ),
+            (
+                "newsletter_subscribers.email",
+                Some("marketing.newsletter"),
+                Some(IdentityType::Email),
+                None,
+                ErasureStrategy::DeleteRow,
+            ),
+            (
+                "support_tickets.body",
+                Some("communication.support"),
+                None,
+                Some("customers.id"),
+                ErasureStrategy::DeleteRow,
+            ),
+        ] {
+            let field = self
+                .create_data_field(
+                    admin,
+                    FieldDraft {
+                        source_id: shop.id,
+                        location: location.into(),
+                        description: None,
+                        data_category_id: category
+                            .map(|c| ids(&categories, &[c]).map(|v| v[0]))
+                            .transpose()?,
+                        identifies_subject: identity.is_some(),
+                        identity_type: identity,
+                        references_id: references
+                            .and_then(|r| mapped.iter().find(|(l, _)| l == r).map(|(_, id)| *id)),
+                        erasure_strategy: erasure,
+                    },
+                )
+                .await?;
+            mapped.push((location.to_owned(), field.id));
+        }
         self.create_data_source(admin, source("CRM", ConnectorKind::Http, json!({"baseUrl": "http://127.0.0.1:9/crm/api", "auth": "bearer", "token": "demo-token-not-real"}), "Sales", None)).await?;
         self.create_data_source(
             admin,
@@ -325,12 +436,14 @@ impl Workflow {
                     &categories,
                     &[
                         "identity.name",
+                        "identity.birth_date",
                         "contact.email",
                         "contact.phone",
                         "contact.postal_address",
                         "account.customer_number",
                         "contract.orders",
                         "contract.delivery",
+                        "communication.support",
                     ],
                 )?,
                 ids(&subjects, &["customers"])?,
