@@ -1,6 +1,7 @@
 //! `auskunft`: the command-line entry point. Wires config → database → migrations →
 //! workflow → HTTP server; the logic lives in the `workflow` and `api` crates.
 
+mod bench;
 mod config;
 
 use std::process::ExitCode;
@@ -48,11 +49,23 @@ enum Command {
         #[arg(long)]
         org: String,
     },
+    /// Measure performance (prints figures; uses 127.0.0.1 only).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Seed 1,000 activities / 200 sources / 5,000 fields and measure the nested
+    /// activity page over HTTP (p50, p99, requests/s) on SQLite and PostgreSQL.
+    Register(bench::RegisterBench),
 }
 
 #[derive(Subcommand, Debug)]
@@ -78,6 +91,8 @@ enum CliError {
     Workflow(#[from] workflow::Error),
     #[error("server stopped: {0}")]
     Serve(std::io::Error),
+    #[error("bench failed: {0}")]
+    Bench(#[from] bench::BenchError),
     #[error("audit chain broken: {0}")]
     AuditBroken(workflow::audit::BrokenLink),
 }
@@ -172,6 +187,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 Err(broken) => Err(CliError::AuditBroken(broken)),
             }
         }
+        Command::Bench {
+            command: BenchCommand::Register(opts),
+        } => Ok(bench::run(opts).await?),
         Command::Demo => {
             let workflow = open(&config).await?;
             let setup = workflow

@@ -259,3 +259,39 @@ async fn serve_demo_prints_working_keys_for_every_role() {
         "Demo Möbelhaus GmbH"
     );
 }
+
+/// `auskunft bench register` runs end to end (at a tiny size) and prints its figures.
+#[test]
+fn bench_register_prints_latency_and_throughput() {
+    let out = auskunft()
+        .args([
+            "bench",
+            "register",
+            "--activities",
+            "6",
+            "--sources",
+            "2",
+            "--fields",
+            "6",
+            "--requests",
+            "8",
+            "--concurrency",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("SQLite: seeded 6 activities, 2 sources, 6 fields"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("requests/s") && stdout.contains("p99"),
+        "{stdout}"
+    );
+}
