@@ -77,12 +77,14 @@ pub struct Finding {
 }
 
 impl Workflow {
-    /// The findings of the organization's register as of `today`, most severe first.
+    /// The findings of the organization's register as of `today`, at least
+    /// `min_severity` severe, most severe first.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn register_findings(
         &self,
         principal: &Principal,
         today: NaiveDate,
+        min_severity: Option<Severity>,
     ) -> Result<Vec<Finding>> {
         let conn = self.store.conn();
         let org_id = principal.org_id;
@@ -333,6 +335,9 @@ impl Workflow {
                 p.id,
                 format!("purpose `{}` is used by no processing activity", p.name),
             );
+        }
+        if let Some(min) = min_severity {
+            findings.retain(|f| f.severity as u8 >= min as u8);
         }
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity as u8));
         Ok(findings)

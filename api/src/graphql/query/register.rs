@@ -297,14 +297,10 @@ impl RegisterQuery {
         let (min_severity, as_of) = (filter.min_severity, filter.as_of);
         let page = ids::page_request(first, after, last, before)?;
         let today = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
-        let mut findings = s
+        let findings = s
             .workflow()
-            .register_findings(s.principal()?, today)
+            .register_findings(s.principal()?, today, min_severity.map(Into::into))
             .await?;
-        if let Some(min) = min_severity {
-            let min: workflow::register::findings::Severity = min.into();
-            findings.retain(|f| f.severity as u8 >= min as u8);
-        }
         let page = workflow::paging::page_in_memory(findings, &page)?;
         Ok(RegisterFindingConnection::from_page(
             page,
