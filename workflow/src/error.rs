@@ -233,6 +233,18 @@ impl Validator {
         normalized.trim().to_owned()
     }
 
+    /// An optional multi-line text: checked when present, `None` when blank.
+    pub fn optional_text(
+        &mut self,
+        value: Option<String>,
+        path: &[&str],
+        max_chars: usize,
+    ) -> Option<String> {
+        value
+            .map(|t| self.multiline_text(&t, path, max_chars))
+            .filter(|t| !t.is_empty())
+    }
+
     /// `Ok(())` when nothing was recorded, else a [`Error::Validation`] with every error.
     pub fn finish(self) -> Result<()> {
         if self.errors.is_empty() {

@@ -127,12 +127,6 @@ fn unique(ids: &[Uuid]) -> Vec<Uuid> {
     ids.iter().copied().filter(|id| seen.insert(*id)).collect()
 }
 
-fn optional(v: &mut Validator, value: Option<String>, path: &[&str], max: usize) -> Option<String> {
-    value
-        .map(|t| v.multiline_text(&t, path, max))
-        .filter(|t| !t.is_empty())
-}
-
 /// Loads the rows of `E` with these ids in the organization; NOT_FOUND if any is missing.
 async fn all_in_org<E, C>(
     conn: &C,
@@ -173,26 +167,16 @@ impl ActivityDraft {
     async fn validated<C: Conn>(self, conn: &C, org_id: Uuid) -> Result<(Self, Links)> {
         let mut v = Validator::default();
         let name = v.text(&self.name, &["input", "name"], 200);
-        let description = optional(&mut v, self.description, &["input", "description"], 10_000);
-        let owner = optional(&mut v, self.owner, &["input", "owner"], 200);
-        let tom_description = optional(
-            &mut v,
-            self.tom_description,
-            &["input", "tomDescription"],
-            20_000,
-        );
-        let automated_decision_logic = optional(
-            &mut v,
+        let description = v.optional_text(self.description, &["input", "description"], 10_000);
+        let owner = v.optional_text(self.owner, &["input", "owner"], 200);
+        let tom_description =
+            v.optional_text(self.tom_description, &["input", "tomDescription"], 20_000);
+        let automated_decision_logic = v.optional_text(
             self.automated_decision_logic,
             &["input", "automatedDecisionLogic"],
             10_000,
         );
-        let dpia_reference = optional(
-            &mut v,
-            self.dpia_reference,
-            &["input", "dpiaReference"],
-            300,
-        );
+        let dpia_reference = v.optional_text(self.dpia_reference, &["input", "dpiaReference"], 300);
         v.check(
             !self.automated_decision_making || automated_decision_logic.is_some(),
             &["input", "automatedDecisionLogic"],
@@ -516,13 +500,15 @@ pub(crate) async fn ensure_retention_unused<C: Conn>(conn: &C, id: Uuid) -> Resu
 }
 
 async fn find<C: Conn>(conn: &C, org_id: Uuid, id: Uuid) -> Result<processing_activity::Model> {
-    processing_activity::Entity::find_by_id(id)
-        .filter(processing_activity::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound {
-            what: "processing activity",
-        })
+    use processing_activity::Column as C;
+    super::find_in_org::<processing_activity::Entity, _>(
+        conn,
+        (C::OrgId, C::Id),
+        org_id,
+        id,
+        "processing activity",
+    )
+    .await
 }
 
 async fn ensure_unique_name<C: Conn>(
@@ -531,17 +517,16 @@ async fn ensure_unique_name<C: Conn>(
     name: &str,
     except: Option<Uuid>,
 ) -> Result<()> {
-    let clash = processing_activity::Entity::find()
-        .filter(processing_activity::Column::OrgId.eq(org_id))
-        .filter(processing_activity::Column::Name.eq(name))
-        .one(conn)
-        .await?;
-    match clash {
-        Some(other) if Some(other.id) != except => Err(Error::Conflict(format!(
-            "a processing activity named `{name}` exists already"
-        ))),
-        _ => Ok(()),
-    }
+    use processing_activity::Column as C;
+    super::ensure_unique_name::<processing_activity::Entity, _>(
+        conn,
+        (C::OrgId, C::Name, C::Id),
+        org_id,
+        name,
+        except,
+        "processing activity",
+    )
+    .await
 }
 
 /// The linked ids of one activity.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use entity::purpose;
 
 use crate::audit::{self, Actor, Entry};
-use crate::error::{Error, Result, Validator};
+use crate::error::{Result, Validator};
 use crate::paging::{Page, PageRequest, paginate};
 use crate::principal::Principal;
 use crate::store::Conn;
@@ -103,29 +103,15 @@ pub struct PurposeFilter {
     pub legal_basis: Option<LegalBasis>,
 }
 
-fn optional(v: &mut Validator, value: Option<String>, path: &[&str], max: usize) -> Option<String> {
-    value
-        .map(|t| v.multiline_text(&t, path, max))
-        .filter(|t| !t.is_empty())
-}
-
 impl PurposeDraft {
     fn validated(self) -> Result<Self> {
         let mut v = Validator::default();
         let name = v.text(&self.name, &["input", "name"], 200);
-        let description = optional(&mut v, self.description, &["input", "description"], 5000);
-        let legal_reference = optional(
-            &mut v,
-            self.legal_reference,
-            &["input", "legalReference"],
-            300,
-        );
-        let balancing_test = optional(
-            &mut v,
-            self.balancing_test,
-            &["input", "balancingTest"],
-            20_000,
-        );
+        let description = v.optional_text(self.description, &["input", "description"], 5000);
+        let legal_reference =
+            v.optional_text(self.legal_reference, &["input", "legalReference"], 300);
+        let balancing_test =
+            v.optional_text(self.balancing_test, &["input", "balancingTest"], 20_000);
         v.check(
             self.legal_basis != LegalBasis::LegitimateInterests || balancing_test.is_some(),
             &["input", "balancingTest"],
@@ -157,11 +143,8 @@ fn state(p: &purpose::Model) -> serde_json::Value {
 }
 
 async fn find<C: Conn>(conn: &C, org_id: Uuid, id: Uuid) -> Result<purpose::Model> {
-    purpose::Entity::find_by_id(id)
-        .filter(purpose::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound { what: "purpose" })
+    use purpose::Column as C;
+    super::find_in_org::<purpose::Entity, _>(conn, (C::OrgId, C::Id), org_id, id, "purpose").await
 }
 
 async fn ensure_unique_name<C: Conn>(
@@ -170,17 +153,16 @@ async fn ensure_unique_name<C: Conn>(
     name: &str,
     except: Option<Uuid>,
 ) -> Result<()> {
-    let clash = purpose::Entity::find()
-        .filter(purpose::Column::OrgId.eq(org_id))
-        .filter(purpose::Column::Name.eq(name))
-        .one(conn)
-        .await?;
-    match clash {
-        Some(other) if Some(other.id) != except => Err(Error::Conflict(format!(
-            "a purpose named `{name}` exists already"
-        ))),
-        _ => Ok(()),
-    }
+    use purpose::Column as C;
+    super::ensure_unique_name::<purpose::Entity, _>(
+        conn,
+        (C::OrgId, C::Name, C::Id),
+        org_id,
+        name,
+        except,
+        "purpose",
+    )
+    .await
 }
 
 fn draft_of(p: &purpose::Model) -> Result<PurposeDraft> {

@@ -109,20 +109,13 @@ pub struct TransferPatch {
     pub safeguard_description: Option<Option<String>>,
 }
 
-fn optional(v: &mut Validator, value: Option<String>, path: &[&str], max: usize) -> Option<String> {
-    value
-        .map(|t| v.multiline_text(&t, path, max))
-        .filter(|t| !t.is_empty())
-}
-
 impl RecipientDraft {
     fn validated(self) -> Result<Self> {
         let mut v = Validator::default();
         let name = v.text(&self.name, &["input", "name"], 200);
         let country = self.country.map(|c| v.country(&c, &["input", "country"]));
-        let description = optional(&mut v, self.description, &["input", "description"], 5000);
-        let contract_reference = optional(
-            &mut v,
+        let description = v.optional_text(self.description, &["input", "description"], 5000);
+        let contract_reference = v.optional_text(
             self.contract_reference,
             &["input", "contractReference"],
             300,
@@ -147,8 +140,7 @@ impl TransferDraft {
             &["input", "country"],
             format!("{country} is in the EEA: that is no third-country transfer"),
         );
-        let safeguard_description = optional(
-            &mut v,
+        let safeguard_description = v.optional_text(
             self.safeguard_description,
             &["input", "safeguardDescription"],
             5000,
@@ -178,19 +170,14 @@ fn transfer_state(t: &transfer::Model) -> serde_json::Value {
 }
 
 async fn find_recipient<C: Conn>(conn: &C, org_id: Uuid, id: Uuid) -> Result<recipient::Model> {
-    recipient::Entity::find_by_id(id)
-        .filter(recipient::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound { what: "recipient" })
+    use recipient::Column as C;
+    super::find_in_org::<recipient::Entity, _>(conn, (C::OrgId, C::Id), org_id, id, "recipient")
+        .await
 }
 
 async fn find_transfer<C: Conn>(conn: &C, org_id: Uuid, id: Uuid) -> Result<transfer::Model> {
-    transfer::Entity::find_by_id(id)
-        .filter(transfer::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound { what: "transfer" })
+    use transfer::Column as C;
+    super::find_in_org::<transfer::Entity, _>(conn, (C::OrgId, C::Id), org_id, id, "transfer").await
 }
 
 async fn ensure_unique_name<C: Conn>(
@@ -199,17 +186,16 @@ async fn ensure_unique_name<C: Conn>(
     name: &str,
     except: Option<Uuid>,
 ) -> Result<()> {
-    let clash = recipient::Entity::find()
-        .filter(recipient::Column::OrgId.eq(org_id))
-        .filter(recipient::Column::Name.eq(name))
-        .one(conn)
-        .await?;
-    match clash {
-        Some(other) if Some(other.id) != except => Err(Error::Conflict(format!(
-            "a recipient named `{name}` exists already"
-        ))),
-        _ => Ok(()),
-    }
+    use recipient::Column as C;
+    super::ensure_unique_name::<recipient::Entity, _>(
+        conn,
+        (C::OrgId, C::Name, C::Id),
+        org_id,
+        name,
+        except,
+        "recipient",
+    )
+    .await
 }
 
 /// Filters of the recipient listing.

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use entity::retention_policy;
 
 use crate::audit::{self, Actor, Entry};
-use crate::error::{Error, Result, Validator};
+use crate::error::{Result, Validator};
 use crate::paging::{Page, PageRequest, paginate};
 use crate::principal::Principal;
 use crate::store::Conn;
@@ -112,30 +112,19 @@ pub struct RetentionPatch {
     pub action_at_expiry: Option<ExpiryAction>,
 }
 
-fn optional(v: &mut Validator, value: Option<String>, path: &[&str], max: usize) -> Option<String> {
-    value
-        .map(|t| v.multiline_text(&t, path, max))
-        .filter(|t| !t.is_empty())
-}
-
 impl RetentionDraft {
     fn validated(self) -> Result<Self> {
         let mut v = Validator::default();
         let name = v.text(&self.name, &["input", "name"], 200);
-        let description = optional(&mut v, self.description, &["input", "description"], 5000);
+        let description = v.optional_text(self.description, &["input", "description"], 5000);
         let duration = check_duration(&mut v, &self.duration, &["input", "duration"]);
-        let trigger_description = optional(
-            &mut v,
+        let trigger_description = v.optional_text(
             self.trigger_description,
             &["input", "triggerDescription"],
             1000,
         );
-        let legal_reference = optional(
-            &mut v,
-            self.legal_reference,
-            &["input", "legalReference"],
-            300,
-        );
+        let legal_reference =
+            v.optional_text(self.legal_reference, &["input", "legalReference"], 300);
         v.check(
             self.trigger != RetentionTrigger::Other || trigger_description.is_some(),
             &["input", "triggerDescription"],
@@ -162,13 +151,15 @@ fn state(r: &retention_policy::Model) -> serde_json::Value {
 }
 
 async fn find<C: Conn>(conn: &C, org_id: Uuid, id: Uuid) -> Result<retention_policy::Model> {
-    retention_policy::Entity::find_by_id(id)
-        .filter(retention_policy::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound {
-            what: "retention policy",
-        })
+    use retention_policy::Column as C;
+    super::find_in_org::<retention_policy::Entity, _>(
+        conn,
+        (C::OrgId, C::Id),
+        org_id,
+        id,
+        "retention policy",
+    )
+    .await
 }
 
 async fn ensure_unique_name<C: Conn>(
@@ -177,17 +168,16 @@ async fn ensure_unique_name<C: Conn>(
     name: &str,
     except: Option<Uuid>,
 ) -> Result<()> {
-    let clash = retention_policy::Entity::find()
-        .filter(retention_policy::Column::OrgId.eq(org_id))
-        .filter(retention_policy::Column::Name.eq(name))
-        .one(conn)
-        .await?;
-    match clash {
-        Some(other) if Some(other.id) != except => Err(Error::Conflict(format!(
-            "a retention policy named `{name}` exists already"
-        ))),
-        _ => Ok(()),
-    }
+    use retention_policy::Column as C;
+    super::ensure_unique_name::<retention_policy::Entity, _>(
+        conn,
+        (C::OrgId, C::Name, C::Id),
+        org_id,
+        name,
+        except,
+        "retention policy",
+    )
+    .await
 }
 
 impl Workflow {

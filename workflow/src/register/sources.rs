@@ -192,12 +192,6 @@ pub struct SourceFilter {
     pub connector_kind: Option<ConnectorKind>,
 }
 
-fn optional(v: &mut Validator, value: Option<String>, path: &[&str], max: usize) -> Option<String> {
-    value
-        .map(|t| v.multiline_text(&t, path, max))
-        .filter(|t| !t.is_empty())
-}
-
 /// The names of the secrets stored for a source.
 pub fn stored_secret_names(cipher: &Cipher, source: &data_source::Model) -> Result<Vec<String>> {
     Ok(stored_secrets(cipher, source)?.keys().cloned().collect())
@@ -223,13 +217,9 @@ fn state(s: &data_source::Model, secret_names: &[String]) -> Value {
 }
 
 async fn find<C: Conn>(conn: &C, org_id: Uuid, id: Uuid) -> Result<data_source::Model> {
-    data_source::Entity::find_by_id(id)
-        .filter(data_source::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound {
-            what: "data source",
-        })
+    use data_source::Column as C;
+    super::find_in_org::<data_source::Entity, _>(conn, (C::OrgId, C::Id), org_id, id, "data source")
+        .await
 }
 
 async fn check_processor<C: Conn>(conn: &C, org_id: Uuid, id: Option<Uuid>) -> Result<()> {
@@ -257,17 +247,16 @@ async fn ensure_unique_name<C: Conn>(
     name: &str,
     except: Option<Uuid>,
 ) -> Result<()> {
-    let clash = data_source::Entity::find()
-        .filter(data_source::Column::OrgId.eq(org_id))
-        .filter(data_source::Column::Name.eq(name))
-        .one(conn)
-        .await?;
-    match clash {
-        Some(other) if Some(other.id) != except => Err(Error::Conflict(format!(
-            "a data source named `{name}` exists already"
-        ))),
-        _ => Ok(()),
-    }
+    use data_source::Column as C;
+    super::ensure_unique_name::<data_source::Entity, _>(
+        conn,
+        (C::OrgId, C::Name, C::Id),
+        org_id,
+        name,
+        except,
+        "data source",
+    )
+    .await
 }
 
 /// The cleaned fields of a draft, and the sealed secrets.
@@ -284,8 +273,8 @@ struct Prepared {
 fn prepare(cipher: &Cipher, d: SourceDraft) -> Result<Prepared> {
     let mut v = Validator::default();
     let name = v.text(&d.name, &["input", "name"], 200);
-    let description = optional(&mut v, d.description, &["input", "description"], 5000);
-    let owner = optional(&mut v, d.owner, &["input", "owner"], 200);
+    let description = v.optional_text(d.description, &["input", "description"], 5000);
+    let owner = v.optional_text(d.owner, &["input", "owner"], 200);
     let country = d.country.map(|c| v.country(&c, &["input", "country"]));
     v.finish()?;
     check_config(d.connector_kind, &d.connector_config)?;

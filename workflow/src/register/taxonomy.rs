@@ -311,17 +311,6 @@ async fn find_subject<C: Conn>(
         })
 }
 
-fn optional_text(
-    v: &mut Validator,
-    value: Option<String>,
-    path: &[&str],
-    max: usize,
-) -> Option<String> {
-    value
-        .map(|d| v.multiline_text(&d, path, max))
-        .filter(|d| !d.is_empty())
-}
-
 impl Workflow {
     /// Data categories of the organization, ordered by creation.
     #[tracing::instrument(skip(self, filter, page), fields(org = %principal.org_id), err(level = "debug"))]
@@ -369,7 +358,7 @@ impl Workflow {
         let mut v = Validator::default();
         let key = check_key(&mut v, &input.key, &["input", "key"]);
         let name = v.text(&input.name, &["input", "name"], 200);
-        let description = optional_text(&mut v, input.description, &["input", "description"], 2000);
+        let description = v.optional_text(input.description, &["input", "description"], 2000);
         v.finish()?;
         let mut tx = self.store.begin().await?;
         if find_category_by_key(tx.conn(), principal.org_id, &key)
@@ -431,7 +420,7 @@ impl Workflow {
         let name = patch.name.map(|n| v.text(&n, &["input", "name"], 200));
         let description = patch
             .description
-            .map(|d| optional_text(&mut v, d, &["input", "description"], 2000));
+            .map(|d| v.optional_text(d, &["input", "description"], 2000));
         v.finish()?;
         let mut tx = self.store.begin().await?;
         let category = find_category(tx.conn(), principal.org_id, id).await?;
@@ -562,7 +551,7 @@ impl Workflow {
         let mut v = Validator::default();
         let key = check_key(&mut v, &input.key, &["input", "key"]);
         let name = v.text(&input.name, &["input", "name"], 200);
-        let description = optional_text(&mut v, input.description, &["input", "description"], 2000);
+        let description = v.optional_text(input.description, &["input", "description"], 2000);
         v.finish()?;
         let mut tx = self.store.begin().await?;
         let exists = subject_category::Entity::find()
@@ -607,7 +596,7 @@ impl Workflow {
         let name = patch.name.map(|n| v.text(&n, &["input", "name"], 200));
         let description = patch
             .description
-            .map(|d| optional_text(&mut v, d, &["input", "description"], 2000));
+            .map(|d| v.optional_text(d, &["input", "description"], 2000));
         v.finish()?;
         let mut tx = self.store.begin().await?;
         let category = find_subject(tx.conn(), principal.org_id, id).await?;
