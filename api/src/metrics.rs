@@ -68,3 +68,28 @@ pub fn record_pool(open: u32, idle: usize) {
 pub fn render() -> String {
     handle().render()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_are_capped_and_sanitized() {
+        assert_eq!(operation_label("bad name!"), "other");
+        assert_eq!(operation_label(&"x".repeat(65)), "other");
+        for i in 0..MAX_OPERATION_LABELS {
+            let name = format!("Op{i}");
+            assert_eq!(operation_label(&name), name);
+        }
+        assert_eq!(
+            operation_label("OneTooMany"),
+            "other",
+            "the 201st name is folded"
+        );
+        assert_eq!(
+            operation_label("Op7"),
+            "Op7",
+            "known names keep their label"
+        );
+    }
+}

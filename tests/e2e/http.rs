@@ -182,3 +182,14 @@ async fn internal_errors_do_not_leak_details() {
         .await;
     assert_eq!(data["apiKeys"]["totalCount"], (Role::ALL.len() + 1) as i64);
 }
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone_but_health_does_not() {
+    let app = app().await;
+    // Closing a clone closes the shared pool underneath the running server.
+    app.workflow.store().conn().clone().close().await.unwrap();
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+}

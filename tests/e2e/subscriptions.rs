@@ -75,3 +75,32 @@ async fn websocket_without_or_with_a_bad_key_is_refused(app: TestApp) {
     );
 }
 e2e!(ws_auth, websocket_without_or_with_a_bad_key_is_refused);
+
+/// Open connections are re-authorized for every event: withdrawing the permission
+/// stops the data on the next event, without reconnecting.
+async fn withdrawn_permissions_apply_to_open_subscriptions(app: TestApp) {
+    let mut ws = app
+        .ws_connect(json!({"Authorization": format!("Bearer {}", app.key(Role::Auditor))}))
+        .await;
+    assert_eq!(ws.next().await.unwrap()["type"], "connection_ack");
+    ws.subscribe("s1", "subscription { auditEventAdded { operation } }")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    app.gql_ok(
+        app.key(Role::Admin),
+        "mutation { removePolicy(input: {role: AUDITOR, object: AUDIT_EVENT, action: READ}) { policy { role } } }",
+        json!({}),
+    )
+    .await;
+    // The removal itself is an audit event; it arrives after the policy changed.
+    let msg = ws.next().await.expect("a message");
+    assert_eq!(msg["payload"]["data"], json!(null), "{msg}");
+    assert_eq!(
+        msg["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{msg}"
+    );
+}
+e2e!(
+    revoked_live,
+    withdrawn_permissions_apply_to_open_subscriptions
+);

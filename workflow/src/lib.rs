@@ -87,9 +87,9 @@ impl Workflow {
         &self.bus
     }
 
-    /// Ends a change of keys or permissions: audits it as `principal`'s, commits,
-    /// and reloads the enforcer so it applies to the next request.
-    pub(crate) async fn commit_policy_change(
+    /// Ends a change: audits it as `principal`'s in the same transaction, commits,
+    /// then publishes the transaction's events.
+    pub(crate) async fn commit_audited(
         &self,
         mut tx: store::Tx,
         principal: &Principal,
@@ -102,7 +102,18 @@ impl Workflow {
             entry,
         )
         .await?;
-        tx.commit(&self.bus).await?;
+        tx.commit(&self.bus).await
+    }
+
+    /// Ends a change of keys or permissions: [`Workflow::commit_audited`], then
+    /// reloads the enforcer so it applies to the next request.
+    pub(crate) async fn commit_policy_change(
+        &self,
+        tx: store::Tx,
+        principal: &Principal,
+        entry: audit::Entry,
+    ) -> Result<()> {
+        self.commit_audited(tx, principal, entry).await?;
         self.authz.reload().await
     }
 }

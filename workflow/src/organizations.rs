@@ -167,7 +167,7 @@ impl Workflow {
             .map(|a| a.map(|a| v.text(&a, &["input", "supervisoryAuthority"], 300)));
         v.finish()?;
 
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let org = organization::Entity::find_by_id(principal.org_id)
             .one(tx.conn())
             .await?
@@ -224,16 +224,10 @@ impl Workflow {
         }
         active.updated_at = Set(now());
         let org = active.update(tx.conn()).await?;
-        audit::append(
-            &mut tx,
-            org.id,
-            &Actor::from(principal),
-            Entry::success("updateOrganization", "Organization", org.id)
-                .before(before)
-                .after(controller_state(&org)),
-        )
-        .await?;
-        tx.commit(&self.bus).await?;
+        let entry = Entry::success("updateOrganization", "Organization", org.id)
+            .before(before)
+            .after(controller_state(&org));
+        self.commit_audited(tx, principal, entry).await?;
         Ok(org)
     }
 

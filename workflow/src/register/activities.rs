@@ -28,7 +28,7 @@ use entity::{
 
 use super::purposes::LegalBasis;
 use super::taxonomy::{Sensitivity, sensitivity_of};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Entry;
 use crate::error::{Error, Result, Validator};
 use crate::paging::{Page, PageRequest, paginate};
 use crate::principal::Principal;
@@ -654,7 +654,7 @@ impl Workflow {
         principal: &Principal,
         draft: ActivityDraft,
     ) -> Result<processing_activity::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let draft = ActivityDraft {
             status: Some(draft.status.unwrap_or(ActivityStatus::Draft)),
             ..draft
@@ -688,8 +688,7 @@ impl Workflow {
         write_links(tx.conn(), created.id, &d).await?;
         let entry = Entry::success("createProcessingActivity", "ProcessingActivity", created.id)
             .after(state(&created, &d));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(created)
     }
 
@@ -701,7 +700,7 @@ impl Workflow {
         id: Uuid,
         patch: ActivityPatch,
     ) -> Result<processing_activity::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         let links = link_ids(tx.conn(), existing.id).await?;
         let before = state(&existing, &links);
@@ -764,15 +763,14 @@ impl Workflow {
         let entry = Entry::success("updateProcessingActivity", "ProcessingActivity", updated.id)
             .before(before)
             .after(state(&updated, &d));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(updated)
     }
 
     /// Deletes a processing activity and its links.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn delete_processing_activity(&self, principal: &Principal, id: Uuid) -> Result<()> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         let links = link_ids(tx.conn(), existing.id).await?;
         let before = state(&existing, &links);
@@ -786,103 +784,7 @@ impl Workflow {
             existing.id,
         )
         .before(before);
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await
-    }
-
-    /// Purposes of these activities (for DataLoaders; one query).
-    pub async fn purposes_of_activities(
-        &self,
-        principal: &Principal,
-        ids: &[Uuid],
-    ) -> Result<Vec<(Uuid, purpose::Model)>> {
-        let rows = linked::<activity_purpose::Entity, purpose::Entity, _>(
-            self.store.conn(),
-            activity_purpose::Column::ActivityId,
-            ids,
-            |j| j.activity_id,
-        )
-        .await?;
-        Ok(rows
-            .into_iter()
-            .filter(|(_, t)| t.org_id == principal.org_id)
-            .collect())
-    }
-
-    /// Data categories of these activities (for DataLoaders; one query).
-    pub async fn data_categories_of_activities(
-        &self,
-        principal: &Principal,
-        ids: &[Uuid],
-    ) -> Result<Vec<(Uuid, data_category::Model)>> {
-        let rows = linked::<activity_data_category::Entity, data_category::Entity, _>(
-            self.store.conn(),
-            activity_data_category::Column::ActivityId,
-            ids,
-            |j| j.activity_id,
-        )
-        .await?;
-        Ok(rows
-            .into_iter()
-            .filter(|(_, t)| t.org_id == principal.org_id)
-            .collect())
-    }
-
-    /// Subject categories of these activities (for DataLoaders; one query).
-    pub async fn subject_categories_of_activities(
-        &self,
-        principal: &Principal,
-        ids: &[Uuid],
-    ) -> Result<Vec<(Uuid, subject_category::Model)>> {
-        let rows = linked::<activity_subject_category::Entity, subject_category::Entity, _>(
-            self.store.conn(),
-            activity_subject_category::Column::ActivityId,
-            ids,
-            |j| j.activity_id,
-        )
-        .await?;
-        Ok(rows
-            .into_iter()
-            .filter(|(_, t)| t.org_id == principal.org_id)
-            .collect())
-    }
-
-    /// Recipients of these activities (for DataLoaders; one query).
-    pub async fn recipients_of_activities(
-        &self,
-        principal: &Principal,
-        ids: &[Uuid],
-    ) -> Result<Vec<(Uuid, recipient::Model)>> {
-        let rows = linked::<activity_recipient::Entity, recipient::Entity, _>(
-            self.store.conn(),
-            activity_recipient::Column::ActivityId,
-            ids,
-            |j| j.activity_id,
-        )
-        .await?;
-        Ok(rows
-            .into_iter()
-            .filter(|(_, t)| t.org_id == principal.org_id)
-            .collect())
-    }
-
-    /// Transfers of these activities (for DataLoaders; one query).
-    pub async fn transfers_of_activities(
-        &self,
-        principal: &Principal,
-        ids: &[Uuid],
-    ) -> Result<Vec<(Uuid, transfer::Model)>> {
-        let rows = linked::<activity_transfer::Entity, transfer::Entity, _>(
-            self.store.conn(),
-            activity_transfer::Column::ActivityId,
-            ids,
-            |j| j.activity_id,
-        )
-        .await?;
-        Ok(rows
-            .into_iter()
-            .filter(|(_, t)| t.org_id == principal.org_id)
-            .collect())
+        self.commit_audited(tx, principal, entry).await
     }
 
     /// Retention policies by id (for DataLoaders; one query).
@@ -897,4 +799,40 @@ impl Workflow {
             .all(self.store.conn())
             .await?)
     }
+}
+
+/// The loaders' view of an activity's links: for a page of activity ids, the linked
+/// rows of one kind as (activity id, row) pairs, in one query per kind, limited to
+/// the principal's organization.
+macro_rules! links_of_activities {
+    ($($(#[$meta:meta])* $name:ident: $join:ident -> $target:ident;)+) => {
+        impl Workflow {
+            $(
+                $(#[$meta])*
+                pub async fn $name(&self, principal: &Principal, ids: &[Uuid]) -> Result<Vec<(Uuid, $target::Model)>> {
+                    let rows = linked::<$join::Entity, $target::Entity, _>(
+                        self.store.conn(),
+                        $join::Column::ActivityId,
+                        ids,
+                        |j| j.activity_id,
+                    )
+                    .await?;
+                    Ok(rows.into_iter().filter(|(_, t)| t.org_id == principal.org_id).collect())
+                }
+            )+
+        }
+    };
+}
+
+links_of_activities! {
+    /// Purposes of these activities (for DataLoaders).
+    purposes_of_activities: activity_purpose -> purpose;
+    /// Data categories of these activities (for DataLoaders).
+    data_categories_of_activities: activity_data_category -> data_category;
+    /// Subject categories of these activities (for DataLoaders).
+    subject_categories_of_activities: activity_subject_category -> subject_category;
+    /// Recipients of these activities (for DataLoaders).
+    recipients_of_activities: activity_recipient -> recipient;
+    /// Transfers of these activities (for DataLoaders).
+    transfers_of_activities: activity_transfer -> transfer;
 }

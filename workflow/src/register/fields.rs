@@ -13,7 +13,7 @@ use uuid::Uuid;
 use entity::{data_category, data_field, data_source};
 
 use super::sources::ConnectorKind;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Entry;
 use crate::error::{Error, Result, Validator};
 use crate::paging::{Page, PageRequest, paginate};
 use crate::principal::Principal;
@@ -50,6 +50,21 @@ stored_enum! {
         /// Keep it under a legal hold (e.g. § 147 AO) and restrict processing.
         KeepUnderHold => "KEEP_UNDER_HOLD",
     }
+}
+
+/// The identifier kinds a source can be searched by: those of its identifying
+/// fields, each once, in the order of the fields.
+pub fn identity_keys(fields: &[data_field::Model]) -> Result<Vec<IdentityType>> {
+    let mut keys = Vec::new();
+    for field in fields.iter().filter(|f| f.identifies_subject) {
+        if let Some(kind) = field.identity_type.as_deref() {
+            let kind: IdentityType = kind.parse()?;
+            if !keys.contains(&kind) {
+                keys.push(kind);
+            }
+        }
+    }
+    Ok(keys)
 }
 
 /// A field as it will be stored.
@@ -352,7 +367,7 @@ impl Workflow {
         principal: &Principal,
         draft: FieldDraft,
     ) -> Result<data_field::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let d = checked(tx.conn(), principal.org_id, None, draft).await?;
         let at = now();
         let created = data_field::ActiveModel {
@@ -373,8 +388,7 @@ impl Workflow {
         .await?;
         let entry =
             Entry::success("createDataField", "DataField", created.id).after(state(&created));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(created)
     }
 
@@ -386,7 +400,7 @@ impl Workflow {
         id: Uuid,
         patch: FieldPatch,
     ) -> Result<data_field::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         let draft = FieldDraft {
             source_id: existing.source_id,
@@ -427,15 +441,14 @@ impl Workflow {
         let entry = Entry::success("updateDataField", "DataField", updated.id)
             .before(before)
             .after(state(&updated));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(updated)
     }
 
     /// Deletes a field; CONFLICT while other fields reference it.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn delete_data_field(&self, principal: &Principal, id: Uuid) -> Result<()> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         ensure_no_fields(
             tx.conn(),
@@ -449,8 +462,7 @@ impl Workflow {
             .await?;
         let entry =
             Entry::success("deleteDataField", "DataField", existing.id).before(state(&existing));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await
+        self.commit_audited(tx, principal, entry).await
     }
 }
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use entity::purpose;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Entry;
 use crate::error::{Result, Validator};
 use crate::paging::{Page, PageRequest, paginate};
 use crate::principal::Principal;
@@ -211,7 +211,7 @@ impl Workflow {
         draft: PurposeDraft,
     ) -> Result<purpose::Model> {
         let d = draft.validated()?;
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         ensure_unique_name(tx.conn(), principal.org_id, &d.name, None).await?;
         let at = now();
         let created = purpose::ActiveModel {
@@ -231,8 +231,7 @@ impl Workflow {
         .insert(tx.conn())
         .await?;
         let entry = Entry::success("createPurpose", "Purpose", created.id).after(state(&created));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(created)
     }
 
@@ -244,7 +243,7 @@ impl Workflow {
         id: Uuid,
         patch: PurposePatch,
     ) -> Result<purpose::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         let current = draft_of(&existing)?;
         let d = PurposeDraft {
@@ -273,15 +272,14 @@ impl Workflow {
         let entry = Entry::success("updatePurpose", "Purpose", updated.id)
             .before(before)
             .after(state(&updated));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(updated)
     }
 
     /// Deletes a purpose.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn delete_purpose(&self, principal: &Principal, id: Uuid) -> Result<()> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         super::activities::ensure_unlinked::<entity::activity_purpose::Entity, _>(
             tx.conn(),
@@ -296,7 +294,6 @@ impl Workflow {
             .await?;
         let entry =
             Entry::success("deletePurpose", "Purpose", existing.id).before(state(&existing));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await
+        self.commit_audited(tx, principal, entry).await
     }
 }

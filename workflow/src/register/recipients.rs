@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use entity::{recipient, transfer};
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Entry;
 use crate::error::{Error, Result, Validator};
 use crate::paging::{Page, PageRequest, paginate};
 use crate::principal::Principal;
@@ -264,7 +264,7 @@ impl Workflow {
         draft: RecipientDraft,
     ) -> Result<recipient::Model> {
         let d = draft.validated()?;
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         ensure_unique_name(tx.conn(), principal.org_id, &d.name, None).await?;
         let at = now();
         let created = recipient::ActiveModel {
@@ -282,8 +282,7 @@ impl Workflow {
         .await?;
         let entry = Entry::success("createRecipient", "Recipient", created.id)
             .after(recipient_state(&created));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(created)
     }
 
@@ -295,7 +294,7 @@ impl Workflow {
         id: Uuid,
         patch: RecipientPatch,
     ) -> Result<recipient::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find_recipient(tx.conn(), principal.org_id, id).await?;
         let d = RecipientDraft {
             name: patch.name.unwrap_or_else(|| existing.name.clone()),
@@ -325,15 +324,14 @@ impl Workflow {
         let entry = Entry::success("updateRecipient", "Recipient", updated.id)
             .before(before)
             .after(recipient_state(&updated));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(updated)
     }
 
     /// Deletes a recipient; CONFLICT while transfers to it are recorded.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn delete_recipient(&self, principal: &Principal, id: Uuid) -> Result<()> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find_recipient(tx.conn(), principal.org_id, id).await?;
         super::activities::ensure_unlinked::<entity::activity_recipient::Entity, _>(
             tx.conn(),
@@ -361,8 +359,7 @@ impl Workflow {
             .await?;
         let entry = Entry::success("deleteRecipient", "Recipient", existing.id)
             .before(recipient_state(&existing));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await
+        self.commit_audited(tx, principal, entry).await
     }
 
     /// One transfer of the organization.
@@ -378,7 +375,7 @@ impl Workflow {
         draft: TransferDraft,
     ) -> Result<transfer::Model> {
         let d = draft.validated()?;
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         find_recipient(tx.conn(), principal.org_id, d.recipient_id).await?;
         let at = now();
         let created = transfer::ActiveModel {
@@ -395,8 +392,7 @@ impl Workflow {
         .await?;
         let entry = Entry::success("createTransfer", "Transfer", created.id)
             .after(transfer_state(&created));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(created)
     }
 
@@ -408,7 +404,7 @@ impl Workflow {
         id: Uuid,
         patch: TransferPatch,
     ) -> Result<transfer::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find_transfer(tx.conn(), principal.org_id, id).await?;
         let d = TransferDraft {
             recipient_id: existing.recipient_id,
@@ -432,15 +428,14 @@ impl Workflow {
         let entry = Entry::success("updateTransfer", "Transfer", updated.id)
             .before(before)
             .after(transfer_state(&updated));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(updated)
     }
 
     /// Deletes a transfer.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn delete_transfer(&self, principal: &Principal, id: Uuid) -> Result<()> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find_transfer(tx.conn(), principal.org_id, id).await?;
         super::activities::ensure_unlinked::<entity::activity_transfer::Entity, _>(
             tx.conn(),
@@ -455,7 +450,6 @@ impl Workflow {
             .await?;
         let entry = Entry::success("deleteTransfer", "Transfer", existing.id)
             .before(transfer_state(&existing));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await
+        self.commit_audited(tx, principal, entry).await
     }
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use entity::retention_policy;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Entry;
 use crate::error::{Result, Validator};
 use crate::paging::{Page, PageRequest, paginate};
 use crate::principal::Principal;
@@ -211,7 +211,7 @@ impl Workflow {
         draft: RetentionDraft,
     ) -> Result<retention_policy::Model> {
         let d = draft.validated()?;
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         ensure_unique_name(tx.conn(), principal.org_id, &d.name, None).await?;
         let at = now();
         let created = retention_policy::ActiveModel {
@@ -231,8 +231,7 @@ impl Workflow {
         .await?;
         let entry = Entry::success("createRetentionPolicy", "RetentionPolicy", created.id)
             .after(state(&created));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(created)
     }
 
@@ -244,7 +243,7 @@ impl Workflow {
         id: Uuid,
         patch: RetentionPatch,
     ) -> Result<retention_policy::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         let d = RetentionDraft {
             name: patch.name.unwrap_or_else(|| existing.name.clone()),
@@ -283,15 +282,14 @@ impl Workflow {
         let entry = Entry::success("updateRetentionPolicy", "RetentionPolicy", updated.id)
             .before(before)
             .after(state(&updated));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(updated)
     }
 
     /// Deletes a retention policy.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn delete_retention_policy(&self, principal: &Principal, id: Uuid) -> Result<()> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         super::activities::ensure_retention_unused(tx.conn(), existing.id).await?;
         retention_policy::Entity::delete_by_id(existing.id)
@@ -299,8 +297,7 @@ impl Workflow {
             .await?;
         let entry = Entry::success("deleteRetentionPolicy", "RetentionPolicy", existing.id)
             .before(state(&existing));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await
+        self.commit_audited(tx, principal, entry).await
     }
 }
 

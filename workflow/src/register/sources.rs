@@ -17,7 +17,7 @@ use uuid::Uuid;
 use entity::{data_source, recipient};
 
 use super::recipients::RecipientKind;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::Entry;
 use crate::crypto::Cipher;
 use crate::error::{Error, FieldError, Result, Validator};
 use crate::paging::{Page, PageRequest, paginate};
@@ -333,7 +333,7 @@ impl Workflow {
         let kind = draft.connector_kind;
         let processor_id = draft.processor_id;
         let p = prepare(&self.cipher, draft)?;
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         ensure_unique_name(tx.conn(), principal.org_id, &p.name, None).await?;
         check_processor(tx.conn(), principal.org_id, processor_id).await?;
         let at = now();
@@ -355,8 +355,7 @@ impl Workflow {
         .await?;
         let entry = Entry::success("createDataSource", "DataSource", created.id)
             .after(state(&created, &p.secret_names));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(created)
     }
 
@@ -368,7 +367,7 @@ impl Workflow {
         id: Uuid,
         patch: SourcePatch,
     ) -> Result<data_source::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         let old_kind: ConnectorKind = existing.connector_kind.parse()?;
         let kind = patch.connector_kind.unwrap_or(old_kind);
@@ -443,15 +442,14 @@ impl Workflow {
         let entry = Entry::success("updateDataSource", "DataSource", updated.id)
             .before(before)
             .after(state(&updated, &p.secret_names));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(updated)
     }
 
     /// Deletes a data source.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn delete_data_source(&self, principal: &Principal, id: Uuid) -> Result<()> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         super::fields::ensure_no_fields(
             tx.conn(),
@@ -465,8 +463,7 @@ impl Workflow {
             .exec(tx.conn())
             .await?;
         let entry = Entry::success("deleteDataSource", "DataSource", existing.id).before(before);
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await
+        self.commit_audited(tx, principal, entry).await
     }
 }
 

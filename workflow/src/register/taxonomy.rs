@@ -360,7 +360,7 @@ impl Workflow {
         let name = v.text(&input.name, &["input", "name"], 200);
         let description = v.optional_text(input.description, &["input", "description"], 2000);
         v.finish()?;
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         if find_category_by_key(tx.conn(), principal.org_id, &key)
             .await?
             .is_some()
@@ -403,8 +403,7 @@ impl Workflow {
         .await?;
         let entry = Entry::success("createDataCategory", "DataCategory", category.id)
             .after(category_state(&category));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(category)
     }
 
@@ -422,7 +421,7 @@ impl Workflow {
             .description
             .map(|d| v.optional_text(d, &["input", "description"], 2000));
         v.finish()?;
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let category = find_category(tx.conn(), principal.org_id, id).await?;
         if let Some(sensitivity) = patch.sensitivity {
             if let Some(parent) = parent_key(&category.key)
@@ -466,15 +465,14 @@ impl Workflow {
         let entry = Entry::success("updateDataCategory", "DataCategory", category.id)
             .before(before)
             .after(category_state(&category));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(category)
     }
 
     /// Deletes a data category; CONFLICT while sub-categories exist.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn delete_data_category(&self, principal: &Principal, id: Uuid) -> Result<()> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let category = find_category(tx.conn(), principal.org_id, id).await?;
         super::fields::ensure_no_fields(
             tx.conn(),
@@ -515,8 +513,7 @@ impl Workflow {
             .await?;
         let entry = Entry::success("deleteDataCategory", "DataCategory", category.id)
             .before(category_state(&category));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await
+        self.commit_audited(tx, principal, entry).await
     }
 
     /// Categories of data subjects of the organization, ordered by creation.
@@ -553,7 +550,7 @@ impl Workflow {
         let name = v.text(&input.name, &["input", "name"], 200);
         let description = v.optional_text(input.description, &["input", "description"], 2000);
         v.finish()?;
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let exists = subject_category::Entity::find()
             .filter(subject_category::Column::OrgId.eq(principal.org_id))
             .filter(subject_category::Column::Key.eq(key.clone()))
@@ -579,8 +576,7 @@ impl Workflow {
         .await?;
         let entry = Entry::success("createSubjectCategory", "SubjectCategory", category.id)
             .after(subject_state(&category));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(category)
     }
 
@@ -598,7 +594,7 @@ impl Workflow {
             .description
             .map(|d| v.optional_text(d, &["input", "description"], 2000));
         v.finish()?;
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let category = find_subject(tx.conn(), principal.org_id, id).await?;
         let before = subject_state(&category);
         let mut active = category.into_active_model();
@@ -613,15 +609,14 @@ impl Workflow {
         let entry = Entry::success("updateSubjectCategory", "SubjectCategory", category.id)
             .before(before)
             .after(subject_state(&category));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await?;
+        self.commit_audited(tx, principal, entry).await?;
         Ok(category)
     }
 
     /// Deletes a subject category.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn delete_subject_category(&self, principal: &Principal, id: Uuid) -> Result<()> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let category = find_subject(tx.conn(), principal.org_id, id).await?;
         super::activities::ensure_unlinked::<entity::activity_subject_category::Entity, _>(
             tx.conn(),
@@ -636,8 +631,7 @@ impl Workflow {
             .await?;
         let entry = Entry::success("deleteSubjectCategory", "SubjectCategory", category.id)
             .before(subject_state(&category));
-        audit::append(&mut tx, principal.org_id, &Actor::from(principal), entry).await?;
-        tx.commit(&self.bus).await
+        self.commit_audited(tx, principal, entry).await
     }
 
     /// Seeds organizations created under an older default taxonomy with the newer

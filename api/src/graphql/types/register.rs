@@ -743,18 +743,8 @@ impl DataSource {
             .source_fields
             .load_one(self.uuid)
             .await?;
-        let mut keys: Vec<IdentityType> = Vec::new();
-        for field in rows.unwrap_or_default() {
-            if let Some(t) = field.identity_type.as_deref() {
-                let t: IdentityType = t
-                    .parse::<workflow::register::fields::IdentityType>()?
-                    .into();
-                if !keys.contains(&t) {
-                    keys.push(t);
-                }
-            }
-        }
-        Ok(keys)
+        let keys = workflow::register::fields::identity_keys(&rows.unwrap_or_default())?;
+        Ok(keys.into_iter().map(Into::into).collect())
     }
 
     /// The processor operating the system (Art. 28), if any.
