@@ -118,6 +118,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("Recipient", "*", Allow(Register, Read)),
     ("Transfer", "*", Allow(Register, Read)),
     ("ProcessingActivity", "*", Allow(Register, Read)),
+    ("ProcessingActivity", "sources", Allow(DataSource, Read)),
     ("DataSource", "*", Allow(DataSource, Read)),
     ("ConnectorSchema", "*", Allow(DataSource, Read)),
     ("DataField", "*", Allow(DataSource, Read)),

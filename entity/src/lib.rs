@@ -6,6 +6,7 @@
 pub mod activity_data_category;
 pub mod activity_purpose;
 pub mod activity_recipient;
+pub mod activity_source;
 pub mod activity_subject_category;
 pub mod activity_transfer;
 pub mod api_key;

@@ -17,6 +17,7 @@ mod m20261123_000008_create_recipient_and_transfer;
 mod m20261123_000009_create_processing_activity;
 mod m20261123_000010_create_data_source;
 mod m20261123_000011_create_data_field;
+mod m20261123_000012_create_activity_source;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_create_processing_activity::Migration),
             Box::new(m20261123_000010_create_data_source::Migration),
             Box::new(m20261123_000011_create_data_field::Migration),
+            Box::new(m20261123_000012_create_activity_source::Migration),
         ]
     }
 }

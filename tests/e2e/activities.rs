@@ -18,6 +18,7 @@ struct Register {
     parcel: String,
     us_transfer: String,
     tax: String,
+    mailbox: String,
 }
 
 async fn category(app: &TestApp, key: &str) -> String {
@@ -86,7 +87,15 @@ async fn register(app: &TestApp) -> Register {
         .as_str()
         .unwrap()
         .to_owned();
+    let mailbox = id_of(
+        app,
+        "mutation($i: CreateDataSourceInput!) { createDataSource(input: $i) { dataSource { id } } }",
+        json!({"i": {"name": "Support mailbox", "connectorKind": "MANUAL", "connectorConfig": {"contact": "support@example.com"}}}),
+        &["createDataSource", "dataSource"],
+    )
+    .await;
     Register {
+        mailbox,
         contract,
         newsletter,
         care,
@@ -198,7 +207,8 @@ async fn activities_follow_the_legal_rules(app: TestApp) {
                 "tomDescription": "TLS, encrypted backups, role-based access",
                 "purposeIds": [r.contract, r.contract], "dataCategoryIds": [r.email],
                 "subjectCategoryIds": [r.customers], "recipientIds": [r.payfast, r.parcel],
-                "transferIds": [r.us_transfer], "retentionPolicyId": r.tax, "nextReviewOn": "2027-01-31"
+                "transferIds": [r.us_transfer], "retentionPolicyId": r.tax, "nextReviewOn": "2027-01-31",
+                "sourceIds": [r.mailbox]
             }}),
         )
         .await;
@@ -208,7 +218,8 @@ async fn activities_follow_the_legal_rules(app: TestApp) {
         .to_owned();
     let q = "query($id: ID!) { node(id: $id) { ... on ProcessingActivity { name status owner nextReviewOn
         purposes { name legalBasis } dataCategories { key sensitivity } subjectCategories { key }
-        recipients { name kind } transfers { country safeguard recipient { name } } retentionPolicy { name duration } } } }";
+        recipients { name kind } transfers { country safeguard recipient { name } } retentionPolicy { name duration }
+        sources { name connectorKind } } } }";
     let read = app
         .gql_ok(app.key(Role::Integrator), q, json!({"id": shop}))
         .await;
@@ -221,7 +232,8 @@ async fn activities_follow_the_legal_rules(app: TestApp) {
             "subjectCategories": [{"key": "customers"}],
             "recipients": [{"name": "PayFast Inc.", "kind": "PROCESSOR"}, {"name": "Paketdienst", "kind": "THIRD_PARTY"}],
             "transfers": [{"country": "US", "safeguard": "STANDARD_CONTRACTUAL_CLAUSES", "recipient": {"name": "PayFast Inc."}}],
-            "retentionPolicy": {"name": "Tax records", "duration": "P10Y"}
+            "retentionPolicy": {"name": "Tax records", "duration": "P10Y"},
+            "sources": [{"name": "Support mailbox", "connectorKind": "MANUAL"}]
         })
     );
     // Updates replace links and are checked like new activities.
@@ -252,6 +264,7 @@ async fn activities_follow_the_legal_rules(app: TestApp) {
         ("deleteSubjectCategory", &r.customers),
         ("deleteRecipient", &r.parcel),
         ("deleteRetentionPolicy", &r.tax),
+        ("deleteDataSource", &r.mailbox),
     ] {
         let body = app
             .gql(
@@ -289,7 +302,7 @@ async fn activities_can_be_filtered_as_frontends_need(app: TestApp) {
     let r = register(&app).await;
     let dpo = app.key(Role::Dpo);
     app.gql_ok(dpo, CREATE, json!({"i": {"name": "Orders", "status": "ACTIVE", "purposeIds": [r.contract], "dataCategoryIds": [r.email], "subjectCategoryIds": [r.customers], "nextReviewOn": "2026-01-15"}})).await;
-    app.gql_ok(dpo, CREATE, json!({"i": {"name": "Newsletter mailing", "purposeIds": [r.newsletter], "dataCategoryIds": [r.email], "nextReviewOn": "2030-06-01"}})).await;
+    app.gql_ok(dpo, CREATE, json!({"i": {"name": "Newsletter mailing", "purposeIds": [r.newsletter], "dataCategoryIds": [r.email], "nextReviewOn": "2030-06-01", "sourceIds": [r.mailbox]}})).await;
     app.gql_ok(dpo, CREATE, json!({"i": {"name": "Meal allergies", "status": "RETIRED", "purposeIds": [r.care], "dataCategoryIds": [r.health]}})).await;
     let q = "query($f: ProcessingActivityFilter) { processingActivities(filter: $f) { totalCount nodes { name } } }";
     let names = |data: &Value| -> Vec<String> {
@@ -315,6 +328,17 @@ async fn activities_can_be_filtered_as_frontends_need(app: TestApp) {
         ),
         ["Orders", "Newsletter mailing"]
     );
+    assert_eq!(
+        names(
+            &app.gql_ok(reader, q, json!({"f": {"sourceId": r.mailbox}}))
+                .await
+        ),
+        ["Newsletter mailing"]
+    );
+    let bad = app
+        .gql(reader, q, json!({"f": {"sourceId": r.email}}))
+        .await;
+    assert_code(&bad, "VALIDATION");
     assert_eq!(
         names(
             &app.gql_ok(reader, q, json!({"f": {"status": "ACTIVE"}}))
@@ -366,6 +390,7 @@ async fn a_page_costs_the_same_statements_for_10_and_100_activities(app: TestApp
             subject_category_ids: vec![uuid(&r.customers)],
             recipient_ids: vec![uuid(&r.payfast), uuid(&r.parcel)],
             transfer_ids: vec![uuid(&r.us_transfer)],
+            source_ids: vec![uuid(&r.mailbox)],
             retention_policy_id: Some(uuid(&r.tax)),
             ..Default::default()
         };
@@ -374,30 +399,52 @@ async fn a_page_costs_the_same_statements_for_10_and_100_activities(app: TestApp
             .await
             .unwrap();
     }
+    // What the issue names: purposes with legal bases, data categories, sources,
+    // recipients, transfers; then everything an activity links to.
     let q = "query($n: Int) { processingActivities(first: $n) { totalCount nodes { name
-        purposes { name legalBasis } dataCategories { key } recipients { name }
-        transfers { country safeguard } retentionPolicy { duration } } } }";
+        purposes { name legalBasis } dataCategories { key } sources { name connectorKind }
+        recipients { name } transfers { country safeguard } } } }";
+    let q_all = "query($n: Int) { processingActivities(first: $n) { totalCount nodes { name
+        purposes { name legalBasis } dataCategories { key } subjectCategories { key }
+        sources { name } recipients { name } transfers { country }
+        retentionPolicy { duration } } } }";
     // The first use of a key records `lastUsedAt` (at most once a minute); that is
     // not a cost of the page, so use the key once before measuring.
     app.gql_ok(app.key(Role::Auditor), "{ me { apiKeyName } }", json!({}))
         .await;
-    let mut counts = Vec::new();
-    for n in [10, 100] {
-        let before = app.workflow.store().statements_executed();
-        let data = app.gql_ok(app.key(Role::Auditor), q, json!({"n": n})).await;
-        counts.push(app.workflow.store().statements_executed() - before);
-        let nodes = data["processingActivities"]["nodes"].as_array().unwrap();
-        assert_eq!(nodes.len(), n as usize);
-        assert_eq!(nodes[0]["purposes"].as_array().unwrap().len(), 2);
-        assert_eq!(nodes[n as usize - 1]["transfers"][0]["country"], "US");
-    }
+    let count = |q: &'static str, n: i32| {
+        let app = &app;
+        async move {
+            let before = app.workflow.store().statements_executed();
+            let data = app.gql_ok(app.key(Role::Auditor), q, json!({"n": n})).await;
+            let spent = app.workflow.store().statements_executed() - before;
+            let nodes = data["processingActivities"]["nodes"].as_array().unwrap();
+            assert_eq!(nodes.len(), n as usize);
+            assert_eq!(nodes[0]["purposes"].as_array().unwrap().len(), 2);
+            assert_eq!(nodes[n as usize - 1]["transfers"][0]["country"], "US");
+            assert_eq!(
+                nodes[n as usize - 1]["sources"][0]["name"],
+                "Support mailbox"
+            );
+            spent
+        }
+    };
+    let counts = [count(q, 10).await, count(q, 100).await];
     assert_eq!(
         counts[0], counts[1],
         "statements for 10 vs 100 rows: {counts:?}"
     );
+    // key lookup, count, rows, and one per relation (5)
     assert!(
         counts[1] <= 8,
         "at most 8 statements per page, got {counts:?}"
+    );
+    let all = [count(q_all, 10).await, count(q_all, 100).await];
+    assert_eq!(all[0], all[1], "statements for 10 vs 100 rows: {all:?}");
+    assert_eq!(
+        all[0],
+        counts[0] + 2,
+        "subject categories and retention: one each"
     );
 }
 e2e!(

@@ -380,30 +380,32 @@ impl Workflow {
                 .await?;
             mapped.push((location.to_owned(), field.id));
         }
-        self.create_data_source(admin, source("CRM", ConnectorKind::Http, json!({"baseUrl": "http://127.0.0.1:9/crm/api", "auth": "bearer", "token": "demo-token-not-real"}), "Sales", None)).await?;
-        self.create_data_source(
-            admin,
-            source(
-                "Invoicing",
-                ConnectorKind::Sqlite,
-                json!({"path": shop_db.display().to_string()}),
-                "Accounting",
-                None,
-            ),
-        )
-        .await?;
-        self.create_data_source(
-            admin,
-            source(
-                "Newsletter tool",
-                ConnectorKind::Http,
-                json!({"baseUrl": "http://127.0.0.1:9/newsletter/api"}),
-                "Marketing",
-                None,
-            ),
-        )
-        .await?;
-        self.create_data_source(admin, source("Support mailbox", ConnectorKind::Manual, json!({"contact": "support@moebelhaus.example", "instructions": "Search the mailbox for the requester's addresses; export matching threads as PDF."}), "Customer service", None)).await?;
+        let crm = self.create_data_source(admin, source("CRM", ConnectorKind::Http, json!({"baseUrl": "http://127.0.0.1:9/crm/api", "auth": "bearer", "token": "demo-token-not-real"}), "Sales", None)).await?;
+        let invoicing = self
+            .create_data_source(
+                admin,
+                source(
+                    "Invoicing",
+                    ConnectorKind::Sqlite,
+                    json!({"path": shop_db.display().to_string()}),
+                    "Accounting",
+                    None,
+                ),
+            )
+            .await?;
+        let newsletter_tool = self
+            .create_data_source(
+                admin,
+                source(
+                    "Newsletter tool",
+                    ConnectorKind::Http,
+                    json!({"baseUrl": "http://127.0.0.1:9/newsletter/api"}),
+                    "Marketing",
+                    None,
+                ),
+            )
+            .await?;
+        let mailbox = self.create_data_source(admin, source("Support mailbox", ConnectorKind::Manual, json!({"contact": "support@moebelhaus.example", "instructions": "Search the mailbox for the requester's addresses; export matching threads as PDF."}), "Customer service", None)).await?;
 
         let activity = |name: &str,
                         purposes: Vec<Uuid>,
@@ -411,7 +413,8 @@ impl Workflow {
                         subjects: Vec<Uuid>,
                         recipients: Vec<Uuid>,
                         transfers: Vec<Uuid>,
-                        retention: Uuid| {
+                        retention: Uuid,
+                        sources: Vec<Uuid>| {
             ActivityDraft {
             name: name.into(),
             status: Some(ActivityStatus::Active),
@@ -424,6 +427,7 @@ impl Workflow {
             subject_category_ids: subjects,
             recipient_ids: recipients,
             transfer_ids: transfers,
+            source_ids: sources,
             ..Default::default()
         }
         };
@@ -450,6 +454,7 @@ impl Workflow {
                 vec![parcel.id, payments.id],
                 vec![us.id],
                 contract_retention.id,
+                vec![shop.id, crm.id, mailbox.id],
             ),
         )
         .await?;
@@ -471,6 +476,7 @@ impl Workflow {
                 vec![tax_office.id],
                 vec![],
                 tax_retention.id,
+                vec![invoicing.id, shop.id],
             ),
         )
         .await?;
@@ -484,6 +490,7 @@ impl Workflow {
                 vec![],
                 vec![],
                 newsletter_retention.id,
+                vec![newsletter_tool.id, shop.id],
             ),
         )
         .await?;
@@ -504,6 +511,7 @@ impl Workflow {
                 vec![payments.id],
                 vec![us.id],
                 contract_retention.id,
+                vec![shop.id],
             ),
         )
         .await?;

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
 use workflow::entity::{
-    data_category, data_field, purpose, recipient, retention_policy, subject_category, transfer,
+    data_category, data_field, data_source, purpose, recipient, retention_policy, subject_category,
+    transfer,
 };
 use workflow::{Principal, Workflow};
 
@@ -118,6 +119,10 @@ activity_links!(
     /// Transfers by activity id.
     TransfersByActivity, transfer::Model, transfers_of_activities
 );
+activity_links!(
+    /// Data sources by activity id.
+    SourcesByActivity, data_source::Model, sources_of_activities
+);
 
 /// Retention policies by id.
 pub struct RetentionPolicyById(Scope);
@@ -206,6 +211,8 @@ pub struct Loaders {
     pub activity_recipients: Cached<RecipientsByActivity>,
     /// Transfers by activity id.
     pub activity_transfers: Cached<TransfersByActivity>,
+    /// Data sources by activity id.
+    pub activity_sources: Cached<SourcesByActivity>,
     /// Data categories by id.
     pub data_category: Cached<DataCategoryById>,
     /// Data fields by id.
@@ -236,6 +243,7 @@ impl Loaders {
             activity_subject_categories: make(SubjectCategoriesByActivity(scope.clone()), cache),
             activity_recipients: make(RecipientsByActivity(scope.clone()), cache),
             activity_transfers: make(TransfersByActivity(scope.clone()), cache),
+            activity_sources: make(SourcesByActivity(scope.clone()), cache),
             data_category: make(DataCategoryById(scope.clone()), cache),
             data_field: make(DataFieldById(scope.clone()), cache),
             source_fields: make(FieldsBySource(scope), cache),

@@ -21,9 +21,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use entity::{
-    activity_data_category, activity_purpose, activity_recipient, activity_subject_category,
-    activity_transfer, data_category, processing_activity, purpose, recipient, retention_policy,
-    subject_category, transfer,
+    activity_data_category, activity_purpose, activity_recipient, activity_source,
+    activity_subject_category, activity_transfer, data_category, data_source, processing_activity,
+    purpose, recipient, retention_policy, subject_category, transfer,
 };
 
 use super::purposes::LegalBasis;
@@ -82,6 +82,8 @@ pub struct ActivityDraft {
     pub recipient_ids: Vec<Uuid>,
     /// Third-country transfers (to the recipients above).
     pub transfer_ids: Vec<Uuid>,
+    /// Data sources the activity processes personal data from.
+    pub source_ids: Vec<Uuid>,
 }
 
 /// A change: `None` keeps a field, `Some(None)` clears it; a given id list replaces
@@ -105,6 +107,7 @@ pub struct ActivityPatch {
     pub subject_category_ids: Option<Vec<Uuid>>,
     pub recipient_ids: Option<Vec<Uuid>>,
     pub transfer_ids: Option<Vec<Uuid>>,
+    pub source_ids: Option<Vec<Uuid>>,
 }
 
 /// Filters of the activity listing.
@@ -118,6 +121,8 @@ pub struct ActivityFilter {
     pub legal_basis: Option<LegalBasis>,
     /// Only activities processing this data category.
     pub data_category_id: Option<Uuid>,
+    /// Only activities processing data from this source.
+    pub source_id: Option<Uuid>,
     /// Only activities whose review is due on or before this date.
     pub review_due_by: Option<NaiveDate>,
 }
@@ -195,9 +200,11 @@ impl ActivityDraft {
             subject_category_ids: unique(&self.subject_category_ids),
             recipient_ids: unique(&self.recipient_ids),
             transfer_ids: unique(&self.transfer_ids),
+            source_ids: unique(&self.source_ids),
             ..self
         };
         use data_category::Column as DC;
+        use data_source::Column as DS;
         use purpose::Column as P;
         use recipient::Column as R;
         use subject_category::Column as SC;
@@ -244,6 +251,14 @@ impl ActivityDraft {
             )
             .await?,
         };
+        all_in_org::<data_source::Entity, _>(
+            conn,
+            org_id,
+            (DS::OrgId, DS::Id),
+            &d.source_ids,
+            "data source",
+        )
+        .await?;
         if let Some(id) = d.retention_policy_id {
             retention_policy::Entity::find_by_id(id)
                 .filter(retention_policy::Column::OrgId.eq(org_id))
@@ -332,6 +347,7 @@ fn state(a: &processing_activity::Model, d: &ActivityDraft) -> serde_json::Value
         "dpiaReference": a.dpia_reference, "retentionPolicyId": a.retention_policy_id,
         "nextReviewOn": a.next_review_on, "purposeIds": d.purpose_ids, "dataCategoryIds": d.data_category_ids,
         "subjectCategoryIds": d.subject_category_ids, "recipientIds": d.recipient_ids, "transferIds": d.transfer_ids,
+        "sourceIds": d.source_ids,
     })
 }
 
@@ -419,6 +435,19 @@ async fn write_links<C: Conn>(conn: &C, id: Uuid, d: &ActivityDraft) -> Result<(
             .map(|t| activity_transfer::ActiveModel {
                 activity_id: S(id),
                 transfer_id: S(*t),
+            })
+            .collect(),
+    )
+    .await?;
+    set_links::<activity_source::Entity, _>(
+        conn,
+        activity_source::Column::ActivityId,
+        id,
+        d.source_ids
+            .iter()
+            .map(|t| activity_source::ActiveModel {
+                activity_id: S(id),
+                source_id: S(*t),
             })
             .collect(),
     )
@@ -587,6 +616,16 @@ async fn link_ids<C: Conn>(conn: &C, id: Uuid) -> Result<ActivityDraft> {
         .into_iter()
         .map(|(_, t)| t.id)
         .collect(),
+        source_ids: linked::<activity_source::Entity, data_source::Entity, _>(
+            conn,
+            activity_source::Column::ActivityId,
+            &ids,
+            |j| j.activity_id,
+        )
+        .await?
+        .into_iter()
+        .map(|(_, t)| t.id)
+        .collect(),
         ..Default::default()
     })
 }
@@ -631,6 +670,14 @@ impl Workflow {
                 .and_where(activity_data_category::Column::DataCategoryId.eq(category))
                 .to_owned();
             select = select.filter(C::Id.in_subquery(with_category));
+        }
+        if let Some(source) = filter.source_id {
+            let with_source = Query::select()
+                .column(activity_source::Column::ActivityId)
+                .from(activity_source::Entity)
+                .and_where(activity_source::Column::SourceId.eq(source))
+                .to_owned();
+            select = select.filter(C::Id.in_subquery(with_source));
         }
         if let Some(by) = filter.review_due_by {
             select = select.filter(C::NextReviewOn.lte(by));
@@ -738,6 +785,7 @@ impl Workflow {
                 .unwrap_or(links.subject_category_ids),
             recipient_ids: patch.recipient_ids.unwrap_or(links.recipient_ids),
             transfer_ids: patch.transfer_ids.unwrap_or(links.transfer_ids),
+            source_ids: patch.source_ids.unwrap_or(links.source_ids),
         };
         let (d, _) = draft.validated(tx.conn(), principal.org_id).await?;
         ensure_unique_name(tx.conn(), principal.org_id, &d.name, Some(existing.id)).await?;
@@ -835,4 +883,6 @@ links_of_activities! {
     recipients_of_activities: activity_recipient -> recipient;
     /// Transfers of these activities (for DataLoaders).
     transfers_of_activities: activity_transfer -> transfer;
+    /// Data sources of these activities (for DataLoaders).
+    sources_of_activities: activity_source -> data_source;
 }

@@ -451,6 +451,14 @@ impl Workflow {
     pub async fn delete_data_source(&self, principal: &Principal, id: Uuid) -> Result<()> {
         let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
+        super::activities::ensure_unlinked::<entity::activity_source::Entity, _>(
+            tx.conn(),
+            entity::activity_source::Column::SourceId,
+            existing.id,
+            |j| j.activity_id,
+            &format!("data source `{}`", existing.name),
+        )
+        .await?;
         super::fields::ensure_no_fields(
             tx.conn(),
             entity::data_field::Column::SourceId,

@@ -313,6 +313,8 @@ pub struct ProcessingActivityFilter {
     pub legal_basis: Option<LegalBasis>,
     /// Only activities processing this data category.
     pub data_category_id: Option<ID>,
+    /// Only activities processing data from this source.
+    pub source_id: Option<ID>,
     /// Only activities whose review is due on or before this date (e.g. today for
     /// overdue reviews).
     pub review_due_by: Option<chrono::NaiveDate>,
@@ -361,6 +363,9 @@ pub struct CreateProcessingActivityInput {
     /// Third-country transfers, to recipients listed above.
     #[graphql(default)]
     pub transfer_ids: Vec<ID>,
+    /// Data sources the activity processes personal data from.
+    #[graphql(default)]
+    pub source_ids: Vec<ID>,
 }
 
 /// Input of `updateProcessingActivity`: an omitted field stays as it is, `null`
@@ -402,6 +407,8 @@ pub struct UpdateProcessingActivityInput {
     pub recipient_ids: Option<Vec<ID>>,
     /// Third-country transfers.
     pub transfer_ids: Option<Vec<ID>>,
+    /// Data sources.
+    pub source_ids: Option<Vec<ID>>,
 }
 
 /// Result of `createProcessingActivity` and `updateProcessingActivity`.

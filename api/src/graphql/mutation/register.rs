@@ -412,6 +412,7 @@ impl RegisterMutation {
             )?,
             recipient_ids: decode_ids(&input.recipient_ids, "Recipient", "recipientIds")?,
             transfer_ids: decode_ids(&input.transfer_ids, "Transfer", "transferIds")?,
+            source_ids: decode_ids(&input.source_ids, "DataSource", "sourceIds")?,
         };
         let created = s
             .workflow()
@@ -461,6 +462,7 @@ impl RegisterMutation {
             )?,
             recipient_ids: list(input.recipient_ids, "Recipient", "recipientIds")?,
             transfer_ids: list(input.transfer_ids, "Transfer", "transferIds")?,
+            source_ids: list(input.source_ids, "DataSource", "sourceIds")?,
         };
         let updated = s
             .workflow()

@@ -191,6 +191,10 @@ impl RegisterQuery {
                 .data_category_id
                 .map(|id| ids::decode(&id, "DataCategory", &["filter", "dataCategoryId"]))
                 .transpose()?,
+            source_id: f
+                .source_id
+                .map(|id| ids::decode(&id, "DataSource", &["filter", "sourceId"]))
+                .transpose()?,
             review_due_by: f.review_due_by,
         };
         let page = s
@@ -218,6 +222,9 @@ impl RegisterQuery {
         }
         if selects(ctx, "transfers") {
             l.activity_transfers.load_many(ids.iter().copied()).await?;
+        }
+        if selects(ctx, "sources") {
+            l.activity_sources.load_many(ids.iter().copied()).await?;
         }
         if selects(ctx, "retentionPolicy") {
             l.retention_policy

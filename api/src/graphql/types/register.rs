@@ -607,6 +607,27 @@ impl ProcessingActivity {
         )
     }
 
+    /// Data sources the activity processes personal data from (needs read
+    /// permission on data sources).
+    async fn sources(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Vec<DataSource>> {
+        let wf = crate::graphql::session(ctx)?.workflow();
+        let rows = crate::graphql::loaders::loaders(ctx)?
+            .activity_sources
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(|m| {
+                let secrets = wf.data_source_secret_names(&m)?;
+                DataSource::from_model(m, secrets)
+            })
+            .collect::<Result<_, workflow::Error>>()?)
+    }
+
     /// How long the data is kept (null: none recorded yet, a register finding).
     async fn retention_policy(
         &self,
