@@ -8,6 +8,7 @@ mod api_keys;
 mod audit;
 mod authz;
 mod cli;
+mod drift;
 mod http;
 mod organization;
 mod register;

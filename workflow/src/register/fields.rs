@@ -146,7 +146,7 @@ fn check_location(v: &mut Validator, kind: ConnectorKind, location: &str) -> Str
     location
 }
 
-fn state(f: &data_field::Model) -> serde_json::Value {
+pub(crate) fn state(f: &data_field::Model) -> serde_json::Value {
     json!({
         "sourceId": f.source_id, "location": f.location, "description": f.description,
         "dataCategoryId": f.data_category_id, "identifiesSubject": f.identifies_subject,
@@ -260,6 +260,32 @@ async fn checked<C: Conn>(
     })
 }
 
+/// Checks a draft and stores it as a new field (the caller commits and audits).
+pub(crate) async fn insert_field<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    draft: FieldDraft,
+) -> Result<data_field::Model> {
+    let d = checked(conn, org_id, None, draft).await?;
+    let at = now();
+    Ok(data_field::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        source_id: Set(d.source_id),
+        location: Set(d.location),
+        description: Set(d.description),
+        data_category_id: Set(d.data_category_id),
+        identifies_subject: Set(d.identifies_subject),
+        identity_type: Set(d.identity_type.map(|t| t.as_str().to_owned())),
+        references_id: Set(d.references_id),
+        erasure_strategy: Set(d.erasure_strategy.as_str().to_owned()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(conn)
+    .await?)
+}
+
 /// CONFLICT when fields still use the data source or category.
 pub(crate) async fn ensure_no_fields<C: Conn>(
     conn: &C,
@@ -368,24 +394,7 @@ impl Workflow {
         draft: FieldDraft,
     ) -> Result<data_field::Model> {
         let tx = self.store.begin().await?;
-        let d = checked(tx.conn(), principal.org_id, None, draft).await?;
-        let at = now();
-        let created = data_field::ActiveModel {
-            id: Set(new_id()),
-            org_id: Set(principal.org_id),
-            source_id: Set(d.source_id),
-            location: Set(d.location),
-            description: Set(d.description),
-            data_category_id: Set(d.data_category_id),
-            identifies_subject: Set(d.identifies_subject),
-            identity_type: Set(d.identity_type.map(|t| t.as_str().to_owned())),
-            references_id: Set(d.references_id),
-            erasure_strategy: Set(d.erasure_strategy.as_str().to_owned()),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }
-        .insert(tx.conn())
-        .await?;
+        let created = insert_field(tx.conn(), principal.org_id, draft).await?;
         let entry =
             Entry::success("createDataField", "DataField", created.id).after(state(&created));
         self.commit_audited(tx, principal, entry).await?;

@@ -3,6 +3,8 @@
 //! organization; functions scope to the caller's.
 
 pub mod activities;
+pub mod catalog;
+pub mod drift;
 pub mod fields;
 pub mod findings;
 pub mod purposes;

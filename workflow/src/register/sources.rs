@@ -197,6 +197,20 @@ pub fn stored_secret_names(cipher: &Cipher, source: &data_source::Model) -> Resu
     Ok(stored_secrets(cipher, source)?.keys().cloned().collect())
 }
 
+/// The connector config with its secrets merged in, for connecting to the source.
+/// Never log or return it.
+pub(crate) fn connection_config(
+    cipher: &Cipher,
+    source: &data_source::Model,
+) -> Result<Map<String, Value>> {
+    let mut config = match &source.connector_config {
+        Value::Object(map) => map.clone(),
+        _ => Map::new(),
+    };
+    config.extend(stored_secrets(cipher, source)?);
+    Ok(config)
+}
+
 fn stored_secrets(cipher: &Cipher, source: &data_source::Model) -> Result<Map<String, Value>> {
     match &source.secrets {
         None => Ok(Map::new()),

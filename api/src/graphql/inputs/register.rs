@@ -570,3 +570,28 @@ pub struct DataFieldPayload {
     /// The field after the change.
     pub data_field: DataField,
 }
+
+/// A suggestion of `inspectSource` to accept.
+#[derive(InputObject, Debug)]
+pub struct AcceptedSuggestionInput {
+    /// `table.column` of an unmapped column, as `inspectSource` lists it.
+    pub location: String,
+    /// A category other than the suggested one (omitted: the suggestion's).
+    pub data_category_id: Option<ID>,
+}
+
+/// Input of `suggestFieldMappings`.
+#[derive(InputObject, Debug)]
+pub struct SuggestFieldMappingsInput {
+    /// The SQL source; it is inspected again, so only columns still unmapped count.
+    pub source_id: ID,
+    /// The suggestions to turn into fields (at least one).
+    pub accept: Vec<AcceptedSuggestionInput>,
+}
+
+/// Result of `suggestFieldMappings`.
+#[derive(SimpleObject)]
+pub struct SuggestFieldMappingsPayload {
+    /// The fields created, referenced columns first.
+    pub data_fields: Vec<DataField>,
+}

@@ -561,6 +561,40 @@ impl RegisterMutation {
         })
     }
 
+    /// Turns suggestions of `inspectSource` into fields, in one transaction. The
+    /// source is inspected again: a location that is not (or no longer) an unmapped
+    /// column is a VALIDATION error naming its position; foreign keys to mapped or
+    /// accepted columns become references. CONFLICT when the catalog cannot be read.
+    async fn suggest_field_mappings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: SuggestFieldMappingsInput,
+    ) -> ApiResult<SuggestFieldMappingsPayload> {
+        let s = session(ctx)?;
+        let source_id = ids::decode(&input.source_id, "DataSource", &["input", "sourceId"])?;
+        let mut accepted = Vec::with_capacity(input.accept.len());
+        for (i, a) in input.accept.into_iter().enumerate() {
+            let path = ["input", "accept", &i.to_string(), "dataCategoryId"];
+            accepted.push(workflow::register::drift::Accepted {
+                location: a.location,
+                data_category_id: a
+                    .data_category_id
+                    .map(|id| ids::decode(&id, "DataCategory", &path))
+                    .transpose()?,
+            });
+        }
+        let created = s
+            .workflow()
+            .suggest_field_mappings(s.principal()?, source_id, accepted)
+            .await?;
+        Ok(SuggestFieldMappingsPayload {
+            data_fields: created
+                .into_iter()
+                .map(DataField::try_from)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
     /// Maps where in a source a category of personal data lives.
     async fn create_data_field(
         &self,

@@ -6,6 +6,7 @@ use crate::graphql::inputs::register::{
     RecipientFilter, RegisterFindingFilter,
 };
 use crate::graphql::loaders::loaders;
+use crate::graphql::types::drift::SourceInspection;
 use crate::graphql::types::register::{
     ConnectorSchema, DataCategory, DataCategoryConnection, DataField, DataFieldConnection,
     DataSource, DataSourceConnection, ProcessingActivity, ProcessingActivityConnection, Purpose,
@@ -269,6 +270,24 @@ impl RegisterQuery {
             |(k, _)| k.clone(),
             |(_, d)| d,
         ))
+    }
+
+    /// Reads the live catalog of a POSTGRES, MYSQL or SQLITE source and compares it
+    /// with the mapped fields: unmapped columns (with suggestions), vanished
+    /// columns, undeclared foreign keys, unindexed lookup columns. Opens a
+    /// connection with the stored credentials, so it needs the right to change
+    /// sources. Other connector kinds are a VALIDATION error.
+    async fn inspect_source(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The data source.")] id: async_graphql::ID,
+    ) -> ApiResult<SourceInspection> {
+        let s = session(ctx)?;
+        let id = ids::decode(&id, "DataSource", &["id"])?;
+        let wf = s.workflow();
+        let inspection = wf.inspect_source(s.principal()?, id).await?;
+        let secrets = wf.data_source_secret_names(&inspection.source)?;
+        Ok(SourceInspection::from_inspection(inspection, secrets)?)
     }
 
     /// The JSON Schema of every connector kind, for rendering configuration forms.

@@ -21,6 +21,7 @@ macro_rules! mirror_enum {
 pub mod admin;
 pub mod audit;
 pub mod connection;
+pub mod drift;
 pub mod me;
 pub mod node;
 pub mod organization;
