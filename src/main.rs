@@ -54,6 +54,19 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Write the Art. 30 register of an organization to a file (JSON, CSV, XLSX or
+    /// printable HTML), straight from the database.
+    ExportRegister {
+        /// File format.
+        #[arg(long, value_enum, default_value_t = ExportFormatArg::Xlsx)]
+        format: ExportFormatArg,
+        /// The file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Name of the organization (needed when there are several).
+        #[arg(long)]
+        org: Option<String>,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -66,6 +79,26 @@ enum BenchCommand {
     /// Seed 1,000 activities / 200 sources / 5,000 fields and measure the nested
     /// activity page over HTTP (p50, p99, requests/s) on SQLite and PostgreSQL.
     Register(bench::RegisterBench),
+}
+
+/// File formats of `export-register`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ExportFormatArg {
+    Json,
+    Csv,
+    Xlsx,
+    Html,
+}
+
+impl From<ExportFormatArg> for workflow::register::export::ExportFormat {
+    fn from(f: ExportFormatArg) -> Self {
+        match f {
+            ExportFormatArg::Json => Self::Json,
+            ExportFormatArg::Csv => Self::Csv,
+            ExportFormatArg::Xlsx => Self::Xlsx,
+            ExportFormatArg::Html => Self::Html,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -93,6 +126,8 @@ enum CliError {
     Serve(std::io::Error),
     #[error("bench failed: {0}")]
     Bench(#[from] bench::BenchError),
+    #[error("cannot write {path}: {cause}")]
+    Write { path: String, cause: std::io::Error },
     #[error("audit chain broken: {0}")]
     AuditBroken(workflow::audit::BrokenLink),
 }
@@ -170,6 +205,18 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 "admin API key (shown once, store it now): {}",
                 created.admin_key.secret
             );
+            Ok(())
+        }
+        Command::ExportRegister { format, out, org } => {
+            let workflow = open(&config).await?;
+            let file = workflow
+                .export_register_of(org.as_deref(), format.into())
+                .await?;
+            std::fs::write(&out, &file.bytes).map_err(|cause| CliError::Write {
+                path: out.display().to_string(),
+                cause,
+            })?;
+            println!("wrote {} ({} bytes)", out.display(), file.bytes.len());
             Ok(())
         }
         Command::Audit {

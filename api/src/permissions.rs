@@ -101,6 +101,9 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("Mutation", "deleteDataSource", Allow(DataSource, Delete)),
     ("Query", "registerFindings", Allow(Register, Read)),
     ("Query", "inspectSource", Allow(DataSource, Update)),
+    // The export lists sources too; the workflow also checks register:read.
+    ("Query", "registerExport", Allow(DataSource, Read)),
+    ("Mutation", "importRegister", Allow(Register, Create)),
     (
         "Mutation",
         "suggestFieldMappings",
@@ -129,6 +132,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("ConnectorSchema", "*", Allow(DataSource, Read)),
     ("DataField", "*", Allow(DataSource, Read)),
     ("SourceInspection", "*", Allow(DataSource, Read)),
+    ("RegisterExport", "*", Allow(Register, Read)),
     ("InspectedTable", "*", Allow(DataSource, Read)),
     ("InspectedColumn", "*", Allow(DataSource, Read)),
     ("FieldSuggestion", "*", Allow(DataSource, Read)),
@@ -156,6 +160,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("SubjectCategoryPayload", "*", Authenticated),
     ("DeletePayload", "*", Authenticated),
     ("SuggestFieldMappingsPayload", "*", Authenticated),
+    ("ImportRegisterPayload", "*", Authenticated),
     ("PurposeConnection", "*", Authenticated),
     ("PurposeEdge", "*", Authenticated),
     ("PurposePayload", "*", Authenticated),

@@ -82,6 +82,7 @@ impl Application {
         let app = Route::new()
             .at("/graphql", get(graphiql).post(graphql))
             .at("/graphql/ws", get(graphql_ws))
+            .at("/exports/:token", get(download_export))
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz))
             .at("/metrics", get(metrics))
@@ -125,6 +126,62 @@ fn error_body(status: StatusCode, code: ErrorCode, message: &str) -> Response {
         .status(status)
         .content_type("application/json")
         .body(body.to_string())
+}
+
+/// `scheme://host` of the request (behind a proxy: `X-Forwarded-Proto`).
+fn origin(req: &Request) -> crate::graphql::RequestOrigin {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let host = header("x-forwarded-host").or_else(|| header(header::HOST.as_str()));
+    let scheme = header("x-forwarded-proto").unwrap_or_else(|| "http".into());
+    crate::graphql::RequestOrigin(
+        host.filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .map(|h| format!("{scheme}://{h}")),
+    )
+}
+
+/// `GET /exports/{token}`: the register export a `registerExport` link stands for.
+#[handler]
+async fn download_export(
+    poem::web::Path(token): poem::web::Path<String>,
+    state: poem::web::Data<&AppState>,
+) -> Response {
+    match state.workflow.redeem_export_link(&token).await {
+        Ok(file) => Response::builder()
+            .status(StatusCode::OK)
+            .content_type(file.content_type)
+            .header(
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", file.filename),
+            )
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(file.bytes),
+        Err(e) => {
+            let code = e.code();
+            let status = match code {
+                ErrorCode::NotFound => StatusCode::NOT_FOUND,
+                ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+                ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            if status == StatusCode::INTERNAL_SERVER_ERROR {
+                tracing::error!(error = %e, "register export failed");
+                return error_body(
+                    status,
+                    ErrorCode::Internal,
+                    "the export failed; see the server log",
+                );
+            }
+            error_body(status, code, &e.to_string())
+        }
+    }
 }
 
 fn bearer(req: &Request) -> Option<&str> {
@@ -222,7 +279,7 @@ async fn graphql(req: &Request, body: Body, state: poem::web::Data<&AppState>) -
     let session = Session::for_request(state.workflow.clone(), principal);
     let execution = state
         .schema
-        .execute(request.data(session).data(loaders))
+        .execute(request.data(session).data(loaders).data(origin(req)))
         .instrument(span);
     let response = match tokio::time::timeout(state.limits.request_timeout, execution).await {
         Ok(response) => response,

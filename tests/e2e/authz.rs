@@ -48,6 +48,8 @@ fn operations(app: &TestApp) -> Vec<(&'static str, &'static str, String, Value)>
         ("Mutation", "deleteDataSource", "mutation($id: ID!) { deleteDataSource(input: {id: $id}) { deletedId } }".into(), json!({"id": api::graphql::ids::global_id("DataSource", uuid::Uuid::now_v7())})),
         ("Query", "registerFindings", "{ registerFindings { totalCount } }".into(), json!({})),
         ("Query", "dataFields", "{ dataFields { totalCount } }".into(), json!({})),
+        ("Query", "registerExport", "{ registerExport(format: CSV) { url } }".into(), json!({})),
+        ("Mutation", "importRegister", "mutation { importRegister(input: {document: {format: \"x\"}}) { purposes } }".into(), json!({})),
         ("Query", "inspectSource", "query($id: ID!) { inspectSource(id: $id) { connectionError } }".into(), json!({"id": api::graphql::ids::global_id("DataSource", uuid::Uuid::now_v7())})),
         ("Mutation", "suggestFieldMappings", "mutation($id: ID!) { suggestFieldMappings(input: {sourceId: $id, accept: [{location: \"a.b\"}]}) { dataFields { id } } }".into(), json!({"id": api::graphql::ids::global_id("DataSource", uuid::Uuid::now_v7())})),
         ("Mutation", "createDataField", "mutation($id: ID!) { createDataField(input: {sourceId: $id, location: \"a.b\", erasureStrategy: SET_NULL}) { dataField { id } } }".into(), json!({"id": api::graphql::ids::global_id("DataSource", uuid::Uuid::now_v7())})),

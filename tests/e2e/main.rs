@@ -9,6 +9,7 @@ mod audit;
 mod authz;
 mod cli;
 mod drift;
+mod export;
 mod http;
 mod organization;
 mod register;

@@ -142,6 +142,24 @@ pub(crate) fn validate_name(v: &mut Validator, name: &str, path: &[&str]) -> Str
     v.text(name, path, 200)
 }
 
+/// The principal of a key by id, for credentials derived from a key (download
+/// links); UNAUTHENTICATED when the key is unknown or revoked.
+pub(crate) async fn principal_of_key<C: crate::store::Conn>(
+    conn: &C,
+    key_id: Uuid,
+) -> Result<Principal> {
+    let key = api_key::Entity::find_by_id(key_id)
+        .one(conn)
+        .await?
+        .filter(|k| k.revoked_at.is_none())
+        .ok_or_else(|| Error::Unauthenticated("the API key is unknown or revoked".into()))?;
+    Ok(Principal {
+        key_id: key.id,
+        org_id: key.org_id,
+        key_name: key.name,
+    })
+}
+
 impl Workflow {
     /// Creates a key in the principal's organization; the secret is in the result only.
     #[tracing::instrument(skip(self, input), fields(org = %principal.org_id), err(level = "debug"))]

@@ -76,3 +76,7 @@ pub(crate) fn session<'a>(ctx: &Context<'a>) -> Result<&'a Session, ApiError> {
     ctx.data::<Session>()
         .map_err(|_| ApiError::unauthenticated())
 }
+
+/// The origin (`scheme://host`) the request was sent to, for absolute links.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOrigin(pub Option<String>);

@@ -630,6 +630,47 @@ async fn link_ids<C: Conn>(conn: &C, id: Uuid) -> Result<ActivityDraft> {
     })
 }
 
+/// Checks and stores what `Workflow::create_processing_activity` adds, with its
+/// links, inside the caller's transaction (the caller audits and commits).
+pub(crate) async fn insert_processing_activity<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    draft: ActivityDraft,
+) -> Result<(processing_activity::Model, ActivityDraft)> {
+    let draft = ActivityDraft {
+        status: Some(draft.status.unwrap_or(ActivityStatus::Draft)),
+        ..draft
+    };
+    let (d, _) = draft.validated(conn, org_id).await?;
+    ensure_unique_name(conn, org_id, &d.name, None).await?;
+    let at = now();
+    let created = processing_activity::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        name: Set(d.name.clone()),
+        description: Set(d.description.clone()),
+        status: Set(d
+            .status
+            .unwrap_or(ActivityStatus::Draft)
+            .as_str()
+            .to_owned()),
+        owner: Set(d.owner.clone()),
+        tom_description: Set(d.tom_description.clone()),
+        automated_decision_making: Set(d.automated_decision_making),
+        automated_decision_logic: Set(d.automated_decision_logic.clone()),
+        dpia_required: Set(d.dpia_required),
+        dpia_reference: Set(d.dpia_reference.clone()),
+        retention_policy_id: Set(d.retention_policy_id),
+        next_review_on: Set(d.next_review_on),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(conn)
+    .await?;
+    write_links(conn, created.id, &d).await?;
+    Ok((created, d))
+}
+
 impl Workflow {
     /// Processing activities of the organization, in creation order.
     #[tracing::instrument(skip(self, filter, page), fields(org = %principal.org_id), err(level = "debug"))]
@@ -702,37 +743,7 @@ impl Workflow {
         draft: ActivityDraft,
     ) -> Result<processing_activity::Model> {
         let tx = self.store.begin().await?;
-        let draft = ActivityDraft {
-            status: Some(draft.status.unwrap_or(ActivityStatus::Draft)),
-            ..draft
-        };
-        let (d, _) = draft.validated(tx.conn(), principal.org_id).await?;
-        ensure_unique_name(tx.conn(), principal.org_id, &d.name, None).await?;
-        let at = now();
-        let created = processing_activity::ActiveModel {
-            id: Set(new_id()),
-            org_id: Set(principal.org_id),
-            name: Set(d.name.clone()),
-            description: Set(d.description.clone()),
-            status: Set(d
-                .status
-                .unwrap_or(ActivityStatus::Draft)
-                .as_str()
-                .to_owned()),
-            owner: Set(d.owner.clone()),
-            tom_description: Set(d.tom_description.clone()),
-            automated_decision_making: Set(d.automated_decision_making),
-            automated_decision_logic: Set(d.automated_decision_logic.clone()),
-            dpia_required: Set(d.dpia_required),
-            dpia_reference: Set(d.dpia_reference.clone()),
-            retention_policy_id: Set(d.retention_policy_id),
-            next_review_on: Set(d.next_review_on),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }
-        .insert(tx.conn())
-        .await?;
-        write_links(tx.conn(), created.id, &d).await?;
+        let (created, d) = insert_processing_activity(tx.conn(), principal.org_id, draft).await?;
         let entry = Entry::success("createProcessingActivity", "ProcessingActivity", created.id)
             .after(state(&created, &d));
         self.commit_audited(tx, principal, entry).await?;

@@ -5,6 +5,7 @@
 pub mod activities;
 pub mod catalog;
 pub mod drift;
+pub mod export;
 pub mod fields;
 pub mod findings;
 pub mod purposes;

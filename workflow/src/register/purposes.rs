@@ -180,6 +180,35 @@ fn draft_of(p: &purpose::Model) -> Result<PurposeDraft> {
     })
 }
 
+/// Checks and stores what `Workflow::create_purpose` adds, inside the caller's
+/// transaction (the caller audits and commits).
+pub(crate) async fn insert_purpose<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    draft: PurposeDraft,
+) -> Result<purpose::Model> {
+    let d = draft.validated()?;
+    ensure_unique_name(conn, org_id, &d.name, None).await?;
+    let at = now();
+    let created = purpose::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        name: Set(d.name),
+        description: Set(d.description),
+        legal_basis: Set(d.legal_basis.as_str().to_owned()),
+        legal_reference: Set(d.legal_reference),
+        balancing_test: Set(d.balancing_test),
+        special_category_condition: Set(d
+            .special_category_condition
+            .map(|c| c.as_str().to_owned())),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(created)
+}
+
 impl Workflow {
     /// Purposes of the organization, in creation order.
     #[tracing::instrument(skip(self, filter, page), fields(org = %principal.org_id), err(level = "debug"))]
@@ -210,26 +239,8 @@ impl Workflow {
         principal: &Principal,
         draft: PurposeDraft,
     ) -> Result<purpose::Model> {
-        let d = draft.validated()?;
         let tx = self.store.begin().await?;
-        ensure_unique_name(tx.conn(), principal.org_id, &d.name, None).await?;
-        let at = now();
-        let created = purpose::ActiveModel {
-            id: Set(new_id()),
-            org_id: Set(principal.org_id),
-            name: Set(d.name),
-            description: Set(d.description),
-            legal_basis: Set(d.legal_basis.as_str().to_owned()),
-            legal_reference: Set(d.legal_reference),
-            balancing_test: Set(d.balancing_test),
-            special_category_condition: Set(d
-                .special_category_condition
-                .map(|c| c.as_str().to_owned())),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }
-        .insert(tx.conn())
-        .await?;
+        let created = insert_purpose(tx.conn(), principal.org_id, draft).await?;
         let entry = Entry::success("createPurpose", "Purpose", created.id).after(state(&created));
         self.commit_audited(tx, principal, entry).await?;
         Ok(created)

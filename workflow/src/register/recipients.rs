@@ -207,6 +207,57 @@ pub struct RecipientFilter {
     pub kind: Option<RecipientKind>,
 }
 
+/// Checks and stores what `Workflow::create_recipient` adds, inside the caller's
+/// transaction (the caller audits and commits).
+pub(crate) async fn insert_recipient<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    draft: RecipientDraft,
+) -> Result<recipient::Model> {
+    let d = draft.validated()?;
+    ensure_unique_name(conn, org_id, &d.name, None).await?;
+    let at = now();
+    let created = recipient::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        name: Set(d.name),
+        kind: Set(d.kind.as_str().to_owned()),
+        country: Set(d.country),
+        description: Set(d.description),
+        contract_reference: Set(d.contract_reference),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(created)
+}
+
+/// Checks and stores what `Workflow::create_transfer` adds, inside the caller's
+/// transaction (the caller audits and commits).
+pub(crate) async fn insert_transfer<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    draft: TransferDraft,
+) -> Result<transfer::Model> {
+    let d = draft.validated()?;
+    find_recipient(conn, org_id, d.recipient_id).await?;
+    let at = now();
+    let created = transfer::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        recipient_id: Set(d.recipient_id),
+        country: Set(d.country),
+        safeguard: Set(d.safeguard.as_str().to_owned()),
+        safeguard_description: Set(d.safeguard_description),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(created)
+}
+
 impl Workflow {
     /// Recipients of the organization, in creation order.
     pub async fn recipients(
@@ -263,23 +314,8 @@ impl Workflow {
         principal: &Principal,
         draft: RecipientDraft,
     ) -> Result<recipient::Model> {
-        let d = draft.validated()?;
         let tx = self.store.begin().await?;
-        ensure_unique_name(tx.conn(), principal.org_id, &d.name, None).await?;
-        let at = now();
-        let created = recipient::ActiveModel {
-            id: Set(new_id()),
-            org_id: Set(principal.org_id),
-            name: Set(d.name),
-            kind: Set(d.kind.as_str().to_owned()),
-            country: Set(d.country),
-            description: Set(d.description),
-            contract_reference: Set(d.contract_reference),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }
-        .insert(tx.conn())
-        .await?;
+        let created = insert_recipient(tx.conn(), principal.org_id, draft).await?;
         let entry = Entry::success("createRecipient", "Recipient", created.id)
             .after(recipient_state(&created));
         self.commit_audited(tx, principal, entry).await?;
@@ -374,22 +410,8 @@ impl Workflow {
         principal: &Principal,
         draft: TransferDraft,
     ) -> Result<transfer::Model> {
-        let d = draft.validated()?;
         let tx = self.store.begin().await?;
-        find_recipient(tx.conn(), principal.org_id, d.recipient_id).await?;
-        let at = now();
-        let created = transfer::ActiveModel {
-            id: Set(new_id()),
-            org_id: Set(principal.org_id),
-            recipient_id: Set(d.recipient_id),
-            country: Set(d.country),
-            safeguard: Set(d.safeguard.as_str().to_owned()),
-            safeguard_description: Set(d.safeguard_description),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }
-        .insert(tx.conn())
-        .await?;
+        let created = insert_transfer(tx.conn(), principal.org_id, draft).await?;
         let entry = Entry::success("createTransfer", "Transfer", created.id)
             .after(transfer_state(&created));
         self.commit_audited(tx, principal, entry).await?;

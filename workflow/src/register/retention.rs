@@ -180,6 +180,34 @@ async fn ensure_unique_name<C: Conn>(
     .await
 }
 
+/// Checks and stores what `Workflow::create_retention_policy` adds, inside the caller's
+/// transaction (the caller audits and commits).
+pub(crate) async fn insert_retention_policy<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    draft: RetentionDraft,
+) -> Result<retention_policy::Model> {
+    let d = draft.validated()?;
+    ensure_unique_name(conn, org_id, &d.name, None).await?;
+    let at = now();
+    let created = retention_policy::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        name: Set(d.name),
+        description: Set(d.description),
+        duration: Set(d.duration),
+        trigger: Set(d.trigger.as_str().to_owned()),
+        trigger_description: Set(d.trigger_description),
+        legal_reference: Set(d.legal_reference),
+        action_at_expiry: Set(d.action_at_expiry.as_str().to_owned()),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(created)
+}
+
 impl Workflow {
     /// Retention policies of the organization, in creation order.
     pub async fn retention_policies(
@@ -210,25 +238,8 @@ impl Workflow {
         principal: &Principal,
         draft: RetentionDraft,
     ) -> Result<retention_policy::Model> {
-        let d = draft.validated()?;
         let tx = self.store.begin().await?;
-        ensure_unique_name(tx.conn(), principal.org_id, &d.name, None).await?;
-        let at = now();
-        let created = retention_policy::ActiveModel {
-            id: Set(new_id()),
-            org_id: Set(principal.org_id),
-            name: Set(d.name),
-            description: Set(d.description),
-            duration: Set(d.duration),
-            trigger: Set(d.trigger.as_str().to_owned()),
-            trigger_description: Set(d.trigger_description),
-            legal_reference: Set(d.legal_reference),
-            action_at_expiry: Set(d.action_at_expiry.as_str().to_owned()),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }
-        .insert(tx.conn())
-        .await?;
+        let created = insert_retention_policy(tx.conn(), principal.org_id, draft).await?;
         let entry = Entry::success("createRetentionPolicy", "RetentionPolicy", created.id)
             .after(state(&created));
         self.commit_audited(tx, principal, entry).await?;

@@ -310,6 +310,39 @@ fn prepare(cipher: &Cipher, d: SourceDraft) -> Result<Prepared> {
     })
 }
 
+/// Checks and stores what `Workflow::create_data_source` adds, inside the caller's
+/// transaction (the caller audits and commits); returns the names of the secrets.
+pub(crate) async fn insert_data_source<C: Conn>(
+    conn: &C,
+    cipher: &Cipher,
+    org_id: Uuid,
+    draft: SourceDraft,
+) -> Result<(data_source::Model, Vec<String>)> {
+    let kind = draft.connector_kind;
+    let processor_id = draft.processor_id;
+    let p = prepare(cipher, draft)?;
+    ensure_unique_name(conn, org_id, &p.name, None).await?;
+    check_processor(conn, org_id, processor_id).await?;
+    let at = now();
+    let created = data_source::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        name: Set(p.name),
+        description: Set(p.description),
+        owner: Set(p.owner),
+        country: Set(p.country),
+        processor_id: Set(processor_id),
+        connector_kind: Set(kind.as_str().to_owned()),
+        connector_config: Set(p.plain),
+        secrets: Set(p.secrets),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(conn)
+    .await?;
+    Ok((created, p.secret_names))
+}
+
 impl Workflow {
     /// Data sources of the organization, in creation order.
     pub async fn data_sources(
@@ -344,31 +377,11 @@ impl Workflow {
         principal: &Principal,
         draft: SourceDraft,
     ) -> Result<data_source::Model> {
-        let kind = draft.connector_kind;
-        let processor_id = draft.processor_id;
-        let p = prepare(&self.cipher, draft)?;
         let tx = self.store.begin().await?;
-        ensure_unique_name(tx.conn(), principal.org_id, &p.name, None).await?;
-        check_processor(tx.conn(), principal.org_id, processor_id).await?;
-        let at = now();
-        let created = data_source::ActiveModel {
-            id: Set(new_id()),
-            org_id: Set(principal.org_id),
-            name: Set(p.name),
-            description: Set(p.description),
-            owner: Set(p.owner),
-            country: Set(p.country),
-            processor_id: Set(processor_id),
-            connector_kind: Set(kind.as_str().to_owned()),
-            connector_config: Set(p.plain),
-            secrets: Set(p.secrets),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }
-        .insert(tx.conn())
-        .await?;
+        let (created, secret_names) =
+            insert_data_source(tx.conn(), &self.cipher, principal.org_id, draft).await?;
         let entry = Entry::success("createDataSource", "DataSource", created.id)
-            .after(state(&created, &p.secret_names));
+            .after(state(&created, &secret_names));
         self.commit_audited(tx, principal, entry).await?;
         Ok(created)
     }

@@ -311,6 +311,95 @@ async fn find_subject<C: Conn>(
         })
 }
 
+/// Checks and stores what `Workflow::create_data_category` adds, inside the caller's
+/// transaction (the caller audits and commits).
+pub(crate) async fn insert_data_category<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    input: NewDataCategory,
+) -> Result<data_category::Model> {
+    let mut v = Validator::default();
+    let key = check_key(&mut v, &input.key, &["input", "key"]);
+    let name = v.text(&input.name, &["input", "name"], 200);
+    let description = v.optional_text(input.description, &["input", "description"], 2000);
+    v.finish()?;
+    if find_category_by_key(conn, org_id, &key).await?.is_some() {
+        return Err(Error::Conflict(format!(
+            "a data category `{key}` exists already"
+        )));
+    }
+    if let Some(parent) = parent_key(&key) {
+        let Some(parent) = find_category_by_key(conn, org_id, parent).await? else {
+            return Err(Error::invalid(
+                &["input", "key"],
+                format!("the parent category `{parent}` does not exist; create it first"),
+            ));
+        };
+        if input.sensitivity < sensitivity_of(&parent)? {
+            return Err(Error::invalid(
+                &["input", "sensitivity"],
+                format!(
+                    "must be at least {} like its parent `{}`",
+                    parent.sensitivity, parent.key
+                ),
+            ));
+        }
+    }
+    let at = now();
+    let category = data_category::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        key: Set(key),
+        name: Set(name),
+        description: Set(description),
+        sensitivity: Set(input.sensitivity.as_str().to_owned()),
+        is_default: Set(false),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(category)
+}
+
+/// Checks and stores what `Workflow::create_subject_category` adds, inside the caller's
+/// transaction (the caller audits and commits).
+pub(crate) async fn insert_subject_category<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    input: NewSubjectCategory,
+) -> Result<subject_category::Model> {
+    let mut v = Validator::default();
+    let key = check_key(&mut v, &input.key, &["input", "key"]);
+    let name = v.text(&input.name, &["input", "name"], 200);
+    let description = v.optional_text(input.description, &["input", "description"], 2000);
+    v.finish()?;
+    let exists = subject_category::Entity::find()
+        .filter(subject_category::Column::OrgId.eq(org_id))
+        .filter(subject_category::Column::Key.eq(key.clone()))
+        .one(conn)
+        .await?;
+    if exists.is_some() {
+        return Err(Error::Conflict(format!(
+            "a subject category `{key}` exists already"
+        )));
+    }
+    let at = now();
+    let category = subject_category::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        key: Set(key),
+        name: Set(name),
+        description: Set(description),
+        is_default: Set(false),
+        created_at: Set(at),
+        updated_at: Set(at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(category)
+}
+
 impl Workflow {
     /// Data categories of the organization, ordered by creation.
     #[tracing::instrument(skip(self, filter, page), fields(org = %principal.org_id), err(level = "debug"))]
@@ -355,52 +444,8 @@ impl Workflow {
         principal: &Principal,
         input: NewDataCategory,
     ) -> Result<data_category::Model> {
-        let mut v = Validator::default();
-        let key = check_key(&mut v, &input.key, &["input", "key"]);
-        let name = v.text(&input.name, &["input", "name"], 200);
-        let description = v.optional_text(input.description, &["input", "description"], 2000);
-        v.finish()?;
         let tx = self.store.begin().await?;
-        if find_category_by_key(tx.conn(), principal.org_id, &key)
-            .await?
-            .is_some()
-        {
-            return Err(Error::Conflict(format!(
-                "a data category `{key}` exists already"
-            )));
-        }
-        if let Some(parent) = parent_key(&key) {
-            let Some(parent) = find_category_by_key(tx.conn(), principal.org_id, parent).await?
-            else {
-                return Err(Error::invalid(
-                    &["input", "key"],
-                    format!("the parent category `{parent}` does not exist; create it first"),
-                ));
-            };
-            if input.sensitivity < sensitivity_of(&parent)? {
-                return Err(Error::invalid(
-                    &["input", "sensitivity"],
-                    format!(
-                        "must be at least {} like its parent `{}`",
-                        parent.sensitivity, parent.key
-                    ),
-                ));
-            }
-        }
-        let at = now();
-        let category = data_category::ActiveModel {
-            id: Set(new_id()),
-            org_id: Set(principal.org_id),
-            key: Set(key),
-            name: Set(name),
-            description: Set(description),
-            sensitivity: Set(input.sensitivity.as_str().to_owned()),
-            is_default: Set(false),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }
-        .insert(tx.conn())
-        .await?;
+        let category = insert_data_category(tx.conn(), principal.org_id, input).await?;
         let entry = Entry::success("createDataCategory", "DataCategory", category.id)
             .after(category_state(&category));
         self.commit_audited(tx, principal, entry).await?;
@@ -545,35 +590,8 @@ impl Workflow {
         principal: &Principal,
         input: NewSubjectCategory,
     ) -> Result<subject_category::Model> {
-        let mut v = Validator::default();
-        let key = check_key(&mut v, &input.key, &["input", "key"]);
-        let name = v.text(&input.name, &["input", "name"], 200);
-        let description = v.optional_text(input.description, &["input", "description"], 2000);
-        v.finish()?;
         let tx = self.store.begin().await?;
-        let exists = subject_category::Entity::find()
-            .filter(subject_category::Column::OrgId.eq(principal.org_id))
-            .filter(subject_category::Column::Key.eq(key.clone()))
-            .one(tx.conn())
-            .await?;
-        if exists.is_some() {
-            return Err(Error::Conflict(format!(
-                "a subject category `{key}` exists already"
-            )));
-        }
-        let at = now();
-        let category = subject_category::ActiveModel {
-            id: Set(new_id()),
-            org_id: Set(principal.org_id),
-            key: Set(key),
-            name: Set(name),
-            description: Set(description),
-            is_default: Set(false),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }
-        .insert(tx.conn())
-        .await?;
+        let category = insert_subject_category(tx.conn(), principal.org_id, input).await?;
         let entry = Entry::success("createSubjectCategory", "SubjectCategory", category.id)
             .after(subject_state(&category));
         self.commit_audited(tx, principal, entry).await?;

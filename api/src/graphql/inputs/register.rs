@@ -595,3 +595,10 @@ pub struct SuggestFieldMappingsPayload {
     /// The fields created, referenced columns first.
     pub data_fields: Vec<DataField>,
 }
+
+/// Input of `importRegister`.
+#[derive(InputObject, Debug)]
+pub struct ImportRegisterInput {
+    /// A register document as `registerExport(format: JSON)` produces it.
+    pub document: async_graphql::Json<serde_json::Value>,
+}

@@ -595,6 +595,32 @@ impl RegisterMutation {
         })
     }
 
+    /// Imports a register document (`registerExport(format: JSON)`) into this
+    /// organization, whose register must be empty (CONFLICT otherwise). All or
+    /// nothing, in one transaction; a bad row is a VALIDATION error with its path in
+    /// the document. Controller details are taken over, the organization's name is
+    /// kept; connector secrets must be entered again. Needs create permission on
+    /// the register and on data sources.
+    async fn import_register(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: ImportRegisterInput,
+    ) -> ApiResult<crate::graphql::types::export::ImportRegisterPayload> {
+        let s = session(ctx)?;
+        let document: workflow::register::export::RegisterDocument =
+            serde_json::from_value(input.document.0).map_err(|e| {
+                crate::error::ApiError::from(workflow::Error::invalid(
+                    &["input", "document"],
+                    format!("not a register document: {e}"),
+                ))
+            })?;
+        let summary = s
+            .workflow()
+            .import_register(s.principal()?, document)
+            .await?;
+        Ok(summary.into())
+    }
+
     /// Maps where in a source a category of personal data lives.
     async fn create_data_field(
         &self,

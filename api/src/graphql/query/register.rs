@@ -7,6 +7,7 @@ use crate::graphql::inputs::register::{
 };
 use crate::graphql::loaders::loaders;
 use crate::graphql::types::drift::SourceInspection;
+use crate::graphql::types::export::{RegisterExport, RegisterExportFormat};
 use crate::graphql::types::register::{
     ConnectorSchema, DataCategory, DataCategoryConnection, DataField, DataFieldConnection,
     DataSource, DataSourceConnection, ProcessingActivity, ProcessingActivityConnection, Purpose,
@@ -288,6 +289,30 @@ impl RegisterQuery {
         let inspection = wf.inspect_source(s.principal()?, id).await?;
         let secrets = wf.data_source_secret_names(&inspection.source)?;
         Ok(SourceInspection::from_inspection(inspection, secrets)?)
+    }
+
+    /// A short-lived link (five minutes) to download the Art. 30 register in a
+    /// format. Needs read permission on the register and on data sources; the
+    /// file is rendered when the link is opened.
+    async fn register_export(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The file format.")] format: RegisterExportFormat,
+    ) -> ApiResult<RegisterExport> {
+        let s = session(ctx)?;
+        let link = s
+            .workflow()
+            .register_export_link(s.principal()?, format.into())
+            .await?;
+        let origin = ctx
+            .data_opt::<crate::graphql::RequestOrigin>()
+            .and_then(|o| o.0.clone())
+            .unwrap_or_default();
+        Ok(RegisterExport {
+            url: format!("{origin}/exports/{}", link.token),
+            format: link.format.into(),
+            expires_at: link.expires_at,
+        })
     }
 
     /// The JSON Schema of every connector kind, for rendering configuration forms.

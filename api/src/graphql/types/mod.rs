@@ -22,6 +22,7 @@ pub mod admin;
 pub mod audit;
 pub mod connection;
 pub mod drift;
+pub mod export;
 pub mod me;
 pub mod node;
 pub mod organization;
