@@ -62,7 +62,8 @@ pub enum BenchError {
 const PAGE_QUERY: &str =
     "query Page($n: Int) { processingActivities(first: $n) { totalCount nodes { name
     purposes { name legalBasis } dataCategories { key sensitivity } subjectCategories { key }
-    recipients { name kind } transfers { country safeguard } retentionPolicy { duration } } } }";
+    sources { name connectorKind } recipients { name kind } transfers { country safeguard }
+    retentionPolicy { duration } } } }";
 
 /// Runs the bench on SQLite (a temporary file) and, if given, PostgreSQL.
 pub async fn run(opts: RegisterBench) -> Result<(), BenchError> {
@@ -336,6 +337,9 @@ async fn seed(wf: &Workflow, opts: &RegisterBench) -> Result<String, BenchError>
                 subject_category_ids: vec![subjects[i % subjects.len()]],
                 recipient_ids: activity_recipients,
                 transfer_ids: vec![transfer],
+                source_ids: (0..2)
+                    .filter_map(|k| sources.get((i + k) % sources.len().max(1)).copied())
+                    .collect(),
                 ..Default::default()
             },
         )
