@@ -5,7 +5,7 @@
 use aes_gcm::aead::{Aead, Generate, Key, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use crate::error::{Error, Result};
 
@@ -47,15 +47,7 @@ impl Cipher {
 
     /// Encrypts `plaintext`; the result is base64 of nonce || ciphertext || tag.
     pub fn encrypt(&self, plaintext: &[u8]) -> Result<String> {
-        let nonce = Nonce::generate();
-        let sealed = self
-            .aead
-            .encrypt(&nonce, plaintext)
-            .map_err(|_| Error::Internal("encryption failed".into()))?;
-        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&sealed);
-        Ok(STANDARD.encode(out))
+        Ok(STANDARD.encode(self.seal(plaintext)?))
     }
 
     /// Decrypts what [`Cipher::encrypt`] produced; INTERNAL if the key is wrong or
@@ -64,6 +56,37 @@ impl Cipher {
         let bytes = STANDARD
             .decode(sealed)
             .map_err(|_| Error::Internal("encrypted value is not base64".into()))?;
+        self.open(&bytes)
+    }
+
+    /// Like [`Cipher::encrypt`], in URL-safe base64 without padding (for tokens in
+    /// paths).
+    pub fn encrypt_url_safe(&self, plaintext: &[u8]) -> Result<String> {
+        Ok(URL_SAFE_NO_PAD.encode(self.seal(plaintext)?))
+    }
+
+    /// Decrypts what [`Cipher::encrypt_url_safe`] produced.
+    pub fn decrypt_url_safe(&self, sealed: &str) -> Result<Vec<u8>> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(sealed)
+            .map_err(|_| Error::Internal("encrypted value is not URL-safe base64".into()))?;
+        self.open(&bytes)
+    }
+
+    /// nonce || ciphertext || tag.
+    fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>> {
+        let nonce = Nonce::generate();
+        let sealed = self
+            .aead
+            .encrypt(&nonce, plaintext)
+            .map_err(|_| Error::Internal("encryption failed".into()))?;
+        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    fn open(&self, bytes: &[u8]) -> Result<Vec<u8>> {
         if bytes.len() < NONCE_LEN {
             return Err(Error::Internal("encrypted value is truncated".into()));
         }
@@ -107,5 +130,16 @@ mod tests {
         assert!(Cipher::from_base64("short").is_err());
         assert!(Cipher::from_base64(&STANDARD.encode([0u8; 16])).is_err());
         assert!(Cipher::from_base64(&STANDARD.encode([7u8; 32])).is_ok());
+    }
+
+    #[test]
+    fn url_safe_tokens_round_trip_and_stay_in_a_path_segment() {
+        let cipher = Cipher::from_base64(&Cipher::generate_key()).unwrap();
+        for plaintext in [&b"{}"[..], &[0xfb; 100][..], b""] {
+            let token = cipher.encrypt_url_safe(plaintext).unwrap();
+            assert!(!token.contains(['+', '/', '=']), "{token}");
+            assert_eq!(cipher.decrypt_url_safe(&token).unwrap(), plaintext);
+        }
+        assert!(cipher.decrypt_url_safe("not/base64").is_err());
     }
 }

@@ -372,89 +372,6 @@ where
     Ok(())
 }
 
-async fn write_links<C: Conn>(conn: &C, id: Uuid, d: &ActivityDraft) -> Result<()> {
-    use sea_orm::Set as S;
-    set_links::<activity_purpose::Entity, _>(
-        conn,
-        activity_purpose::Column::ActivityId,
-        id,
-        d.purpose_ids
-            .iter()
-            .map(|t| activity_purpose::ActiveModel {
-                activity_id: S(id),
-                purpose_id: S(*t),
-            })
-            .collect(),
-    )
-    .await?;
-    set_links::<activity_data_category::Entity, _>(
-        conn,
-        activity_data_category::Column::ActivityId,
-        id,
-        d.data_category_ids
-            .iter()
-            .map(|t| activity_data_category::ActiveModel {
-                activity_id: S(id),
-                data_category_id: S(*t),
-            })
-            .collect(),
-    )
-    .await?;
-    set_links::<activity_subject_category::Entity, _>(
-        conn,
-        activity_subject_category::Column::ActivityId,
-        id,
-        d.subject_category_ids
-            .iter()
-            .map(|t| activity_subject_category::ActiveModel {
-                activity_id: S(id),
-                subject_category_id: S(*t),
-            })
-            .collect(),
-    )
-    .await?;
-    set_links::<activity_recipient::Entity, _>(
-        conn,
-        activity_recipient::Column::ActivityId,
-        id,
-        d.recipient_ids
-            .iter()
-            .map(|t| activity_recipient::ActiveModel {
-                activity_id: S(id),
-                recipient_id: S(*t),
-            })
-            .collect(),
-    )
-    .await?;
-    set_links::<activity_transfer::Entity, _>(
-        conn,
-        activity_transfer::Column::ActivityId,
-        id,
-        d.transfer_ids
-            .iter()
-            .map(|t| activity_transfer::ActiveModel {
-                activity_id: S(id),
-                transfer_id: S(*t),
-            })
-            .collect(),
-    )
-    .await?;
-    set_links::<activity_source::Entity, _>(
-        conn,
-        activity_source::Column::ActivityId,
-        id,
-        d.source_ids
-            .iter()
-            .map(|t| activity_source::ActiveModel {
-                activity_id: S(id),
-                source_id: S(*t),
-            })
-            .collect(),
-    )
-    .await?;
-    Ok(())
-}
-
 /// The rows of `T` linked through join table `J` to these activities, as
 /// (activity id, row) pairs, in one query.
 async fn linked<J, T, C>(
@@ -556,78 +473,6 @@ async fn ensure_unique_name<C: Conn>(
         "processing activity",
     )
     .await
-}
-
-/// The linked ids of one activity.
-async fn link_ids<C: Conn>(conn: &C, id: Uuid) -> Result<ActivityDraft> {
-    let ids = [id];
-    Ok(ActivityDraft {
-        purpose_ids: linked::<activity_purpose::Entity, purpose::Entity, _>(
-            conn,
-            activity_purpose::Column::ActivityId,
-            &ids,
-            |j| j.activity_id,
-        )
-        .await?
-        .into_iter()
-        .map(|(_, t)| t.id)
-        .collect(),
-        data_category_ids: linked::<activity_data_category::Entity, data_category::Entity, _>(
-            conn,
-            activity_data_category::Column::ActivityId,
-            &ids,
-            |j| j.activity_id,
-        )
-        .await?
-        .into_iter()
-        .map(|(_, t)| t.id)
-        .collect(),
-        subject_category_ids: linked::<
-            activity_subject_category::Entity,
-            subject_category::Entity,
-            _,
-        >(
-            conn,
-            activity_subject_category::Column::ActivityId,
-            &ids,
-            |j| j.activity_id,
-        )
-        .await?
-        .into_iter()
-        .map(|(_, t)| t.id)
-        .collect(),
-        recipient_ids: linked::<activity_recipient::Entity, recipient::Entity, _>(
-            conn,
-            activity_recipient::Column::ActivityId,
-            &ids,
-            |j| j.activity_id,
-        )
-        .await?
-        .into_iter()
-        .map(|(_, t)| t.id)
-        .collect(),
-        transfer_ids: linked::<activity_transfer::Entity, transfer::Entity, _>(
-            conn,
-            activity_transfer::Column::ActivityId,
-            &ids,
-            |j| j.activity_id,
-        )
-        .await?
-        .into_iter()
-        .map(|(_, t)| t.id)
-        .collect(),
-        source_ids: linked::<activity_source::Entity, data_source::Entity, _>(
-            conn,
-            activity_source::Column::ActivityId,
-            &ids,
-            |j| j.activity_id,
-        )
-        .await?
-        .into_iter()
-        .map(|(_, t)| t.id)
-        .collect(),
-        ..Default::default()
-    })
 }
 
 /// Checks and stores what `Workflow::create_processing_activity` adds, with its
@@ -860,15 +705,49 @@ impl Workflow {
     }
 }
 
-/// The loaders' view of an activity's links: for a page of activity ids, the linked
-/// rows of one kind as (activity id, row) pairs, in one query per kind, limited to
-/// the principal's organization.
-macro_rules! links_of_activities {
-    ($($(#[$meta:meta])* $name:ident: $join:ident -> $target:ident;)+) => {
+/// Everything about an activity's links, from one list of join tables: writing
+/// them (`write_links`), reading one activity's ids (`link_ids`), and the loaders'
+/// view: for a page of activity ids, the linked rows of one kind as (activity id,
+/// row) pairs, in one query per kind, limited to the principal's organization.
+macro_rules! activity_links {
+    ($($(#[$meta:meta])* $ids:ident, $loader:ident: $join:ident . $col:ident -> $target:ident;)+) => {
+        /// Replaces every link of an activity with those of `d`.
+        async fn write_links<C: Conn>(conn: &C, id: Uuid, d: &ActivityDraft) -> Result<()> {
+            $(
+                set_links::<$join::Entity, _>(
+                    conn,
+                    $join::Column::ActivityId,
+                    id,
+                    d.$ids
+                        .iter()
+                        .map(|t| $join::ActiveModel { activity_id: Set(id), $col: Set(*t) })
+                        .collect(),
+                )
+                .await?;
+            )+
+            Ok(())
+        }
+
+        /// The linked ids of one activity (the other fields stay default).
+        async fn link_ids<C: Conn>(conn: &C, id: Uuid) -> Result<ActivityDraft> {
+            Ok(ActivityDraft {
+                $(
+                    $ids: $join::Entity::find()
+                        .filter($join::Column::ActivityId.eq(id))
+                        .all(conn)
+                        .await?
+                        .into_iter()
+                        .map(|j| j.$col)
+                        .collect(),
+                )+
+                ..Default::default()
+            })
+        }
+
         impl Workflow {
             $(
                 $(#[$meta])*
-                pub async fn $name(&self, principal: &Principal, ids: &[Uuid]) -> Result<Vec<(Uuid, $target::Model)>> {
+                pub async fn $loader(&self, principal: &Principal, ids: &[Uuid]) -> Result<Vec<(Uuid, $target::Model)>> {
                     let rows = linked::<$join::Entity, $target::Entity, _>(
                         self.store.conn(),
                         $join::Column::ActivityId,
@@ -883,17 +762,17 @@ macro_rules! links_of_activities {
     };
 }
 
-links_of_activities! {
+activity_links! {
     /// Purposes of these activities (for DataLoaders).
-    purposes_of_activities: activity_purpose -> purpose;
+    purpose_ids, purposes_of_activities: activity_purpose.purpose_id -> purpose;
     /// Data categories of these activities (for DataLoaders).
-    data_categories_of_activities: activity_data_category -> data_category;
+    data_category_ids, data_categories_of_activities: activity_data_category.data_category_id -> data_category;
     /// Subject categories of these activities (for DataLoaders).
-    subject_categories_of_activities: activity_subject_category -> subject_category;
+    subject_category_ids, subject_categories_of_activities: activity_subject_category.subject_category_id -> subject_category;
     /// Recipients of these activities (for DataLoaders).
-    recipients_of_activities: activity_recipient -> recipient;
+    recipient_ids, recipients_of_activities: activity_recipient.recipient_id -> recipient;
     /// Transfers of these activities (for DataLoaders).
-    transfers_of_activities: activity_transfer -> transfer;
+    transfer_ids, transfers_of_activities: activity_transfer.transfer_id -> transfer;
     /// Data sources of these activities (for DataLoaders).
-    sources_of_activities: activity_source -> data_source;
+    source_ids, sources_of_activities: activity_source.source_id -> data_source;
 }

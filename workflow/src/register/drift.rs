@@ -64,8 +64,8 @@ pub struct Inspection {
     pub connection_error: Option<String>,
     /// The catalog as read.
     pub catalog: Catalog,
-    /// Mapped fields by lower-case `table.column`.
-    pub mapped: HashMap<String, data_field::Model>,
+    /// Mapped fields by lower-case `table.column` (see [`Inspection::mapped_field`]).
+    mapped: HashMap<String, data_field::Model>,
     /// Columns no field maps, in table and column order.
     pub unmapped: Vec<Suggestion>,
     /// Mapped fields whose table or column no longer exists.
@@ -75,6 +75,13 @@ pub struct Inspection {
     /// Fields the collection engine looks rows up by (identifying fields and both
     /// ends of references) whose column leads no index.
     pub unindexed_lookups: Vec<data_field::Model>,
+}
+
+impl Inspection {
+    /// The field mapping `table.column`, if any.
+    pub fn mapped_field(&self, table: &str, column: &str) -> Option<&data_field::Model> {
+        self.mapped.get(&key(table, column))
+    }
 }
 
 /// One accepted suggestion.
@@ -487,13 +494,7 @@ impl Workflow {
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn inspect_source(&self, principal: &Principal, id: Uuid) -> Result<Inspection> {
         let conn = self.store.conn();
-        let source = data_source::Entity::find_by_id(id)
-            .filter(data_source::Column::OrgId.eq(principal.org_id))
-            .one(conn)
-            .await?
-            .ok_or(Error::NotFound {
-                what: "data source",
-            })?;
+        let source = super::sources::find(conn, principal.org_id, id).await?;
         let kind: ConnectorKind = source.connector_kind.parse()?;
         if !matches!(
             kind,

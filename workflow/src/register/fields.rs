@@ -10,7 +10,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use entity::{data_category, data_field, data_source};
+use entity::{data_category, data_field};
 
 use super::sources::ConnectorKind;
 use crate::audit::Entry;
@@ -169,13 +169,7 @@ async fn checked<C: Conn>(
     id: Option<Uuid>,
     d: FieldDraft,
 ) -> Result<FieldDraft> {
-    let source = data_source::Entity::find_by_id(d.source_id)
-        .filter(data_source::Column::OrgId.eq(org_id))
-        .one(conn)
-        .await?
-        .ok_or(Error::NotFound {
-            what: "data source",
-        })?;
+    let source = super::sources::find(conn, org_id, d.source_id).await?;
     let kind: ConnectorKind = source.connector_kind.parse()?;
     let mut v = Validator::default();
     let location = check_location(&mut v, kind, &d.location);

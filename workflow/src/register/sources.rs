@@ -193,8 +193,8 @@ pub struct SourceFilter {
 }
 
 /// The names of the secrets stored for a source.
-pub fn stored_secret_names(cipher: &Cipher, source: &data_source::Model) -> Result<Vec<String>> {
-    Ok(stored_secrets(cipher, source)?.keys().cloned().collect())
+pub fn stored_secret_names(cipher: &Cipher, sealed: Option<&str>) -> Result<Vec<String>> {
+    Ok(stored_secrets(cipher, sealed)?.keys().cloned().collect())
 }
 
 /// The connector config with its secrets merged in, for connecting to the source.
@@ -207,12 +207,12 @@ pub(crate) fn connection_config(
         Value::Object(map) => map.clone(),
         _ => Map::new(),
     };
-    config.extend(stored_secrets(cipher, source)?);
+    config.extend(stored_secrets(cipher, source.secrets.as_deref())?);
     Ok(config)
 }
 
-fn stored_secrets(cipher: &Cipher, source: &data_source::Model) -> Result<Map<String, Value>> {
-    match &source.secrets {
+fn stored_secrets(cipher: &Cipher, sealed: Option<&str>) -> Result<Map<String, Value>> {
+    match sealed {
         None => Ok(Map::new()),
         Some(sealed) => {
             let bytes = cipher.decrypt(sealed)?;
@@ -230,7 +230,8 @@ fn state(s: &data_source::Model, secret_names: &[String]) -> Value {
     })
 }
 
-async fn find<C: Conn>(conn: &C, org_id: Uuid, id: Uuid) -> Result<data_source::Model> {
+/// A source of the organization; NOT_FOUND otherwise.
+pub(crate) async fn find<C: Conn>(conn: &C, org_id: Uuid, id: Uuid) -> Result<data_source::Model> {
     use data_source::Column as C;
     super::find_in_org::<data_source::Entity, _>(conn, (C::OrgId, C::Id), org_id, id, "data source")
         .await
@@ -366,8 +367,9 @@ impl Workflow {
     }
 
     /// The names of the secrets stored for a source (never their values).
-    pub fn data_source_secret_names(&self, source: &data_source::Model) -> Result<Vec<String>> {
-        stored_secret_names(&self.cipher, source)
+    /// Decrypts, so call it only when the names are asked for.
+    pub fn data_source_secret_names(&self, sealed: Option<&str>) -> Result<Vec<String>> {
+        stored_secret_names(&self.cipher, sealed)
     }
 
     /// Adds a data source.
@@ -398,7 +400,7 @@ impl Workflow {
         let existing = find(tx.conn(), principal.org_id, id).await?;
         let old_kind: ConnectorKind = existing.connector_kind.parse()?;
         let kind = patch.connector_kind.unwrap_or(old_kind);
-        let old_secrets = stored_secrets(&self.cipher, &existing)?;
+        let old_secrets = stored_secrets(&self.cipher, existing.secrets.as_deref())?;
         let unknown: Vec<&String> = patch
             .clear_secrets
             .iter()
@@ -454,7 +456,10 @@ impl Workflow {
         let p = prepare(&self.cipher, draft)?;
         ensure_unique_name(tx.conn(), principal.org_id, &p.name, Some(existing.id)).await?;
         check_processor(tx.conn(), principal.org_id, processor_id).await?;
-        let before = state(&existing, &stored_secret_names(&self.cipher, &existing)?);
+        let before = state(
+            &existing,
+            &stored_secret_names(&self.cipher, existing.secrets.as_deref())?,
+        );
         let mut active = existing.into_active_model();
         active.name = Set(p.name);
         active.description = Set(p.description);
@@ -493,7 +498,10 @@ impl Workflow {
             &format!("data source `{}`", existing.name),
         )
         .await?;
-        let before = state(&existing, &stored_secret_names(&self.cipher, &existing)?);
+        let before = state(
+            &existing,
+            &stored_secret_names(&self.cipher, existing.secrets.as_deref())?,
+        );
         data_source::Entity::delete_by_id(existing.id)
             .exec(tx.conn())
             .await?;

@@ -510,9 +510,8 @@ impl RegisterMutation {
         };
         let wf = s.workflow();
         let created = wf.create_data_source(s.principal()?, draft).await?;
-        let secrets = wf.data_source_secret_names(&created)?;
         Ok(DataSourcePayload {
-            data_source: DataSource::from_model(created, secrets)?,
+            data_source: DataSource::try_from(created)?,
         })
     }
 
@@ -541,9 +540,8 @@ impl RegisterMutation {
         };
         let wf = s.workflow();
         let updated = wf.update_data_source(s.principal()?, id, change).await?;
-        let secrets = wf.data_source_secret_names(&updated)?;
         Ok(DataSourcePayload {
-            data_source: DataSource::from_model(updated, secrets)?,
+            data_source: DataSource::try_from(updated)?,
         })
     }
 

@@ -81,8 +81,7 @@ async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
                 .require(workflow::Object::DataSource, workflow::Action::Read, op)
                 .await?;
             let source = wf.data_source(principal, uuid).await?;
-            let secrets = wf.data_source_secret_names(&source)?;
-            Node::DataSource(DataSource::from_model(source, secrets)?)
+            Node::DataSource(DataSource::try_from(source)?)
         }
         "DataField" => {
             session

@@ -262,10 +262,8 @@ impl RegisterQuery {
         };
         let wf = s.workflow();
         let page = wf.data_sources(s.principal()?, &filter, &page).await?;
-        let page = page.try_map(|m| {
-            let secrets = wf.data_source_secret_names(&m)?;
-            Ok::<_, workflow::Error>((m.id.to_string(), DataSource::from_model(m, secrets)?))
-        })?;
+        let page = page
+            .try_map(|m| Ok::<_, workflow::Error>((m.id.to_string(), DataSource::try_from(m)?)))?;
         Ok(DataSourceConnection::from_page(
             page,
             |(k, _)| k.clone(),
@@ -285,10 +283,8 @@ impl RegisterQuery {
     ) -> ApiResult<SourceInspection> {
         let s = session(ctx)?;
         let id = ids::decode(&id, "DataSource", &["id"])?;
-        let wf = s.workflow();
-        let inspection = wf.inspect_source(s.principal()?, id).await?;
-        let secrets = wf.data_source_secret_names(&inspection.source)?;
-        Ok(SourceInspection::from_inspection(inspection, secrets)?)
+        let inspection = s.workflow().inspect_source(s.principal()?, id).await?;
+        Ok(SourceInspection::try_from(inspection)?)
     }
 
     /// A short-lived link (five minutes) to download the Art. 30 register in a

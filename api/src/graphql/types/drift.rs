@@ -93,20 +93,15 @@ pub struct UndeclaredReference {
     pub referenced_field: Option<DataField>,
 }
 
-impl SourceInspection {
-    /// Converts a workflow inspection; `secrets_set` names the source's stored secrets.
-    pub fn from_inspection(
-        i: drift::Inspection,
-        secrets_set: Vec<String>,
-    ) -> Result<Self, workflow::Error> {
+impl TryFrom<drift::Inspection> for SourceInspection {
+    type Error = workflow::Error;
+    fn try_from(i: drift::Inspection) -> Result<Self, Self::Error> {
         let field = |f: &workflow::entity::data_field::Model| DataField::try_from(f.clone());
         let mut tables = Vec::with_capacity(i.catalog.tables.len());
         for t in &i.catalog.tables {
             let mut columns = Vec::with_capacity(t.columns.len());
             for c in &t.columns {
-                let mapped = i
-                    .mapped
-                    .get(&format!("{}.{}", t.name, c.name).to_lowercase());
+                let mapped = i.mapped_field(&t.name, &c.name);
                 columns.push(InspectedColumn {
                     name: c.name.clone(),
                     data_type: c.data_type.clone(),
@@ -160,7 +155,7 @@ impl SourceInspection {
                 .iter()
                 .map(field)
                 .collect::<Result<_, _>>()?,
-            source: DataSource::from_model(i.source, secrets_set)?,
+            source: DataSource::try_from(i.source)?,
         })
     }
 }

@@ -613,19 +613,12 @@ impl ProcessingActivity {
         &self,
         ctx: &async_graphql::Context<'_>,
     ) -> crate::error::ApiResult<Vec<DataSource>> {
-        let wf = crate::graphql::session(ctx)?.workflow();
-        let rows = crate::graphql::loaders::loaders(ctx)?
-            .activity_sources
-            .load_one(self.uuid)
-            .await?
-            .unwrap_or_default();
-        Ok(rows
-            .into_iter()
-            .map(|m| {
-                let secrets = wf.data_source_secret_names(&m)?;
-                DataSource::from_model(m, secrets)
-            })
-            .collect::<Result<_, workflow::Error>>()?)
+        convert_all(
+            crate::graphql::loaders::loaders(ctx)?
+                .activity_sources
+                .load_one(self.uuid)
+                .await?,
+        )
     }
 
     /// How long the data is kept (null: none recorded yet, a register finding).
@@ -725,8 +718,6 @@ pub struct DataSource {
     pub connector_kind: ConnectorKind,
     /// The connector configuration without its secrets.
     pub connector_config: async_graphql::Json<serde_json::Value>,
-    /// Names of the secrets stored for it (their values are never returned).
-    pub secrets_set: Vec<String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -735,10 +726,23 @@ pub struct DataSource {
     pub processor_id: Option<uuid::Uuid>,
     #[graphql(skip)]
     pub uuid: uuid::Uuid,
+    /// The sealed secrets, decrypted only when `secretsSet` is selected.
+    #[graphql(skip)]
+    pub sealed_secrets: Option<String>,
 }
 
 #[async_graphql::ComplexObject]
 impl DataSource {
+    /// Names of the secrets stored for it (their values are never returned).
+    async fn secrets_set(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Vec<String>> {
+        Ok(crate::graphql::session(ctx)?
+            .workflow()
+            .data_source_secret_names(self.sealed_secrets.as_deref())?)
+    }
+
     /// Where in this source personal data lives, in creation order.
     async fn fields(
         &self,
@@ -784,12 +788,9 @@ impl DataSource {
     }
 }
 
-impl DataSource {
-    /// Converts a stored source; `secrets_set` comes from the workflow.
-    pub fn from_model(
-        m: workflow::entity::data_source::Model,
-        secrets_set: Vec<String>,
-    ) -> Result<Self, workflow::Error> {
+impl TryFrom<workflow::entity::data_source::Model> for DataSource {
+    type Error = workflow::Error;
+    fn try_from(m: workflow::entity::data_source::Model) -> Result<Self, Self::Error> {
         Ok(Self {
             id: global_id("DataSource", m.id),
             uuid: m.id,
@@ -799,7 +800,7 @@ impl DataSource {
                 .into(),
             connector_config: async_graphql::Json(m.connector_config),
             processor_id: m.processor_id,
-            secrets_set,
+            sealed_secrets: m.secrets,
             name: m.name,
             description: m.description,
             owner: m.owner,

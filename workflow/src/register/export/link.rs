@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{ExportFile, ExportFormat};
 use crate::api_keys::principal_of_key;
+use crate::crypto::Cipher;
 use crate::error::{Error, Result};
 use crate::principal::Principal;
 use crate::{Action, Object, Workflow, now};
@@ -37,36 +38,24 @@ struct Claims {
     e: i64,
 }
 
-fn to_url_safe(b64: &str) -> String {
-    b64.trim_end_matches('=')
-        .chars()
-        .map(|c| match c {
-            '+' => '-',
-            '/' => '_',
-            c => c,
-        })
-        .collect()
-}
-
-fn from_url_safe(token: &str) -> String {
-    let mut s: String = token
-        .chars()
-        .map(|c| match c {
-            '-' => '+',
-            '_' => '/',
-            c => c,
-        })
-        .collect();
-    while !s.len().is_multiple_of(4) {
-        s.push('=');
-    }
-    s
-}
-
 fn invalid_link() -> Error {
     Error::NotFound {
         what: "download link (it is invalid or has expired; request a new one)",
     }
+}
+
+/// The key and format of a token that is genuine and unexpired at `at`.
+fn open_token(cipher: &Cipher, token: &str, at: DateTime<Utc>) -> Result<(Uuid, ExportFormat)> {
+    if token.len() > 512 {
+        return Err(invalid_link());
+    }
+    let bytes = cipher.decrypt_url_safe(token).map_err(|_| invalid_link())?;
+    let claims: Claims = serde_json::from_slice(&bytes).map_err(|_| invalid_link())?;
+    if at.timestamp() > claims.e {
+        return Err(invalid_link());
+    }
+    let format: ExportFormat = claims.f.parse().map_err(|_| invalid_link())?;
+    Ok((claims.k, format))
 }
 
 impl Workflow {
@@ -87,11 +76,11 @@ impl Workflow {
             f: format.as_str().to_owned(),
             e: expires_at.timestamp(),
         };
-        let sealed = self
-            .cipher
-            .encrypt(&serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?)?;
+        let token = self.cipher.encrypt_url_safe(
+            &serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?,
+        )?;
         Ok(ExportLink {
-            token: to_url_safe(&sealed),
+            token,
             expires_at,
             format,
         })
@@ -101,19 +90,8 @@ impl Workflow {
     /// NOT_FOUND for forged, altered or expired links; UNAUTHENTICATED when the
     /// key was revoked since; FORBIDDEN when it lost the permissions.
     pub async fn redeem_export_link(&self, token: &str) -> Result<ExportFile> {
-        if token.len() > 512 {
-            return Err(invalid_link());
-        }
-        let bytes = self
-            .cipher
-            .decrypt(&from_url_safe(token))
-            .map_err(|_| invalid_link())?;
-        let claims: Claims = serde_json::from_slice(&bytes).map_err(|_| invalid_link())?;
-        if now().timestamp() > claims.e {
-            return Err(invalid_link());
-        }
-        let format: ExportFormat = claims.f.parse().map_err(|_| invalid_link())?;
-        let principal = principal_of_key(self.store.conn(), claims.k).await?;
+        let (key_id, format) = open_token(&self.cipher, token, now())?;
+        let principal = principal_of_key(self.store.conn(), key_id).await?;
         self.export_register(&principal, format).await
     }
 }
@@ -123,14 +101,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_survive_the_url_safe_round_trip() {
-        for s in ["ab+/cd==", "abcd", "a/b+c="] {
-            let t = to_url_safe(s);
-            assert!(!t.contains(['+', '/', '=']));
-            assert_eq!(
-                from_url_safe(&t).trim_end_matches('='),
-                s.trim_end_matches('=')
-            );
-        }
+    fn tokens_open_until_they_expire_and_not_when_altered() {
+        let cipher = Cipher::from_base64(&Cipher::generate_key()).unwrap();
+        let key = Uuid::now_v7();
+        let issued = now();
+        let claims = Claims {
+            k: key,
+            f: "CSV".into(),
+            e: (issued + LINK_TTL).timestamp(),
+        };
+        let token = cipher
+            .encrypt_url_safe(&serde_json::to_vec(&claims).unwrap())
+            .unwrap();
+        let (k, f) = open_token(&cipher, &token, issued + Duration::minutes(4)).unwrap();
+        assert_eq!((k, f), (key, ExportFormat::Csv));
+        let expired = open_token(&cipher, &token, issued + Duration::minutes(6));
+        assert!(matches!(expired, Err(Error::NotFound { .. })));
+        let other = Cipher::from_base64(&Cipher::generate_key()).unwrap();
+        assert!(matches!(
+            open_token(&other, &token, issued),
+            Err(Error::NotFound { .. })
+        ));
+        assert!(open_token(&cipher, &"A".repeat(600), issued).is_err());
     }
 }

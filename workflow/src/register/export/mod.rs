@@ -14,6 +14,7 @@ mod render;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -283,23 +284,25 @@ where
         .await?)
 }
 
-/// (activity id, target id) pairs of one join table, for the activities of an
-/// organization.
+/// (activity id, target id) pairs of one join table for all activities of an
+/// organization, in one query (a subquery, so no bind list grows with the register).
 async fn pairs<J, C>(
     conn: &C,
     activity_col: J::Column,
-    activity_ids: &[Uuid],
+    org_id: Uuid,
     pair: fn(&J::Model) -> (Uuid, Uuid),
 ) -> Result<Vec<(Uuid, Uuid)>>
 where
     J: EntityTrait,
     C: Conn,
 {
-    if activity_ids.is_empty() {
-        return Ok(Vec::new());
-    }
+    let of_org = Query::select()
+        .column(processing_activity::Column::Id)
+        .from(processing_activity::Entity)
+        .and_where(processing_activity::Column::OrgId.eq(org_id))
+        .to_owned();
     Ok(J::find()
-        .filter(activity_col.is_in(activity_ids.iter().copied()))
+        .filter(activity_col.in_subquery(of_org))
         .all(conn)
         .await?
         .iter()
@@ -434,47 +437,48 @@ pub(crate) async fn load<C: Conn>(conn: &C, org_id: Uuid) -> Result<RegisterDocu
         })
         .collect();
 
-    let ids: Vec<Uuid> = activities.iter().map(|a| a.id).collect();
     let a_purposes = pairs::<activity_purpose::Entity, _>(
         conn,
         activity_purpose::Column::ActivityId,
-        &ids,
+        org_id,
         |j| (j.activity_id, j.purpose_id),
     )
     .await?;
     let a_categories = pairs::<activity_data_category::Entity, _>(
         conn,
         activity_data_category::Column::ActivityId,
-        &ids,
+        org_id,
         |j| (j.activity_id, j.data_category_id),
     )
     .await?;
     let a_subjects = pairs::<activity_subject_category::Entity, _>(
         conn,
         activity_subject_category::Column::ActivityId,
-        &ids,
+        org_id,
         |j| (j.activity_id, j.subject_category_id),
     )
     .await?;
     let a_recipients = pairs::<activity_recipient::Entity, _>(
         conn,
         activity_recipient::Column::ActivityId,
-        &ids,
+        org_id,
         |j| (j.activity_id, j.recipient_id),
     )
     .await?;
     let a_transfers = pairs::<activity_transfer::Entity, _>(
         conn,
         activity_transfer::Column::ActivityId,
-        &ids,
+        org_id,
         |j| (j.activity_id, j.transfer_id),
     )
     .await?;
-    let a_sources =
-        pairs::<activity_source::Entity, _>(conn, activity_source::Column::ActivityId, &ids, |j| {
-            (j.activity_id, j.source_id)
-        })
-        .await?;
+    let a_sources = pairs::<activity_source::Entity, _>(
+        conn,
+        activity_source::Column::ActivityId,
+        org_id,
+        |j| (j.activity_id, j.source_id),
+    )
+    .await?;
 
     Ok(RegisterDocument {
         format: DOCUMENT_FORMAT.to_owned(),
