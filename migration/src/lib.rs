@@ -18,6 +18,10 @@ mod m20261123_000009_create_processing_activity;
 mod m20261123_000010_create_data_source;
 mod m20261123_000011_create_data_field;
 mod m20261123_000012_create_activity_source;
+mod m20261123_000013_create_request_settings;
+mod m20261123_000014_create_subject_request;
+mod m20261123_000015_create_request_task;
+mod m20261123_000016_create_outbox;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -38,6 +42,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_create_data_source::Migration),
             Box::new(m20261123_000011_create_data_field::Migration),
             Box::new(m20261123_000012_create_activity_source::Migration),
+            Box::new(m20261123_000013_create_request_settings::Migration),
+            Box::new(m20261123_000014_create_subject_request::Migration),
+            Box::new(m20261123_000015_create_request_task::Migration),
+            Box::new(m20261123_000016_create_outbox::Migration),
         ]
     }
 }

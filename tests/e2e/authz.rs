@@ -14,7 +14,58 @@ use api::permissions::{Rule, rule_for};
 /// call succeeds or fails for reasons other than authorization.
 fn operations(app: &TestApp) -> Vec<(&'static str, &'static str, String, Value)> {
     let some_key = api::graphql::ids::global_id("ApiKey", app.key_ids[&Role::Integrator]);
+    let rid =
+        || json!({"id": api::graphql::ids::global_id("SubjectRequest", uuid::Uuid::now_v7())});
+    let tid = || json!({"id": api::graphql::ids::global_id("RequestTask", uuid::Uuid::now_v7())});
+    let cid =
+        || json!({"id": api::graphql::ids::global_id("CollectedRecord", uuid::Uuid::now_v7())});
+    let transition = |name: &str| {
+        format!(
+            "mutation($id: ID!) {{ {name}(input: {{requestId: $id, version: 1}}) {{ request {{ id }} }} }}"
+        )
+    };
+    let reasoned = |name: &str| {
+        format!(
+            "mutation($id: ID!) {{ {name}(input: {{requestId: $id, version: 1, reason: \"r\"}}) {{ request {{ id }} }} }}"
+        )
+    };
+    let by_id = |name: &str| {
+        format!("mutation($id: ID!) {{ {name}(input: {{requestId: $id}}) {{ request {{ id }} }} }}")
+    };
     vec![
+        ("Query", "requests", "{ requests { totalCount } }".into(), json!({})),
+        ("Query", "reviewQueue", "{ reviewQueue { totalCount } }".into(), json!({})),
+        ("Query", "stalledRequests", "{ stalledRequests { totalCount } }".into(), json!({})),
+        ("Query", "requestSettings", "{ requestSettings { deadlineStart } }".into(), json!({})),
+        ("Mutation", "submitRequest", "mutation { submitRequest(input: {kind: ACCESS, channel: API, identities: [{kind: EMAIL, value: \"m@example.com\"}], isTest: true}) { request { id } } }".into(), json!({})),
+        ("Mutation", "startEmailVerification", transition("startEmailVerification"), rid()),
+        ("Mutation", "resendVerificationCode", by_id("resendVerificationCode"), rid()),
+        ("Mutation", "confirmEmailVerification", "mutation($id: ID!) { confirmEmailVerification(input: {requestId: $id, code: \"123456\"}) { request { id } } }".into(), rid()),
+        ("Mutation", "verifyIdentity", "mutation($id: ID!) { verifyIdentity(input: {requestId: $id, version: 1, method: DOCUMENT_CHECK, evidence: \"ID card\"}) { request { id } } }".into(), rid()),
+        ("Mutation", "failVerification", reasoned("failVerification"), rid()),
+        ("Mutation", "completeTask", "mutation($id: ID!) { completeTask(input: {taskId: $id}) { task { id } } }".into(), tid()),
+        ("Mutation", "failTask", "mutation($id: ID!) { failTask(input: {taskId: $id, error: \"down\"}) { task { id } } }".into(), tid()),
+        ("Mutation", "submitForReview", transition("submitForReview"), rid()),
+        ("Mutation", "resumeCollection", transition("resumeCollection"), rid()),
+        ("Mutation", "claimRequest", by_id("claimRequest"), rid()),
+        ("Mutation", "unclaimRequest", by_id("unclaimRequest"), rid()),
+        ("Mutation", "approveRequest", transition("approveRequest"), rid()),
+        ("Mutation", "requestChanges", reasoned("requestChanges"), rid()),
+        ("Mutation", "rejectRequest", "mutation($id: ID!) { rejectRequest(input: {requestId: $id, version: 1, ground: EXCESSIVE, reason: \"r\"}) { request { id } } }".into(), rid()),
+        ("Mutation", "addReviewComment", "mutation($id: ID!) { addReviewComment(input: {requestId: $id, text: \"t\"}) { request { id } } }".into(), rid()),
+        ("Mutation", "addRequestComment", "mutation($id: ID!) { addRequestComment(input: {requestId: $id, text: \"t\"}) { request { id } } }".into(), rid()),
+        ("Mutation", "redactRecord", "mutation($id: ID!) { redactRecord(input: {recordId: $id, reason: \"other person\"}) { request { id } } }".into(), cid()),
+        ("Mutation", "unredactRecord", "mutation($id: ID!) { unredactRecord(input: {recordId: $id}) { request { id } } }".into(), cid()),
+        ("Mutation", "startExecution", transition("startExecution"), rid()),
+        ("Mutation", "dispatchRequest", transition("dispatchRequest"), rid()),
+        ("Mutation", "closeRequest", transition("closeRequest"), rid()),
+        ("Mutation", "cancelRequest", transition("cancelRequest"), rid()),
+        ("Mutation", "assignRequest", "mutation($id: ID!) { assignRequest(input: {requestId: $id, assigneeId: null}) { request { id } } }".into(), rid()),
+        ("Mutation", "extendDeadline", reasoned("extendDeadline"), rid()),
+        ("Mutation", "bulkVerify", "mutation($id: ID!) { bulkVerify(input: {requestIds: [$id], method: DOCUMENT_CHECK, evidence: \"ID\"}) { succeeded } }".into(), rid()),
+        ("Mutation", "bulkAssign", "mutation($id: ID!) { bulkAssign(input: {requestIds: [$id]}) { succeeded } }".into(), rid()),
+        ("Mutation", "bulkCancel", "mutation($id: ID!) { bulkCancel(input: {requestIds: [$id]}) { succeeded } }".into(), rid()),
+        ("Mutation", "updateRequestSettings", "mutation { updateRequestSettings(input: {stallAfterHours: 72}) { settings { stallAfterHours } } }".into(), json!({})),
         ("Query", "me", "{ me { apiKeyName } }".into(), json!({})),
         ("Query", "node", "query($id: ID!) { node(id: $id) { id } }".into(), json!({"id": some_key})),
         ("Query", "nodes", "query($id: ID!) { nodes(ids: [$id]) { id } }".into(), json!({"id": some_key})),
@@ -231,7 +282,9 @@ async fn every_root_field_is_allowed_or_denied_as_the_policy_says(app: TestApp) 
         }
         assert_eq!(
             root_fields("Subscription").await,
-            HashSet::from(["auditEventAdded".to_owned()])
+            HashSet::from(
+                ["auditEventAdded", "reviewQueueChanged", "requestEvents"].map(str::to_owned)
+            )
         );
     }
     assert_eq!(checked, Role::ALL.len() * ops.len());

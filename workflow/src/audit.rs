@@ -275,7 +275,7 @@ pub(crate) async fn append(
         .filter(audit_chain_head::Column::OrgId.eq(org_id))
         .exec(conn)
         .await?;
-    tx.raise(DomainEvent::AuditAppended(row.clone()));
+    tx.raise(DomainEvent::AuditAppended(Box::new(row.clone())));
     Ok(row)
 }
 

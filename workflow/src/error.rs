@@ -26,6 +26,9 @@ pub enum Error {
         /// The Casbin action.
         action: String,
     },
+    /// A rule of the workflow forbids this principal the action (e.g. four-eyes).
+    #[error("{0}")]
+    NotPermitted(String),
     /// The row does not exist in the principal's organization.
     #[error("{what} not found")]
     NotFound {
@@ -38,6 +41,17 @@ pub enum Error {
     /// The change contradicts the current state (duplicate, stale version, last admin ...).
     #[error("{0}")]
     Conflict(String),
+    /// A workflow event that the request's current state does not allow, or whose
+    /// guard failed; names the current state and the allowed events.
+    #[error("{message}")]
+    InvalidTransition {
+        /// What went wrong.
+        message: String,
+        /// The request's current state.
+        state: String,
+        /// The events the current state allows.
+        allowed: Vec<String>,
+    },
     /// Database failure.
     #[error("database error: {0}")]
     Db(#[from] DbErr),
@@ -88,10 +102,11 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::Unauthenticated(_) => ErrorCode::Unauthenticated,
-            Error::Forbidden { .. } => ErrorCode::Forbidden,
+            Error::Forbidden { .. } | Error::NotPermitted(_) => ErrorCode::Forbidden,
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::Validation(_) => ErrorCode::Validation,
             Error::Conflict(_) => ErrorCode::Conflict,
+            Error::InvalidTransition { .. } => ErrorCode::InvalidTransition,
             Error::Db(_) | Error::Casbin(_) | Error::Internal(_) => ErrorCode::Internal,
         }
     }

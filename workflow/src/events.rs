@@ -3,13 +3,27 @@
 
 use tokio::sync::broadcast;
 
-use entity::audit_event;
+use entity::{audit_event, request_event, subject_request};
 
 /// Something that happened and committed.
 #[derive(Debug, Clone)]
 pub enum DomainEvent {
     /// A row was appended to an organization's audit chain.
-    AuditAppended(audit_event::Model),
+    AuditAppended(Box<audit_event::Model>),
+    /// A request changed: its timeline grew, and it may have entered or left the
+    /// review queue.
+    RequestChanged(Box<RequestChange>),
+}
+
+/// A committed change of a request.
+#[derive(Debug, Clone)]
+pub struct RequestChange {
+    /// The request after the change.
+    pub request: subject_request::Model,
+    /// The timeline entry of the change.
+    pub entry: request_event::Model,
+    /// The request was in the review queue (IN_REVIEW) before the change.
+    pub was_in_review: bool,
 }
 
 impl DomainEvent {
@@ -17,6 +31,7 @@ impl DomainEvent {
     pub fn org_id(&self) -> uuid::Uuid {
         match self {
             DomainEvent::AuditAppended(e) => e.org_id,
+            DomainEvent::RequestChanged(change) => change.request.org_id,
         }
     }
 }

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
 use workflow::entity::{
-    data_category, data_field, data_source, purpose, recipient, retention_policy, subject_category,
+    collected_record, data_category, data_field, data_source, purpose, recipient, redaction,
+    request_attachment, request_task, retention_policy, subject_category, subject_identity,
     transfer,
 };
 use workflow::{Principal, Workflow};
@@ -190,6 +191,68 @@ impl Loader<Uuid> for FieldsBySource {
     }
 }
 
+/// Defines a loader of rows grouped by a parent key (`$key` of each row), each list
+/// in the order the workflow returns.
+macro_rules! grouped {
+    ($(#[$meta:meta])* $name:ident, $value:ty, $method:ident, |$row:ident| $key:expr) => {
+        $(#[$meta])*
+        pub struct $name(Scope);
+
+        impl Loader<Uuid> for $name {
+            type Value = Vec<$value>;
+            type Error = ApiError;
+
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+                let rows = self.0.workflow.$method(self.0.principal()?, keys).await?;
+                let mut grouped: HashMap<Uuid, Vec<$value>> =
+                    keys.iter().map(|k| (*k, Vec::new())).collect();
+                for $row in rows {
+                    grouped.entry($key).or_default().push($row);
+                }
+                Ok(grouped)
+            }
+        }
+    };
+}
+
+grouped!(
+    /// Identities by subject id.
+    IdentitiesBySubject, subject_identity::Model, identities_of_subjects, |r| r.subject_id
+);
+grouped!(
+    /// Tasks by request id.
+    TasksByRequest, request_task::Model, tasks_of_requests, |r| r.request_id
+);
+grouped!(
+    /// Collected records (with opened values) by request id.
+    RecordsByRequest, (collected_record::Model, String), records_of_requests, |r| r.0.request_id
+);
+grouped!(
+    /// Redactions by request id.
+    RedactionsByRequest, redaction::Model, redactions_of_requests, |r| r.request_id
+);
+grouped!(
+    /// Attachments (without content) by request id.
+    AttachmentsByRequest, request_attachment::Model, attachments_of_requests, |r| r.request_id
+);
+
+/// Data source names by id.
+pub struct SourceNameById(Scope);
+
+impl Loader<Uuid> for SourceNameById {
+    type Value = String;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .0
+            .workflow
+            .source_names(self.0.principal()?, keys)
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
 /// A loader with a cache that lives as long as its request.
 pub type Cached<T> = DataLoader<T, HashMapCache>;
 
@@ -219,6 +282,18 @@ pub struct Loaders {
     pub data_field: Cached<DataFieldById>,
     /// Fields by source id.
     pub source_fields: Cached<FieldsBySource>,
+    /// Identities by subject id.
+    pub subject_identities: Cached<IdentitiesBySubject>,
+    /// Tasks by request id.
+    pub request_tasks: Cached<TasksByRequest>,
+    /// Collected records by request id.
+    pub request_records: Cached<RecordsByRequest>,
+    /// Redactions by request id.
+    pub request_redactions: Cached<RedactionsByRequest>,
+    /// Attachments by request id.
+    pub request_attachments: Cached<AttachmentsByRequest>,
+    /// Data source names by id.
+    pub source_name: Cached<SourceNameById>,
 }
 
 impl Loaders {
@@ -246,7 +321,13 @@ impl Loaders {
             activity_sources: make(SourcesByActivity(scope.clone()), cache),
             data_category: make(DataCategoryById(scope.clone()), cache),
             data_field: make(DataFieldById(scope.clone()), cache),
-            source_fields: make(FieldsBySource(scope), cache),
+            source_fields: make(FieldsBySource(scope.clone()), cache),
+            subject_identities: make(IdentitiesBySubject(scope.clone()), cache),
+            request_tasks: make(TasksByRequest(scope.clone()), cache),
+            request_records: make(RecordsByRequest(scope.clone()), cache),
+            request_redactions: make(RedactionsByRequest(scope.clone()), cache),
+            request_attachments: make(AttachmentsByRequest(scope.clone()), cache),
+            source_name: make(SourceNameById(scope), cache),
         }
     }
 }

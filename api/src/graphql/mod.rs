@@ -20,6 +20,7 @@ pub struct Query(
     query::admin::AdminQuery,
     query::audit::AuditQuery,
     query::register::RegisterQuery,
+    query::requests::RequestQuery,
 );
 
 /// All mutations.
@@ -27,6 +28,7 @@ pub struct Query(
 pub struct Mutation(
     mutation::admin::AdminMutation,
     mutation::register::RegisterMutation,
+    mutation::requests::RequestMutation,
 );
 
 /// The executable schema.

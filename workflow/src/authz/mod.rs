@@ -92,6 +92,8 @@ string_enum! {
         Register => "register",
         /// Data sources and where in them personal data lives (fields).
         DataSource => "data_source",
+        /// Data-subject requests, their subjects, tasks, timeline and review.
+        Request => "request",
     }
 }
 
@@ -106,6 +108,20 @@ string_enum! {
         Update => "update",
         /// Delete or revoke.
         Delete => "delete",
+        /// Check a requester's identity (request workflow).
+        Verify => "verify",
+        /// Complete collection tasks and submit for review.
+        Collect => "collect",
+        /// Decide as a lawyer: approve, reject, request changes, redact, comment.
+        Review => "review",
+        /// Carry out erasure, restriction or rectification.
+        Execute => "execute",
+        /// Send the answer and close the request.
+        Dispatch => "dispatch",
+        /// Cancel a request withdrawn by the subject.
+        Cancel => "cancel",
+        /// Extend the deadline (Art. 12(3) sentence 2).
+        Extend => "extend",
     }
 }
 
@@ -276,7 +292,7 @@ mod tests {
     fn shipped_policy_parses_and_names_only_known_values() {
         let rules = parse_policy(DEFAULT_POLICY).unwrap();
         assert!(rules.len() > 10);
-        assert_eq!(default_policy_version(), 2);
+        assert_eq!(default_policy_version(), 3);
     }
 
     #[test]

@@ -2,3 +2,4 @@
 
 pub mod admin;
 pub mod register;
+pub mod requests;

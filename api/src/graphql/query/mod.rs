@@ -4,3 +4,4 @@ pub mod admin;
 pub mod audit;
 pub mod node;
 pub mod register;
+pub mod requests;

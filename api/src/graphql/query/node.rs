@@ -89,6 +89,12 @@ async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
                 .await?;
             Node::DataField(wf.data_field(principal, uuid).await?.try_into()?)
         }
+        "SubjectRequest" => {
+            session
+                .require(workflow::Object::Request, workflow::Action::Read, op)
+                .await?;
+            Node::SubjectRequest(wf.request(principal, uuid).await?.try_into()?)
+        }
         _ => {
             return Err(crate::error::ApiError::invalid(
                 path,

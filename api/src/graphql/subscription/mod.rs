@@ -1,14 +1,18 @@
 //! Subscription roots (graphql-transport-ws on `/graphql/ws`).
 
-use async_graphql::{Context, Subscription};
+use async_graphql::{Context, ID, Subscription};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use tokio_stream::wrappers::BroadcastStream;
 use workflow::DomainEvent;
+use workflow::requests::{QueueChange, RequestState};
 
 use crate::error::ApiError;
-use crate::graphql::session;
 use crate::graphql::types::AuditEvent;
+use crate::graphql::types::requests::{
+    RequestUpdate, ReviewQueueUpdate, SubjectRequest, TimelineEntry,
+};
+use crate::graphql::{ids, session};
 
 /// Live events.
 #[derive(Default)]
@@ -32,7 +36,7 @@ impl Subscription {
             .filter_map(move |event| async move {
                 match event {
                     Ok(DomainEvent::AuditAppended(row)) if row.org_id == org_id => {
-                        Some(AuditEvent::from(row))
+                        Some(AuditEvent::from(*row))
                     }
                     Ok(_) => None,
                     Err(lagged) => {
@@ -43,4 +47,71 @@ impl Subscription {
             })
             .boxed())
     }
+
+    /// Changes of the review queue of the caller's organization (requests entering,
+    /// leaving, or changing while IN_REVIEW), within a second of the commit.
+    async fn review_queue_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<BoxStream<'static, ReviewQueueUpdate>, ApiError> {
+        let s = session(ctx)?;
+        s.check_field("Subscription", "reviewQueueChanged").await?;
+        let org_id = s.principal()?.org_id;
+        Ok(request_changes(s, org_id)
+            .filter_map(|change| async move {
+                let is_in_review = change.request.state == RequestState::InReview.as_str();
+                let kind = QueueChange::of(change.was_in_review, is_in_review)?;
+                Some(ReviewQueueUpdate {
+                    change: kind.into(),
+                    request: SubjectRequest::try_from(change.request).ok()?,
+                    entry: TimelineEntry::try_from(change.entry).ok()?,
+                })
+            })
+            .boxed())
+    }
+
+    /// Every change of one request (its timeline as it grows), within a second of
+    /// the commit.
+    async fn request_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The request to follow.")] request_id: ID,
+    ) -> Result<BoxStream<'static, RequestUpdate>, ApiError> {
+        let s = session(ctx)?;
+        s.check_field("Subscription", "requestEvents").await?;
+        let id = ids::decode(&request_id, "SubjectRequest", &["requestId"])?;
+        let principal = s.principal()?;
+        // NOT_FOUND for requests of other organizations, as for queries.
+        s.workflow().request(principal, id).await?;
+        Ok(request_changes(s, principal.org_id)
+            .filter_map(move |change| async move {
+                if change.request.id != id {
+                    return None;
+                }
+                Some(RequestUpdate {
+                    request: SubjectRequest::try_from(change.request).ok()?,
+                    entry: TimelineEntry::try_from(change.entry).ok()?,
+                })
+            })
+            .boxed())
+    }
+}
+
+/// The committed request changes of one organization.
+fn request_changes(
+    s: &crate::permissions::Session,
+    org_id: uuid::Uuid,
+) -> impl futures_util::Stream<Item = workflow::RequestChange> + Send + 'static {
+    BroadcastStream::new(s.workflow().events().subscribe()).filter_map(move |event| async move {
+        match event {
+            Ok(DomainEvent::RequestChanged(change)) if change.request.org_id == org_id => {
+                Some(*change)
+            }
+            Ok(_) => None,
+            Err(lagged) => {
+                tracing::warn!(error = %lagged, "request subscriber lagged; events skipped");
+                None
+            }
+        }
+    })
 }

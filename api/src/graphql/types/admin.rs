@@ -42,6 +42,8 @@ mirror_enum! {
         Register,
         /// Data sources and their fields.
         DataSource,
+        /// Data-subject requests: subjects, tasks, timeline, review.
+        Request,
     }
 }
 
@@ -56,6 +58,20 @@ mirror_enum! {
         Update,
         /// Delete or revoke it.
         Delete,
+        /// Verify a requester's identity.
+        Verify,
+        /// Complete collection tasks and submit for review.
+        Collect,
+        /// Decide as a lawyer: approve, reject, request changes, redact.
+        Review,
+        /// Carry out erasure, restriction or rectification.
+        Execute,
+        /// Send the answer and close the request.
+        Dispatch,
+        /// Cancel a request the subject withdrew.
+        Cancel,
+        /// Extend the deadline by two months (Art. 12(3)).
+        Extend,
     }
 }
 

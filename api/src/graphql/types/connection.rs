@@ -60,6 +60,17 @@ macro_rules! connection {
                     total_count: parts.total_count,
                 }
             }
+
+            /// Builds the connection, converting each item fallibly.
+            #[allow(dead_code)]
+            pub fn try_from_page<M>(
+                page: workflow::Page<M>,
+                key: impl Fn(&M) -> String,
+                convert: impl Fn(M) -> Result<$node, workflow::Error>,
+            ) -> $crate::error::ApiResult<Self> {
+                let page = page.try_map(|m| Ok::<_, workflow::Error>((key(&m), convert(m)?)))?;
+                Ok(Self::from_page(page, |(k, _)| k.clone(), |(_, n)| n))
+            }
         }
     };
 }

@@ -27,6 +27,7 @@ pub mod me;
 pub mod node;
 pub mod organization;
 pub mod register;
+pub mod requests;
 
 pub use admin::{
     ApiKey, ApiKeyConnection, PermissionAction, PermissionObject, PolicyRule, PolicyRuleConnection,

@@ -4,6 +4,7 @@ use super::register::{
     DataCategory, DataField, DataSource, ProcessingActivity, Purpose, Recipient, RetentionPolicy,
     SubjectCategory, Transfer,
 };
+use super::requests::SubjectRequest;
 use super::{ApiKey, AuditEvent, Organization};
 
 /// An object with a global ID that `node(id:)` can fetch again (Relay).
@@ -34,4 +35,6 @@ pub enum Node {
     DataSource(DataSource),
     /// A data field.
     DataField(DataField),
+    /// A data-subject request.
+    SubjectRequest(SubjectRequest),
 }

@@ -1,0 +1,928 @@
+//! Data-subject requests: the request, its subject's identities, tasks, collected
+//! records, redactions, timeline, attachments, settings and bulk results.
+
+use async_graphql::{ComplexObject, Context, ID, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+use workflow::entity::{
+    collected_record, redaction, request_attachment, request_event, request_task, subject_identity,
+    subject_request,
+};
+use workflow::requests::{self as rq, machine};
+
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::ids::global_id;
+use crate::graphql::loaders::loaders;
+use crate::graphql::types::connection::connection;
+use crate::graphql::types::register::{DataCategory, IdentityType};
+
+mirror_enum! {
+    /// What the data subject asks for.
+    RequestKind = machine::RequestKind {
+        /// Art. 15: access to the data and information about its processing.
+        Access,
+        /// Art. 16: correction of inaccurate data.
+        Rectification,
+        /// Art. 17: erasure.
+        Erasure,
+        /// Art. 18: restriction of processing.
+        Restriction,
+        /// Art. 20: a portable copy.
+        Portability,
+        /// Art. 21: objection to processing.
+        Objection,
+    }
+}
+
+mirror_enum! {
+    /// Where a request stands in the workflow.
+    RequestState = machine::RequestState {
+        /// Received; identity not yet checked.
+        Received,
+        /// Identity verification under way (e.g. a code was sent).
+        Verifying,
+        /// Identity verified; data is collected from every mapped source.
+        Collecting,
+        /// Collected; waiting for a lawyer's decision (the review queue).
+        InReview,
+        /// The reviewer sent it back with comments.
+        ChangesRequested,
+        /// Approved by a reviewer other than who collected and submitted it.
+        Approved,
+        /// Erasure, restriction or rectification is being carried out.
+        Executing,
+        /// The answer went out; its content is final.
+        Dispatched,
+        /// Done.
+        Closed,
+        /// Refused (identity not verified, or Art. 12(5)).
+        Rejected,
+        /// Withdrawn by the subject.
+        Cancelled,
+    }
+}
+
+mirror_enum! {
+    /// An event of the request state machine; each needs its own permission.
+    WorkflowEvent = machine::RequestEvent {
+        /// Start verifying the identity (request:verify).
+        StartVerification,
+        /// The identity is verified; collection starts (request:verify).
+        ConfirmIdentity,
+        /// The identity could not be verified; refused (request:verify).
+        FailVerification,
+        /// Collection complete; hand over to legal review (request:collect).
+        SubmitForReview,
+        /// The reviewer sends it back (request:review).
+        RequestChanges,
+        /// Collection resumes after requested changes (request:collect).
+        ResumeCollection,
+        /// The reviewer approves (request:review; four-eyes).
+        Approve,
+        /// Refused under Art. 12(5) (request:review).
+        Reject,
+        /// Start carrying out erasure, restriction or rectification (request:execute).
+        StartExecution,
+        /// The answer went out (request:dispatch).
+        Dispatch,
+        /// Close a dispatched request (request:dispatch).
+        Close,
+        /// The subject withdrew the request (request:cancel).
+        Cancel,
+    }
+}
+
+mirror_enum! {
+    /// How the request reached the organization.
+    RequestChannel = rq::Channel {
+        /// The organization's web form.
+        WebForm,
+        /// An e-mail.
+        Email,
+        /// A letter.
+        Letter,
+        /// A phone call.
+        Phone,
+        /// An integration through the API.
+        Api,
+    }
+}
+
+mirror_enum! {
+    /// When the one-month deadline of Art. 12(3) starts.
+    DeadlineBasis = rq::DeadlineBasis {
+        /// On receipt (default).
+        Receipt,
+        /// On successful identity verification.
+        Verification,
+    }
+}
+
+mirror_enum! {
+    /// How a requester's identity was verified.
+    VerificationMethod = rq::VerificationMethod {
+        /// A one-time code sent to a known e-mail address.
+        EmailCode,
+        /// Staff checked an identity document (the evidence names which).
+        DocumentCheck,
+        /// Staff matched the requester to a known customer.
+        KnownCustomer,
+        /// The requester was logged in to their account (asserted by an integrator).
+        AuthenticatedAccount,
+        /// Another method, described in the evidence.
+        Other,
+    }
+}
+
+mirror_enum! {
+    /// Why a request was refused.
+    RejectionGround = rq::RejectionGround {
+        /// The identity could not be verified (Art. 12(6)).
+        IdentityNotVerified,
+        /// Art. 12(5): manifestly unfounded.
+        ManifestlyUnfounded,
+        /// Art. 12(5): excessive, in particular repetitive.
+        Excessive,
+    }
+}
+
+mirror_enum! {
+    /// What a timeline entry records.
+    TimelineEntryKind = rq::TimelineKind {
+        /// The request was received.
+        Received,
+        /// A state transition.
+        Transition,
+        /// A comment (reviewers' comments included).
+        Comment,
+        /// Assigned or unassigned.
+        Assigned,
+        /// Claimed in the review queue.
+        Claimed,
+        /// Released from the review queue.
+        Unclaimed,
+        /// The deadline was extended.
+        Extended,
+        /// Identity verification (code sent, wrong code).
+        Verification,
+        /// A task was completed or failed.
+        Task,
+        /// A record was redacted or the redaction withdrawn.
+        Redaction,
+    }
+}
+
+mirror_enum! {
+    /// What a task does in its source.
+    TaskKind = rq::TaskKind {
+        /// Collect what the source holds about the subject.
+        Collect,
+        /// Carry out erasure, restriction or rectification in the source.
+        Execute,
+    }
+}
+
+mirror_enum! {
+    /// Where a task stands.
+    TaskState = rq::TaskState {
+        /// Not done yet.
+        Open,
+        /// Done.
+        Done,
+        /// Failed; the request shows up in `stalledRequests` until it is done.
+        Failed,
+    }
+}
+
+mirror_enum! {
+    /// A German state whose public holidays count besides the federal ones.
+    HolidayRegion = rq::GermanState {
+        /// Baden-Württemberg (DE-BW).
+        BadenWuerttemberg,
+        /// Bayern (DE-BY).
+        Bayern,
+        /// Berlin (DE-BE).
+        Berlin,
+        /// Brandenburg (DE-BB).
+        Brandenburg,
+        /// Bremen (DE-HB).
+        Bremen,
+        /// Hamburg (DE-HH).
+        Hamburg,
+        /// Hessen (DE-HE).
+        Hessen,
+        /// Mecklenburg-Vorpommern (DE-MV).
+        MecklenburgVorpommern,
+        /// Niedersachsen (DE-NI).
+        Niedersachsen,
+        /// Nordrhein-Westfalen (DE-NW).
+        NordrheinWestfalen,
+        /// Rheinland-Pfalz (DE-RP).
+        RheinlandPfalz,
+        /// Saarland (DE-SL).
+        Saarland,
+        /// Sachsen (DE-SN).
+        Sachsen,
+        /// Sachsen-Anhalt (DE-ST).
+        SachsenAnhalt,
+        /// Schleswig-Holstein (DE-SH).
+        SchleswigHolstein,
+        /// Thüringen (DE-TH).
+        Thueringen,
+    }
+}
+
+/// Why a request is listed among the stalled ones.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum StalledReason {
+    /// It has not changed state for longer than the organization's `stallAfterHours`.
+    NotMoved,
+    /// One of its tasks failed.
+    TaskFailed,
+}
+
+impl From<rq::StalledReason> for StalledReason {
+    fn from(r: rq::StalledReason) -> Self {
+        match r {
+            rq::StalledReason::NotMoved => Self::NotMoved,
+            rq::StalledReason::TaskFailed => Self::TaskFailed,
+        }
+    }
+}
+
+fn parse<T: std::str::FromStr<Err = workflow::Error>>(s: &str) -> Result<T, workflow::Error> {
+    s.parse()
+}
+
+/// A data-subject request (Art. 15-21) and where it stands.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct SubjectRequest {
+    /// Global ID.
+    pub id: ID,
+    /// What is asked for.
+    pub kind: RequestKind,
+    /// Where it stands.
+    pub state: RequestState,
+    /// How it arrived.
+    pub channel: RequestChannel,
+    /// When it arrived (the deadline runs from here unless the organization counts
+    /// from verification).
+    pub received_at: DateTime<Utc>,
+    /// From when the deadline runs, as configured when it arrived.
+    pub deadline_basis: DeadlineBasis,
+    /// The day the deadline started (null until verification when it runs from there).
+    pub deadline_start: Option<NaiveDate>,
+    /// The Art. 12(3) deadline: one month per Regulation 1182/71 (month-end clamp,
+    /// weekend and holiday roll-forward).
+    pub due_date: Option<NaiveDate>,
+    /// The extended deadline (three months from the start), if extended.
+    pub extended_due_date: Option<NaiveDate>,
+    /// The deadline that applies: the extended one if any, else the original.
+    pub effective_due_date: Option<NaiveDate>,
+    /// Why the deadline was extended.
+    pub extension_reason: Option<String>,
+    /// Open and past its effective deadline.
+    pub is_overdue: bool,
+    /// A test request: runs end to end, excluded from statistics, never mailed to real addresses.
+    pub is_test: bool,
+    /// Optimistic locking: send it with every decision; CONFLICT if it moved on.
+    pub version: i32,
+    /// The request as received, verbatim.
+    pub text: Option<String>,
+    /// Global ID of an open request of the same kind by the same subject this one
+    /// possibly duplicates.
+    pub duplicate_of_id: Option<ID>,
+    /// More requests by this subject within 12 months than the organization's
+    /// threshold: possibly excessive (Art. 12(5)), for the reviewer to decide.
+    pub possibly_excessive: bool,
+    /// When the identity was verified.
+    pub verified_at: Option<DateTime<Utc>>,
+    /// How it was verified.
+    pub verification_method: Option<VerificationMethod>,
+    /// What staff checked (e.g. which document).
+    pub verification_evidence: Option<String>,
+    /// Why it was refused.
+    pub rejection_ground: Option<RejectionGround>,
+    /// Reason given with the last transition that needed one.
+    pub state_reason: Option<String>,
+    /// When the state last changed.
+    pub state_changed_at: DateTime<Utc>,
+    /// Global ID of the API key it is assigned to.
+    pub assignee_id: Option<ID>,
+    /// Global ID of the reviewer's API key that claimed it in the review queue.
+    pub claimed_by_id: Option<ID>,
+    /// When it was claimed.
+    pub claimed_at: Option<DateTime<Utc>>,
+    /// Global ID of the API key that submitted it for review (may not approve it).
+    pub submitted_for_review_by_id: Option<ID>,
+    /// When it was created here.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Events the current state allows (permissions and guards aside).
+    pub allowed_events: Vec<WorkflowEvent>,
+    #[graphql(skip)]
+    pub uuid: Uuid,
+    #[graphql(skip)]
+    pub subject_id: Uuid,
+}
+
+impl TryFrom<subject_request::Model> for SubjectRequest {
+    type Error = workflow::Error;
+    fn try_from(m: subject_request::Model) -> Result<Self, Self::Error> {
+        let state: machine::RequestState = parse(&m.state)?;
+        let kind: machine::RequestKind = parse(&m.kind)?;
+        let effective = rq::effective_due_date(&m);
+        let today = Utc::now().date_naive();
+        let key = |id: Option<Uuid>| id.map(|k| global_id("ApiKey", k));
+        Ok(Self {
+            id: global_id("SubjectRequest", m.id),
+            kind: kind.into(),
+            state: state.into(),
+            channel: parse::<rq::Channel>(&m.channel)?.into(),
+            received_at: m.received_at,
+            deadline_basis: parse::<rq::DeadlineBasis>(&m.deadline_basis)?.into(),
+            deadline_start: m.deadline_start,
+            due_date: m.due_date,
+            extended_due_date: m.extended_due_date,
+            effective_due_date: effective,
+            extension_reason: m.extension_reason,
+            is_overdue: state.is_open() && effective.is_some_and(|d| d < today),
+            is_test: m.is_test,
+            version: m.version,
+            text: m.request_text,
+            duplicate_of_id: m.duplicate_of.map(|d| global_id("SubjectRequest", d)),
+            possibly_excessive: m.possibly_excessive,
+            verified_at: m.verified_at,
+            verification_method: m
+                .verification_method
+                .as_deref()
+                .map(parse::<rq::VerificationMethod>)
+                .transpose()?
+                .map(Into::into),
+            verification_evidence: m.verification_evidence,
+            rejection_ground: m
+                .rejection_ground
+                .as_deref()
+                .map(parse::<rq::RejectionGround>)
+                .transpose()?
+                .map(Into::into),
+            state_reason: m.state_reason,
+            state_changed_at: m.state_changed_at,
+            assignee_id: key(m.assignee_id),
+            claimed_by_id: key(m.claimed_by),
+            claimed_at: m.claimed_at,
+            submitted_for_review_by_id: key(m.submitted_for_review_by),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            allowed_events: machine::allowed_events(state, kind)
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            uuid: m.id,
+            subject_id: m.subject_id,
+        })
+    }
+}
+
+#[ComplexObject]
+impl SubjectRequest {
+    /// The ways the requester can be identified (normalized), as known for the subject.
+    async fn identities(&self, ctx: &Context<'_>) -> ApiResult<Vec<SubjectIdentity>> {
+        let rows = loaders(ctx)?
+            .subject_identities
+            .load_one(self.subject_id)
+            .await?
+            .unwrap_or_default();
+        rows.into_iter()
+            .map(SubjectIdentity::try_from)
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
+    }
+
+    /// One task per mapped source (collection, then execution for erasure and the like).
+    async fn tasks(&self, ctx: &Context<'_>) -> ApiResult<Vec<RequestTask>> {
+        let rows = loaders(ctx)?
+            .request_tasks
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default();
+        rows.into_iter()
+            .map(RequestTask::try_from)
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
+    }
+
+    /// What the tasks found, values included; redacted records carry their redaction.
+    async fn records(&self, ctx: &Context<'_>) -> ApiResult<Vec<CollectedRecord>> {
+        let rows = loaders(ctx)?
+            .request_records
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default();
+        let redactions = loaders(ctx)?
+            .request_redactions
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(|(m, value)| {
+                let redaction = redactions.iter().find(|r| r.record_id == m.id).cloned();
+                CollectedRecord::new(m, value, redaction)
+            })
+            .collect())
+    }
+
+    /// How many records the tasks collected.
+    async fn records_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(loaders(ctx)?
+            .request_records
+            .load_one(self.uuid)
+            .await?
+            .map_or(0, |r| r.len() as i32))
+    }
+
+    /// How many records the reviewer redacted.
+    async fn redactions_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(loaders(ctx)?
+            .request_redactions
+            .load_one(self.uuid)
+            .await?
+            .map_or(0, |r| r.len() as i32))
+    }
+
+    /// Files received with the request (metadata; content is kept sealed).
+    async fn attachments(&self, ctx: &Context<'_>) -> ApiResult<Vec<RequestAttachment>> {
+        let rows = loaders(ctx)?
+            .request_attachments
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(RequestAttachment::from).collect())
+    }
+
+    /// The timeline: every transition, comment, assignment, claim and task, oldest first.
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Items from the front (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to start after.")] after: Option<String>,
+        #[graphql(desc = "Items from the back (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Cursor to end before.")] before: Option<String>,
+    ) -> ApiResult<TimelineEntryConnection> {
+        let s = crate::graphql::session(ctx)?;
+        let page = crate::graphql::ids::page_request(first, after, last, before)?;
+        let page = s
+            .workflow()
+            .request_timeline(s.principal()?, self.uuid, &page)
+            .await?;
+        TimelineEntryConnection::try_from_page(page, |e| e.id.to_string(), TimelineEntry::try_from)
+    }
+
+    /// Why this request needs attention (empty when it does not).
+    async fn stalled_reasons(&self, ctx: &Context<'_>) -> ApiResult<Vec<StalledReason>> {
+        let s = crate::graphql::session(ctx)?;
+        let model = s.workflow().request(s.principal()?, self.uuid).await?;
+        Ok(s.workflow()
+            .stalled_reasons(s.principal()?, &model)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}
+
+/// One way a data subject can be identified.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct SubjectIdentity {
+    /// Kind of identifier.
+    pub kind: IdentityType,
+    /// Normalized value (lower-cased e-mail, E.164 phone, collapsed whitespace).
+    pub value: String,
+    /// When it was verified (e.g. by an e-mail code).
+    pub verified_at: Option<DateTime<Utc>>,
+    /// How it was verified.
+    pub verification_method: Option<VerificationMethod>,
+}
+
+impl TryFrom<subject_identity::Model> for SubjectIdentity {
+    type Error = workflow::Error;
+    fn try_from(m: subject_identity::Model) -> Result<Self, Self::Error> {
+        Ok(Self {
+            kind: parse::<workflow::register::fields::IdentityType>(&m.kind)?.into(),
+            value: m.value,
+            verified_at: m.verified_at,
+            verification_method: m
+                .verification_method
+                .as_deref()
+                .map(parse::<rq::VerificationMethod>)
+                .transpose()?
+                .map(Into::into),
+        })
+    }
+}
+
+/// A collection or execution job of a request in one data source.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct RequestTask {
+    /// Global ID.
+    pub id: ID,
+    /// Collect or execute.
+    pub kind: TaskKind,
+    /// Where it stands.
+    pub state: TaskState,
+    /// Global ID of the data source.
+    pub source_id: ID,
+    /// A note of who completed it (e.g. how the source was searched).
+    pub note: Option<String>,
+    /// What went wrong, if it failed.
+    pub error: Option<String>,
+    /// Global ID of the API key that completed it.
+    pub completed_by_id: Option<ID>,
+    /// When it was completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// How often it was completed or failed.
+    pub attempts: i32,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub source_uuid: Uuid,
+}
+
+impl TryFrom<request_task::Model> for RequestTask {
+    type Error = workflow::Error;
+    fn try_from(m: request_task::Model) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: global_id("RequestTask", m.id),
+            kind: parse::<rq::TaskKind>(&m.kind)?.into(),
+            state: parse::<rq::TaskState>(&m.state)?.into(),
+            source_id: global_id("DataSource", m.source_id),
+            note: m.note,
+            error: m.error,
+            completed_by_id: m.completed_by.map(|k| global_id("ApiKey", k)),
+            completed_at: m.completed_at,
+            attempts: m.attempts,
+            created_at: m.created_at,
+            source_uuid: m.source_id,
+        })
+    }
+}
+
+#[ComplexObject]
+impl RequestTask {
+    /// Name of the data source.
+    async fn source_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        loaders(ctx)?
+            .source_name
+            .load_one(self.source_uuid)
+            .await?
+            .ok_or_else(|| {
+                ApiError::from(workflow::Error::NotFound {
+                    what: "data source",
+                })
+            })
+    }
+}
+
+/// A reviewer's decision to leave a record out of the answer.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Redaction {
+    /// Why (e.g. "data of another person").
+    pub reason: String,
+    /// Global ID of the reviewer's API key.
+    pub decided_by_id: Option<ID>,
+    /// When.
+    pub decided_at: DateTime<Utc>,
+}
+
+/// One value a task found about the subject.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct CollectedRecord {
+    /// Global ID.
+    pub id: ID,
+    /// Global ID of the task that found it.
+    pub task_id: ID,
+    /// Global ID of the data source.
+    pub source_id: ID,
+    /// Where it was found (`table.column`, JSON path ...).
+    pub location: String,
+    /// The value.
+    pub value: String,
+    /// The redaction, if the reviewer decided to leave it out.
+    pub redaction: Option<Redaction>,
+    /// When it was collected.
+    pub collected_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub category_id: Option<Uuid>,
+}
+
+impl CollectedRecord {
+    fn new(m: collected_record::Model, value: String, r: Option<redaction::Model>) -> Self {
+        Self {
+            id: global_id("CollectedRecord", m.id),
+            task_id: global_id("RequestTask", m.task_id),
+            source_id: global_id("DataSource", m.source_id),
+            location: m.location,
+            value,
+            redaction: r.map(|r| Redaction {
+                reason: r.reason,
+                decided_by_id: r.decided_by.map(|k| global_id("ApiKey", k)),
+                decided_at: r.decided_at,
+            }),
+            collected_at: m.created_at,
+            category_id: m.data_category_id,
+        }
+    }
+}
+
+#[ComplexObject]
+impl CollectedRecord {
+    /// The category of data, from the mapped field.
+    async fn data_category(&self, ctx: &Context<'_>) -> ApiResult<Option<DataCategory>> {
+        let Some(id) = self.category_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?
+            .data_category
+            .load_one(id)
+            .await?
+            .map(Into::into))
+    }
+}
+
+/// A file received with a request.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct RequestAttachment {
+    /// Global ID.
+    pub id: ID,
+    /// File name as received.
+    pub file_name: String,
+    /// Media type.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// SHA-256 of the content (hex), to prove what was received.
+    pub sha256: String,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<request_attachment::Model> for RequestAttachment {
+    fn from(m: request_attachment::Model) -> Self {
+        Self {
+            id: global_id("RequestAttachment", m.id),
+            file_name: m.file_name,
+            media_type: m.media_type,
+            size_bytes: m.size_bytes,
+            sha256: m.sha256,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// One entry of a request's timeline.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TimelineEntry {
+    /// Global ID.
+    pub id: ID,
+    /// Global ID of the request.
+    pub request_id: ID,
+    /// What it records.
+    pub kind: TimelineEntryKind,
+    /// The state-machine event (transitions only).
+    pub event: Option<WorkflowEvent>,
+    /// State before (transitions only).
+    pub from_state: Option<RequestState>,
+    /// State after (transitions only).
+    pub to_state: Option<RequestState>,
+    /// Global ID of the acting API key.
+    pub actor_id: Option<ID>,
+    /// Name of the acting API key.
+    pub actor_name: String,
+    /// Reason, comment or details.
+    pub message: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl TryFrom<request_event::Model> for TimelineEntry {
+    type Error = workflow::Error;
+    fn try_from(m: request_event::Model) -> Result<Self, Self::Error> {
+        let state = |s: Option<String>| -> Result<Option<RequestState>, workflow::Error> {
+            Ok(s.as_deref()
+                .map(parse::<machine::RequestState>)
+                .transpose()?
+                .map(Into::into))
+        };
+        Ok(Self {
+            id: global_id("TimelineEntry", m.id),
+            request_id: global_id("SubjectRequest", m.request_id),
+            kind: parse::<rq::TimelineKind>(&m.kind)?.into(),
+            event: m
+                .event
+                .as_deref()
+                .map(parse::<machine::RequestEvent>)
+                .transpose()?
+                .map(Into::into),
+            from_state: state(m.from_state)?,
+            to_state: state(m.to_state)?,
+            actor_id: m.actor_id.map(|k| global_id("ApiKey", k)),
+            actor_name: m.actor_name,
+            message: m.message,
+            at: m.at,
+        })
+    }
+}
+
+connection!(
+    SubjectRequestConnection,
+    SubjectRequestEdge,
+    SubjectRequest,
+    "A page of requests.",
+    "A request in a page."
+);
+connection!(
+    TimelineEntryConnection,
+    TimelineEntryEdge,
+    TimelineEntry,
+    "A page of a request's timeline.",
+    "A timeline entry in a page."
+);
+
+/// A day the organization is closed (deadlines ending on it roll forward).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ClosedDay {
+    /// The day.
+    pub day: NaiveDate,
+    /// Why (e.g. "Betriebsferien").
+    pub note: Option<String>,
+}
+
+/// A public holiday.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Holiday {
+    /// The day.
+    pub date: NaiveDate,
+    /// Its German name.
+    pub name: String,
+}
+
+/// How the organization runs requests.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct RequestSettings {
+    /// The state whose holidays count besides the German federal ones.
+    pub holiday_region: Option<HolidayRegion>,
+    /// When the deadline starts; recorded on each request as it arrives.
+    pub deadline_start: DeadlineBasis,
+    /// More requests than this per subject within 12 months are flagged as possibly excessive.
+    pub excessive_threshold: i32,
+    /// Open requests that have not moved for this many hours show up as stalled.
+    pub stall_after_hours: i32,
+    /// Days the organization is closed.
+    pub closed_days: Vec<ClosedDay>,
+    #[graphql(skip)]
+    pub calendar: rq::Calendar,
+}
+
+impl From<rq::RequestSettings> for RequestSettings {
+    fn from(s: rq::RequestSettings) -> Self {
+        Self {
+            calendar: s.calendar(),
+            holiday_region: s.holiday_region.map(Into::into),
+            deadline_start: s.deadline_start.into(),
+            excessive_threshold: s.excessive_threshold,
+            stall_after_hours: s.stall_after_hours,
+            closed_days: s
+                .closed_days
+                .into_iter()
+                .map(|(day, note)| ClosedDay { day, note })
+                .collect(),
+        }
+    }
+}
+
+#[ComplexObject]
+impl RequestSettings {
+    /// The public holidays of a year that count for deadlines (federal and the region's).
+    async fn holidays(
+        &self,
+        #[graphql(desc = "The year, 1900 to 2200.")] year: i32,
+    ) -> ApiResult<Vec<Holiday>> {
+        if !(1900..=2200).contains(&year) {
+            return Err(ApiError::invalid(
+                &["year"],
+                "must be between 1900 and 2200",
+            ));
+        }
+        Ok(rq::deadline::german_holidays(year, self.calendar.state)
+            .into_iter()
+            .map(|(date, name)| Holiday {
+                date,
+                name: name.to_owned(),
+            })
+            .collect())
+    }
+
+    /// The deadline a request received on `receivedOn` would get.
+    async fn due_date_for(
+        &self,
+        #[graphql(desc = "The day of receipt.")] received_on: NaiveDate,
+    ) -> NaiveDate {
+        self.calendar.due_date(received_on)
+    }
+}
+
+/// The error of one item of a bulk action.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct BulkItemError {
+    /// The code it would have as a GraphQL error (CONFLICT, INVALID_TRANSITION ...).
+    pub code: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The result of a bulk action for one request.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct BulkItemResult {
+    /// Global ID of the request.
+    pub request_id: ID,
+    /// Whether the action applied.
+    pub ok: bool,
+    /// The request after the action (null if it failed).
+    pub request: Option<SubjectRequest>,
+    /// Why it did not apply.
+    pub error: Option<BulkItemError>,
+}
+
+impl BulkItemResult {
+    /// Converts a workflow outcome.
+    pub fn from_outcome(o: rq::BulkOutcome) -> Self {
+        let request_id = global_id("SubjectRequest", o.request_id);
+        let converted = o.result.and_then(SubjectRequest::try_from);
+        match converted {
+            Ok(request) => Self {
+                request_id,
+                ok: true,
+                request: Some(request),
+                error: None,
+            },
+            Err(err) => {
+                let api = ApiError::from(err);
+                let code = api.code().as_str().to_owned();
+                let message = async_graphql::Error::from(api).message;
+                Self {
+                    request_id,
+                    ok: false,
+                    request: None,
+                    error: Some(BulkItemError { code, message }),
+                }
+            }
+        }
+    }
+}
+
+/// How a request's place in the review queue changed.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum QueueChange {
+    /// It entered the queue.
+    Entered,
+    /// It left the queue (approved, sent back, rejected, cancelled).
+    Left,
+    /// It is in the queue and changed (claimed, commented, redacted).
+    Updated,
+}
+
+impl From<rq::QueueChange> for QueueChange {
+    fn from(c: rq::QueueChange) -> Self {
+        match c {
+            rq::QueueChange::Entered => Self::Entered,
+            rq::QueueChange::Left => Self::Left,
+            rq::QueueChange::Updated => Self::Updated,
+        }
+    }
+}
+
+/// A change of the review queue.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ReviewQueueUpdate {
+    /// How the queue changed.
+    pub change: QueueChange,
+    /// The request after the change.
+    pub request: SubjectRequest,
+    /// The timeline entry of the change.
+    pub entry: TimelineEntry,
+}
+
+/// A change of one request.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct RequestUpdate {
+    /// The request after the change.
+    pub request: SubjectRequest,
+    /// The timeline entry of the change.
+    pub entry: TimelineEntry,
+}

@@ -1,0 +1,302 @@
+//! The outbox: messages to data subjects are written in the transaction of the change
+//! that causes them and delivered at least once afterwards by [`Workflow::deliver_outbox`]
+//! through a [`Mailer`]. Bodies are sealed at rest (a body may hold a one-time code).
+//!
+//! Test requests (`is_test`) are never sent to real addresses: a mailer that reaches
+//! the outside world ([`Mailer::is_external`]) skips them and marks them suppressed.
+
+use std::path::PathBuf;
+
+use chrono::Duration;
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use entity::{outbox, subject_identity, subject_request};
+
+use crate::crypto::Cipher;
+use crate::error::{Error, Result};
+use crate::register::fields::IdentityType;
+use crate::store::Conn;
+use crate::{Workflow, new_id, now};
+
+/// A message ready to be sent.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    /// The outbox row.
+    pub id: Uuid,
+    /// Recipient address.
+    pub to: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+}
+
+/// Sends mail. The dispatch issue adds SMTP; here: log and file.
+#[async_trait::async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends one message; an error is retried later.
+    async fn send(&self, mail: &Mail) -> std::result::Result<(), String>;
+    /// Whether messages reach real mailboxes (then test requests are suppressed).
+    fn is_external(&self) -> bool;
+}
+
+/// Writes each message to the log (development and demo).
+pub struct LogMailer;
+
+#[async_trait::async_trait]
+impl Mailer for LogMailer {
+    async fn send(&self, mail: &Mail) -> std::result::Result<(), String> {
+        tracing::info!(to = %mail.to, subject = %mail.subject, body = %mail.body, "mail (log mailer)");
+        Ok(())
+    }
+    fn is_external(&self) -> bool {
+        false
+    }
+}
+
+/// Writes each message as an `.eml` file into a directory (lettre's file transport).
+pub struct FileMailer {
+    transport: AsyncFileTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl FileMailer {
+    /// A mailer writing into `dir` (created if missing), sending as `from`.
+    pub fn new(dir: impl Into<PathBuf>, from: &str) -> std::result::Result<Self, String> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(Self {
+            transport: AsyncFileTransport::new(dir),
+            from: from
+                .parse()
+                .map_err(|e| format!("sender address `{from}`: {e}"))?,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailer for FileMailer {
+    async fn send(&self, mail: &Mail) -> std::result::Result<(), String> {
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(mail.to.parse().map_err(|e| format!("recipient: {e}"))?)
+            .subject(mail.subject.clone())
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body.clone())
+            .map_err(|e| e.to_string())?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+    fn is_external(&self) -> bool {
+        false
+    }
+}
+
+/// What a subject is told.
+pub(crate) enum Notice<'a> {
+    /// A one-time code to verify the e-mail address.
+    VerificationCode { code: &'a str, minutes: i64 },
+    /// The request was refused.
+    Rejected { reason: &'a str },
+    /// The deadline was extended (Art. 12(3) sentence 3: within the first month, with reasons).
+    Extended {
+        until: chrono::NaiveDate,
+        reason: &'a str,
+    },
+}
+
+impl Notice<'_> {
+    fn render(&self, reference: Uuid) -> (String, String) {
+        match self {
+            Notice::VerificationCode { code, minutes } => (
+                "Ihr Bestätigungscode / Your verification code".into(),
+                format!(
+                    "Guten Tag,\n\nIhr Code zur Bestätigung Ihrer Anfrage lautet: {code}\nEr gilt {minutes} Minuten.\n\n\
+                     Hello,\n\nthe code to confirm your request is: {code}\nIt is valid for {minutes} minutes.\n\n\
+                     Vorgang / Reference: {reference}\n"
+                ),
+            ),
+            Notice::Rejected { reason } => (
+                "Ihre Anfrage nach der DSGVO / Your GDPR request".into(),
+                format!(
+                    "Guten Tag,\n\nwir können Ihre Anfrage nicht bearbeiten. Grund: {reason}\n\
+                     Sie können sich bei einer Datenschutz-Aufsichtsbehörde beschweren und einen gerichtlichen Rechtsbehelf einlegen (Art. 12 Abs. 4 DSGVO).\n\n\
+                     Hello,\n\nwe cannot act on your request. Reason: {reason}\n\
+                     You may lodge a complaint with a supervisory authority and seek a judicial remedy (Art. 12(4) GDPR).\n\n\
+                     Vorgang / Reference: {reference}\n"
+                ),
+            ),
+            Notice::Extended { until, reason } => (
+                "Fristverlängerung / Extension of the deadline".into(),
+                format!(
+                    "Guten Tag,\n\nwir benötigen für Ihre Anfrage mehr Zeit und beantworten sie bis zum {}. Grund: {reason}\n\n\
+                     Hello,\n\nwe need more time for your request and will answer it by {}. Reason: {reason}\n\n\
+                     Vorgang / Reference: {reference}\n",
+                    until.format("%d.%m.%Y"),
+                    until.format("%Y-%m-%d"),
+                ),
+            ),
+        }
+    }
+}
+
+/// The address to write to: a verified e-mail identity of the subject, else any.
+async fn subject_email<C: Conn>(conn: &C, subject_id: Uuid) -> Result<Option<String>> {
+    let identities = subject_identity::Entity::find()
+        .filter(subject_identity::Column::SubjectId.eq(subject_id))
+        .filter(subject_identity::Column::Kind.eq(IdentityType::Email.as_str()))
+        .order_by_asc(subject_identity::Column::CreatedAt)
+        .all(conn)
+        .await?;
+    Ok(identities
+        .iter()
+        .find(|i| i.verified_at.is_some())
+        .or(identities.first())
+        .map(|i| i.value.clone()))
+}
+
+/// Queues a message to `to` about `request`.
+pub(crate) async fn queue<C: Conn>(
+    conn: &C,
+    cipher: &Cipher,
+    request: &subject_request::Model,
+    to: &str,
+    notice: Notice<'_>,
+) -> Result<Uuid> {
+    let (subject, body) = notice.render(request.id);
+    let at = now();
+    let id = new_id();
+    outbox::ActiveModel {
+        id: Set(id),
+        org_id: Set(request.org_id),
+        request_id: Set(Some(request.id)),
+        kind: Set("EMAIL".into()),
+        recipient: Set(to.to_owned()),
+        subject: Set(subject),
+        body: Set(cipher.encrypt(body.as_bytes())?),
+        is_test: Set(request.is_test),
+        attempts: Set(0),
+        next_attempt_at: Set(at),
+        delivered_at: Set(None),
+        last_error: Set(None),
+        created_at: Set(at),
+    }
+    .insert(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Queues a notice to the subject's e-mail address; `None` when none is known (then
+/// staff must write by post).
+pub(crate) async fn notify_subject<C: Conn>(
+    conn: &C,
+    cipher: &Cipher,
+    request: &subject_request::Model,
+    notice: Notice<'_>,
+) -> Result<Option<String>> {
+    match subject_email(conn, request.subject_id).await? {
+        Some(to) => {
+            queue(conn, cipher, request, &to, notice).await?;
+            Ok(Some(to))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The timeline note about a notice.
+pub(crate) fn notice_note(sent_to: Option<String>) -> String {
+    match sent_to {
+        Some(_) => "the subject is told by e-mail".into(),
+        None => "no e-mail address known: tell the subject by post".into(),
+    }
+}
+
+/// A queued message as stored, body opened (for operators and tests).
+#[derive(Debug, Clone)]
+pub struct QueuedMail {
+    /// The row.
+    pub row: outbox::Model,
+    /// The plain-text body.
+    pub body: String,
+}
+
+/// Attempts before a message is given up (about a day with the backoff below).
+pub const MAX_ATTEMPTS: i32 = 12;
+
+impl Workflow {
+    /// The messages queued about a request, oldest first, bodies opened.
+    pub async fn outbox_of_request(&self, request_id: Uuid) -> Result<Vec<QueuedMail>> {
+        let rows = outbox::Entity::find()
+            .filter(outbox::Column::RequestId.eq(request_id))
+            .order_by_asc(outbox::Column::Id)
+            .all(self.store.conn())
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let body = String::from_utf8(self.cipher.decrypt(&row.body)?)
+                    .map_err(|e| Error::Internal(format!("outbox body: {e}")))?;
+                Ok(QueuedMail { row, body })
+            })
+            .collect()
+    }
+
+    /// Delivers up to `batch` due messages; returns how many were delivered. Failed
+    /// sends are retried with exponential backoff, up to [`MAX_ATTEMPTS`].
+    pub async fn deliver_outbox(&self, mailer: &dyn Mailer, batch: u64) -> Result<usize> {
+        let at = now();
+        let due = outbox::Entity::find()
+            .filter(outbox::Column::DeliveredAt.is_null())
+            .filter(outbox::Column::NextAttemptAt.lte(at))
+            .filter(outbox::Column::Attempts.lt(MAX_ATTEMPTS))
+            .order_by_asc(outbox::Column::NextAttemptAt)
+            .limit(batch)
+            .all(self.store.conn())
+            .await?;
+        let mut delivered = 0;
+        for row in due {
+            let body = String::from_utf8(self.cipher.decrypt(&row.body)?)
+                .map_err(|e| Error::Internal(format!("outbox body: {e}")))?;
+            let mail = Mail {
+                id: row.id,
+                to: row.recipient.clone(),
+                subject: row.subject.clone(),
+                body,
+            };
+            let outcome = if row.is_test && mailer.is_external() {
+                Err("suppressed: test request, never sent to a real address".to_owned())
+            } else {
+                mailer.send(&mail).await
+            };
+            let attempts = row.attempts + 1;
+            let mut active = row.into_active_model();
+            active.attempts = Set(attempts);
+            match outcome {
+                Ok(()) => {
+                    active.delivered_at = Set(Some(now()));
+                    delivered += 1;
+                }
+                Err(e) if e.starts_with("suppressed") => {
+                    active.delivered_at = Set(Some(now()));
+                    active.last_error = Set(Some(e));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, attempts, "mail delivery failed; will retry");
+                    active.last_error = Set(Some(e));
+                    active.next_attempt_at =
+                        Set(now() + Duration::seconds(30 * 2i64.pow(attempts.min(11) as u32)));
+                }
+            }
+            active.update(self.store.conn()).await?;
+        }
+        Ok(delivered)
+    }
+}

@@ -1,0 +1,465 @@
+//! Intake: a request arrives (web form, e-mail, letter, phone, API), its requester is
+//! matched to a known data subject by normalized identities, duplicates and possibly
+//! excessive requests are flagged for the lawyer, and the deadline is set.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    SqlErr,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use entity::{data_subject, request_attachment, subject_identity, subject_request};
+
+use super::machine::{RequestKind, RequestState};
+use super::{Channel, DeadlineBasis, TimelineEntry, TimelineKind, settings};
+use crate::audit::Entry;
+use crate::error::{Error, Result, Validator};
+use crate::events::RequestChange;
+use crate::principal::Principal;
+use crate::register::fields::IdentityType;
+use crate::store::Conn;
+use crate::{DomainEvent, Workflow, new_id, now};
+
+/// Largest attachment accepted (bytes).
+pub const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
+
+/// One way the requester can be identified.
+#[derive(Debug, Clone)]
+pub struct NewIdentity {
+    /// Kind of identifier.
+    pub kind: IdentityType,
+    /// As given; normalized on intake.
+    pub value: String,
+}
+
+/// A file that came with the request (e.g. the scanned letter).
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    /// File name.
+    pub file_name: String,
+    /// Media type, e.g. `application/pdf`.
+    pub media_type: String,
+    /// Content.
+    pub content: Vec<u8>,
+}
+
+/// A request as received.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    /// What is asked for.
+    pub kind: RequestKind,
+    /// How it arrived.
+    pub channel: Channel,
+    /// Who asks (at least one).
+    pub identities: Vec<NewIdentity>,
+    /// The request as received, verbatim.
+    pub text: Option<String>,
+    /// A test request (excluded from statistics, never mailed to real addresses).
+    pub is_test: bool,
+    /// When it arrived, if earlier than now (letters, e-mails); not in the future.
+    pub received_at: Option<DateTime<Utc>>,
+    /// A retried submit with the same key returns the first request.
+    pub idempotency_key: Option<String>,
+    /// Files received with it.
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// The outcome of a submit.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// The request.
+    pub request: subject_request::Model,
+    /// False when the idempotency key named an earlier submit.
+    pub created: bool,
+}
+
+/// Normalizes an identity value: e-mail lower-cased and trimmed, phone in E.164
+/// (a national number without `+`/`00` is taken as German), others trimmed with
+/// inner whitespace collapsed. Records a validation error at `path` if malformed.
+pub fn normalize_identity(
+    v: &mut Validator,
+    kind: IdentityType,
+    value: &str,
+    path: &[&str],
+) -> String {
+    match kind {
+        IdentityType::Email => v.email(value, path).to_lowercase(),
+        IdentityType::Phone => {
+            let checked = v.phone(value, path);
+            let digits: String = checked.chars().filter(char::is_ascii_digit).collect();
+            if checked.starts_with('+') {
+                format!("+{digits}")
+            } else if let Some(rest) = digits.strip_prefix("00") {
+                format!("+{rest}")
+            } else if let Some(rest) = digits.strip_prefix('0') {
+                format!("+49{rest}")
+            } else {
+                format!("+{digits}")
+            }
+        }
+        IdentityType::PostalAddress => {
+            let text = v.multiline_text(value, path, 500);
+            text.lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        IdentityType::CustomerNumber | IdentityType::Other => {
+            let text = v.text(value, path, 200);
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        }
+    }
+}
+
+struct Checked {
+    identities: Vec<(IdentityType, String)>,
+    text: Option<String>,
+    received_at: DateTime<Utc>,
+    idempotency_key: Option<String>,
+}
+
+fn validate(new: &NewRequest, at: DateTime<Utc>) -> Result<Checked> {
+    let mut v = Validator::default();
+    v.check(
+        !new.identities.is_empty(),
+        &["input", "identities"],
+        "name at least one identity of the requester (e.g. an e-mail address)",
+    );
+    v.check(
+        new.identities.len() <= 10,
+        &["input", "identities"],
+        "at most 10 identities",
+    );
+    let mut identities: Vec<(IdentityType, String)> = Vec::new();
+    for (i, identity) in new.identities.iter().enumerate() {
+        let index = i.to_string();
+        let value = normalize_identity(
+            &mut v,
+            identity.kind,
+            &identity.value,
+            &["input", "identities", &index, "value"],
+        );
+        if !identities.contains(&(identity.kind, value.clone())) {
+            identities.push((identity.kind, value));
+        }
+    }
+    let text = v.optional_text(new.text.clone(), &["input", "text"], 20_000);
+    let received_at = new.received_at.unwrap_or(at);
+    v.check(
+        received_at <= at + Duration::minutes(5),
+        &["input", "receivedAt"],
+        "must not be in the future",
+    );
+    v.check(
+        received_at >= at - Duration::days(366),
+        &["input", "receivedAt"],
+        "must be within the last year",
+    );
+    let idempotency_key = new.idempotency_key.as_deref().map(|k| {
+        let k = k.trim();
+        v.check(
+            !k.is_empty() && k.len() <= 200 && k.chars().all(|c| c.is_ascii_graphic()),
+            &["input", "idempotencyKey"],
+            "must be 1 to 200 printable ASCII characters",
+        );
+        k.to_owned()
+    });
+    v.check(
+        new.attachments.len() <= 10,
+        &["input", "attachments"],
+        "at most 10 attachments",
+    );
+    for (i, a) in new.attachments.iter().enumerate() {
+        let index = i.to_string();
+        v.text(
+            &a.file_name,
+            &["input", "attachments", &index, "fileName"],
+            255,
+        );
+        v.check(
+            a.media_type.contains('/') && a.media_type.len() <= 100,
+            &["input", "attachments", &index, "mediaType"],
+            "must be a media type like application/pdf",
+        );
+        v.check(
+            a.content.len() <= MAX_ATTACHMENT_BYTES,
+            &["input", "attachments", &index, "content"],
+            format!("must be at most {} MiB", MAX_ATTACHMENT_BYTES / 1024 / 1024),
+        );
+    }
+    v.finish()?;
+    Ok(Checked {
+        identities,
+        text,
+        received_at,
+        idempotency_key,
+    })
+}
+
+/// Finds the subject any of the identities belongs to, or creates one; adds the
+/// identities not yet known. Returns the subject id and whether it was known.
+async fn match_subject<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    identities: &[(IdentityType, String)],
+) -> Result<(Uuid, bool)> {
+    use subject_identity::Column as C;
+    let mut known: Vec<subject_identity::Model> = Vec::new();
+    for (kind, value) in identities {
+        if let Some(row) = subject_identity::Entity::find()
+            .filter(C::OrgId.eq(org_id))
+            .filter(C::Kind.eq(kind.as_str()))
+            .filter(C::Value.eq(value.as_str()))
+            .one(conn)
+            .await?
+        {
+            known.push(row);
+        }
+    }
+    let at = now();
+    let (subject_id, was_known) = match known.iter().min_by_key(|i| i.created_at) {
+        Some(first) => (first.subject_id, true),
+        None => {
+            let id = new_id();
+            data_subject::ActiveModel {
+                id: Set(id),
+                org_id: Set(org_id),
+                created_at: Set(at),
+            }
+            .insert(conn)
+            .await?;
+            (id, false)
+        }
+    };
+    for (kind, value) in identities {
+        if known
+            .iter()
+            .any(|k| k.kind == kind.as_str() && &k.value == value)
+        {
+            continue;
+        }
+        subject_identity::ActiveModel {
+            id: Set(new_id()),
+            org_id: Set(org_id),
+            subject_id: Set(subject_id),
+            kind: Set(kind.as_str().to_owned()),
+            value: Set(value.clone()),
+            verified_at: Set(None),
+            verification_method: Set(None),
+            created_at: Set(at),
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok((subject_id, was_known))
+}
+
+fn open_states() -> Vec<&'static str> {
+    RequestState::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect()
+}
+
+impl Workflow {
+    /// Takes in a request. A retry with the same idempotency key returns the first
+    /// request (`created == false`); the same key with other content is a CONFLICT.
+    #[tracing::instrument(skip(self, new), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn submit_request(
+        &self,
+        principal: &Principal,
+        new: NewRequest,
+    ) -> Result<Submitted> {
+        let at = now();
+        let checked = validate(&new, at)?;
+        if let Some(key) = &checked.idempotency_key
+            && let Some(existing) = self.find_by_idempotency_key(principal, key).await?
+        {
+            return self.replayed(&new, existing).await;
+        }
+        match self.insert_request(principal, &new, checked, at).await {
+            Err(Error::Db(e))
+                if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+                    && new.idempotency_key.is_some() =>
+            {
+                // A concurrent retry with the same key won the race.
+                let key = new.idempotency_key.as_deref().unwrap_or_default().trim();
+                match self.find_by_idempotency_key(principal, key).await? {
+                    Some(existing) => self.replayed(&new, existing).await,
+                    None => Err(Error::Db(e)),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn find_by_idempotency_key(
+        &self,
+        principal: &Principal,
+        key: &str,
+    ) -> Result<Option<subject_request::Model>> {
+        Ok(subject_request::Entity::find()
+            .filter(subject_request::Column::OrgId.eq(principal.org_id))
+            .filter(subject_request::Column::IdempotencyKey.eq(key))
+            .one(self.store.conn())
+            .await?)
+    }
+
+    async fn replayed(
+        &self,
+        new: &NewRequest,
+        existing: subject_request::Model,
+    ) -> Result<Submitted> {
+        if existing.kind != new.kind.as_str() || existing.is_test != new.is_test {
+            return Err(Error::Conflict(
+                "this idempotency key was used for a different request".into(),
+            ));
+        }
+        Ok(Submitted {
+            request: existing,
+            created: false,
+        })
+    }
+
+    async fn insert_request(
+        &self,
+        principal: &Principal,
+        new: &NewRequest,
+        checked: Checked,
+        at: DateTime<Utc>,
+    ) -> Result<Submitted> {
+        let mut tx = self.store.begin().await?;
+        let conn = tx.conn();
+        let settings = settings::load(conn, principal.org_id).await?;
+        let (subject_id, was_known) =
+            match_subject(conn, principal.org_id, &checked.identities).await?;
+        use subject_request::Column as C;
+        let mut flags = Vec::new();
+        let mut duplicate_of = None;
+        let mut possibly_excessive = false;
+        if was_known {
+            duplicate_of = subject_request::Entity::find()
+                .filter(C::OrgId.eq(principal.org_id))
+                .filter(C::SubjectId.eq(subject_id))
+                .filter(C::Kind.eq(new.kind.as_str()))
+                .filter(C::State.is_in(open_states()))
+                .order_by_asc(C::ReceivedAt)
+                .one(conn)
+                .await?
+                .map(|r| r.id);
+            if let Some(d) = duplicate_of {
+                flags.push(format!(
+                    "possible duplicate of open request {d} of the same kind"
+                ));
+            }
+            let earlier = subject_request::Entity::find()
+                .filter(C::OrgId.eq(principal.org_id))
+                .filter(C::SubjectId.eq(subject_id))
+                .filter(C::IsTest.eq(new.is_test))
+                .filter(C::ReceivedAt.gt(checked.received_at - Duration::days(365)))
+                .count(conn)
+                .await?;
+            if earlier + 1 > settings.excessive_threshold as u64 {
+                possibly_excessive = true;
+                flags.push(format!(
+                    "{} requests of this subject within 12 months (threshold {}): possibly excessive under Art. 12(5), for the reviewer to decide",
+                    earlier + 1,
+                    settings.excessive_threshold
+                ));
+            }
+        }
+        let id = new_id();
+        let (deadline_start, due_date) = match settings.deadline_start {
+            DeadlineBasis::Receipt => {
+                let start = checked.received_at.date_naive();
+                (Some(start), Some(settings.calendar().due_date(start)))
+            }
+            DeadlineBasis::Verification => (None, None),
+        };
+        let request = subject_request::ActiveModel {
+            id: Set(id),
+            org_id: Set(principal.org_id),
+            subject_id: Set(subject_id),
+            kind: Set(new.kind.as_str().to_owned()),
+            state: Set(RequestState::Received.as_str().to_owned()),
+            channel: Set(new.channel.as_str().to_owned()),
+            received_at: Set(checked.received_at),
+            deadline_basis: Set(settings.deadline_start.as_str().to_owned()),
+            deadline_start: Set(deadline_start),
+            due_date: Set(due_date),
+            extended_due_date: Set(None),
+            extension_reason: Set(None),
+            extended_at: Set(None),
+            due_sort_key: Set(super::due_sort_key(due_date, id)),
+            assignee_id: Set(None),
+            claimed_by: Set(None),
+            claimed_at: Set(None),
+            is_test: Set(new.is_test),
+            version: Set(1),
+            request_text: Set(checked.text.clone()),
+            idempotency_key: Set(checked.idempotency_key.clone()),
+            duplicate_of: Set(duplicate_of),
+            possibly_excessive: Set(possibly_excessive),
+            verified_at: Set(None),
+            verification_method: Set(None),
+            verification_evidence: Set(None),
+            submitted_for_review_by: Set(None),
+            rejection_ground: Set(None),
+            state_reason: Set(None),
+            state_changed_at: Set(at),
+            created_by: Set(Some(principal.key_id)),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+        .insert(conn)
+        .await?;
+        for a in &new.attachments {
+            request_attachment::ActiveModel {
+                id: Set(new_id()),
+                org_id: Set(principal.org_id),
+                request_id: Set(id),
+                file_name: Set(a.file_name.trim().to_owned()),
+                media_type: Set(a.media_type.trim().to_owned()),
+                size_bytes: Set(a.content.len() as i64),
+                sha256: Set(hex::encode(Sha256::digest(&a.content))),
+                content: Set(self.cipher.encrypt(&a.content)?),
+                created_by: Set(Some(principal.key_id)),
+                created_at: Set(at),
+            }
+            .insert(conn)
+            .await?;
+        }
+        let mut message = format!(
+            "{} request received via {}",
+            new.kind.as_str(),
+            new.channel.as_str()
+        );
+        for flag in &flags {
+            message.push_str("; ");
+            message.push_str(flag);
+        }
+        let entry = super::append_timeline(
+            conn,
+            principal,
+            id,
+            TimelineEntry::note(TimelineKind::Received, message),
+            at,
+        )
+        .await?;
+        tx.raise(DomainEvent::RequestChanged(Box::new(RequestChange {
+            request: request.clone(),
+            entry,
+            was_in_review: false,
+        })));
+        let audit = Entry::success("submitRequest", "SubjectRequest", id)
+            .after(super::request_state(&request));
+        self.commit_audited(tx, principal, audit).await?;
+        Ok(Submitted {
+            request,
+            created: true,
+        })
+    }
+}

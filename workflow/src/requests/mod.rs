@@ -1,0 +1,240 @@
+//! Data-subject requests: intake, identity verification, the state machine with
+//! optimistic locking, tasks done by hand, legal review, deadlines and the outbox.
+//!
+//! Every change is one transaction that checks the request's `version`, appends to
+//! the request timeline and the audit chain, and raises a [`crate::DomainEvent`]
+//! for subscriptions after commit.
+
+pub mod deadline;
+pub mod machine;
+
+mod intake;
+mod queries;
+mod review;
+mod settings;
+mod tasks;
+mod transitions;
+mod verification;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TryIntoModel};
+use serde_json::json;
+use uuid::Uuid;
+
+use entity::{request_event, subject_request};
+
+use crate::error::{Error, Result};
+use crate::principal::Principal;
+use crate::store::Conn;
+use crate::{new_id, now};
+
+pub use deadline::{Calendar, GermanState};
+pub use intake::{NewAttachment, NewIdentity, NewRequest, Submitted};
+pub use machine::{RequestEvent, RequestKind, RequestState, Transition, TransitionError};
+pub use queries::{RequestFilter, RequestGauges, StalledReason};
+pub use review::QueueChange;
+pub use settings::{RequestSettings, RequestSettingsPatch};
+pub use tasks::{CollectedValue, TaskKind, TaskOutcome, TaskState};
+pub use transitions::{BulkOutcome, Fire};
+pub use verification::{CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, MAX_CODE_SENDS, RESEND_AFTER_SECONDS};
+
+stored_enum! {
+    /// How the request reached the organization.
+    Channel {
+        /// The organization's web form.
+        WebForm => "WEB_FORM",
+        /// An e-mail.
+        Email => "EMAIL",
+        /// A letter.
+        Letter => "LETTER",
+        /// A phone call.
+        Phone => "PHONE",
+        /// An integration through the API.
+        Api => "API",
+    }
+}
+
+stored_enum! {
+    /// When the one-month deadline starts.
+    DeadlineBasis {
+        /// On receipt of the request (the default reading of Art. 12(3)).
+        Receipt => "RECEIPT",
+        /// On successful identity verification.
+        Verification => "VERIFICATION",
+    }
+}
+
+stored_enum! {
+    /// How a requester's identity was verified.
+    VerificationMethod {
+        /// A one-time code sent to a known e-mail address.
+        EmailCode => "EMAIL_CODE",
+        /// Staff checked an identity document (name which one in the evidence).
+        DocumentCheck => "DOCUMENT_CHECK",
+        /// Staff matched the request to a known customer (e.g. by customer number and address).
+        KnownCustomer => "KNOWN_CUSTOMER",
+        /// The requester was logged in to their account (asserted by an integrator).
+        AuthenticatedAccount => "AUTHENTICATED_ACCOUNT",
+        /// Another method, described in the evidence.
+        Other => "OTHER",
+    }
+}
+
+stored_enum! {
+    /// Why a request was refused.
+    RejectionGround {
+        /// The requester's identity could not be verified (Art. 12(6)).
+        IdentityNotVerified => "IDENTITY_NOT_VERIFIED",
+        /// Art. 12(5): manifestly unfounded.
+        ManifestlyUnfounded => "MANIFESTLY_UNFOUNDED",
+        /// Art. 12(5): excessive, in particular because of its repetitive character.
+        Excessive => "EXCESSIVE",
+    }
+}
+
+stored_enum! {
+    /// What a timeline entry records.
+    TimelineKind {
+        /// The request was received.
+        Received => "RECEIVED",
+        /// A state transition.
+        Transition => "TRANSITION",
+        /// A comment (reviewers' comments included).
+        Comment => "COMMENT",
+        /// The request was assigned or unassigned.
+        Assigned => "ASSIGNED",
+        /// A reviewer claimed it in the review queue.
+        Claimed => "CLAIMED",
+        /// A reviewer released it.
+        Unclaimed => "UNCLAIMED",
+        /// The deadline was extended.
+        Extended => "EXTENDED",
+        /// Something happened in identity verification (code sent, wrong code ...).
+        Verification => "VERIFICATION",
+        /// A task was completed or failed.
+        Task => "TASK",
+        /// A record was redacted or the redaction withdrawn.
+        Redaction => "REDACTION",
+    }
+}
+
+/// The sort key of the review queue and the due filters: effective due date, then id.
+pub(crate) fn due_sort_key(due: Option<NaiveDate>, id: Uuid) -> String {
+    match due {
+        Some(d) => format!("{}/{id}", d.format("%Y-%m-%d")),
+        None => format!("9999-12-31/{id}"),
+    }
+}
+
+/// The deadline that applies: the extended one if the deadline was extended.
+pub fn effective_due_date(r: &subject_request::Model) -> Option<NaiveDate> {
+    r.extended_due_date.or(r.due_date)
+}
+
+/// The request's state, parsed.
+pub fn state_of(r: &subject_request::Model) -> Result<RequestState> {
+    r.state.parse()
+}
+
+/// The request with this id in the caller's organization, or NOT_FOUND.
+pub(crate) async fn find_request<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<subject_request::Model> {
+    use subject_request::Column as C;
+    crate::register::find_in_org::<subject_request::Entity, _>(
+        conn,
+        (C::OrgId, C::Id),
+        org_id,
+        id,
+        "request",
+    )
+    .await
+}
+
+/// CONFLICT unless the client saw the current version.
+pub(crate) fn check_version(r: &subject_request::Model, expected: i32) -> Result<()> {
+    if r.version == expected {
+        Ok(())
+    } else {
+        Err(stale(r.version, expected))
+    }
+}
+
+fn stale(current: i32, expected: i32) -> Error {
+    Error::Conflict(format!(
+        "the request was changed meanwhile (it is at version {current}, you sent {expected}): reload it and decide again"
+    ))
+}
+
+/// Writes `active` if the row is still at `expected` version, bumping the version
+/// (`UPDATE ... WHERE id = ? AND version = ?`); CONFLICT when someone else won.
+pub(crate) async fn update_versioned<C: Conn>(
+    conn: &C,
+    mut active: subject_request::ActiveModel,
+    expected: i32,
+) -> Result<subject_request::Model> {
+    active.version = Set(expected + 1);
+    active.updated_at = Set(now());
+    let id = active.id.clone().unwrap();
+    let result = subject_request::Entity::update_many()
+        .set(active.clone())
+        .filter(subject_request::Column::Id.eq(id))
+        .filter(subject_request::Column::Version.eq(expected))
+        .exec(conn)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(stale(expected + 1, expected));
+    }
+    Ok(active.try_into_model()?)
+}
+
+/// One timeline entry to append.
+pub(crate) struct TimelineEntry {
+    pub kind: TimelineKind,
+    pub transition: Option<Transition>,
+    pub message: Option<String>,
+}
+
+impl TimelineEntry {
+    pub(crate) fn note(kind: TimelineKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            transition: None,
+            message: Some(message.into()),
+        }
+    }
+}
+
+/// Appends to a request's timeline.
+pub(crate) async fn append_timeline<C: Conn>(
+    conn: &C,
+    principal: &Principal,
+    request_id: Uuid,
+    entry: TimelineEntry,
+    at: DateTime<Utc>,
+) -> Result<request_event::Model> {
+    Ok(request_event::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(principal.org_id),
+        request_id: Set(request_id),
+        kind: Set(entry.kind.as_str().to_owned()),
+        event: Set(entry.transition.map(|t| t.event.as_str().to_owned())),
+        from_state: Set(entry.transition.map(|t| t.from.as_str().to_owned())),
+        to_state: Set(entry.transition.map(|t| t.to.as_str().to_owned())),
+        actor_id: Set(Some(principal.key_id)),
+        actor_name: Set(principal.key_name.clone()),
+        message: Set(entry.message),
+        at: Set(at),
+    }
+    .insert(conn)
+    .await?)
+}
+
+/// What the audit trail keeps of a request (no personal data: its digest only).
+pub(crate) fn request_state(r: &subject_request::Model) -> serde_json::Value {
+    json!({"kind": r.kind, "state": r.state, "version": r.version, "dueDate": r.due_date,
+           "extendedDueDate": r.extended_due_date, "assigneeId": r.assignee_id,
+           "claimedBy": r.claimed_by, "isTest": r.is_test})
+}

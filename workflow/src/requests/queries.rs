@@ -1,0 +1,345 @@
+//! Reading requests: listing with filters (state, kind, overdue, due within N days,
+//! test or not), the timeline, subjects and identities, stalled requests, gauges.
+
+use chrono::{Days, Duration};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use entity::{request_attachment, request_event, request_task, subject_identity, subject_request};
+
+use super::machine::{RequestKind, RequestState};
+use super::tasks::TaskState;
+use crate::error::Result;
+use crate::paging::{Page, PageRequest, paginate};
+use crate::principal::Principal;
+use crate::register::fields::IdentityType;
+use crate::{Workflow, now};
+
+/// Filters of the request listing; all given ones must hold.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    /// In one of these states.
+    pub states: Vec<RequestState>,
+    /// Of this kind.
+    pub kind: Option<RequestKind>,
+    /// Open and past its (extended) deadline.
+    pub overdue: bool,
+    /// Open and due within this many days (today included).
+    pub due_within_days: Option<u32>,
+    /// Test requests only (`Some(true)`) or real ones only (`Some(false)`).
+    pub is_test: Option<bool>,
+    /// Assigned to this key.
+    pub assignee_id: Option<Uuid>,
+    /// Of the subject with this identity (normalized before matching).
+    pub identity: Option<(IdentityType, String)>,
+}
+
+/// Why a request is listed as stalled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StalledReason {
+    /// It has not changed state for longer than the organization allows.
+    NotMoved,
+    /// One of its tasks failed.
+    TaskFailed,
+}
+
+/// Counts for the metrics endpoint (test requests excluded).
+#[derive(Debug, Clone, Default)]
+pub struct RequestGauges {
+    /// Open requests per state.
+    pub open_by_state: Vec<(RequestState, u64)>,
+    /// Open requests past their deadline.
+    pub overdue: u64,
+    /// Open requests that have not moved for longer than their organization allows, or
+    /// have a failed task.
+    pub stalled: u64,
+}
+
+fn open_states() -> Vec<&'static str> {
+    RequestState::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect()
+}
+
+fn date_key(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+impl Workflow {
+    /// Requests of the organization, oldest first, filtered.
+    pub async fn requests(
+        &self,
+        principal: &Principal,
+        filter: &RequestFilter,
+        page: &PageRequest<Uuid>,
+    ) -> Result<Page<subject_request::Model>> {
+        use subject_request::Column as C;
+        let mut select = subject_request::Entity::find().filter(C::OrgId.eq(principal.org_id));
+        if !filter.states.is_empty() {
+            select = select.filter(C::State.is_in(filter.states.iter().map(|s| s.as_str())));
+        }
+        if let Some(kind) = filter.kind {
+            select = select.filter(C::Kind.eq(kind.as_str()));
+        }
+        let today = now().date_naive();
+        // The sort key starts with the effective due date, so date ranges are prefix ranges.
+        if filter.overdue {
+            select = select
+                .filter(C::State.is_in(open_states()))
+                .filter(C::DueSortKey.lt(date_key(today)));
+        }
+        if let Some(days) = filter.due_within_days {
+            let until = today + Days::new(u64::from(days) + 1);
+            select = select
+                .filter(C::State.is_in(open_states()))
+                .filter(C::DueSortKey.lt(date_key(until)));
+        }
+        if let Some(is_test) = filter.is_test {
+            select = select.filter(C::IsTest.eq(is_test));
+        }
+        if let Some(assignee) = filter.assignee_id {
+            select = select.filter(C::AssigneeId.eq(assignee));
+        }
+        if let Some((kind, value)) = &filter.identity {
+            let mut v = crate::error::Validator::default();
+            let value = super::intake::normalize_identity(
+                &mut v,
+                *kind,
+                value,
+                &["filter", "identity", "value"],
+            );
+            v.finish()?;
+            select = select.filter(
+                C::SubjectId.in_subquery(
+                    Query::select()
+                        .column(subject_identity::Column::SubjectId)
+                        .from(subject_identity::Entity)
+                        .and_where(subject_identity::Column::OrgId.eq(principal.org_id))
+                        .and_where(subject_identity::Column::Kind.eq(kind.as_str()))
+                        .and_where(subject_identity::Column::Value.eq(value))
+                        .to_owned(),
+                ),
+            );
+        }
+        paginate(self.store.conn(), select, C::Id, page).await
+    }
+
+    /// One request of the organization.
+    pub async fn request(&self, principal: &Principal, id: Uuid) -> Result<subject_request::Model> {
+        super::find_request(self.store.conn(), principal.org_id, id).await
+    }
+
+    /// The organization's requests with these ids, in one query (for DataLoaders).
+    pub async fn requests_by_ids(
+        &self,
+        principal: &Principal,
+        ids: &[Uuid],
+    ) -> Result<Vec<subject_request::Model>> {
+        Ok(subject_request::Entity::find()
+            .filter(subject_request::Column::OrgId.eq(principal.org_id))
+            .filter(subject_request::Column::Id.is_in(ids.iter().copied()))
+            .all(self.store.conn())
+            .await?)
+    }
+
+    /// A request's timeline, oldest first.
+    pub async fn request_timeline(
+        &self,
+        principal: &Principal,
+        request_id: Uuid,
+        page: &PageRequest<Uuid>,
+    ) -> Result<Page<request_event::Model>> {
+        use request_event::Column as C;
+        let select = request_event::Entity::find()
+            .filter(C::OrgId.eq(principal.org_id))
+            .filter(C::RequestId.eq(request_id));
+        paginate(self.store.conn(), select, C::Id, page).await
+    }
+
+    /// The identities of these subjects, in one query (for DataLoaders).
+    pub async fn identities_of_subjects(
+        &self,
+        principal: &Principal,
+        subject_ids: &[Uuid],
+    ) -> Result<Vec<subject_identity::Model>> {
+        Ok(subject_identity::Entity::find()
+            .filter(subject_identity::Column::OrgId.eq(principal.org_id))
+            .filter(subject_identity::Column::SubjectId.is_in(subject_ids.iter().copied()))
+            .order_by_asc(subject_identity::Column::CreatedAt)
+            .all(self.store.conn())
+            .await?)
+    }
+
+    /// The attachments (without content) of these requests, in one query.
+    pub async fn attachments_of_requests(
+        &self,
+        principal: &Principal,
+        ids: &[Uuid],
+    ) -> Result<Vec<request_attachment::Model>> {
+        use request_attachment::Column as C;
+        Ok(request_attachment::Entity::find()
+            .select_only()
+            .columns([
+                C::Id,
+                C::OrgId,
+                C::RequestId,
+                C::FileName,
+                C::MediaType,
+                C::SizeBytes,
+                C::Sha256,
+                C::CreatedBy,
+                C::CreatedAt,
+            ])
+            .column_as(sea_orm::sea_query::Expr::val(""), C::Content)
+            .filter(C::OrgId.eq(principal.org_id))
+            .filter(C::RequestId.is_in(ids.iter().copied()))
+            .order_by_asc(C::Id)
+            .into_model::<request_attachment::Model>()
+            .all(self.store.conn())
+            .await?)
+    }
+
+    /// Open requests that need attention: not moved for longer than the organization's
+    /// `stallAfterHours`, or with a failed task. Oldest first.
+    pub async fn stalled_requests(
+        &self,
+        principal: &Principal,
+        page: &PageRequest<Uuid>,
+    ) -> Result<Page<subject_request::Model>> {
+        let settings = super::settings::load(self.store.conn(), principal.org_id).await?;
+        let cutoff = now() - Duration::hours(i64::from(settings.stall_after_hours));
+        use subject_request::Column as C;
+        let select = subject_request::Entity::find()
+            .filter(C::OrgId.eq(principal.org_id))
+            .filter(C::State.is_in(open_states()))
+            .filter(
+                Condition::any().add(C::StateChangedAt.lt(cutoff)).add(
+                    C::Id.in_subquery(
+                        Query::select()
+                            .column(request_task::Column::RequestId)
+                            .from(request_task::Entity)
+                            .and_where(request_task::Column::OrgId.eq(principal.org_id))
+                            .and_where(request_task::Column::State.eq(TaskState::Failed.as_str()))
+                            .to_owned(),
+                    ),
+                ),
+            );
+        paginate(self.store.conn(), select, C::Id, page).await
+    }
+
+    /// Why a request counts as stalled (empty: it does not).
+    pub async fn stalled_reasons(
+        &self,
+        principal: &Principal,
+        request: &subject_request::Model,
+    ) -> Result<Vec<StalledReason>> {
+        let mut reasons = Vec::new();
+        if !request.state.parse::<RequestState>()?.is_open() {
+            return Ok(reasons);
+        }
+        let settings = super::settings::load(self.store.conn(), principal.org_id).await?;
+        if request.state_changed_at < now() - Duration::hours(i64::from(settings.stall_after_hours))
+        {
+            reasons.push(StalledReason::NotMoved);
+        }
+        let failed = request_task::Entity::find()
+            .filter(request_task::Column::RequestId.eq(request.id))
+            .filter(request_task::Column::State.eq(TaskState::Failed.as_str()))
+            .count(self.store.conn())
+            .await?;
+        if failed > 0 {
+            reasons.push(StalledReason::TaskFailed);
+        }
+        Ok(reasons)
+    }
+
+    /// Gauges across all organizations for `/metrics` (test requests excluded).
+    pub async fn request_gauges(&self) -> Result<RequestGauges> {
+        use subject_request::Column as C;
+        let conn = self.store.conn();
+        let rows: Vec<(String, i64)> = subject_request::Entity::find()
+            .select_only()
+            .column(C::State)
+            .column_as(C::Id.count(), "n")
+            .filter(C::IsTest.eq(false))
+            .filter(C::State.is_in(open_states()))
+            .group_by(C::State)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let mut gauges = RequestGauges::default();
+        for state in RequestState::ALL.iter().filter(|s| s.is_open()) {
+            let n = rows
+                .iter()
+                .find(|(s, _)| s == state.as_str())
+                .map_or(0, |(_, n)| *n as u64);
+            gauges.open_by_state.push((*state, n));
+        }
+        gauges.overdue = subject_request::Entity::find()
+            .filter(C::IsTest.eq(false))
+            .filter(C::State.is_in(open_states()))
+            .filter(C::DueSortKey.lt(date_key(now().date_naive())))
+            .count(conn)
+            .await?;
+        // Per-organization thresholds: count per organization with its own cutoff.
+        let orgs: Vec<Uuid> = subject_request::Entity::find()
+            .select_only()
+            .column(C::OrgId)
+            .distinct()
+            .filter(C::IsTest.eq(false))
+            .filter(C::State.is_in(open_states()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for org_id in orgs {
+            let settings = super::settings::load(conn, org_id).await?;
+            let cutoff = now() - Duration::hours(i64::from(settings.stall_after_hours));
+            gauges.stalled += subject_request::Entity::find()
+                .filter(C::OrgId.eq(org_id))
+                .filter(C::IsTest.eq(false))
+                .filter(C::State.is_in(open_states()))
+                .filter(
+                    Condition::any().add(C::StateChangedAt.lt(cutoff)).add(
+                        C::Id.in_subquery(
+                            Query::select()
+                                .column(request_task::Column::RequestId)
+                                .from(request_task::Entity)
+                                .and_where(
+                                    request_task::Column::State.eq(TaskState::Failed.as_str()),
+                                )
+                                .to_owned(),
+                        ),
+                    ),
+                )
+                .count(conn)
+                .await?;
+        }
+        Ok(gauges)
+    }
+}
+
+impl Workflow {
+    /// Names of the organization's data sources with these ids (for task listings,
+    /// which people without `data_source:read` see too).
+    pub async fn source_names(
+        &self,
+        principal: &Principal,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, String)>> {
+        use entity::data_source::Column as C;
+        Ok(entity::data_source::Entity::find()
+            .select_only()
+            .column(C::Id)
+            .column(C::Name)
+            .filter(C::OrgId.eq(principal.org_id))
+            .filter(C::Id.is_in(ids.iter().copied()))
+            .into_tuple()
+            .all(self.store.conn())
+            .await?)
+    }
+}

@@ -1,0 +1,434 @@
+//! Legal review and request handling that is no state transition: the review queue,
+//! claiming, comments, redactions, assignment and deadline extension.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use uuid::Uuid;
+
+use entity::{api_key, collected_record, redaction, subject_request};
+
+use super::machine::RequestState;
+use super::{TimelineEntry, TimelineKind};
+use crate::audit::Entry;
+use crate::error::{Error, Result, Validator};
+use crate::events::RequestChange;
+use crate::paging::{Page, PageRequest, paginate};
+use crate::principal::Principal;
+use crate::store::Tx;
+use crate::{DomainEvent, Workflow, new_id, now, outbox};
+
+/// How a request's place in the review queue changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueChange {
+    /// It entered the queue (submitted for review).
+    Entered,
+    /// It left the queue (approved, sent back, rejected, cancelled).
+    Left,
+    /// It is in the queue and changed (claimed, commented, redacted).
+    Updated,
+}
+
+impl QueueChange {
+    /// How a change of a request that was / is in review affects the queue.
+    pub fn of(was_in_review: bool, is_in_review: bool) -> Option<Self> {
+        match (was_in_review, is_in_review) {
+            (false, true) => Some(Self::Entered),
+            (true, false) => Some(Self::Left),
+            (true, true) => Some(Self::Updated),
+            (false, false) => None,
+        }
+    }
+}
+
+impl Workflow {
+    /// Appends a timeline note and raises the change; the caller commits.
+    async fn note(
+        &self,
+        tx: &mut Tx,
+        principal: &Principal,
+        request: &subject_request::Model,
+        kind: TimelineKind,
+        message: String,
+    ) -> Result<()> {
+        let entry = super::append_timeline(
+            tx.conn(),
+            principal,
+            request.id,
+            TimelineEntry::note(kind, message),
+            now(),
+        )
+        .await?;
+        let in_review = request.state == RequestState::InReview.as_str();
+        tx.raise(DomainEvent::RequestChanged(Box::new(RequestChange {
+            request: request.clone(),
+            entry,
+            was_in_review: in_review,
+        })));
+        Ok(())
+    }
+
+    /// Requests waiting for review, earliest deadline first.
+    pub async fn review_queue(
+        &self,
+        principal: &Principal,
+        page: &PageRequest<String>,
+    ) -> Result<Page<subject_request::Model>> {
+        use subject_request::Column as C;
+        let select = subject_request::Entity::find()
+            .filter(C::OrgId.eq(principal.org_id))
+            .filter(C::State.eq(RequestState::InReview.as_str()));
+        paginate(self.store.conn(), select, C::DueSortKey, page).await
+    }
+
+    /// Claims a request in review so that no other reviewer works on it.
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn claim_request(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<subject_request::Model> {
+        let mut tx = self.store.begin().await?;
+        let request = super::find_request(tx.conn(), principal.org_id, id).await?;
+        if request.state != RequestState::InReview.as_str() {
+            return Err(Error::Conflict(format!(
+                "only requests IN_REVIEW can be claimed; this one is {}",
+                request.state
+            )));
+        }
+        if request.claimed_by == Some(principal.key_id) {
+            return Ok(request);
+        }
+        use subject_request::Column as C;
+        let at = now();
+        let claimed = subject_request::Entity::update_many()
+            .col_expr(C::ClaimedBy, Expr::value(principal.key_id))
+            .col_expr(C::ClaimedAt, Expr::value(at))
+            .filter(C::Id.eq(id))
+            .filter(C::ClaimedBy.is_null())
+            .filter(C::State.eq(RequestState::InReview.as_str()))
+            .exec(tx.conn())
+            .await?;
+        if claimed.rows_affected == 0 {
+            return Err(Error::Conflict(
+                "another reviewer has claimed this request".into(),
+            ));
+        }
+        let request = super::find_request(tx.conn(), principal.org_id, id).await?;
+        self.note(
+            &mut tx,
+            principal,
+            &request,
+            TimelineKind::Claimed,
+            format!("claimed by {}", principal.key_name),
+        )
+        .await?;
+        self.commit_audited(
+            tx,
+            principal,
+            Entry::success("claimRequest", "SubjectRequest", id),
+        )
+        .await?;
+        Ok(request)
+    }
+
+    /// Releases a claim; only the claimer can.
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn unclaim_request(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<subject_request::Model> {
+        let mut tx = self.store.begin().await?;
+        let request = super::find_request(tx.conn(), principal.org_id, id).await?;
+        match request.claimed_by {
+            None => return Ok(request),
+            Some(k) if k != principal.key_id => {
+                return Err(Error::Conflict(
+                    "another reviewer has claimed this request; only they can release it".into(),
+                ));
+            }
+            Some(_) => {}
+        }
+        let mut active = request.into_active_model();
+        active.claimed_by = Set(None);
+        active.claimed_at = Set(None);
+        let request = active.update(tx.conn()).await?;
+        self.note(
+            &mut tx,
+            principal,
+            &request,
+            TimelineKind::Unclaimed,
+            format!("released by {}", principal.key_name),
+        )
+        .await?;
+        self.commit_audited(
+            tx,
+            principal,
+            Entry::success("unclaimRequest", "SubjectRequest", id),
+        )
+        .await?;
+        Ok(request)
+    }
+
+    /// Adds a comment to the timeline (reviewers' comments included). Not on requests
+    /// whose content is final.
+    #[tracing::instrument(skip(self, text), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn add_request_comment(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        text: String,
+    ) -> Result<subject_request::Model> {
+        let mut v = Validator::default();
+        let text = v.multiline_text(&text, &["input", "text"], 10_000);
+        v.finish()?;
+        let mut tx = self.store.begin().await?;
+        let request = super::find_request(tx.conn(), principal.org_id, id).await?;
+        let state: RequestState = request.state.parse()?;
+        if state.content_is_final() {
+            return Err(Error::Conflict(format!(
+                "the request is {state}: its content is final"
+            )));
+        }
+        self.note(&mut tx, principal, &request, TimelineKind::Comment, text)
+            .await?;
+        self.commit_audited(
+            tx,
+            principal,
+            Entry::success("addRequestComment", "SubjectRequest", id),
+        )
+        .await?;
+        Ok(request)
+    }
+
+    /// Records that a collected record is left out of the answer (applied when the
+    /// answer is built), or withdraws that decision (`reason == None`). Only while the
+    /// request is IN_REVIEW; changes the request's version.
+    #[tracing::instrument(skip(self, reason), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn redact_record(
+        &self,
+        principal: &Principal,
+        record_id: Uuid,
+        reason: Option<String>,
+    ) -> Result<subject_request::Model> {
+        let mut v = Validator::default();
+        let reason = reason.map(|r| v.multiline_text(&r, &["input", "reason"], 2000));
+        v.finish()?;
+        let mut tx = self.store.begin().await?;
+        let record = collected_record::Entity::find_by_id(record_id)
+            .filter(collected_record::Column::OrgId.eq(principal.org_id))
+            .one(tx.conn())
+            .await?
+            .ok_or(Error::NotFound {
+                what: "collected record",
+            })?;
+        let request = super::find_request(tx.conn(), principal.org_id, record.request_id).await?;
+        if request.state != RequestState::InReview.as_str() {
+            return Err(Error::Conflict(format!(
+                "redactions are decided while the request is IN_REVIEW; it is {}",
+                request.state
+            )));
+        }
+        if let Some(claimer) = request.claimed_by
+            && claimer != principal.key_id
+        {
+            return Err(Error::Conflict(
+                "another reviewer has claimed this request".into(),
+            ));
+        }
+        redaction::Entity::delete_many()
+            .filter(redaction::Column::RecordId.eq(record.id))
+            .exec(tx.conn())
+            .await?;
+        let message = match &reason {
+            Some(reason) => {
+                redaction::ActiveModel {
+                    id: Set(new_id()),
+                    org_id: Set(principal.org_id),
+                    request_id: Set(request.id),
+                    record_id: Set(record.id),
+                    reason: Set(reason.clone()),
+                    decided_by: Set(Some(principal.key_id)),
+                    decided_at: Set(now()),
+                }
+                .insert(tx.conn())
+                .await?;
+                format!(
+                    "record {} ({}) redacted: {reason}",
+                    record.id, record.location
+                )
+            }
+            None => format!(
+                "redaction of record {} ({}) withdrawn",
+                record.id, record.location
+            ),
+        };
+        let expected = request.version;
+        let updated =
+            super::update_versioned(tx.conn(), request.into_active_model(), expected).await?;
+        self.note(
+            &mut tx,
+            principal,
+            &updated,
+            TimelineKind::Redaction,
+            message,
+        )
+        .await?;
+        self.commit_audited(
+            tx,
+            principal,
+            Entry::success("redactRecord", "CollectedRecord", record.id),
+        )
+        .await?;
+        Ok(updated)
+    }
+
+    /// Assigns a request to a key of the organization, or unassigns it.
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn assign_request(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        assignee: Option<Uuid>,
+    ) -> Result<subject_request::Model> {
+        let mut tx = self.store.begin().await?;
+        let request = super::find_request(tx.conn(), principal.org_id, id).await?;
+        let name = match assignee {
+            Some(key_id) => {
+                let key = api_key::Entity::find_by_id(key_id)
+                    .filter(api_key::Column::OrgId.eq(principal.org_id))
+                    .one(tx.conn())
+                    .await?
+                    .ok_or(Error::NotFound {
+                        what: "assignee API key",
+                    })?;
+                if key.revoked_at.is_some() {
+                    return Err(Error::invalid(
+                        &["input", "assigneeId"],
+                        "the key is revoked",
+                    ));
+                }
+                Some(key.name)
+            }
+            None => None,
+        };
+        if request.state.parse::<RequestState>()?.is_final() {
+            return Err(Error::Conflict(format!(
+                "the request is {}: nothing to assign",
+                request.state
+            )));
+        }
+        let mut active = request.into_active_model();
+        active.assignee_id = Set(assignee);
+        active.updated_at = Set(now());
+        let request = active.update(tx.conn()).await?;
+        let message = match name {
+            Some(n) => format!("assigned to {n}"),
+            None => "unassigned".into(),
+        };
+        self.note(
+            &mut tx,
+            principal,
+            &request,
+            TimelineKind::Assigned,
+            message,
+        )
+        .await?;
+        self.commit_audited(
+            tx,
+            principal,
+            Entry::success("assignRequest", "SubjectRequest", id),
+        )
+        .await?;
+        Ok(request)
+    }
+
+    /// Assigns each request; each item on its own.
+    pub async fn bulk_assign(
+        &self,
+        principal: &Principal,
+        ids: &[Uuid],
+        assignee: Option<Uuid>,
+    ) -> Result<Vec<super::BulkOutcome>> {
+        self.bulk(ids, |id| async move {
+            self.assign_request(principal, id, assignee).await
+        })
+        .await
+    }
+
+    /// Extends the deadline by two further months (Art. 12(3) sentence 2): reason
+    /// required, only before the original deadline, once; the subject is told.
+    #[tracing::instrument(skip(self, reason), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn extend_deadline(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        version: i32,
+        reason: String,
+    ) -> Result<subject_request::Model> {
+        let mut v = Validator::default();
+        let reason = v.multiline_text(&reason, &["input", "reason"], 5000);
+        v.finish()?;
+        let mut tx = self.store.begin().await?;
+        let request = super::find_request(tx.conn(), principal.org_id, id).await?;
+        super::check_version(&request, version)?;
+        let state: RequestState = request.state.parse()?;
+        if !state.is_open() {
+            return Err(Error::Conflict(format!(
+                "the request is {state}: no deadline runs"
+            )));
+        }
+        if request.extended_due_date.is_some() {
+            return Err(Error::Conflict(
+                "the deadline was extended already; Art. 12(3) allows one extension of two months"
+                    .into(),
+            ));
+        }
+        let (Some(start), Some(due)) = (request.deadline_start, request.due_date) else {
+            return Err(Error::Conflict(
+                "the deadline has not started yet (it runs from verification)".into(),
+            ));
+        };
+        let today = now().date_naive();
+        if today > due {
+            return Err(Error::Conflict(format!(
+                "the deadline ended on {due}: an extension must be declared before it ends"
+            )));
+        }
+        let settings = super::settings::load(tx.conn(), principal.org_id).await?;
+        let extended = settings.calendar().extended_due_date(start);
+        let mut active = request.clone().into_active_model();
+        active.extended_due_date = Set(Some(extended));
+        active.extension_reason = Set(Some(reason.clone()));
+        active.extended_at = Set(Some(now()));
+        active.due_sort_key = Set(super::due_sort_key(Some(extended), request.id));
+        let updated = super::update_versioned(tx.conn(), active, version).await?;
+        let sent = outbox::notify_subject(
+            tx.conn(),
+            &self.cipher,
+            &updated,
+            outbox::Notice::Extended {
+                until: extended,
+                reason: &reason,
+            },
+        )
+        .await?;
+        let message = format!(
+            "deadline extended from {due} to {extended}: {reason}; {}",
+            outbox::notice_note(sent)
+        );
+        self.note(
+            &mut tx,
+            principal,
+            &updated,
+            TimelineKind::Extended,
+            message,
+        )
+        .await?;
+        let audit = Entry::success("extendDeadline", "SubjectRequest", id)
+            .before(super::request_state(&request))
+            .after(super::request_state(&updated));
+        self.commit_audited(tx, principal, audit).await?;
+        Ok(updated)
+    }
+}

@@ -1,0 +1,428 @@
+//! Identity verification: an e-mail one-time code (random, stored hashed, expiring,
+//! limited attempts, resend rate-limited) or staff verification with recorded
+//! evidence. Too many wrong codes, or staff deciding so, rejects the request and
+//! tells the subject.
+
+use chrono::Duration;
+use rand::Rng;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use entity::{subject_identity, subject_request, verification_challenge};
+
+use super::machine::{RequestEvent, RequestState};
+use super::transitions::Verified;
+use super::{TimelineEntry, TimelineKind, VerificationMethod};
+use crate::audit::Entry;
+use crate::authz::{Action, Object};
+use crate::error::{Error, Result, Validator};
+use crate::events::RequestChange;
+use crate::principal::Principal;
+use crate::register::fields::IdentityType;
+use crate::store::Tx;
+use crate::{DomainEvent, Workflow, new_id, now, outbox};
+
+/// How long a code is valid.
+pub const CODE_TTL_MINUTES: i64 = 30;
+/// Wrong codes before the request is rejected.
+pub const MAX_CODE_ATTEMPTS: i32 = 5;
+/// Codes sent per request at most (first send included).
+pub const MAX_CODE_SENDS: i32 = 5;
+/// Minimum seconds between two sends.
+pub const RESEND_AFTER_SECONDS: i64 = 60;
+
+fn hash_code(challenge_id: Uuid, code: &str) -> String {
+    hex::encode(Sha256::digest(format!("{challenge_id}:{code}").as_bytes()))
+}
+
+fn new_code() -> String {
+    format!("{:06}", rand::rng().random_range(0..1_000_000u32))
+}
+
+/// Compares in constant time (the hashes have equal length).
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl Workflow {
+    async fn email_identity(
+        &self,
+        tx: &Tx,
+        request: &subject_request::Model,
+        email: Option<&str>,
+    ) -> Result<subject_identity::Model> {
+        let mut select = subject_identity::Entity::find()
+            .filter(subject_identity::Column::SubjectId.eq(request.subject_id))
+            .filter(subject_identity::Column::Kind.eq(IdentityType::Email.as_str()));
+        if let Some(email) = email {
+            select = select.filter(subject_identity::Column::Value.eq(email.trim().to_lowercase()));
+        }
+        select
+            .order_by_asc(subject_identity::Column::CreatedAt)
+            .one(tx.conn())
+            .await?
+            .ok_or_else(|| match email {
+                Some(_) => Error::NotFound { what: "e-mail identity of this request's subject" },
+                None => Error::Conflict(
+                    "the requester gave no e-mail address: verify the identity by staff check instead".into(),
+                ),
+            })
+    }
+
+    /// Sends a one-time code to the requester's e-mail address (RECEIVED -> VERIFYING).
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn start_email_verification(
+        &self,
+        principal: &Principal,
+        request_id: Uuid,
+        version: i32,
+        email: Option<String>,
+    ) -> Result<subject_request::Model> {
+        let mut tx = self.store.begin().await?;
+        let request = super::find_request(tx.conn(), principal.org_id, request_id).await?;
+        super::check_version(&request, version)?;
+        let identity = self.email_identity(&tx, &request, email.as_deref()).await?;
+        let (updated, audit) = self
+            .transition_in(
+                &mut tx,
+                principal,
+                request,
+                RequestEvent::StartVerification,
+                None,
+                None,
+                None,
+            )
+            .await?;
+        self.send_code(&tx, principal, &updated, &identity, None)
+            .await?;
+        self.commit_audited(tx, principal, audit).await?;
+        Ok(updated)
+    }
+
+    async fn send_code(
+        &self,
+        tx: &Tx,
+        principal: &Principal,
+        request: &subject_request::Model,
+        identity: &subject_identity::Model,
+        previous: Option<verification_challenge::Model>,
+    ) -> Result<()> {
+        let at = now();
+        let code = new_code();
+        let expires_at = at + Duration::minutes(CODE_TTL_MINUTES);
+        match previous {
+            Some(old) => {
+                let sent = old.sent_count + 1;
+                let id = old.id;
+                let mut active = old.into_active_model();
+                active.code_hash = Set(hash_code(id, &code));
+                active.identity_id = Set(identity.id);
+                active.expires_at = Set(expires_at);
+                active.attempts = Set(0);
+                active.sent_count = Set(sent);
+                active.last_sent_at = Set(at);
+                active.update(tx.conn()).await?;
+            }
+            None => {
+                let id = new_id();
+                verification_challenge::ActiveModel {
+                    id: Set(id),
+                    org_id: Set(principal.org_id),
+                    request_id: Set(request.id),
+                    identity_id: Set(identity.id),
+                    code_hash: Set(hash_code(id, &code)),
+                    expires_at: Set(expires_at),
+                    attempts: Set(0),
+                    sent_count: Set(1),
+                    last_sent_at: Set(at),
+                    consumed_at: Set(None),
+                    created_at: Set(at),
+                }
+                .insert(tx.conn())
+                .await?;
+            }
+        }
+        outbox::queue(
+            tx.conn(),
+            &self.cipher,
+            request,
+            &identity.value,
+            outbox::Notice::VerificationCode {
+                code: &code,
+                minutes: CODE_TTL_MINUTES,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn active_challenge(
+        &self,
+        tx: &Tx,
+        request_id: Uuid,
+    ) -> Result<verification_challenge::Model> {
+        verification_challenge::Entity::find()
+            .filter(verification_challenge::Column::RequestId.eq(request_id))
+            .filter(verification_challenge::Column::ConsumedAt.is_null())
+            .order_by_desc(verification_challenge::Column::CreatedAt)
+            .one(tx.conn())
+            .await?
+            .ok_or_else(|| {
+                Error::Conflict(
+                    "no code was sent for this request: start e-mail verification first".into(),
+                )
+            })
+    }
+
+    /// Sends a new code (the old one stops working). At most one per
+    /// [`RESEND_AFTER_SECONDS`] and [`MAX_CODE_SENDS`] in all.
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn resend_verification_code(
+        &self,
+        principal: &Principal,
+        request_id: Uuid,
+    ) -> Result<subject_request::Model> {
+        self.authz
+            .require(
+                principal.key_id,
+                principal.org_id,
+                Object::Request,
+                Action::Verify,
+            )
+            .await?;
+        let mut tx = self.store.begin().await?;
+        let request = super::find_request(tx.conn(), principal.org_id, request_id).await?;
+        if request.state != RequestState::Verifying.as_str() {
+            return Err(Error::Conflict(format!(
+                "codes are sent while the request is VERIFYING; it is {}",
+                request.state
+            )));
+        }
+        let challenge = self.active_challenge(&tx, request.id).await?;
+        let wait = challenge.last_sent_at + Duration::seconds(RESEND_AFTER_SECONDS) - now();
+        if wait > Duration::zero() {
+            return Err(Error::Conflict(format!(
+                "a code was sent moments ago: wait {} more second(s)",
+                wait.num_seconds() + 1
+            )));
+        }
+        if challenge.sent_count >= MAX_CODE_SENDS {
+            return Err(Error::Conflict(format!(
+                "{MAX_CODE_SENDS} codes were sent already: verify the identity by staff check instead"
+            )));
+        }
+        let identity = subject_identity::Entity::find_by_id(challenge.identity_id)
+            .one(tx.conn())
+            .await?
+            .ok_or(Error::NotFound { what: "identity" })?;
+        self.send_code(&tx, principal, &request, &identity, Some(challenge))
+            .await?;
+        let entry = super::append_timeline(
+            tx.conn(),
+            principal,
+            request.id,
+            TimelineEntry::note(TimelineKind::Verification, "a new code was sent"),
+            now(),
+        )
+        .await?;
+        tx.raise(DomainEvent::RequestChanged(Box::new(RequestChange {
+            request: request.clone(),
+            entry,
+            was_in_review: false,
+        })));
+        self.commit_audited(
+            tx,
+            principal,
+            Entry::success("resendVerificationCode", "SubjectRequest", request.id),
+        )
+        .await?;
+        Ok(request)
+    }
+
+    /// Checks a code the requester entered. Right: the identity is verified and
+    /// collection starts. Wrong: VALIDATION with the attempts left; the last wrong
+    /// attempt rejects the request (and the subject is told). Expired: VALIDATION.
+    #[tracing::instrument(skip(self, code), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn confirm_email_verification(
+        &self,
+        principal: &Principal,
+        request_id: Uuid,
+        code: &str,
+    ) -> Result<subject_request::Model> {
+        let mut tx = self.store.begin().await?;
+        let request = super::find_request(tx.conn(), principal.org_id, request_id).await?;
+        if request.state != RequestState::Verifying.as_str() {
+            return Err(Error::Conflict(format!(
+                "the request is not waiting for a code (it is {})",
+                request.state
+            )));
+        }
+        let challenge = self.active_challenge(&tx, request.id).await?;
+        if challenge.expires_at < now() {
+            return Err(Error::invalid(
+                &["input", "code"],
+                "the code has expired: request a new one",
+            ));
+        }
+        let code = code.trim();
+        if same(&hash_code(challenge.id, code), &challenge.code_hash) {
+            let identity_id = challenge.identity_id;
+            let mut active = challenge.into_active_model();
+            active.consumed_at = Set(Some(now()));
+            active.update(tx.conn()).await?;
+            let (updated, audit) = self
+                .transition_in(
+                    &mut tx,
+                    principal,
+                    request,
+                    RequestEvent::ConfirmIdentity,
+                    None,
+                    None,
+                    Some(Verified {
+                        method: VerificationMethod::EmailCode,
+                        evidence: None,
+                        identity_id: Some(identity_id),
+                    }),
+                )
+                .await?;
+            self.commit_audited(tx, principal, audit).await?;
+            return Ok(updated);
+        }
+        let attempts = challenge.attempts + 1;
+        let left = MAX_CODE_ATTEMPTS - attempts;
+        let mut active = challenge.into_active_model();
+        active.attempts = Set(attempts);
+        if left <= 0 {
+            active.consumed_at = Set(Some(now()));
+        }
+        active.update(tx.conn()).await?;
+        if left > 0 {
+            let entry = super::append_timeline(
+                tx.conn(),
+                principal,
+                request.id,
+                TimelineEntry::note(
+                    TimelineKind::Verification,
+                    format!("wrong code entered ({left} attempt(s) left)"),
+                ),
+                now(),
+            )
+            .await?;
+            tx.raise(DomainEvent::RequestChanged(Box::new(RequestChange {
+                request: request.clone(),
+                entry,
+                was_in_review: false,
+            })));
+            self.commit_audited(
+                tx,
+                principal,
+                Entry::success("confirmEmailVerification", "SubjectRequest", request.id),
+            )
+            .await?;
+            return Err(Error::invalid(
+                &["input", "code"],
+                format!("the code is wrong: {left} attempt(s) left"),
+            ));
+        }
+        let (_, audit) = self
+            .reject_unverified(
+                &mut tx,
+                principal,
+                request,
+                "the verification code was entered wrongly too often",
+            )
+            .await?;
+        self.commit_audited(tx, principal, audit).await?;
+        Err(Error::invalid(
+            &["input", "code"],
+            "the code is wrong and no attempts are left: the request was rejected and the requester told",
+        ))
+    }
+
+    async fn reject_unverified(
+        &self,
+        tx: &mut Tx,
+        principal: &Principal,
+        request: subject_request::Model,
+        reason: &str,
+    ) -> Result<(subject_request::Model, Entry)> {
+        self.transition_in(
+            tx,
+            principal,
+            request,
+            RequestEvent::FailVerification,
+            Some(reason.to_owned()),
+            None,
+            None,
+        )
+        .await
+    }
+
+    /// Staff verification: records the method and the evidence checked (e.g. which
+    /// document) and starts collection.
+    #[tracing::instrument(skip(self, evidence), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn verify_identity(
+        &self,
+        principal: &Principal,
+        request_id: Uuid,
+        version: Option<i32>,
+        method: VerificationMethod,
+        evidence: String,
+    ) -> Result<subject_request::Model> {
+        let mut v = Validator::default();
+        let evidence = v.multiline_text(&evidence, &["input", "evidence"], 2000);
+        v.check(
+            method != VerificationMethod::EmailCode,
+            &["input", "method"],
+            "e-mail codes are confirmed with confirmEmailVerification",
+        );
+        v.finish()?;
+        let mut tx = self.store.begin().await?;
+        let request = super::find_request(tx.conn(), principal.org_id, request_id).await?;
+        if let Some(version) = version {
+            super::check_version(&request, version)?;
+        }
+        let (updated, audit) = self
+            .transition_in(
+                &mut tx,
+                principal,
+                request,
+                RequestEvent::ConfirmIdentity,
+                None,
+                None,
+                Some(Verified {
+                    method,
+                    evidence: Some(evidence),
+                    identity_id: None,
+                }),
+            )
+            .await?;
+        self.commit_audited(tx, principal, audit).await?;
+        Ok(updated)
+    }
+
+    /// Marks each request verified by staff with the same evidence; each item on its own.
+    pub async fn bulk_verify(
+        &self,
+        principal: &Principal,
+        ids: &[Uuid],
+        method: VerificationMethod,
+        evidence: String,
+    ) -> Result<Vec<super::BulkOutcome>> {
+        self.bulk(ids, |id| {
+            let evidence = evidence.clone();
+            async move {
+                self.verify_identity(principal, id, None, method, evidence)
+                    .await
+            }
+        })
+        .await
+    }
+}
