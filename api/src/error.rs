@@ -14,6 +14,8 @@ pub struct ApiError {
     fields: Vec<FieldError>,
     /// The full cause, logged once at the edge (INTERNAL only).
     internal: Option<String>,
+    /// INVALID_TRANSITION: the request's current state and the events it allows.
+    transition: Option<Box<(String, Vec<String>)>>,
 }
 
 impl ApiError {
@@ -24,6 +26,7 @@ impl ApiError {
             message: message.into(),
             fields: Vec::new(),
             internal: None,
+            transition: None,
         }
     }
 
@@ -55,12 +58,22 @@ impl From<workflow::Error> for ApiError {
                 message: "invalid input".into(),
                 fields,
                 internal: None,
+                transition: None,
+            },
+            workflow::Error::InvalidTransition {
+                message,
+                state,
+                allowed,
+            } => Self {
+                transition: Some(Box::new((state, allowed))),
+                ..Self::new(code, message)
             },
             other if code == ErrorCode::Internal => Self {
                 code,
                 message: String::new(),
                 fields: Vec::new(),
                 internal: Some(other.to_string()),
+                transition: None,
             },
             other => Self::new(code, other.to_string()),
         }
@@ -97,8 +110,23 @@ impl From<ApiError> for async_graphql::Error {
                     ),
                 };
                 let fields = err.fields;
+                let transition = err.transition;
                 async_graphql::Error::new(message).extend_with(move |_, e| {
                     e.set("code", code);
+                    if let Some((state, allowed)) = transition.as_deref() {
+                        e.set("currentState", state.as_str());
+                        e.set(
+                            "allowedEvents",
+                            async_graphql::Value::List(
+                                allowed
+                                    .iter()
+                                    .map(|a| {
+                                        async_graphql::Value::Enum(async_graphql::Name::new(a))
+                                    })
+                                    .collect(),
+                            ),
+                        );
+                    }
                     if !fields.is_empty() {
                         let list: Vec<async_graphql::Value> = fields
                             .iter()

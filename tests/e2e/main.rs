@@ -13,6 +13,7 @@ mod export;
 mod http;
 mod organization;
 mod register;
+mod requests;
 mod schema;
 mod sources;
 mod subscriptions;
