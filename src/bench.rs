@@ -67,29 +67,85 @@ const PAGE_QUERY: &str =
 
 /// Runs the bench on SQLite (a temporary file) and, if given, PostgreSQL.
 pub async fn run(opts: RegisterBench) -> Result<(), BenchError> {
+    on_each_database(opts.postgres.as_deref(), |label, url| {
+        let opts = opts.clone();
+        async move { run_on(&label, &url, &opts).await }
+    })
+    .await
+}
+
+/// Runs `bench(label, url)` on a temporary SQLite file and, if `postgres` (an admin
+/// URL) is given, on a scratch PostgreSQL database; both are removed afterwards.
+pub(crate) async fn on_each_database<F, Fut>(
+    postgres: Option<&str>,
+    bench: F,
+) -> Result<(), BenchError>
+where
+    F: Fn(String, String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), BenchError>>,
+{
     let file = std::env::temp_dir().join(format!("auskunft-bench-{}.db", Uuid::new_v4().simple()));
     let sqlite = format!("sqlite://{}?mode=rwc", file.display());
-    let result = run_on("SQLite", &sqlite, &opts).await;
+    let result = bench("SQLite".into(), sqlite).await;
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
     }
     result?;
-    if let Some(admin_url) = &opts.postgres {
+    if let Some(admin_url) = postgres {
         let name = format!("auskunft_bench_{}", Uuid::new_v4().simple());
-        let admin = Database::connect(admin_url.as_str()).await?;
+        let admin = Database::connect(admin_url).await?;
         admin
             .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
             .await?;
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        let result = run_on("PostgreSQL", &format!("{base}/{name}"), &opts).await;
+        let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
+        let result = bench("PostgreSQL".into(), format!("{base}/{name}")).await;
         admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
             .await?;
         result?;
     }
     Ok(())
+}
+
+/// Latencies of `total` calls of `call(i)` with `concurrency` in flight, and the wall time.
+pub(crate) async fn measure<F, Fut>(
+    total: usize,
+    concurrency: usize,
+    call: F,
+) -> Result<(Vec<Duration>, Duration), BenchError>
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), BenchError>> + Send,
+{
+    let workers = concurrency.max(1);
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for w in 0..workers {
+        let call = call.clone();
+        handles.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            let mut i = w;
+            while i < total {
+                let t = Instant::now();
+                call(i).await?;
+                times.push(t.elapsed());
+                i += workers;
+            }
+            Ok::<_, BenchError>(times)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(total);
+    for h in handles {
+        latencies.extend(h.await.expect("bench worker does not panic")?);
+    }
+    latencies.sort();
+    Ok((latencies, started.elapsed()))
+}
+
+/// The `p` quantile of sorted latencies, in milliseconds.
+pub(crate) fn quantile_ms(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1));
+    sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
 async fn run_on(label: &str, url: &str, opts: &RegisterBench) -> Result<(), BenchError> {

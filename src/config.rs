@@ -53,6 +53,13 @@ pub struct ServeArgs {
     /// Maximum GraphQL query complexity [default: 5000].
     #[arg(long, env = "AUSKUNFT_MAX_COMPLEXITY")]
     pub max_complexity: Option<usize>,
+    /// Write outgoing mail (verification codes, notices) as .eml files into this
+    /// directory instead of the log [default: log only].
+    #[arg(long, env = "AUSKUNFT_MAIL_DIR", value_name = "DIR")]
+    pub mail_dir: Option<PathBuf>,
+    /// Sender address of outgoing mail [default: Auskunft <auskunft@localhost>].
+    #[arg(long, env = "AUSKUNFT_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
 }
 
 /// The TOML file; every key is optional.
@@ -62,6 +69,8 @@ pub struct FileConfig {
     database_url: Option<String>,
     encryption_key: Option<String>,
     bind: Option<String>,
+    mail_dir: Option<PathBuf>,
+    mail_from: Option<String>,
     #[serde(default)]
     limits: FileLimits,
 }
@@ -115,7 +124,14 @@ pub struct Config {
     pub limits: api::Limits,
     /// Key for data at rest, if configured (else the key file is used).
     pub encryption_key: Option<String>,
+    /// Directory for outgoing mail as .eml files (else mail goes to the log).
+    pub mail_dir: Option<PathBuf>,
+    /// Sender of outgoing mail.
+    pub mail_from: String,
 }
+
+/// Default sender of outgoing mail.
+pub const DEFAULT_MAIL_FROM: &str = "Auskunft <auskunft@localhost>";
 
 /// Where the key is kept when none is configured.
 pub const KEY_FILE: &str = "auskunft.key";
@@ -246,6 +262,12 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_BIND.to_owned()),
             limits,
             encryption_key: global.encryption_key.clone().or(file.encryption_key),
+            mail_dir: serve.mail_dir.clone().or(file.mail_dir),
+            mail_from: serve
+                .mail_from
+                .clone()
+                .or(file.mail_from)
+                .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned()),
         })
     }
 }

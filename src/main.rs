@@ -2,6 +2,7 @@
 //! workflow → HTTP server; the logic lives in the `workflow` and `api` crates.
 
 mod bench;
+mod bench_intake;
 mod config;
 
 use std::process::ExitCode;
@@ -79,6 +80,9 @@ enum BenchCommand {
     /// Seed 1,000 activities / 200 sources / 5,000 fields and measure the nested
     /// activity page over HTTP (p50, p99, requests/s) on SQLite and PostgreSQL.
     Register(bench::RegisterBench),
+    /// Submit requests and fire a transition on each over HTTP (requests/s, p50,
+    /// p99) on SQLite and, with --postgres, PostgreSQL.
+    Intake(bench_intake::IntakeBench),
 }
 
 /// File formats of `export-register`.
@@ -237,6 +241,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench {
             command: BenchCommand::Register(opts),
         } => Ok(bench::run(opts).await?),
+        Command::Bench {
+            command: BenchCommand::Intake(opts),
+        } => Ok(bench_intake::run(opts).await?),
         Command::Demo => {
             let workflow = open(&config).await?;
             let setup = workflow
@@ -264,6 +271,18 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
         bind: config.bind.clone(),
         limits: config.limits,
     };
+    let mailer: std::sync::Arc<dyn workflow::outbox::Mailer> = match &config.mail_dir {
+        Some(dir) => std::sync::Arc::new(
+            workflow::outbox::FileMailer::new(dir, &config.mail_from).map_err(|message| {
+                CliError::Config(crate::config::ConfigError::Invalid {
+                    name: "mail_dir",
+                    message,
+                })
+            })?,
+        ),
+        None => std::sync::Arc::new(workflow::outbox::LogMailer),
+    };
+    tokio::spawn(deliver_mail(workflow.clone(), mailer));
     let app = api::Application::build(server_config, workflow)
         .await
         .map_err(|cause| CliError::Bind {
@@ -293,6 +312,17 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
     app.run_until(shutdown_signal())
         .await
         .map_err(CliError::Serve)
+}
+
+/// Delivers the outbox every second, for as long as the server runs.
+async fn deliver_mail(workflow: Workflow, mailer: std::sync::Arc<dyn workflow::outbox::Mailer>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = workflow.deliver_outbox(mailer.as_ref(), 100).await {
+            tracing::warn!(error = %e, "outbox delivery failed; retrying");
+        }
+    }
 }
 
 fn print_demo(base: &str, setup: &workflow::demo::DemoSetup) {

@@ -64,6 +64,15 @@ pub fn record_pool(open: u32, idle: usize) {
     metrics::gauge!("auskunft_db_pool_idle_connections").set(idle as f64);
 }
 
+/// Records the request gauges (at scrape time; test requests excluded).
+pub fn record_requests(gauges: &workflow::requests::RequestGauges) {
+    for (state, n) in &gauges.open_by_state {
+        metrics::gauge!("auskunft_requests_open", "state" => state.as_str()).set(*n as f64);
+    }
+    metrics::gauge!("auskunft_requests_overdue").set(gauges.overdue as f64);
+    metrics::gauge!("auskunft_requests_stalled").set(gauges.stalled as f64);
+}
+
 /// The text exposition of all metrics.
 pub fn render() -> String {
     handle().render()

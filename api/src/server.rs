@@ -367,6 +367,10 @@ async fn readyz(state: poem::web::Data<&AppState>) -> Response {
 async fn metrics(state: poem::web::Data<&AppState>) -> Response {
     let (open, idle) = state.workflow.store().pool_stats();
     crate::metrics::record_pool(open, idle);
+    match state.workflow.request_gauges().await {
+        Ok(gauges) => crate::metrics::record_requests(&gauges),
+        Err(e) => tracing::warn!(error = %e, "request gauges unavailable"),
+    }
     Response::builder()
         .content_type("text/plain; version=0.0.4")
         .body(crate::metrics::render())

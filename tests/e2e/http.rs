@@ -46,6 +46,12 @@ async fn health_readiness_metrics_and_graphiql_answer() {
         "{metrics}"
     );
     assert!(
+        metrics.contains("auskunft_requests_open{state=\"IN_REVIEW\"}")
+            && metrics.contains("auskunft_requests_overdue")
+            && metrics.contains("auskunft_requests_stalled"),
+        "{metrics}"
+    );
+    assert!(
         metrics.contains("auskunft_db_pool_connections"),
         "{metrics}"
     );

@@ -84,6 +84,7 @@ impl Workflow {
             ..Default::default()
         };
         let mut keys = Vec::new();
+        let mut reviewer = None;
         let existing = self.api_keys(&admin, false, &page).await?.items;
         for role in Role::ALL {
             let name = key_name(*role);
@@ -99,7 +100,17 @@ impl Workflow {
             for old in existing.iter().filter(|k| k.name == name) {
                 self.revoke_api_key(&admin, old.id).await?;
             }
+            if *role == Role::Reviewer {
+                reviewer = Some(crate::Principal {
+                    key_id: issued.key.id,
+                    org_id: organization.id,
+                    key_name: name.clone(),
+                });
+            }
             keys.push((*role, issued.secret));
+        }
+        if created && let Some(reviewer) = &reviewer {
+            self.seed_demo_requests(&admin, reviewer).await?;
         }
         Ok(DemoSetup {
             organization,

@@ -15,6 +15,7 @@ pub mod authz;
 pub mod crypto;
 pub mod demo;
 pub mod demo_register;
+pub mod demo_requests;
 pub mod error;
 pub mod events;
 pub mod organizations;
