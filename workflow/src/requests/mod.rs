@@ -238,3 +238,53 @@ pub(crate) fn request_state(r: &subject_request::Model) -> serde_json::Value {
            "extendedDueDate": r.extended_due_date, "assigneeId": r.assignee_id,
            "claimedBy": r.claimed_by, "isTest": r.is_test})
 }
+
+impl crate::Workflow {
+    /// Appends a timeline note about `request` and raises the change; the caller commits.
+    pub(crate) async fn note(
+        &self,
+        tx: &mut crate::store::Tx,
+        principal: &Principal,
+        request: &subject_request::Model,
+        kind: TimelineKind,
+        message: String,
+    ) -> Result<()> {
+        let entry = append_timeline(
+            tx.conn(),
+            principal,
+            request.id,
+            TimelineEntry::note(kind, message),
+            now(),
+        )
+        .await?;
+        let in_review = request.state == RequestState::InReview.as_str();
+        tx.raise(crate::DomainEvent::RequestChanged(Box::new(
+            crate::events::RequestChange {
+                request: request.clone(),
+                entry,
+                was_in_review: in_review,
+            },
+        )));
+        Ok(())
+    }
+
+    /// [`Self::note`], then commits with a successful audit entry of `operation`.
+    pub(crate) async fn commit_note(
+        &self,
+        mut tx: crate::store::Tx,
+        principal: &Principal,
+        request: &subject_request::Model,
+        kind: TimelineKind,
+        message: String,
+        operation: &str,
+    ) -> Result<()> {
+        self.note(&mut tx, principal, request, kind, message)
+            .await?;
+        self.commit_audited(
+            tx,
+            principal,
+            crate::audit::Entry::success(operation, "SubjectRequest", request.id),
+        )
+        .await
+    }
+}

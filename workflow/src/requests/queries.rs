@@ -66,6 +66,21 @@ fn open_states() -> Vec<&'static str> {
         .collect()
 }
 
+/// Not moved since `cutoff`, or a task failed (of the organization's requests).
+fn stalled(org_id: Uuid, cutoff: chrono::DateTime<chrono::Utc>) -> Condition {
+    use subject_request::Column as C;
+    Condition::any().add(C::StateChangedAt.lt(cutoff)).add(
+        C::Id.in_subquery(
+            Query::select()
+                .column(request_task::Column::RequestId)
+                .from(request_task::Entity)
+                .and_where(request_task::Column::OrgId.eq(org_id))
+                .and_where(request_task::Column::State.eq(TaskState::Failed.as_str()))
+                .to_owned(),
+        ),
+    )
+}
+
 fn date_key(d: chrono::NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
@@ -217,18 +232,7 @@ impl Workflow {
         let select = subject_request::Entity::find()
             .filter(C::OrgId.eq(principal.org_id))
             .filter(C::State.is_in(open_states()))
-            .filter(
-                Condition::any().add(C::StateChangedAt.lt(cutoff)).add(
-                    C::Id.in_subquery(
-                        Query::select()
-                            .column(request_task::Column::RequestId)
-                            .from(request_task::Entity)
-                            .and_where(request_task::Column::OrgId.eq(principal.org_id))
-                            .and_where(request_task::Column::State.eq(TaskState::Failed.as_str()))
-                            .to_owned(),
-                    ),
-                ),
-            );
+            .filter(stalled(principal.org_id, cutoff));
         paginate(self.store.conn(), select, C::Id, page).await
     }
 
@@ -303,19 +307,7 @@ impl Workflow {
                 .filter(C::OrgId.eq(org_id))
                 .filter(C::IsTest.eq(false))
                 .filter(C::State.is_in(open_states()))
-                .filter(
-                    Condition::any().add(C::StateChangedAt.lt(cutoff)).add(
-                        C::Id.in_subquery(
-                            Query::select()
-                                .column(request_task::Column::RequestId)
-                                .from(request_task::Entity)
-                                .and_where(
-                                    request_task::Column::State.eq(TaskState::Failed.as_str()),
-                                )
-                                .to_owned(),
-                        ),
-                    ),
-                )
+                .filter(stalled(org_id, cutoff))
                 .count(conn)
                 .await?;
         }

@@ -7,15 +7,13 @@ use uuid::Uuid;
 
 use entity::{api_key, collected_record, redaction, subject_request};
 
+use super::TimelineKind;
 use super::machine::RequestState;
-use super::{TimelineEntry, TimelineKind};
 use crate::audit::Entry;
 use crate::error::{Error, Result, Validator};
-use crate::events::RequestChange;
 use crate::paging::{Page, PageRequest, paginate};
 use crate::principal::Principal;
-use crate::store::Tx;
-use crate::{DomainEvent, Workflow, new_id, now, outbox};
+use crate::{Workflow, new_id, now, outbox};
 
 /// How a request's place in the review queue changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,32 +39,6 @@ impl QueueChange {
 }
 
 impl Workflow {
-    /// Appends a timeline note and raises the change; the caller commits.
-    async fn note(
-        &self,
-        tx: &mut Tx,
-        principal: &Principal,
-        request: &subject_request::Model,
-        kind: TimelineKind,
-        message: String,
-    ) -> Result<()> {
-        let entry = super::append_timeline(
-            tx.conn(),
-            principal,
-            request.id,
-            TimelineEntry::note(kind, message),
-            now(),
-        )
-        .await?;
-        let in_review = request.state == RequestState::InReview.as_str();
-        tx.raise(DomainEvent::RequestChanged(Box::new(RequestChange {
-            request: request.clone(),
-            entry,
-            was_in_review: in_review,
-        })));
-        Ok(())
-    }
-
     /// Requests waiting for review, earliest deadline first.
     pub async fn review_queue(
         &self,
@@ -87,7 +59,7 @@ impl Workflow {
         principal: &Principal,
         id: Uuid,
     ) -> Result<subject_request::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let request = super::find_request(tx.conn(), principal.org_id, id).await?;
         if request.state != RequestState::InReview.as_str() {
             return Err(Error::Conflict(format!(
@@ -114,18 +86,13 @@ impl Workflow {
             ));
         }
         let request = super::find_request(tx.conn(), principal.org_id, id).await?;
-        self.note(
-            &mut tx,
+        self.commit_note(
+            tx,
             principal,
             &request,
             TimelineKind::Claimed,
             format!("claimed by {}", principal.key_name),
-        )
-        .await?;
-        self.commit_audited(
-            tx,
-            principal,
-            Entry::success("claimRequest", "SubjectRequest", id),
+            "claimRequest",
         )
         .await?;
         Ok(request)
@@ -138,7 +105,7 @@ impl Workflow {
         principal: &Principal,
         id: Uuid,
     ) -> Result<subject_request::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let request = super::find_request(tx.conn(), principal.org_id, id).await?;
         match request.claimed_by {
             None => return Ok(request),
@@ -153,18 +120,13 @@ impl Workflow {
         active.claimed_by = Set(None);
         active.claimed_at = Set(None);
         let request = active.update(tx.conn()).await?;
-        self.note(
-            &mut tx,
+        self.commit_note(
+            tx,
             principal,
             &request,
             TimelineKind::Unclaimed,
             format!("released by {}", principal.key_name),
-        )
-        .await?;
-        self.commit_audited(
-            tx,
-            principal,
-            Entry::success("unclaimRequest", "SubjectRequest", id),
+            "unclaimRequest",
         )
         .await?;
         Ok(request)
@@ -182,7 +144,7 @@ impl Workflow {
         let mut v = Validator::default();
         let text = v.multiline_text(&text, &["input", "text"], 10_000);
         v.finish()?;
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let request = super::find_request(tx.conn(), principal.org_id, id).await?;
         let state: RequestState = request.state.parse()?;
         if state.content_is_final() {
@@ -190,12 +152,13 @@ impl Workflow {
                 "the request is {state}: its content is final"
             )));
         }
-        self.note(&mut tx, principal, &request, TimelineKind::Comment, text)
-            .await?;
-        self.commit_audited(
+        self.commit_note(
             tx,
             principal,
-            Entry::success("addRequestComment", "SubjectRequest", id),
+            &request,
+            TimelineKind::Comment,
+            text,
+            "addRequestComment",
         )
         .await?;
         Ok(request)
@@ -291,7 +254,7 @@ impl Workflow {
         id: Uuid,
         assignee: Option<Uuid>,
     ) -> Result<subject_request::Model> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let request = super::find_request(tx.conn(), principal.org_id, id).await?;
         let name = match assignee {
             Some(key_id) => {
@@ -326,18 +289,13 @@ impl Workflow {
             Some(n) => format!("assigned to {n}"),
             None => "unassigned".into(),
         };
-        self.note(
-            &mut tx,
+        self.commit_note(
+            tx,
             principal,
             &request,
             TimelineKind::Assigned,
             message,
-        )
-        .await?;
-        self.commit_audited(
-            tx,
-            principal,
-            Entry::success("assignRequest", "SubjectRequest", id),
+            "assignRequest",
         )
         .await?;
         Ok(request)

@@ -9,14 +9,13 @@ use uuid::Uuid;
 
 use entity::{collected_record, data_field, redaction, request_task, subject_request};
 
+use super::TimelineKind;
 use super::machine::RequestState;
-use super::{TimelineEntry, TimelineKind};
 use crate::audit::Entry;
 use crate::authz::{Action, Object};
 use crate::error::{Error, Result, Validator};
-use crate::events::RequestChange;
 use crate::principal::Principal;
-use crate::{DomainEvent, Workflow, new_id, now};
+use crate::{Workflow, new_id, now};
 
 stored_enum! {
     /// What a task does in its source.
@@ -222,19 +221,8 @@ impl Workflow {
         let expected = request.version;
         let updated =
             super::update_versioned(conn, request.clone().into_active_model(), expected).await?;
-        let entry = super::append_timeline(
-            conn,
-            principal,
-            request.id,
-            TimelineEntry::note(TimelineKind::Task, message),
-            at,
-        )
-        .await?;
-        tx.raise(DomainEvent::RequestChanged(Box::new(RequestChange {
-            request: updated.clone(),
-            entry,
-            was_in_review: false,
-        })));
+        self.note(&mut tx, principal, &updated, TimelineKind::Task, message)
+            .await?;
         let audit = Entry::success("completeTask", "RequestTask", task.id);
         self.commit_audited(tx, principal, audit).await?;
         Ok((task, updated))

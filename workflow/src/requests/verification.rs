@@ -15,15 +15,14 @@ use entity::{subject_identity, subject_request, verification_challenge};
 
 use super::machine::{RequestEvent, RequestState};
 use super::transitions::Verified;
-use super::{TimelineEntry, TimelineKind, VerificationMethod};
+use super::{TimelineKind, VerificationMethod};
 use crate::audit::Entry;
 use crate::authz::{Action, Object};
 use crate::error::{Error, Result, Validator};
-use crate::events::RequestChange;
 use crate::principal::Principal;
 use crate::register::fields::IdentityType;
 use crate::store::Tx;
-use crate::{DomainEvent, Workflow, new_id, now, outbox};
+use crate::{Workflow, new_id, now, outbox};
 
 /// How long a code is valid.
 pub const CODE_TTL_MINUTES: i64 = 30;
@@ -197,7 +196,7 @@ impl Workflow {
                 Action::Verify,
             )
             .await?;
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let request = super::find_request(tx.conn(), principal.org_id, request_id).await?;
         if request.state != RequestState::Verifying.as_str() {
             return Err(Error::Conflict(format!(
@@ -224,23 +223,13 @@ impl Workflow {
             .ok_or(Error::NotFound { what: "identity" })?;
         self.send_code(&tx, principal, &request, &identity, Some(challenge))
             .await?;
-        let entry = super::append_timeline(
-            tx.conn(),
-            principal,
-            request.id,
-            TimelineEntry::note(TimelineKind::Verification, "a new code was sent"),
-            now(),
-        )
-        .await?;
-        tx.raise(DomainEvent::RequestChanged(Box::new(RequestChange {
-            request: request.clone(),
-            entry,
-            was_in_review: false,
-        })));
-        self.commit_audited(
+        self.commit_note(
             tx,
             principal,
-            Entry::success("resendVerificationCode", "SubjectRequest", request.id),
+            &request,
+            TimelineKind::Verification,
+            "a new code was sent".into(),
+            "resendVerificationCode",
         )
         .await?;
         Ok(request)
@@ -304,26 +293,13 @@ impl Workflow {
         }
         active.update(tx.conn()).await?;
         if left > 0 {
-            let entry = super::append_timeline(
-                tx.conn(),
-                principal,
-                request.id,
-                TimelineEntry::note(
-                    TimelineKind::Verification,
-                    format!("wrong code entered ({left} attempt(s) left)"),
-                ),
-                now(),
-            )
-            .await?;
-            tx.raise(DomainEvent::RequestChanged(Box::new(RequestChange {
-                request: request.clone(),
-                entry,
-                was_in_review: false,
-            })));
-            self.commit_audited(
+            self.commit_note(
                 tx,
                 principal,
-                Entry::success("confirmEmailVerification", "SubjectRequest", request.id),
+                &request,
+                TimelineKind::Verification,
+                format!("wrong code entered ({left} attempt(s) left)"),
+                "confirmEmailVerification",
             )
             .await?;
             return Err(Error::invalid(
