@@ -820,3 +820,55 @@ e2e!(
     stored_property,
     random_event_sequences_keep_the_stored_invariants
 );
+
+/// Many transitions at once over HTTP, each authenticated with a fresh key (whose
+/// first use writes `last_used_at` outside any transaction): none may fail. On
+/// SQLite such an outside write once broke transactions with SQLITE_BUSY_SNAPSHOT.
+async fn concurrent_http_transitions_all_succeed(app: TestApp) {
+    let admin = principal(&app, Role::Admin);
+    for round in 0..3 {
+        let key = app
+            .workflow
+            .create_api_key(
+                &admin,
+                workflow::NewApiKey {
+                    name: format!("fresh agent {round}"),
+                    roles: vec![Role::Agent],
+                },
+            )
+            .await
+            .unwrap()
+            .secret;
+        let mut ids = Vec::new();
+        for i in 0..12 {
+            let r = submit(&app, &format!("burst{round}-{i}@example.com"), json!({})).await;
+            ids.push(r["request"]["id"].as_str().unwrap().to_owned());
+        }
+        let mut calls = Vec::new();
+        for id in ids {
+            let (client, url, key) = (app.client.clone(), app.url("/graphql"), key.clone());
+            calls.push(tokio::spawn(async move {
+                let body: Value = client
+                    .post(url)
+                    .bearer_auth(key)
+                    .json(&json!({"query": "mutation($i: VerifyIdentityInput!) { verifyIdentity(input: $i) { request { state } } }",
+                                  "variables": {"i": {"requestId": id, "version": 1, "method": "DOCUMENT_CHECK", "evidence": "ID card"}}}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                body
+            }));
+        }
+        for call in calls {
+            let body = call.await.unwrap();
+            assert_eq!(
+                body["data"]["verifyIdentity"]["request"]["state"], "COLLECTING",
+                "{body}"
+            );
+        }
+    }
+}
+e2e!(http_burst, concurrent_http_transitions_all_succeed);

@@ -266,6 +266,7 @@ impl Workflow {
             .last_used_at
             .is_none_or(|t| at - t > LAST_USED_GRANULARITY)
         {
+            let _turn = self.store.writer_turn().await;
             api_key::Entity::update_many()
                 .col_expr(
                     api_key::Column::LastUsedAt,

@@ -295,6 +295,7 @@ impl Workflow {
                         Set(now() + Duration::seconds(30 * 2i64.pow(attempts.min(11) as u32)));
                 }
             }
+            let _turn = self.store.writer_turn().await;
             active.update(self.store.conn()).await?;
         }
         Ok(delivered)

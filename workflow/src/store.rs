@@ -194,12 +194,20 @@ impl Store {
         }
     }
 
-    /// Begins a write transaction. Dropping it without [`Tx::commit`] rolls back.
-    pub async fn begin(&self) -> Result<Tx> {
-        let guard = match &self.sqlite_writer {
+    /// Waits for this process's turn to write on SQLite (no-op elsewhere). Hold the
+    /// guard across a write that does not go through [`Store::begin`]: an outside
+    /// write between a transaction's read and its write would fail that transaction
+    /// with SQLITE_BUSY_SNAPSHOT.
+    pub async fn writer_turn(&self) -> Option<OwnedMutexGuard<()>> {
+        match &self.sqlite_writer {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
-        };
+        }
+    }
+
+    /// Begins a write transaction. Dropping it without [`Tx::commit`] rolls back.
+    pub async fn begin(&self) -> Result<Tx> {
+        let guard = self.writer_turn().await;
         let txn = self.db.begin().await?;
         Ok(Tx {
             txn,
