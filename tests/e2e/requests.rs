@@ -690,6 +690,25 @@ async fn deadlines_extension_flags_bulk_and_stalled(app: TestApp) {
         json!(["TASK_FAILED"])
     );
 
+    // Deadline from verification: no due date until the identity is verified; the
+    // basis is recorded on each request.
+    app.gql_ok(admin, "mutation { updateRequestSettings(input: {deadlineStart: VERIFICATION}) { settings { deadlineStart } } }", json!({}))
+        .await;
+    let pending = submit(&app, "ab-verifizierung@example.com", json!({})).await["request"].clone();
+    assert_eq!(pending["dueDate"], Value::Null);
+    let r = ok(&app, Role::Agent, "verifyIdentity", json!({"requestId": pending["id"], "version": 1, "method": "DOCUMENT_CHECK", "evidence": "Reisepass"})).await;
+    assert!(r["dueDate"].is_string(), "{r}");
+    let basis = app
+        .gql_ok(app.key(Role::Agent), "query($a: ID!, $b: ID!) { a: node(id: $a) { ... on SubjectRequest { deadlineBasis } } b: node(id: $b) { ... on SubjectRequest { deadlineBasis } } }", json!({"a": pending["id"], "b": id}))
+        .await;
+    assert_eq!(
+        (
+            basis["a"]["deadlineBasis"].clone(),
+            basis["b"]["deadlineBasis"].clone()
+        ),
+        (json!("VERIFICATION"), json!("RECEIPT"))
+    );
+
     // Subscriptions are authorized like queries.
     let mut ws = app
         .ws_connect(json!({"Authorization": format!("Bearer {}", app.key(Role::Integrator))}))
