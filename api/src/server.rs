@@ -83,6 +83,7 @@ impl Application {
             .at("/graphql", get(graphiql).post(graphql))
             .at("/graphql/ws", get(graphql_ws))
             .at("/exports/:token", get(download_export))
+            .at("/attachments/:token", get(download_attachment))
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz))
             .at("/metrics", get(metrics))
@@ -153,16 +154,55 @@ async fn download_export(
     poem::web::Path(token): poem::web::Path<String>,
     state: poem::web::Data<&AppState>,
 ) -> Response {
-    match state.workflow.redeem_export_link(&token).await {
-        Ok(file) => Response::builder()
-            .status(StatusCode::OK)
-            .content_type(file.content_type)
-            .header(
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", file.filename),
-            )
-            .header(header::CACHE_CONTROL, "no-store")
-            .body(file.bytes),
+    file_response(
+        state
+            .workflow
+            .redeem_export_link(&token)
+            .await
+            .map(|f| (f.content_type.to_owned(), f.filename, f.bytes)),
+    )
+}
+
+/// `GET /attachments/{token}`: the request attachment a `downloadUrl` stands for.
+#[handler]
+async fn download_attachment(
+    poem::web::Path(token): poem::web::Path<String>,
+    state: poem::web::Data<&AppState>,
+) -> Response {
+    file_response(
+        state
+            .workflow
+            .redeem_attachment_link(&token)
+            .await
+            .map(|f| (f.media_type, f.file_name, f.bytes)),
+    )
+}
+
+/// A download: the file, or a JSON error with the matching HTTP status.
+fn file_response(file: workflow::Result<(String, String, Vec<u8>)>) -> Response {
+    match file {
+        Ok((content_type, filename, bytes)) => {
+            let filename: String = filename
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            Response::builder()
+                .status(StatusCode::OK)
+                .content_type(content_type)
+                .header(
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                )
+                .header(header::CACHE_CONTROL, "no-store")
+                .header("X-Content-Type-Options", "nosniff")
+                .body(bytes)
+        }
         Err(e) => {
             let code = e.code();
             let status = match code {
@@ -172,11 +212,11 @@ async fn download_export(
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             if status == StatusCode::INTERNAL_SERVER_ERROR {
-                tracing::error!(error = %e, "register export failed");
+                tracing::error!(error = %e, "download failed");
                 return error_body(
                     status,
                     ErrorCode::Internal,
-                    "the export failed; see the server log",
+                    "the download failed; see the server log",
                 );
             }
             error_body(status, code, &e.to_string())

@@ -2,6 +2,7 @@
 //! hand -> review (four-eyes, optimistic locking) -> dispatch -> close, over HTTP with
 //! live WebSocket subscriptions, plus concurrency, deadlines, bulk actions, flags.
 
+use base64::Engine;
 use serde_json::{Value, json};
 use workflow::Role;
 use workflow::requests::{Fire, RequestEvent};
@@ -708,6 +709,41 @@ async fn deadlines_extension_flags_bulk_and_stalled(app: TestApp) {
         ),
         (json!("VERIFICATION"), json!("RECEIPT"))
     );
+
+    // Attachments: sealed at rest, downloadable through a short-lived link.
+    let letter = "Sehr geehrte Damen und Herren, ich bitte um Auskunft.".as_bytes();
+    let with_file = submit(
+        &app,
+        "anhang@example.com",
+        json!({"attachments": [{
+        "fileName": "brief.txt", "mediaType": "text/plain",
+        "contentBase64": base64::engine::general_purpose::STANDARD.encode(letter)}]}),
+    )
+    .await["request"]
+        .clone();
+    let files = app
+        .gql_ok(app.key(Role::Agent), "query($id: ID!) { node(id: $id) { ... on SubjectRequest { attachments { fileName sizeBytes sha256 downloadUrl } } } }", json!({"id": with_file["id"]}))
+        .await;
+    let file = &files["node"]["attachments"][0];
+    assert_eq!(
+        (file["fileName"].clone(), file["sizeBytes"].clone()),
+        (json!("brief.txt"), json!(letter.len()))
+    );
+    let url = file["downloadUrl"].as_str().unwrap();
+    let url = if url.starts_with("http") {
+        url.to_owned()
+    } else {
+        app.url(url)
+    };
+    let resp = app.client.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), letter);
+    let forged = app.client.get(format!("{url}x")).send().await.unwrap();
+    assert_eq!(forged.status(), 404);
+    let body = app
+        .gql(app.key(Role::Integrator), "mutation { submitRequest(input: {kind: ACCESS, channel: LETTER, identities: [{kind: EMAIL, value: \"x@example.com\"}], attachments: [{fileName: \"a\", mediaType: \"text/plain\", contentBase64: \"%%%\"}]}) { request { id } } }", json!({}))
+        .await;
+    assert_code(&body, "VALIDATION");
 
     // Subscriptions are authorized like queries.
     let mut ws = app

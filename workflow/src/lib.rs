@@ -18,6 +18,7 @@ pub mod demo_register;
 pub mod demo_requests;
 pub mod error;
 pub mod events;
+pub mod links;
 pub mod organizations;
 pub mod outbox;
 pub mod paging;

@@ -31,7 +31,7 @@ use crate::{new_id, now};
 pub use deadline::{Calendar, GermanState};
 pub use intake::{NewAttachment, NewIdentity, NewRequest, Submitted};
 pub use machine::{RequestEvent, RequestKind, RequestState, Transition, TransitionError};
-pub use queries::{RequestFilter, RequestGauges, StalledReason};
+pub use queries::{AttachmentFile, RequestFilter, RequestGauges, StalledReason};
 pub use review::QueueChange;
 pub use settings::{RequestSettings, RequestSettingsPatch};
 pub use tasks::{CollectedValue, TaskKind, TaskOutcome, TaskState};

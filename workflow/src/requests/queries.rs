@@ -335,3 +335,70 @@ impl Workflow {
             .await?)
     }
 }
+
+/// A file received with a request, opened.
+#[derive(Debug, Clone)]
+pub struct AttachmentFile {
+    /// File name as received.
+    pub file_name: String,
+    /// Media type as received.
+    pub media_type: String,
+    /// Content.
+    pub bytes: Vec<u8>,
+}
+
+const ATTACHMENT_LINK: &str = "attachment/";
+
+impl Workflow {
+    /// A link to download an attachment, valid for [`crate::links::LINK_TTL`].
+    pub async fn attachment_link(
+        &self,
+        principal: &Principal,
+        attachment_id: Uuid,
+    ) -> Result<(String, chrono::DateTime<chrono::Utc>)> {
+        self.authz
+            .require(
+                principal.key_id,
+                principal.org_id,
+                crate::Object::Request,
+                crate::Action::Read,
+            )
+            .await?;
+        crate::links::seal(
+            &self.cipher,
+            principal.key_id,
+            &format!("{ATTACHMENT_LINK}{attachment_id}"),
+            now(),
+        )
+    }
+
+    /// The attachment a link stands for. NOT_FOUND for forged, altered or expired
+    /// links; UNAUTHENTICATED when the key was revoked since; FORBIDDEN when it
+    /// lost `request:read`.
+    pub async fn redeem_attachment_link(&self, token: &str) -> Result<AttachmentFile> {
+        let (key_id, what) = crate::links::open(&self.cipher, token, now())?;
+        let id: Uuid = what
+            .strip_prefix(ATTACHMENT_LINK)
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(crate::links::invalid_link)?;
+        let principal = crate::api_keys::principal_of_key(self.store.conn(), key_id).await?;
+        self.authz
+            .require(
+                principal.key_id,
+                principal.org_id,
+                crate::Object::Request,
+                crate::Action::Read,
+            )
+            .await?;
+        let row = request_attachment::Entity::find_by_id(id)
+            .filter(request_attachment::Column::OrgId.eq(principal.org_id))
+            .one(self.store.conn())
+            .await?
+            .ok_or(crate::Error::NotFound { what: "attachment" })?;
+        Ok(AttachmentFile {
+            bytes: self.cipher.decrypt(&row.content)?,
+            file_name: row.file_name,
+            media_type: row.media_type,
+        })
+    }
+}

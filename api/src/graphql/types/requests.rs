@@ -656,6 +656,7 @@ impl CollectedRecord {
 
 /// A file received with a request.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct RequestAttachment {
     /// Global ID.
     pub id: ID,
@@ -669,11 +670,32 @@ pub struct RequestAttachment {
     pub sha256: String,
     /// When it was stored.
     pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub uuid: Uuid,
+}
+
+#[ComplexObject]
+impl RequestAttachment {
+    /// A link to download the file, valid for five minutes; `GET` it (no header
+    /// needed). The key that asked must still be allowed to read requests then.
+    async fn download_url(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        let s = crate::graphql::session(ctx)?;
+        let (token, _) = s
+            .workflow()
+            .attachment_link(s.principal()?, self.uuid)
+            .await?;
+        let origin = ctx
+            .data_opt::<crate::graphql::RequestOrigin>()
+            .and_then(|o| o.0.clone())
+            .unwrap_or_default();
+        Ok(format!("{origin}/attachments/{token}"))
+    }
 }
 
 impl From<request_attachment::Model> for RequestAttachment {
     fn from(m: request_attachment::Model) -> Self {
         Self {
+            uuid: m.id,
             id: global_id("RequestAttachment", m.id),
             file_name: m.file_name,
             media_type: m.media_type,
