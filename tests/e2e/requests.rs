@@ -259,6 +259,12 @@ async fn the_whole_path_runs_over_http_and_websocket(app: TestApp) {
         .unwrap()["id"]
         .clone();
 
+    // Collected personal data is not for integrators (request:read_data).
+    let body = app
+        .gql(app.key(Role::Integrator), "query($id: ID!) { node(id: $id) { ... on SubjectRequest { state records { value } } } }", json!({"id": id}))
+        .await;
+    assert_code(&body, "FORBIDDEN");
+
     // Four-eyes: who collected and submitted may not approve.
     let body = mutate(
         &app,

@@ -122,6 +122,8 @@ string_enum! {
         Cancel => "cancel",
         /// Extend the deadline (Art. 12(3) sentence 2).
         Extend => "extend",
+        /// See the personal data collected for a request (its records).
+        ReadData => "read_data",
     }
 }
 

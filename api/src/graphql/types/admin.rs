@@ -72,6 +72,8 @@ mirror_enum! {
         Cancel,
         /// Extend the deadline by two months (Art. 12(3)).
         Extend,
+        /// See the personal data collected for a request.
+        ReadData,
     }
 }
 
