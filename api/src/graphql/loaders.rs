@@ -253,6 +253,23 @@ impl Loader<Uuid> for SourceNameById {
     }
 }
 
+/// Why requests are stalled, by request id.
+pub struct StalledReasonsByRequest(Scope);
+
+impl Loader<Uuid> for StalledReasonsByRequest {
+    type Value = Vec<workflow::requests::StalledReason>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .0
+            .workflow
+            .stalled_reasons_of(self.0.principal()?, keys)
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
 /// A loader with a cache that lives as long as its request.
 pub type Cached<T> = DataLoader<T, HashMapCache>;
 
@@ -294,6 +311,8 @@ pub struct Loaders {
     pub request_attachments: Cached<AttachmentsByRequest>,
     /// Data source names by id.
     pub source_name: Cached<SourceNameById>,
+    /// Stalled reasons by request id.
+    pub stalled_reasons: Cached<StalledReasonsByRequest>,
 }
 
 impl Loaders {
@@ -327,7 +346,8 @@ impl Loaders {
             request_records: make(RecordsByRequest(scope.clone()), cache),
             request_redactions: make(RedactionsByRequest(scope.clone()), cache),
             request_attachments: make(AttachmentsByRequest(scope.clone()), cache),
-            source_name: make(SourceNameById(scope), cache),
+            source_name: make(SourceNameById(scope.clone()), cache),
+            stalled_reasons: make(StalledReasonsByRequest(scope), cache),
         }
     }
 }

@@ -236,30 +236,41 @@ impl Workflow {
         paginate(self.store.conn(), select, C::Id, page).await
     }
 
-    /// Why a request counts as stalled (empty: it does not).
-    pub async fn stalled_reasons(
+    /// Why each of these requests counts as stalled (an empty list: it does not), in
+    /// three statements however many requests (for DataLoaders).
+    pub async fn stalled_reasons_of(
         &self,
         principal: &Principal,
-        request: &subject_request::Model,
-    ) -> Result<Vec<StalledReason>> {
-        let mut reasons = Vec::new();
-        if !request.state.parse::<RequestState>()?.is_open() {
-            return Ok(reasons);
-        }
-        let settings = super::settings::load(self.store.conn(), principal.org_id).await?;
-        if request.state_changed_at < now() - Duration::hours(i64::from(settings.stall_after_hours))
-        {
-            reasons.push(StalledReason::NotMoved);
-        }
-        let failed = request_task::Entity::find()
-            .filter(request_task::Column::RequestId.eq(request.id))
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Vec<StalledReason>)>> {
+        let conn = self.store.conn();
+        let settings = super::settings::load(conn, principal.org_id).await?;
+        let cutoff = now() - Duration::hours(i64::from(settings.stall_after_hours));
+        let requests = self.requests_by_ids(principal, ids).await?;
+        let failed: Vec<Uuid> = request_task::Entity::find()
+            .select_only()
+            .column(request_task::Column::RequestId)
+            .filter(request_task::Column::OrgId.eq(principal.org_id))
+            .filter(request_task::Column::RequestId.is_in(ids.iter().copied()))
             .filter(request_task::Column::State.eq(TaskState::Failed.as_str()))
-            .count(self.store.conn())
+            .into_tuple()
+            .all(conn)
             .await?;
-        if failed > 0 {
-            reasons.push(StalledReason::TaskFailed);
-        }
-        Ok(reasons)
+        requests
+            .into_iter()
+            .map(|r| {
+                let mut reasons = Vec::new();
+                if r.state.parse::<RequestState>()?.is_open() {
+                    if r.state_changed_at < cutoff {
+                        reasons.push(StalledReason::NotMoved);
+                    }
+                    if failed.contains(&r.id) {
+                        reasons.push(StalledReason::TaskFailed);
+                    }
+                }
+                Ok((r.id, reasons))
+            })
+            .collect()
     }
 
     /// Gauges across all organizations for `/metrics` (test requests excluded).

@@ -43,6 +43,42 @@ impl TryFrom<RequestFilter> for workflow::requests::RequestFilter {
     }
 }
 
+/// Loads each selected relation for the whole page at once (see `loaders`), so a
+/// page costs one statement per relation, not one per request.
+async fn prefetch(
+    ctx: &Context<'_>,
+    page: &workflow::Page<workflow::entity::subject_request::Model>,
+) -> ApiResult<()> {
+    let selects = |field: &str| {
+        let ahead = ctx.look_ahead();
+        ahead.field("nodes").field(field).exists()
+            || ahead.field("edges").field("node").field(field).exists()
+    };
+    let ids: Vec<uuid::Uuid> = page.items.iter().map(|r| r.id).collect();
+    let l = crate::graphql::loaders::loaders(ctx)?;
+    if selects("tasks") {
+        l.request_tasks.load_many(ids.iter().copied()).await?;
+    }
+    if selects("records") || selects("recordsCount") {
+        l.request_records.load_many(ids.iter().copied()).await?;
+    }
+    if selects("records") || selects("redactionsCount") {
+        l.request_redactions.load_many(ids.iter().copied()).await?;
+    }
+    if selects("attachments") {
+        l.request_attachments.load_many(ids.iter().copied()).await?;
+    }
+    if selects("stalledReasons") {
+        l.stalled_reasons.load_many(ids.iter().copied()).await?;
+    }
+    if selects("identities") {
+        l.subject_identities
+            .load_many(page.items.iter().map(|r| r.subject_id))
+            .await?;
+    }
+    Ok(())
+}
+
 #[Object]
 impl RequestQuery {
     /// Requests of the organization, oldest first.
@@ -62,6 +98,7 @@ impl RequestQuery {
             .workflow()
             .requests(s.principal()?, &filter, &page)
             .await?;
+        prefetch(ctx, &page).await?;
         SubjectRequestConnection::try_from_page(
             page,
             |r| r.id.to_string(),
@@ -81,6 +118,8 @@ impl RequestQuery {
         let s = session(ctx)?;
         let page = ids::page_request(first, after, last, before)?;
         let page = s.workflow().review_queue(s.principal()?, &page).await?;
+        prefetch(ctx, &page).await?;
+        prefetch(ctx, &page).await?;
         SubjectRequestConnection::try_from_page(
             page,
             |r| r.due_sort_key.clone(),
@@ -101,6 +140,8 @@ impl RequestQuery {
         let s = session(ctx)?;
         let page = ids::page_request(first, after, last, before)?;
         let page = s.workflow().stalled_requests(s.principal()?, &page).await?;
+        prefetch(ctx, &page).await?;
+        prefetch(ctx, &page).await?;
         SubjectRequestConnection::try_from_page(
             page,
             |r| r.id.to_string(),

@@ -483,11 +483,11 @@ impl SubjectRequest {
 
     /// Why this request needs attention (empty when it does not).
     async fn stalled_reasons(&self, ctx: &Context<'_>) -> ApiResult<Vec<StalledReason>> {
-        let s = crate::graphql::session(ctx)?;
-        let model = s.workflow().request(s.principal()?, self.uuid).await?;
-        Ok(s.workflow()
-            .stalled_reasons(s.principal()?, &model)
+        Ok(loaders(ctx)?
+            .stalled_reasons
+            .load_one(self.uuid)
             .await?
+            .unwrap_or_default()
             .into_iter()
             .map(Into::into)
             .collect())
