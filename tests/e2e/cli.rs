@@ -295,3 +295,29 @@ fn bench_register_prints_latency_and_throughput() {
         "{stdout}"
     );
 }
+
+#[test]
+fn bench_intake_prints_throughput_of_submits_and_transitions() {
+    let dir = std::env::temp_dir().join(format!(
+        "auskunft-bench-intake-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = auskunft()
+        .current_dir(&dir)
+        .args(["bench", "intake", "--requests", "12", "--concurrency", "3"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("SQLite: submitRequest x 12"), "{stdout}");
+    assert!(
+        stdout.contains("transitions/s") && stdout.contains("SQL statements per transition"),
+        "{stdout}"
+    );
+}
