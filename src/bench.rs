@@ -148,11 +148,33 @@ pub(crate) fn quantile_ms(sorted: &[Duration], p: f64) -> f64 {
     sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
-async fn run_on(label: &str, url: &str, opts: &RegisterBench) -> Result<(), BenchError> {
+/// A workflow on a freshly migrated database, with its own key for data at rest.
+pub(crate) async fn open_scratch(url: &str) -> Result<Workflow, BenchError> {
     let store = Store::connect_and_migrate(url, &StoreOptions::default()).await?;
     let cipher = workflow::crypto::Cipher::from_base64(&workflow::crypto::Cipher::generate_key())
         .expect("a generated key is valid");
-    let workflow = Workflow::open(store, cipher).await?;
+    Ok(Workflow::open(store, cipher).await?)
+}
+
+/// The real server for `workflow` on 127.0.0.1 (a random port): its GraphQL URL and
+/// the task to abort when done.
+pub(crate) async fn serve(
+    workflow: &Workflow,
+) -> Result<(String, tokio::task::JoinHandle<std::io::Result<()>>), BenchError> {
+    let app = api::Application::build(
+        api::ServerConfig {
+            bind: "127.0.0.1:0".into(),
+            limits: api::Limits::default(),
+        },
+        workflow.clone(),
+    )
+    .await?;
+    let base = format!("http://{}/graphql", app.local_addr());
+    Ok((base, tokio::spawn(app.run_until_stopped())))
+}
+
+async fn run_on(label: &str, url: &str, opts: &RegisterBench) -> Result<(), BenchError> {
+    let workflow = open_scratch(url).await?;
     let started = Instant::now();
     let admin = seed(&workflow, opts).await?;
     println!(
@@ -163,16 +185,7 @@ async fn run_on(label: &str, url: &str, opts: &RegisterBench) -> Result<(), Benc
         started.elapsed().as_secs_f64()
     );
 
-    let app = api::Application::build(
-        api::ServerConfig {
-            bind: "127.0.0.1:0".into(),
-            limits: api::Limits::default(),
-        },
-        workflow.clone(),
-    )
-    .await?;
-    let base = format!("http://{}/graphql", app.local_addr());
-    let server = tokio::spawn(app.run_until_stopped());
+    let (base, server) = serve(&workflow).await?;
     let client = reqwest::Client::new();
     let body = serde_json::json!({"query": PAGE_QUERY, "variables": {"n": opts.page_size}, "operationName": "Page"});
     // Warm up (and check the answer once).

@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use clap::Args;
 use serde_json::{Value, json};
-use workflow::{Store, StoreOptions, Workflow};
 
-use crate::bench::{BenchError, measure, on_each_database, quantile_ms};
+use crate::bench::{BenchError, measure, on_each_database, open_scratch, quantile_ms, serve};
 
 /// Options of `bench intake`.
 #[derive(Args, Debug, Clone)]
@@ -62,10 +61,7 @@ async fn post(
 }
 
 async fn run_on(label: &str, url: &str, opts: &IntakeBench) -> Result<(), BenchError> {
-    let store = Store::connect_and_migrate(url, &StoreOptions::default()).await?;
-    let cipher = workflow::crypto::Cipher::from_base64(&workflow::crypto::Cipher::generate_key())
-        .expect("a generated key is valid");
-    let workflow = Workflow::open(store, cipher).await?;
+    let workflow = open_scratch(url).await?;
     // The demo organization: a register with a mapped shop database, one key per role.
     let shop = std::env::temp_dir().join(format!(
         "auskunft-bench-shop-{}.db",
@@ -81,16 +77,7 @@ async fn run_on(label: &str, url: &str, opts: &IntakeBench) -> Result<(), BenchE
             .expect("a key per role")
     };
     let (integrator, agent) = (key(workflow::Role::Integrator), key(workflow::Role::Agent));
-    let app = api::Application::build(
-        api::ServerConfig {
-            bind: "127.0.0.1:0".into(),
-            limits: api::Limits::default(),
-        },
-        workflow.clone(),
-    )
-    .await?;
-    let base = format!("http://{}/graphql", app.local_addr());
-    let server = tokio::spawn(app.run_until_stopped());
+    let (base, server) = serve(&workflow).await?;
     let client = reqwest::Client::new();
 
     let ids: Submitted = Arc::new(std::sync::Mutex::new(vec![None; opts.requests]));

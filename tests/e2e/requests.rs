@@ -289,6 +289,8 @@ async fn the_whole_path_runs_over_http_and_websocket(app: TestApp) {
         json!({"requestId": id}),
     )
     .await;
+    let body = mutate(&app, Role::Dpo, "claimRequest", json!({"requestId": id})).await;
+    assert_code(&body, "CONFLICT"); // one lawyer at a time
     let stale = r["version"].clone();
     let r = ok(
         &app,
@@ -329,6 +331,13 @@ async fn the_whole_path_runs_over_http_and_websocket(app: TestApp) {
         }
     }
 
+    ok(
+        &app,
+        Role::Agent,
+        "addRequestComment",
+        json!({"requestId": id, "text": "Antwort geht per Post raus."}),
+    )
+    .await;
     // Dispatched by hand, then closed; the content is final.
     let r = ok(
         &app,
@@ -408,6 +417,7 @@ async fn the_whole_path_runs_over_http_and_websocket(app: TestApp) {
     );
     assert!(entries.iter().any(|e| e["kind"] == "REDACTION"));
     assert!(entries.iter().any(|e| e["kind"] == "COMMENT"));
+    assert!(entries.iter().any(|e| e["kind"] == "REVIEW_COMMENT"));
 }
 e2e!(whole_path, the_whole_path_runs_over_http_and_websocket);
 
@@ -676,6 +686,18 @@ async fn deadlines_extension_flags_bulk_and_stalled(app: TestApp) {
     );
     assert_eq!(bulk["results"][1]["error"]["code"], "INVALID_TRANSITION");
     assert_eq!(bulk["results"][0]["request"]["state"], "COLLECTING");
+    let body = app
+        .gql(
+            app.key(Role::Agent),
+            "mutation { bulkCancel(input: {requestIds: []}) { succeeded } }",
+            json!({}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    assert_eq!(
+        body["errors"][0]["extensions"]["fields"][0]["path"],
+        json!(["input", "requestIds"])
+    );
 
     // A failed task makes the request stalled.
     let (_, _) = mapped_source(&app).await;
@@ -696,6 +718,15 @@ async fn deadlines_extension_flags_bulk_and_stalled(app: TestApp) {
         stalled["stalledRequests"]["nodes"][0]["stalledReasons"],
         json!(["TASK_FAILED"])
     );
+    assert_eq!(app.workflow.request_gauges().await.unwrap().stalled, 1);
+    let body = app
+        .gql(
+            app.key(Role::Agent),
+            "{ requests(filter: {dueWithinDays: 400}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
 
     // Deadline from verification: no due date until the identity is verified; the
     // basis is recorded on each request.
@@ -963,3 +994,68 @@ e2e!(
     request_page_statements,
     a_request_page_costs_the_same_for_10_and_100_rows
 );
+
+/// Concurrent retries with one idempotency key create one request; test requests
+/// never reach a mailer that delivers to real addresses.
+async fn retries_and_test_mail(app: TestApp) {
+    let integrator = principal(&app, Role::Integrator);
+    let new = || workflow::requests::NewRequest {
+        kind: workflow::requests::RequestKind::Access,
+        channel: workflow::requests::Channel::WebForm,
+        identities: vec![workflow::requests::NewIdentity {
+            kind: workflow::register::fields::IdentityType::Email,
+            value: "retry@example.com".into(),
+        }],
+        text: None,
+        is_test: true,
+        received_at: None,
+        idempotency_key: Some("form-retry-1".into()),
+        attachments: vec![],
+    };
+    let mut calls = Vec::new();
+    for _ in 0..4 {
+        let (wf, p, n) = (app.workflow.clone(), integrator.clone(), new());
+        calls.push(tokio::spawn(async move { wf.submit_request(&p, n).await }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    let mut created = 0;
+    for call in calls {
+        let submitted = call.await.unwrap().unwrap();
+        ids.insert(submitted.request.id);
+        created += usize::from(submitted.created);
+    }
+    assert_eq!((ids.len(), created), (1, 1), "one request, created once");
+    let id = *ids.first().unwrap();
+
+    // A code mail for the test request, then delivery through an external mailer.
+    app.workflow
+        .start_email_verification(&principal(&app, Role::Agent), id, 1, None)
+        .await
+        .unwrap();
+    struct External(std::sync::Mutex<Vec<String>>);
+    #[async_trait::async_trait]
+    impl workflow::outbox::Mailer for External {
+        async fn send(&self, mail: &workflow::outbox::Mail) -> Result<(), String> {
+            self.0.lock().unwrap().push(mail.to.clone());
+            Ok(())
+        }
+        fn is_external(&self) -> bool {
+            true
+        }
+    }
+    let mailer = External(Default::default());
+    let delivered = app.workflow.deliver_outbox(&mailer, 100).await.unwrap();
+    assert_eq!(delivered, 0);
+    assert!(mailer.0.lock().unwrap().is_empty(), "nothing went out");
+    let queued = app.workflow.outbox_of_request(id).await.unwrap();
+    assert!(queued[0].row.delivered_at.is_some(), "settled, not retried");
+    assert!(
+        queued[0]
+            .row
+            .last_error
+            .as_deref()
+            .unwrap()
+            .starts_with("suppressed")
+    );
+}
+e2e!(retries_and_test_requests, retries_and_test_mail);

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    SqlErr,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Set, SqlErr,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -13,14 +13,13 @@ use uuid::Uuid;
 use entity::{data_subject, request_attachment, subject_identity, subject_request};
 
 use super::machine::{RequestKind, RequestState};
-use super::{Channel, DeadlineBasis, TimelineEntry, TimelineKind, settings};
+use super::{Channel, DeadlineBasis, TimelineKind, settings};
 use crate::audit::Entry;
 use crate::error::{Error, Result, Validator};
-use crate::events::RequestChange;
 use crate::principal::Principal;
 use crate::register::fields::IdentityType;
 use crate::store::Conn;
-use crate::{DomainEvent, Workflow, new_id, now};
+use crate::{Workflow, new_id, now};
 
 /// Largest attachment accepted (bytes).
 pub const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
@@ -206,18 +205,21 @@ async fn match_subject<C: Conn>(
     identities: &[(IdentityType, String)],
 ) -> Result<(Uuid, bool)> {
     use subject_identity::Column as C;
-    let mut known: Vec<subject_identity::Model> = Vec::new();
-    for (kind, value) in identities {
-        if let Some(row) = subject_identity::Entity::find()
-            .filter(C::OrgId.eq(org_id))
-            .filter(C::Kind.eq(kind.as_str()))
-            .filter(C::Value.eq(value.as_str()))
-            .one(conn)
-            .await?
-        {
-            known.push(row);
-        }
-    }
+    // One query for all identities: (kind, value) is unique per organization.
+    let any_of = identities
+        .iter()
+        .fold(Condition::any(), |any, (kind, value)| {
+            any.add(
+                Condition::all()
+                    .add(C::Kind.eq(kind.as_str()))
+                    .add(C::Value.eq(value.as_str())),
+            )
+        });
+    let known = subject_identity::Entity::find()
+        .filter(C::OrgId.eq(org_id))
+        .filter(any_of)
+        .all(conn)
+        .await?;
     let at = now();
     let (subject_id, was_known) = match known.iter().min_by_key(|i| i.created_at) {
         Some(first) => (first.subject_id, true),
@@ -254,14 +256,6 @@ async fn match_subject<C: Conn>(
         .await?;
     }
     Ok((subject_id, was_known))
-}
-
-fn open_states() -> Vec<&'static str> {
-    RequestState::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.as_str())
-        .collect()
 }
 
 impl Workflow {
@@ -345,7 +339,7 @@ impl Workflow {
                 .filter(C::OrgId.eq(principal.org_id))
                 .filter(C::SubjectId.eq(subject_id))
                 .filter(C::Kind.eq(new.kind.as_str()))
-                .filter(C::State.is_in(open_states()))
+                .filter(C::State.is_in(super::open_states()))
                 .order_by_asc(C::ReceivedAt)
                 .one(conn)
                 .await?
@@ -441,19 +435,14 @@ impl Workflow {
             message.push_str("; ");
             message.push_str(flag);
         }
-        let entry = super::append_timeline(
-            conn,
+        self.note(
+            &mut tx,
             principal,
-            id,
-            TimelineEntry::note(TimelineKind::Received, message),
-            at,
+            &request,
+            TimelineKind::Received,
+            message,
         )
         .await?;
-        tx.raise(DomainEvent::RequestChanged(Box::new(RequestChange {
-            request: request.clone(),
-            entry,
-            was_in_review: false,
-        })));
         let audit = Entry::success("submitRequest", "SubjectRequest", id)
             .after(super::request_state(&request));
         self.commit_audited(tx, principal, audit).await?;

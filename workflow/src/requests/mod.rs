@@ -99,8 +99,10 @@ stored_enum! {
         Received => "RECEIVED",
         /// A state transition.
         Transition => "TRANSITION",
-        /// A comment (reviewers' comments included).
+        /// A comment by whoever works on the request.
         Comment => "COMMENT",
+        /// A reviewer's comment.
+        ReviewComment => "REVIEW_COMMENT",
         /// The request was assigned or unassigned.
         Assigned => "ASSIGNED",
         /// A reviewer claimed it in the review queue.
@@ -124,6 +126,15 @@ pub(crate) fn due_sort_key(due: Option<NaiveDate>, id: Uuid) -> String {
         Some(d) => format!("{}/{id}", d.format("%Y-%m-%d")),
         None => format!("9999-12-31/{id}"),
     }
+}
+
+/// Stored forms of the states that count against the deadline (open ones).
+pub(crate) fn open_states() -> Vec<&'static str> {
+    RequestState::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str())
+        .collect()
 }
 
 /// The deadline that applies: the extended one if the deadline was extended.
@@ -168,6 +179,20 @@ fn stale(current: i32, expected: i32) -> Error {
     ))
 }
 
+/// CONFLICT when another reviewer has claimed the request: only the claimer decides.
+pub(crate) fn ensure_not_claimed_by_other(
+    r: &subject_request::Model,
+    principal: &Principal,
+) -> Result<()> {
+    match r.claimed_by {
+        Some(claimer) if claimer != principal.key_id => Err(Error::Conflict(
+            "another reviewer has claimed this request; ask them or wait until they release it"
+                .into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Writes `active` if the row is still at `expected` version, bumping the version
 /// (`UPDATE ... WHERE id = ? AND version = ?`); CONFLICT when someone else won.
 pub(crate) async fn update_versioned<C: Conn>(
@@ -208,7 +233,7 @@ impl TimelineEntry {
 }
 
 /// Appends to a request's timeline.
-pub(crate) async fn append_timeline<C: Conn>(
+async fn append_timeline<C: Conn>(
     conn: &C,
     principal: &Principal,
     request_id: Uuid,
@@ -240,7 +265,28 @@ pub(crate) fn request_state(r: &subject_request::Model) -> serde_json::Value {
 }
 
 impl crate::Workflow {
-    /// Appends a timeline note about `request` and raises the change; the caller commits.
+    /// Appends `entry` to the timeline of `request` (as it is after the change) and
+    /// raises the change for subscribers; the caller commits.
+    pub(crate) async fn record_change(
+        &self,
+        tx: &mut crate::store::Tx,
+        principal: &Principal,
+        request: &subject_request::Model,
+        entry: TimelineEntry,
+        was_in_review: bool,
+    ) -> Result<()> {
+        let entry = append_timeline(tx.conn(), principal, request.id, entry, now()).await?;
+        tx.raise(crate::DomainEvent::RequestChanged(Box::new(
+            crate::events::RequestChange {
+                request: request.clone(),
+                entry,
+                was_in_review,
+            },
+        )));
+        Ok(())
+    }
+
+    /// A timeline note about a change that left the state as it was.
     pub(crate) async fn note(
         &self,
         tx: &mut crate::store::Tx,
@@ -249,23 +295,15 @@ impl crate::Workflow {
         kind: TimelineKind,
         message: String,
     ) -> Result<()> {
-        let entry = append_timeline(
-            tx.conn(),
-            principal,
-            request.id,
-            TimelineEntry::note(kind, message),
-            now(),
-        )
-        .await?;
         let in_review = request.state == RequestState::InReview.as_str();
-        tx.raise(crate::DomainEvent::RequestChanged(Box::new(
-            crate::events::RequestChange {
-                request: request.clone(),
-                entry,
-                was_in_review: in_review,
-            },
-        )));
-        Ok(())
+        self.record_change(
+            tx,
+            principal,
+            request,
+            TimelineEntry::note(kind, message),
+            in_review,
+        )
+        .await
     }
 
     /// [`Self::note`], then commits with a successful audit entry of `operation`.

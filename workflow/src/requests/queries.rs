@@ -27,8 +27,8 @@ pub struct RequestFilter {
     pub kind: Option<RequestKind>,
     /// Open and past its (extended) deadline.
     pub overdue: bool,
-    /// Open and due within this many days (today included).
-    pub due_within_days: Option<u32>,
+    /// Open and due within this many days (0 = today; at most 366).
+    pub due_within_days: Option<i32>,
     /// Test requests only (`Some(true)`) or real ones only (`Some(false)`).
     pub is_test: Option<bool>,
     /// Assigned to this key.
@@ -58,27 +58,21 @@ pub struct RequestGauges {
     pub stalled: u64,
 }
 
-fn open_states() -> Vec<&'static str> {
-    RequestState::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.as_str())
-        .collect()
-}
-
-/// Not moved since `cutoff`, or a task failed (of the organization's requests).
-fn stalled(org_id: Uuid, cutoff: chrono::DateTime<chrono::Utc>) -> Condition {
+/// Not moved since `cutoff`, or a task failed (of the organization's requests, or
+/// of every organization's when `org_id` is `None`).
+fn stalled(org_id: Option<Uuid>, cutoff: chrono::DateTime<chrono::Utc>) -> Condition {
     use subject_request::Column as C;
-    Condition::any().add(C::StateChangedAt.lt(cutoff)).add(
-        C::Id.in_subquery(
-            Query::select()
-                .column(request_task::Column::RequestId)
-                .from(request_task::Entity)
-                .and_where(request_task::Column::OrgId.eq(org_id))
-                .and_where(request_task::Column::State.eq(TaskState::Failed.as_str()))
-                .to_owned(),
-        ),
-    )
+    let mut failed = Query::select();
+    failed
+        .column(request_task::Column::RequestId)
+        .from(request_task::Entity)
+        .and_where(request_task::Column::State.eq(TaskState::Failed.as_str()));
+    if let Some(org_id) = org_id {
+        failed.and_where(request_task::Column::OrgId.eq(org_id));
+    }
+    Condition::any()
+        .add(C::StateChangedAt.lt(cutoff))
+        .add(C::Id.in_subquery(failed.to_owned()))
 }
 
 fn date_key(d: chrono::NaiveDate) -> String {
@@ -105,13 +99,19 @@ impl Workflow {
         // The sort key starts with the effective due date, so date ranges are prefix ranges.
         if filter.overdue {
             select = select
-                .filter(C::State.is_in(open_states()))
+                .filter(C::State.is_in(super::open_states()))
                 .filter(C::DueSortKey.lt(date_key(today)));
         }
         if let Some(days) = filter.due_within_days {
-            let until = today + Days::new(u64::from(days) + 1);
+            if !(0..=366).contains(&days) {
+                return Err(crate::Error::invalid(
+                    &["filter", "dueWithinDays"],
+                    "must be between 0 and 366",
+                ));
+            }
+            let until = today + Days::new(days as u64 + 1);
             select = select
-                .filter(C::State.is_in(open_states()))
+                .filter(C::State.is_in(super::open_states()))
                 .filter(C::DueSortKey.lt(date_key(until)));
         }
         if let Some(is_test) = filter.is_test {
@@ -231,8 +231,8 @@ impl Workflow {
         use subject_request::Column as C;
         let select = subject_request::Entity::find()
             .filter(C::OrgId.eq(principal.org_id))
-            .filter(C::State.is_in(open_states()))
-            .filter(stalled(principal.org_id, cutoff));
+            .filter(C::State.is_in(super::open_states()))
+            .filter(stalled(Some(principal.org_id), cutoff));
         paginate(self.store.conn(), select, C::Id, page).await
     }
 
@@ -282,7 +282,7 @@ impl Workflow {
             .column(C::State)
             .column_as(C::Id.count(), "n")
             .filter(C::IsTest.eq(false))
-            .filter(C::State.is_in(open_states()))
+            .filter(C::State.is_in(super::open_states()))
             .group_by(C::State)
             .into_tuple()
             .all(conn)
@@ -297,28 +297,39 @@ impl Workflow {
         }
         gauges.overdue = subject_request::Entity::find()
             .filter(C::IsTest.eq(false))
-            .filter(C::State.is_in(open_states()))
+            .filter(C::State.is_in(super::open_states()))
             .filter(C::DueSortKey.lt(date_key(now().date_naive())))
             .count(conn)
             .await?;
-        // Per-organization thresholds: count per organization with its own cutoff.
-        let orgs: Vec<Uuid> = subject_request::Entity::find()
+        // Organizations may set their own stall time: one count per distinct setting
+        // (usually just the default), not one per organization.
+        let default_hours = super::RequestSettings::default().stall_after_hours;
+        let mut custom: std::collections::BTreeMap<i32, Vec<Uuid>> = Default::default();
+        let rows: Vec<(Uuid, i32)> = entity::request_settings::Entity::find()
             .select_only()
-            .column(C::OrgId)
-            .distinct()
-            .filter(C::IsTest.eq(false))
-            .filter(C::State.is_in(open_states()))
+            .column(entity::request_settings::Column::OrgId)
+            .column(entity::request_settings::Column::StallAfterHours)
             .into_tuple()
             .all(conn)
             .await?;
-        for org_id in orgs {
-            let settings = super::settings::load(conn, org_id).await?;
-            let cutoff = now() - Duration::hours(i64::from(settings.stall_after_hours));
+        for (org_id, hours) in rows.into_iter().filter(|(_, h)| *h != default_hours) {
+            custom.entry(hours).or_default().push(org_id);
+        }
+        let customized: Vec<Uuid> = custom.values().flatten().copied().collect();
+        let groups = custom
+            .into_iter()
+            .map(|(hours, orgs)| (hours, C::OrgId.is_in(orgs)))
+            .chain(std::iter::once((
+                default_hours,
+                C::OrgId.is_not_in(customized),
+            )));
+        for (hours, orgs) in groups {
+            let cutoff = now() - Duration::hours(i64::from(hours));
             gauges.stalled += subject_request::Entity::find()
-                .filter(C::OrgId.eq(org_id))
+                .filter(orgs)
                 .filter(C::IsTest.eq(false))
-                .filter(C::State.is_in(open_states()))
-                .filter(stalled(org_id, cutoff))
+                .filter(C::State.is_in(super::open_states()))
+                .filter(stalled(None, cutoff))
                 .count(conn)
                 .await?;
         }

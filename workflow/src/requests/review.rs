@@ -132,14 +132,48 @@ impl Workflow {
         Ok(request)
     }
 
-    /// Adds a comment to the timeline (reviewers' comments included). Not on requests
-    /// whose content is final.
-    #[tracing::instrument(skip(self, text), fields(org = %principal.org_id), err(level = "debug"))]
+    /// Adds a comment to the timeline. Not on requests whose content is final.
     pub async fn add_request_comment(
         &self,
         principal: &Principal,
         id: Uuid,
         text: String,
+    ) -> Result<subject_request::Model> {
+        self.comment(
+            principal,
+            id,
+            text,
+            TimelineKind::Comment,
+            "addRequestComment",
+        )
+        .await
+    }
+
+    /// Adds a reviewer's comment to the timeline (marked as such).
+    pub async fn add_review_comment(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        text: String,
+    ) -> Result<subject_request::Model> {
+        self.comment(
+            principal,
+            id,
+            text,
+            TimelineKind::ReviewComment,
+            "addReviewComment",
+        )
+        .await
+    }
+
+    #[tracing::instrument(skip(self, text), fields(org = %principal.org_id), err(level = "debug"))]
+    async fn comment(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+        text: String,
+        kind: TimelineKind,
+        operation: &str,
     ) -> Result<subject_request::Model> {
         let mut v = Validator::default();
         let text = v.multiline_text(&text, &["input", "text"], 10_000);
@@ -152,15 +186,8 @@ impl Workflow {
                 "the request is {state}: its content is final"
             )));
         }
-        self.commit_note(
-            tx,
-            principal,
-            &request,
-            TimelineKind::Comment,
-            text,
-            "addRequestComment",
-        )
-        .await?;
+        self.commit_note(tx, principal, &request, kind, text, operation)
+            .await?;
         Ok(request)
     }
 
@@ -192,13 +219,7 @@ impl Workflow {
                 request.state
             )));
         }
-        if let Some(claimer) = request.claimed_by
-            && claimer != principal.key_id
-        {
-            return Err(Error::Conflict(
-                "another reviewer has claimed this request".into(),
-            ));
-        }
+        super::ensure_not_claimed_by_other(&request, principal)?;
         redaction::Entity::delete_many()
             .filter(redaction::Column::RecordId.eq(record.id))
             .exec(tx.conn())

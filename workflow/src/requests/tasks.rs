@@ -67,6 +67,54 @@ pub enum TaskOutcome {
     },
 }
 
+/// Checks the values entered for a task against the fields of its source: each
+/// names a field of that source or a location, and holds a non-empty value.
+fn checked_values<'f>(
+    v: &mut Validator,
+    values: Vec<CollectedValue>,
+    fields: &'f [data_field::Model],
+) -> Vec<(Option<&'f data_field::Model>, String, String)> {
+    v.check(
+        values.len() <= 1000,
+        &["input", "values"],
+        "at most 1000 values per task",
+    );
+    let mut rows = Vec::with_capacity(values.len());
+    for (i, value) in values.into_iter().enumerate() {
+        let index = i.to_string();
+        let field = value
+            .field_id
+            .and_then(|id| fields.iter().find(|f| f.id == id));
+        v.check(
+            value.field_id.is_none() || field.is_some(),
+            &["input", "values", &index, "fieldId"],
+            "is not a field of this task's source",
+        );
+        let location_path = ["input", "values", index.as_str(), "location"];
+        let location = match (field, value.location) {
+            (Some(f), _) => f.location.clone(),
+            (None, Some(l)) => v.text(&l, &location_path, 300),
+            (None, None) => {
+                v.check(false, &location_path, "name a fieldId or a location");
+                String::new()
+            }
+        };
+        let value_path = ["input", "values", index.as_str(), "value"];
+        v.check(
+            !value.value.trim().is_empty(),
+            &value_path,
+            "must not be empty",
+        );
+        v.check(
+            value.value.chars().count() <= 10_000,
+            &value_path,
+            "must be at most 10000 characters",
+        );
+        rows.push((field, location, value.value));
+    }
+    rows
+}
+
 impl Workflow {
     /// Completes or fails a task by hand. COLLECT tasks need `request:collect` and a
     /// request in COLLECTING; EXECUTE tasks need `request:execute` and EXECUTING.
@@ -108,11 +156,6 @@ impl Workflow {
         match outcome {
             TaskOutcome::Done { values, note } => {
                 let note = v.optional_text(note, &["input", "note"], 5000);
-                v.check(
-                    values.len() <= 1000,
-                    &["input", "values"],
-                    "at most 1000 values per task",
-                );
                 if kind == TaskKind::Execute {
                     v.check(
                         values.is_empty(),
@@ -124,79 +167,36 @@ impl Workflow {
                     .filter(data_field::Column::SourceId.eq(task.source_id))
                     .all(conn)
                     .await?;
-                let mut rows = Vec::new();
-                for (i, value) in values.into_iter().enumerate() {
-                    let index = i.to_string();
-                    let field = value
-                        .field_id
-                        .and_then(|id| fields.iter().find(|f| f.id == id));
-                    v.check(
-                        value.field_id.is_none() || field.is_some(),
-                        &["input", "values", &index, "fieldId"],
-                        "is not a field of this task's source",
-                    );
-                    let location_path = ["input", "values", index.as_str(), "location"];
-                    let location = match (field, value.location) {
-                        (Some(f), _) => f.location.clone(),
-                        (None, Some(l)) => v.text(&l, &location_path, 300),
-                        (None, None) => {
-                            v.check(false, &location_path, "name a fieldId or a location");
-                            String::new()
-                        }
-                    };
-                    let value_path = ["input", "values", index.as_str(), "value"];
-                    v.check(
-                        !value.value.trim().is_empty(),
-                        &value_path,
-                        "must not be empty",
-                    );
-                    v.check(
-                        value.value.chars().count() <= 10_000,
-                        &value_path,
-                        "must be at most 10000 characters",
-                    );
-                    rows.push((
-                        field.map(|f| f.id),
-                        field.and_then(|f| f.data_category_id),
-                        location,
-                        value.value,
-                    ));
-                }
+                let rows = checked_values(&mut v, values, &fields);
                 v.finish()?;
-                // Results are idempotent per task: completing again replaces them.
-                let old: Vec<Uuid> = collected_record::Entity::find()
+                // Results are idempotent per task: completing again replaces them
+                // (their redactions go with them: the foreign key cascades).
+                collected_record::Entity::delete_many()
                     .filter(collected_record::Column::TaskId.eq(task.id))
-                    .all(conn)
-                    .await?
-                    .into_iter()
-                    .map(|r| r.id)
-                    .collect();
-                if !old.is_empty() {
-                    redaction::Entity::delete_many()
-                        .filter(redaction::Column::RecordId.is_in(old.clone()))
-                        .exec(conn)
-                        .await?;
-                    collected_record::Entity::delete_many()
-                        .filter(collected_record::Column::TaskId.eq(task.id))
-                        .exec(conn)
-                        .await?;
-                }
-                let count = rows.len();
-                for (field_id, category_id, location, value) in rows {
-                    collected_record::ActiveModel {
-                        id: Set(new_id()),
-                        org_id: Set(principal.org_id),
-                        request_id: Set(request.id),
-                        task_id: Set(task.id),
-                        source_id: Set(task.source_id),
-                        field_id: Set(field_id),
-                        data_category_id: Set(category_id),
-                        location: Set(location),
-                        value: Set(self.cipher.encrypt(value.as_bytes())?),
-                        created_at: Set(at),
-                    }
-                    .insert(conn)
+                    .exec(conn)
                     .await?;
+                let count = rows.len();
+                let records = rows
+                    .into_iter()
+                    .map(|(field, location, value)| {
+                        Ok(collected_record::ActiveModel {
+                            id: Set(new_id()),
+                            org_id: Set(principal.org_id),
+                            request_id: Set(request.id),
+                            task_id: Set(task.id),
+                            source_id: Set(task.source_id),
+                            field_id: Set(field.map(|f| f.id)),
+                            data_category_id: Set(field.and_then(|f| f.data_category_id)),
+                            location: Set(location),
+                            value: Set(self.cipher.encrypt(value.as_bytes())?),
+                            created_at: Set(at),
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                if !records.is_empty() {
+                    collected_record::Entity::insert_many(records)
+                        .exec(conn)
+                        .await?;
                 }
                 active.state = Set(TaskState::Done.as_str().to_owned());
                 active.note = Set(note);

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QuerySelect, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -20,10 +20,9 @@ use super::{
 use crate::audit::Entry;
 use crate::authz::Object;
 use crate::error::{Error, Result, Validator};
-use crate::events::RequestChange;
 use crate::principal::Principal;
 use crate::store::{Conn, Tx};
-use crate::{DomainEvent, Workflow, new_id, now, outbox};
+use crate::{Workflow, new_id, now, outbox};
 
 /// An event to fire at a request the caller saw at `version`.
 #[derive(Debug, Clone)]
@@ -76,19 +75,15 @@ impl From<TransitionError> for Error {
 
 /// The sources a request collects from: every source with at least one mapped field.
 async fn mapped_sources<C: Conn>(conn: &C, org_id: Uuid) -> Result<Vec<Uuid>> {
-    let ids: Vec<Uuid> = data_field::Entity::find()
+    Ok(data_field::Entity::find()
         .select_only()
         .column(data_field::Column::SourceId)
         .distinct()
         .filter(data_field::Column::OrgId.eq(org_id))
+        .order_by_asc(data_field::Column::SourceId)
         .into_tuple()
         .all(conn)
-        .await?;
-    Ok(ids
-        .into_iter()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect())
+        .await?)
 }
 
 /// Creates the tasks of `kind` for every mapped source, unless they exist.
@@ -106,28 +101,28 @@ async fn create_tasks<C: Conn>(
         return Ok(0);
     }
     let sources = mapped_sources(conn, r.org_id).await?;
-    let at = now();
-    for source_id in &sources {
-        request_task::ActiveModel {
-            id: Set(new_id()),
-            org_id: Set(r.org_id),
-            request_id: Set(r.id),
-            source_id: Set(*source_id),
-            kind: Set(kind.as_str().to_owned()),
-            state: Set(TaskState::Open.as_str().to_owned()),
-            note: Set(None),
-            error: Set(None),
-            completed_by: Set(None),
-            completed_at: Set(None),
-            lease_owner: Set(None),
-            lease_until: Set(None),
-            attempts: Set(0),
-            created_at: Set(at),
-            updated_at: Set(at),
-        }
-        .insert(conn)
-        .await?;
+    if sources.is_empty() {
+        return Ok(0);
     }
+    let at = now();
+    let tasks = sources.iter().map(|source_id| request_task::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(r.org_id),
+        request_id: Set(r.id),
+        source_id: Set(*source_id),
+        kind: Set(kind.as_str().to_owned()),
+        state: Set(TaskState::Open.as_str().to_owned()),
+        note: Set(None),
+        error: Set(None),
+        completed_by: Set(None),
+        completed_at: Set(None),
+        lease_owner: Set(None),
+        lease_until: Set(None),
+        attempts: Set(0),
+        created_at: Set(at),
+        updated_at: Set(at),
+    });
+    request_task::Entity::insert_many(tasks).exec(conn).await?;
     Ok(sources.len())
 }
 
@@ -223,17 +218,13 @@ impl Workflow {
             reason: reason.as_deref(),
         };
         let transition = machine::apply(state, event, &ctx)?;
-        if matches!(
-            event,
-            RequestEvent::Approve | RequestEvent::RequestChanges | RequestEvent::Reject
-        ) && let Some(claimer) = r.claimed_by
-            && claimer != principal.key_id
-            && state == RequestState::InReview
+        if state == RequestState::InReview
+            && matches!(
+                event,
+                RequestEvent::Approve | RequestEvent::RequestChanges | RequestEvent::Reject
+            )
         {
-            return Err(Error::Conflict(
-                "another reviewer has claimed this request; ask them or wait until they release it"
-                    .into(),
-            ));
+            super::ensure_not_claimed_by_other(&r, principal)?;
         }
         let at = now();
         let expected = r.version;
@@ -330,23 +321,19 @@ impl Workflow {
             }
             message.push_str(&n);
         }
-        let entry = super::append_timeline(
-            conn,
+        let entry = TimelineEntry {
+            kind: TimelineKind::Transition,
+            transition: Some(transition),
+            message: (!message.is_empty()).then_some(message),
+        };
+        self.record_change(
+            tx,
             principal,
-            updated.id,
-            TimelineEntry {
-                kind: TimelineKind::Transition,
-                transition: Some(transition),
-                message: (!message.is_empty()).then_some(message),
-            },
-            at,
+            &updated,
+            entry,
+            state == RequestState::InReview,
         )
         .await?;
-        tx.raise(DomainEvent::RequestChanged(Box::new(RequestChange {
-            request: updated.clone(),
-            entry,
-            was_in_review: state == RequestState::InReview,
-        })));
         let audit = Entry::success(event.as_str(), "SubjectRequest", updated.id)
             .before(super::request_state(&r))
             .after(super::request_state(&updated));
@@ -363,18 +350,18 @@ impl Workflow {
         let mut v = Validator::default();
         v.check(
             !ids.is_empty(),
-            &["input", "ids"],
+            &["input", "requestIds"],
             "name at least one request",
         );
         v.check(
             ids.len() <= 100,
-            &["input", "ids"],
+            &["input", "requestIds"],
             "at most 100 requests at once",
         );
         let distinct: BTreeSet<&Uuid> = ids.iter().collect();
         v.check(
             distinct.len() == ids.len(),
-            &["input", "ids"],
+            &["input", "requestIds"],
             "lists a request twice",
         );
         v.finish()?;

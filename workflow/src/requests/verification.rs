@@ -61,7 +61,15 @@ impl Workflow {
             .filter(subject_identity::Column::SubjectId.eq(request.subject_id))
             .filter(subject_identity::Column::Kind.eq(IdentityType::Email.as_str()));
         if let Some(email) = email {
-            select = select.filter(subject_identity::Column::Value.eq(email.trim().to_lowercase()));
+            let mut v = Validator::default();
+            let email = super::intake::normalize_identity(
+                &mut v,
+                IdentityType::Email,
+                email,
+                &["input", "email"],
+            );
+            v.finish()?;
+            select = select.filter(subject_identity::Column::Value.eq(email));
         }
         select
             .order_by_asc(subject_identity::Column::CreatedAt)

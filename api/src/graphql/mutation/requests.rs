@@ -395,7 +395,7 @@ impl RequestMutation {
         let id = request_id(&input.request_id)?;
         payload(
             s.workflow()
-                .add_request_comment(s.principal()?, id, input.text)
+                .add_review_comment(s.principal()?, id, input.text)
                 .await?,
         )
     }

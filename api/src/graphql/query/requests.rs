@@ -14,15 +14,6 @@ pub struct RequestQuery;
 impl TryFrom<RequestFilter> for workflow::requests::RequestFilter {
     type Error = ApiError;
     fn try_from(f: RequestFilter) -> Result<Self, ApiError> {
-        let due_within_days = match f.due_within_days {
-            Some(n) if !(0..=366).contains(&n) => {
-                return Err(ApiError::invalid(
-                    &["filter", "dueWithinDays"],
-                    "must be between 0 and 366",
-                ));
-            }
-            n => n.map(|n| n as u32),
-        };
         Ok(Self {
             states: f
                 .states
@@ -32,7 +23,7 @@ impl TryFrom<RequestFilter> for workflow::requests::RequestFilter {
                 .collect(),
             kind: f.kind.map(Into::into),
             overdue: f.overdue,
-            due_within_days,
+            due_within_days: f.due_within_days,
             is_test: f.is_test,
             assignee_id: f
                 .assignee_id

@@ -153,8 +153,10 @@ mirror_enum! {
         Received,
         /// A state transition.
         Transition,
-        /// A comment (reviewers' comments included).
+        /// A comment by whoever works on the request.
         Comment,
+        /// A reviewer's comment.
+        ReviewComment,
         /// Assigned or unassigned.
         Assigned,
         /// Claimed in the review queue.
@@ -426,10 +428,12 @@ impl SubjectRequest {
             .load_one(self.uuid)
             .await?
             .unwrap_or_default();
+        let mut redactions: std::collections::HashMap<Uuid, _> =
+            redactions.into_iter().map(|r| (r.record_id, r)).collect();
         Ok(rows
             .into_iter()
             .map(|(m, value)| {
-                let redaction = redactions.iter().find(|r| r.record_id == m.id).cloned();
+                let redaction = redactions.remove(&m.id);
                 CollectedRecord::new(m, value, redaction)
             })
             .collect())
