@@ -233,6 +233,7 @@ impl Config {
                         .or(file.limits.max_complexity)
                         .unwrap_or(defaults.schema.max_complexity),
                 )?,
+                document: defaults.schema.document,
             },
             max_body_bytes: positive(
                 "max_body_bytes",
@@ -248,6 +249,7 @@ impl Config {
                     .or(file.limits.request_timeout_secs)
                     .unwrap_or(defaults.request_timeout.as_secs()),
             )?),
+            auth: defaults.auth,
         };
         Ok(Self {
             database_url: global

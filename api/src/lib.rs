@@ -7,6 +7,7 @@ pub mod graphql;
 pub mod metrics;
 pub mod permissions;
 pub mod server;
+pub mod throttle;
 
 pub use graphql::{AppSchema, SchemaLimits, build_schema, schema_sdl};
 pub use server::{Application, Limits, ServerConfig};

@@ -1,7 +1,8 @@
 //! The HTTP server: `POST /graphql`, GraphiQL on `GET /graphql`, subscriptions on
 //! `/graphql/ws` (graphql-transport-ws), `/healthz`, `/readyz`, `/metrics`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
@@ -17,6 +18,7 @@ use workflow::{ErrorCode, Workflow};
 
 use crate::graphql::{AppSchema, SchemaLimits, build_schema};
 use crate::permissions::Session;
+use crate::throttle::{AuthLimits, AuthThrottle, Lockout};
 
 /// Request limits.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +29,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Longest a request may run before it is cancelled (its transaction rolls back).
     pub request_timeout: Duration,
+    /// Failed sign-ins tolerated per client address and per key prefix.
+    pub auth: AuthLimits,
 }
 
 impl Default for Limits {
@@ -35,6 +39,7 @@ impl Default for Limits {
             schema: SchemaLimits::default(),
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            auth: AuthLimits::default(),
         }
     }
 }
@@ -53,6 +58,7 @@ struct AppState {
     workflow: Workflow,
     schema: AppSchema,
     limits: Limits,
+    throttle: Arc<AuthThrottle>,
 }
 
 /// A bound, not yet running server.
@@ -77,6 +83,7 @@ impl Application {
             schema: build_schema(config.limits.schema),
             workflow,
             limits: config.limits,
+            throttle: Arc::new(AuthThrottle::new(config.limits.auth)),
         };
         crate::metrics::handle();
         let app = Route::new()
@@ -232,6 +239,138 @@ fn bearer(req: &Request) -> Option<&str> {
         .then_some(token.trim())
 }
 
+/// The client's address (the TCP peer; no proxy header is trusted for this).
+fn client_ip(req: &Request) -> IpAddr {
+    req.remote_addr()
+        .as_socket_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// Why a presented credential was not accepted.
+enum Refusal {
+    /// Not `Bearer <key>`, or an unknown or revoked key.
+    Unauthenticated(String),
+    /// Too many failures from this client or for this key.
+    RateLimited(Duration),
+    /// The lookup itself failed.
+    Internal(workflow::Error),
+}
+
+impl Refusal {
+    fn into_graphql_error(self) -> async_graphql::Error {
+        match self {
+            Refusal::Unauthenticated(message) => async_graphql::Error::new(message)
+                .extend_with(|_, e| e.set("code", ErrorCode::Unauthenticated.as_str())),
+            Refusal::RateLimited(wait) => async_graphql::Error::new(rate_limited_message(wait))
+                .extend_with(|_, e| {
+                    e.set("code", ErrorCode::RateLimited.as_str());
+                    e.set("retryAfterSeconds", retry_after_secs(wait));
+                }),
+            Refusal::Internal(e) => async_graphql::Error::from(crate::error::ApiError::from(e)),
+        }
+    }
+
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Unauthenticated(message) => error_body(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthenticated,
+                &message,
+            ),
+            Refusal::RateLimited(wait) => {
+                let mut response = poem::web::Json(async_graphql::Response::from_errors(vec![
+                    Refusal::RateLimited(wait)
+                        .into_graphql_error()
+                        .into_server_error(Default::default()),
+                ]))
+                .with_status(StatusCode::TOO_MANY_REQUESTS)
+                .into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, retry_after_secs(wait).into());
+                response
+            }
+            internal @ Refusal::Internal(_) => {
+                poem::web::Json(async_graphql::Response::from_errors(vec![
+                    internal
+                        .into_graphql_error()
+                        .into_server_error(Default::default()),
+                ]))
+                .with_status(StatusCode::INTERNAL_SERVER_ERROR)
+                .into_response()
+            }
+        }
+    }
+}
+
+fn retry_after_secs(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+fn rate_limited_message(wait: Duration) -> String {
+    format!(
+        "too many failed sign-ins from this address or with this key; retry in {} s",
+        retry_after_secs(wait)
+    )
+}
+
+/// Resolves a presented API key (`None`: the credential was not `Bearer <key>`),
+/// counting failures against the client address and the key's prefix.
+async fn authenticate(
+    state: &AppState,
+    client: IpAddr,
+    token: Option<&str>,
+) -> Result<workflow::Principal, Refusal> {
+    let prefix = token.and_then(workflow::api_keys::key_prefix);
+    state
+        .throttle
+        .admit(client, prefix)
+        .map_err(Refusal::RateLimited)?;
+    let failure = match token {
+        None => Refusal::Unauthenticated(
+            "malformed Authorization header: expected `Bearer <API key>`".into(),
+        ),
+        Some(token) => match state.workflow.authenticate(token).await {
+            Ok(principal) => return Ok(principal),
+            Err(e) if e.code() == ErrorCode::Unauthenticated => {
+                Refusal::Unauthenticated(e.to_string())
+            }
+            Err(e) => return Err(Refusal::Internal(e)),
+        },
+    };
+    let tripped = state.throttle.failed(client, prefix);
+    let Some(longest) = tripped.iter().map(|t| t.retry_after).max() else {
+        return Err(failure);
+    };
+    for lockout in tripped {
+        ::metrics::counter!("auskunft_auth_lockouts_total").increment(1);
+        match lockout.who {
+            Lockout::Client(ip) => tracing::warn!(
+                client = %ip,
+                retry_after_s = lockout.retry_after.as_secs(),
+                "sign-ins from this address locked out after repeated failures"
+            ),
+            Lockout::Key(prefix) => {
+                tracing::warn!(
+                    key_prefix = %prefix,
+                    client = %client,
+                    retry_after_s = lockout.retry_after.as_secs(),
+                    "sign-ins with this key locked out after repeated failures"
+                );
+                if let Err(e) = state
+                    .workflow
+                    .record_lockout(&prefix, &client.to_string())
+                    .await
+                {
+                    tracing::error!(error = %e, "could not audit a sign-in lockout");
+                }
+            }
+        }
+    }
+    Err(Refusal::RateLimited(longest))
+}
+
 #[handler]
 async fn graphiql() -> impl IntoResponse {
     poem::web::Html(
@@ -248,32 +387,9 @@ async fn graphql(req: &Request, body: Body, state: poem::web::Data<&AppState>) -
     let started = Instant::now();
     let principal = match req.headers().get(header::AUTHORIZATION) {
         None => None,
-        Some(_) => match bearer(req) {
-            None => {
-                return error_body(
-                    StatusCode::UNAUTHORIZED,
-                    ErrorCode::Unauthenticated,
-                    "malformed Authorization header: expected `Bearer <API key>`",
-                );
-            }
-            Some(token) => match state.workflow.authenticate(token).await {
-                Ok(p) => Some(p),
-                Err(e) if e.code() == ErrorCode::Unauthenticated => {
-                    return error_body(
-                        StatusCode::UNAUTHORIZED,
-                        ErrorCode::Unauthenticated,
-                        &e.to_string(),
-                    );
-                }
-                Err(e) => {
-                    let err = async_graphql::Error::from(crate::error::ApiError::from(e));
-                    return poem::web::Json(async_graphql::Response::from_errors(vec![
-                        err.into_server_error(Default::default()),
-                    ]))
-                    .with_status(StatusCode::INTERNAL_SERVER_ERROR)
-                    .into_response();
-                }
-            },
+        Some(_) => match authenticate(&state, client_ip(req), bearer(req)).await {
+            Ok(p) => Some(p),
+            Err(refusal) => return refusal.into_response(),
         },
     };
     let bytes = match body.into_bytes_limit(state.limits.max_body_bytes).await {
@@ -346,39 +462,53 @@ async fn graphql(req: &Request, body: Body, state: poem::web::Data<&AppState>) -
 
 #[handler]
 async fn graphql_ws(
+    req: &Request,
     protocol: GraphQLProtocol,
     websocket: WebSocket,
     state: poem::web::Data<&AppState>,
 ) -> impl IntoResponse {
-    let schema = state.schema.clone();
-    let workflow = state.workflow.clone();
+    let state = state.clone();
+    let client = client_ip(req);
+    let max_message = state.limits.max_body_bytes;
     websocket
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .config(
+            poem::web::websocket::WebSocketConfig::default()
+                .max_message_size(Some(max_message))
+                .max_frame_size(Some(max_message)),
+        )
         .on_upgrade(move |stream| {
+            let schema = state.schema.clone();
             GraphQLWebSocket::new(stream, schema, protocol)
                 .on_connection_init(move |payload| async move {
-                    let token = ["Authorization", "authorization"]
+                    let header = ["Authorization", "authorization"]
                         .iter()
-                        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
-                        .map(|v| {
-                            v.strip_prefix("Bearer ")
-                                .or_else(|| v.strip_prefix("bearer "))
-                                .unwrap_or(v)
-                                .to_owned()
-                        });
-                    let principal = match token {
-                        Some(token) => Some(workflow.authenticate(&token).await.map_err(|e| {
-                            async_graphql::Error::from(crate::error::ApiError::from(e))
-                        })?),
-                        None => None,
+                        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()));
+                    let Some(header) = header else {
+                        return Err(Refusal::Unauthenticated(
+                            "connection_init needs a payload {\"Authorization\": \"Bearer <API key>\"}"
+                                .into(),
+                        )
+                        .into_graphql_error());
                     };
+                    let token = header
+                        .split_once(' ')
+                        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                        .map_or(header, |(_, token)| token)
+                        .trim();
+                    let principal = authenticate(&state, client, Some(token))
+                        .await
+                        .map_err(Refusal::into_graphql_error)?;
                     let mut data = Data::default();
                     data.insert(crate::graphql::loaders::Loaders::new(
-                        workflow.clone(),
-                        principal.clone(),
+                        state.workflow.clone(),
+                        Some(principal.clone()),
                         false,
                     ));
-                    data.insert(Session::for_connection(workflow, principal));
+                    data.insert(Session::for_connection(
+                        state.workflow.clone(),
+                        Some(principal),
+                    ));
                     Ok(data)
                 })
                 .serve()

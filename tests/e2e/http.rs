@@ -10,6 +10,7 @@ async fn app() -> TestApp {
         schema: api::SchemaLimits {
             max_depth: 5,
             max_complexity: 200,
+            ..Default::default()
         },
         max_body_bytes: 4096,
         ..Default::default()

@@ -10,6 +10,7 @@ mod authz;
 mod cli;
 mod drift;
 mod export;
+mod hostile;
 mod http;
 mod organization;
 mod register;

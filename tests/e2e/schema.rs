@@ -7,6 +7,7 @@ async fn introspect() -> Value {
     let schema = api::build_schema(api::SchemaLimits {
         max_depth: 64,
         max_complexity: 100_000,
+        ..Default::default()
     });
     let query = r#"{ __schema { types { name kind description
         fields(includeDeprecated: true) { name description args { name description } }

@@ -64,6 +64,11 @@ fn secret_hash(secret: &str) -> String {
 }
 
 /// Splits `ak_<prefix>_<secret>`.
+/// The public prefix of a presented key (`ak_<prefix>_<secret>`), if it is well-formed.
+pub fn key_prefix(presented: &str) -> Option<&str> {
+    parse_key(presented.trim()).map(|(prefix, _)| prefix)
+}
+
 fn parse_key(key: &str) -> Option<(&str, &str)> {
     let rest = key.strip_prefix("ak_")?;
     let (prefix, secret) = rest.split_once('_')?;
@@ -281,6 +286,37 @@ impl Workflow {
             org_id: key.org_id,
             key_name: key.name,
         })
+    }
+
+    /// Records in the key's organization that sign-ins with the key `prefix` were locked
+    /// out after too many failures from `client`. Nothing is recorded for a prefix no key
+    /// has: such a lockout belongs to no organization (the server logs it).
+    #[tracing::instrument(skip(self), err(level = "debug"))]
+    pub async fn record_lockout(&self, prefix: &str, client: &str) -> Result<bool> {
+        let Some(key) = api_key::Entity::find()
+            .filter(api_key::Column::Prefix.eq(prefix))
+            .one(self.store.conn())
+            .await?
+        else {
+            return Ok(false);
+        };
+        let mut tx = self.store.begin().await?;
+        let entry = Entry {
+            operation: "authenticate".into(),
+            object_type: Some("ApiKey".into()),
+            object_id: Some(key.id.to_string()),
+            outcome: audit::Outcome::Denied,
+            error_code: Some(crate::ErrorCode::RateLimited.as_str().into()),
+            before: None,
+            after: None,
+        };
+        let actor = Actor {
+            id: None,
+            name: format!("client:{client}"),
+        };
+        audit::append(&mut tx, key.org_id, &actor, entry).await?;
+        tx.commit(&self.bus).await?;
+        Ok(true)
     }
 
     /// The roles a key holds in its organization.

@@ -78,6 +78,8 @@ pub enum ErrorCode {
     Conflict,
     /// A workflow event that the current state does not allow.
     InvalidTransition,
+    /// Too many failed sign-ins from this client or for this key; retry later.
+    RateLimited,
     /// Our fault; details are logged, not returned.
     Internal,
 }
@@ -92,6 +94,7 @@ impl ErrorCode {
             ErrorCode::Validation => "VALIDATION",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::InvalidTransition => "INVALID_TRANSITION",
+            ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Internal => "INTERNAL",
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod ids;
 pub mod inputs;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
@@ -41,6 +42,8 @@ pub struct SchemaLimits {
     pub max_depth: usize,
     /// Maximum query complexity (one point per field, lists count their page size).
     pub max_complexity: usize,
+    /// Bounds on the document itself, checked before it is parsed and validated.
+    pub document: limits::DocumentLimits,
 }
 
 impl Default for SchemaLimits {
@@ -48,6 +51,7 @@ impl Default for SchemaLimits {
         Self {
             max_depth: 12,
             max_complexity: 5000,
+            document: limits::DocumentLimits::default(),
         }
     }
 }
@@ -60,6 +64,11 @@ pub fn build_schema(limits: SchemaLimits) -> AppSchema {
         Mutation::default(),
         subscription::Subscription,
     )
+    // First, so that no other extension sees a document before it is bounded.
+    .extension(limits::DocumentGuard {
+        limits: limits.document,
+        max_depth: limits.max_depth,
+    })
     .extension(crate::error::ErrorCodes)
     .extension(Authorization)
     .limit_depth(limits.max_depth)
