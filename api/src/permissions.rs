@@ -10,9 +10,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, NextSubscribe,
+    ResolveInfo,
 };
-use async_graphql::{ServerError, ServerResult, Value};
+use async_graphql::{PathSegment, QueryPathSegment, ServerError, ServerResult, Value};
+use futures_util::stream::{BoxStream, StreamExt};
 use workflow::audit::Outcome;
 use workflow::{Action, ErrorCode, Object, Principal, Workflow};
 
@@ -396,31 +398,55 @@ impl Session {
     }
 }
 
-/// Schema extension enforcing [`RULES`] on every resolved field.
+/// Schema extension enforcing [`RULES`] on every resolved field, with GraphQL's null
+/// propagation for fields that fail (by a denial or a resolver error).
 pub struct Authorization;
 
 impl ExtensionFactory for Authorization {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AuthorizationExtension)
+        Arc::new(AuthorizationExtension::default())
     }
 }
 
-struct AuthorizationExtension;
-
-fn server_error(err: ApiError, info: &ResolveInfo<'_>) -> ServerError {
-    let mut e = async_graphql::Error::from(err).into_server_error(info.field.name.pos);
-    e.path = info
-        .path_node
-        .to_string_vec()
-        .into_iter()
-        .map(async_graphql::PathSegment::Field)
-        .collect();
-    e
+/// What null propagation has decided so far in one operation (or subscription event).
+#[derive(Default)]
+struct Propagation {
+    /// Paths whose value must become null because a non-null child failed.
+    must_null: HashSet<Vec<String>>,
+    /// A non-null root field failed: `data` is null.
+    data_null: bool,
+    /// Errors of nullable fields, which resolve to null instead of failing.
+    errors: Vec<ServerError>,
+    /// Declared types of the list fields resolved so far, by path.
+    list_types: HashMap<Vec<String>, String>,
 }
 
-#[async_trait::async_trait]
-impl Extension for AuthorizationExtension {
-    async fn resolve(
+impl Propagation {
+    /// Applies what was decided to a finished response.
+    fn finish(&mut self, mut response: async_graphql::Response) -> async_graphql::Response {
+        response.errors.append(&mut self.errors);
+        if std::mem::take(&mut self.data_null) {
+            response.data = Value::Null;
+        }
+        self.must_null.clear();
+        self.list_types.clear();
+        response
+    }
+}
+
+#[derive(Default)]
+struct AuthorizationExtension {
+    propagation: Arc<Mutex<Propagation>>,
+}
+
+impl AuthorizationExtension {
+    fn propagation(&self) -> std::sync::MutexGuard<'_, Propagation> {
+        self.propagation
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn checked(
         &self,
         ctx: &ExtensionContext<'_>,
         info: ResolveInfo<'_>,
@@ -463,5 +489,111 @@ impl Extension for AuthorizationExtension {
             }
         }
         result
+    }
+}
+
+/// The response path of a resolver position (indices as numbers).
+pub(crate) fn response_path(node: &async_graphql::QueryPathNode<'_>) -> Vec<PathSegment> {
+    let mut path = Vec::new();
+    let mut current = Some(node);
+    while let Some(n) = current {
+        path.push(match n.segment {
+            QueryPathSegment::Name(name) => PathSegment::Field(name.to_owned()),
+            QueryPathSegment::Index(i) => PathSegment::Index(i),
+        });
+        current = n.parent;
+    }
+    path.reverse();
+    path
+}
+
+fn server_error(err: ApiError, info: &ResolveInfo<'_>) -> ServerError {
+    let mut e = async_graphql::Error::from(err).into_server_error(info.field.name.pos);
+    e.path = response_path(info.path_node);
+    e
+}
+
+#[async_trait::async_trait]
+impl Extension for AuthorizationExtension {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        let response = next.run(ctx, operation_name).await;
+        self.propagation().finish(response)
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, async_graphql::Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, async_graphql::Response> {
+        let propagation = self.propagation.clone();
+        next.run(ctx, stream)
+            .map(move |response| {
+                propagation
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .finish(response)
+            })
+            .boxed()
+    }
+
+    /// A failed field is null; a failed non-null field makes its parent null, up to
+    /// the nearest nullable ancestor or `data` itself (GraphQL spec, "Handling Field
+    /// Errors"). async-graphql by itself leaves the key out of the object.
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let path = info.path_node.to_string_vec();
+        // A list item's own type info loses `Option` (async-graphql reports `[Node!]`
+        // for `[Node]`); the list field's declared type says whether items may be null.
+        let nullable = if info.parent_type.starts_with('[') {
+            let list_type = self
+                .propagation()
+                .list_types
+                .get(&path[..path.len().saturating_sub(1)])
+                .cloned()
+                .unwrap_or_else(|| info.parent_type.to_owned());
+            !list_type
+                .trim_start_matches('[')
+                .trim_end_matches('!')
+                .trim_end_matches(']')
+                .ends_with('!')
+        } else {
+            if info.return_type.starts_with('[') {
+                self.propagation()
+                    .list_types
+                    .insert(path.clone(), info.return_type.to_owned());
+            }
+            !info.return_type.ends_with('!')
+        };
+        let result = self.checked(ctx, info, next).await;
+        let mut propagation = self.propagation();
+        let child_failed = propagation.must_null.remove(&path);
+        if result.is_ok() && !child_failed {
+            return result;
+        }
+        if nullable {
+            if let Err(e) = result {
+                propagation.errors.push(e);
+            }
+            return Ok(Some(Value::Null));
+        }
+        let mut parent = path;
+        parent.pop();
+        if parent.is_empty() {
+            propagation.data_null = true;
+        } else {
+            propagation.must_null.insert(parent);
+        }
+        // An error is recorded by the parent (which drops the key, then becomes null).
+        result.map(|_| Some(Value::Null))
     }
 }

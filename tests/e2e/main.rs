@@ -12,6 +12,7 @@ mod drift;
 mod export;
 mod hostile;
 mod http;
+mod nulls;
 mod organization;
 mod register;
 mod requests;

@@ -141,7 +141,14 @@ impl NodeQuery {
             match fetch(session, id, &["ids", &index]).await {
                 Ok(node) => nodes.push(Some(node)),
                 Err(err) => {
-                    ctx.add_error(async_graphql::Error::from(err).into_server_error(ctx.item.pos));
+                    let mut error = async_graphql::Error::from(err).into_server_error(ctx.item.pos);
+                    error.path = ctx
+                        .path_node
+                        .as_ref()
+                        .map(crate::permissions::response_path)
+                        .unwrap_or_default();
+                    error.path.push(async_graphql::PathSegment::Index(i));
+                    ctx.add_error(error);
                     nodes.push(None);
                 }
             }
