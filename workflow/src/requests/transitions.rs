@@ -252,7 +252,8 @@ impl Workflow {
                 if r.deadline_basis == DeadlineBasis::Verification.as_str() && r.due_date.is_none()
                 {
                     let settings = settings::load(conn, r.org_id).await?;
-                    let start = at.date_naive();
+                    // The organization's local day of verification.
+                    let start = settings.clock().date_of(at);
                     let due = settings.calendar().due_date(start);
                     active.deadline_start = Set(Some(start));
                     active.due_date = Set(Some(due));
