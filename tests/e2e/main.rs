@@ -11,6 +11,8 @@ mod cli;
 mod drift;
 mod export;
 mod http;
+mod identities;
+mod local_day;
 mod organization;
 mod register;
 mod requests;

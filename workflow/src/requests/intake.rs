@@ -383,8 +383,8 @@ impl Workflow {
         let (deadline_start, due_date) = match settings.deadline_start {
             DeadlineBasis::Receipt => {
                 // The organization's local day of receipt, not the UTC one.
-                let start = settings.clock().date_of(checked.received_at);
-                (Some(start), Some(settings.calendar().due_date(start)))
+                let (start, due) = settings.deadline_from(checked.received_at);
+                (Some(start), Some(due))
             }
             DeadlineBasis::Verification => (None, None),
         };
@@ -465,5 +465,48 @@ impl Workflow {
             request,
             created: true,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalized(kind: IdentityType, value: &str) -> Result<String> {
+        let mut v = Validator::default();
+        let out = normalize_identity(&mut v, kind, value, &["v"], PhoneRegion::default());
+        v.finish().map(|_| out)
+    }
+
+    #[test]
+    fn every_spelling_of_a_mailbox_or_number_is_one_identity() {
+        use IdentityType::{Email, Phone};
+        assert_eq!(
+            normalized(Email, "jo\u{308}rg.weiss@BEISPIEL.example").unwrap(),
+            normalized(Email, "j\u{f6}rg.weiss@beispiel.example").unwrap()
+        );
+        assert_eq!(
+            normalized(Email, "a@b\u{fc}cher.example").unwrap(),
+            normalized(Email, "a@xn--bcher-kva.example").unwrap()
+        );
+        for spelling in ["+49 (0)221 9876543", "0221 9876543", "221 9876543"] {
+            assert_eq!(normalized(Phone, spelling).unwrap(), "+492219876543");
+        }
+    }
+
+    #[test]
+    fn an_invalid_number_is_a_validation_error_naming_the_field() {
+        let mut v = Validator::default();
+        normalize_identity(
+            &mut v,
+            IdentityType::Phone,
+            "12345",
+            &["input", "identities", "0", "value"],
+            PhoneRegion::default(),
+        );
+        let Err(Error::Validation(fields)) = v.finish() else {
+            panic!("12345 must be refused");
+        };
+        assert_eq!(fields[0].path, ["input", "identities", "0", "value"]);
     }
 }

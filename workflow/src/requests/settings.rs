@@ -98,6 +98,13 @@ impl RequestSettings {
         LocalClock(self.time_zone)
     }
 
+    /// The deadline of a period that starts at `at`: the organization's local day
+    /// (not the UTC one) and the Art. 12(3) due date counted from it.
+    pub fn deadline_from(&self, at: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
+        let start = self.clock().date_of(at);
+        (start, self.calendar().due_date(start))
+    }
+
     /// The calendar deadlines are computed with.
     pub fn calendar(&self) -> Calendar {
         Calendar {
@@ -302,5 +309,121 @@ impl Workflow {
             .after(settings_state(&after));
         self.commit_audited(tx, principal, entry).await?;
         Ok(after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{FixedOffset, TimeZone};
+
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_letter_received_after_local_midnight_counts_from_that_day() {
+        let settings = RequestSettings::default();
+        // 00:30 in Germany is still 31 October in UTC.
+        let (start, due) = settings.deadline_from(at("2026-11-01T00:30:00+01:00"));
+        assert_eq!(start, day("2026-11-01"));
+        assert_eq!(due, day("2026-12-01"));
+        // 23:30 on 31 October in Germany is 22:30 UTC, the same day.
+        let (start, _) = settings.deadline_from(at("2026-10-31T23:30:00+01:00"));
+        assert_eq!(start, day("2026-10-31"));
+    }
+
+    #[test]
+    fn the_local_day_follows_daylight_saving_changes() {
+        let clock = RequestSettings::default().clock();
+        // Spring forward (2026-03-29 02:00 CET -> 03:00 CEST).
+        assert_eq!(clock.date_of(at("2026-03-28T22:59:59Z")), day("2026-03-28"));
+        assert_eq!(clock.date_of(at("2026-03-28T23:00:00Z")), day("2026-03-29"));
+        assert_eq!(clock.date_of(at("2026-03-29T21:59:59Z")), day("2026-03-29"));
+        assert_eq!(clock.date_of(at("2026-03-29T22:00:00Z")), day("2026-03-30"));
+        // Fall back (2026-10-25 03:00 CEST -> 02:00 CET): midnight is 22:00 UTC the
+        // day before, and 23:00 UTC on the day itself.
+        assert_eq!(clock.date_of(at("2026-10-24T21:59:59Z")), day("2026-10-24"));
+        assert_eq!(clock.date_of(at("2026-10-24T22:00:00Z")), day("2026-10-25"));
+        assert_eq!(clock.date_of(at("2026-10-25T22:59:59Z")), day("2026-10-25"));
+        assert_eq!(clock.date_of(at("2026-10-25T23:00:00Z")), day("2026-10-26"));
+        // The hour that happens twice belongs to one day.
+        let twice = FixedOffset::east_opt(3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, 10, 25, 2, 30, 0)
+            .unwrap()
+            .to_utc();
+        assert_eq!(clock.date_of(twice), day("2026-10-25"));
+    }
+
+    #[test]
+    fn overdue_switches_at_local_midnight() {
+        let clock = RequestSettings::default().clock();
+        let due = day("2026-12-01");
+        let request = entity::subject_request::Model {
+            id: Uuid::nil(),
+            org_id: Uuid::nil(),
+            subject_id: Uuid::nil(),
+            kind: "ACCESS".into(),
+            state: "COLLECTING".into(),
+            channel: "LETTER".into(),
+            received_at: at("2026-11-01T00:30:00+01:00"),
+            deadline_basis: "RECEIPT".into(),
+            deadline_start: Some(day("2026-11-01")),
+            due_date: Some(due),
+            extended_due_date: None,
+            extension_reason: None,
+            extended_at: None,
+            due_sort_key: String::new(),
+            assignee_id: None,
+            claimed_by: None,
+            claimed_at: None,
+            is_test: false,
+            version: 1,
+            request_text: None,
+            idempotency_key: None,
+            duplicate_of: None,
+            possibly_excessive: false,
+            verified_at: None,
+            verification_method: None,
+            verification_evidence: None,
+            submitted_for_review_by: None,
+            rejection_ground: None,
+            state_reason: None,
+            state_changed_at: at("2026-11-01T00:30:00+01:00"),
+            created_by: None,
+            created_at: at("2026-11-01T00:30:00+01:00"),
+            updated_at: at("2026-11-01T00:30:00+01:00"),
+        };
+        let overdue_at =
+            |instant: &str| super::super::is_overdue(&request, clock.date_of(at(instant))).unwrap();
+        // 23:30 UTC on 1 December is already 2 December in Germany.
+        assert!(!overdue_at("2026-12-01T22:59:59Z"));
+        assert!(overdue_at("2026-12-01T23:00:00Z"));
+        // In UTC the day would only end an hour later.
+        assert_eq!(at("2026-12-01T23:30:00Z").date_naive(), due);
+        assert!(overdue_at("2026-12-01T23:30:00Z"));
+    }
+
+    #[test]
+    fn time_zones_are_validated() {
+        let mut v = Validator::default();
+        assert_eq!(
+            parse_time_zone(&mut v, " America/New_York ", &["input", "timeZone"]),
+            chrono_tz::America::New_York
+        );
+        assert!(v.finish().is_ok());
+        for bad in ["", "Mars/Olympus", "CEST+1", "europe/berlin "] {
+            let mut v = Validator::default();
+            parse_time_zone(&mut v, bad, &["input", "timeZone"]);
+            let Err(Error::Validation(fields)) = v.finish() else {
+                panic!("{bad:?} must be refused");
+            };
+            assert_eq!(fields[0].path, ["input", "timeZone"]);
+        }
     }
 }

@@ -253,8 +253,7 @@ impl Workflow {
                 {
                     let settings = settings::load(conn, r.org_id).await?;
                     // The organization's local day of verification.
-                    let start = settings.clock().date_of(at);
-                    let due = settings.calendar().due_date(start);
+                    let (start, due) = settings.deadline_from(at);
                     active.deadline_start = Set(Some(start));
                     active.due_date = Set(Some(due));
                     active.due_sort_key = Set(super::due_sort_key(Some(due), r.id));
