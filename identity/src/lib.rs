@@ -192,10 +192,7 @@ pub fn phone(value: &str, region: PhoneRegion) -> Result<String, Invalid> {
     if !phonenumber::is_valid(&number) {
         return Err(not_valid());
     }
-    Ok(number
-        .format()
-        .mode(phonenumber::Mode::E164)
-        .to_string())
+    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
 /// The canonical spelling of a phone number stored by an earlier version, which
@@ -309,7 +306,15 @@ mod tests {
 
     #[test]
     fn numbers_outside_the_numbering_plan_are_refused() {
-        for bad in ["12345", "12", "+49 30 abc", "49+30 1234567", "+49 1", "0000000", ""] {
+        for bad in [
+            "12345",
+            "12",
+            "+49 30 abc",
+            "49+30 1234567",
+            "+49 1",
+            "0000000",
+            "",
+        ] {
             assert!(phone(bad, de()).is_err(), "{bad:?} must be refused");
         }
     }

@@ -30,7 +30,9 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, QueryResult};
 use sea_orm_migration::{prelude::*, schema::*};
 use uuid::Uuid;
 
-use crate::m20261123_000014_create_subject_request::{DataSubject, SubjectIdentity, SubjectRequest};
+use crate::m20261123_000014_create_subject_request::{
+    DataSubject, SubjectIdentity, SubjectRequest,
+};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -203,13 +205,20 @@ impl MigrationTrait for Migration {
         for (i, row) in identities.iter().enumerate() {
             subjects.add(row.subject_id);
             groups
-                .entry((row.org_id, row.kind.clone(), canonical(&row.kind, &row.value)))
+                .entry((
+                    row.org_id,
+                    row.kind.clone(),
+                    canonical(&row.kind, &row.value),
+                ))
                 .or_default()
                 .push(i);
         }
         for members in groups.values() {
             for pair in members.windows(2) {
-                subjects.union(identities[pair[0]].subject_id, identities[pair[1]].subject_id);
+                subjects.union(
+                    identities[pair[0]].subject_id,
+                    identities[pair[1]].subject_id,
+                );
             }
         }
 

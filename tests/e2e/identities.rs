@@ -73,7 +73,10 @@ async fn mailboxes_in_nfc_nfd_and_punycode_are_one_subject(app: TestApp) {
         2
     );
 }
-e2e!(mailbox_spellings, mailboxes_in_nfc_nfd_and_punycode_are_one_subject);
+e2e!(
+    mailbox_spellings,
+    mailboxes_in_nfc_nfd_and_punycode_are_one_subject
+);
 
 async fn numbers_in_every_spelling_are_one_subject(app: TestApp) {
     let international = submit(&app, "PHONE", "+49 (0)221 9876543").await;
@@ -82,11 +85,17 @@ async fn numbers_in_every_spelling_are_one_subject(app: TestApp) {
         json!([{"kind": "PHONE", "value": "+492219876543", "valueAsGiven": "+49 (0)221 9876543"}])
     );
     let national = submit(&app, "PHONE", "0221 9876543").await;
-    assert_eq!(national["duplicateOfId"], international["id"], "{national:#}");
+    assert_eq!(
+        national["duplicateOfId"], international["id"],
+        "{national:#}"
+    );
     // Typed without the leading zero: a German number, not Senegal (+221).
     let no_zero = submit(&app, "PHONE", "221 9876543").await;
     assert_eq!(no_zero["duplicateOfId"], international["id"], "{no_zero:#}");
-    assert_eq!(count_with_identity(&app, "PHONE", "+4902219876543").await, 3);
+    assert_eq!(
+        count_with_identity(&app, "PHONE", "+4902219876543").await,
+        3
+    );
 
     for bad in ["12345", "+221 9876543"] {
         let body = submit_as(
@@ -194,7 +203,12 @@ async fn insert_old_rows(db: &sea_orm::DatabaseConnection) -> (Vec<Uuid>, Vec<Uu
         (0, "PHONE", "+4902219876543", None),
         // NFD and punycode (rows that MariaDB's collation would not even tell
         // apart when only one of the two differed).
-        (1, "EMAIL", "jo\u{308}rg@xn--bcher-kva.example", Some("2026-01-05T00:00:00Z")),
+        (
+            1,
+            "EMAIL",
+            "jo\u{308}rg@xn--bcher-kva.example",
+            Some("2026-01-05T00:00:00Z"),
+        ),
         (2, "PHONE", "+2219876543", None),
         (3, "EMAIL", "info@b\u{fc}cher.example", None),
         (3, "PHONE", "+12345", None),
@@ -202,7 +216,15 @@ async fn insert_old_rows(db: &sea_orm::DatabaseConnection) -> (Vec<Uuid>, Vec<Uu
     for (i, (subject, kind, value, verified)) in identities.iter().enumerate() {
         db.execute(&insert(
             "subject_identity",
-            &["id", "org_id", "subject_id", "kind", "value", "verified_at", "created_at"],
+            &[
+                "id",
+                "org_id",
+                "subject_id",
+                "kind",
+                "value",
+                "verified_at",
+                "created_at",
+            ],
             vec![
                 Uuid::now_v7().into(),
                 org.into(),
@@ -228,9 +250,21 @@ async fn insert_old_rows(db: &sea_orm::DatabaseConnection) -> (Vec<Uuid>, Vec<Uu
         db.execute(&insert(
             "subject_request",
             &[
-                "id", "org_id", "subject_id", "kind", "state", "channel", "received_at",
-                "deadline_basis", "due_sort_key", "is_test", "version", "possibly_excessive",
-                "state_changed_at", "created_at", "updated_at",
+                "id",
+                "org_id",
+                "subject_id",
+                "kind",
+                "state",
+                "channel",
+                "received_at",
+                "deadline_basis",
+                "due_sort_key",
+                "is_test",
+                "version",
+                "possibly_excessive",
+                "state_changed_at",
+                "created_at",
+                "updated_at",
             ],
             vec![
                 id.into(),
@@ -287,10 +321,28 @@ async fn stored_identities_are_renormalized_and_merged(backend: Backend) {
     assert_eq!(
         spelled,
         vec![
-            (subjects[0], "PHONE", "+492219876543", "+4902219876543", false),
+            (
+                subjects[0],
+                "PHONE",
+                "+492219876543",
+                "+4902219876543",
+                false
+            ),
             // The NFD row was verified: it is the one kept.
-            (subjects[0], "EMAIL", "j\u{f6}rg@xn--bcher-kva.example", "jo\u{308}rg@xn--bcher-kva.example", true),
-            (subjects[3], "EMAIL", "info@xn--bcher-kva.example", "info@b\u{fc}cher.example", false),
+            (
+                subjects[0],
+                "EMAIL",
+                "j\u{f6}rg@xn--bcher-kva.example",
+                "jo\u{308}rg@xn--bcher-kva.example",
+                true
+            ),
+            (
+                subjects[3],
+                "EMAIL",
+                "info@xn--bcher-kva.example",
+                "info@b\u{fc}cher.example",
+                false
+            ),
             // Invalid, but stored: kept as it was.
             (subjects[3], "PHONE", "+12345", "+12345", false),
         ]
@@ -314,8 +366,11 @@ async fn stored_identities_are_renormalized_and_merged(backend: Backend) {
     assert_eq!(links, vec![None, Some(requests[0]), Some(requests[0])]);
     let notes = request_event::Entity::find().all(&db).await.unwrap();
     assert_eq!(notes.len(), 2);
-    assert!(notes.iter().all(|n| n.message.as_deref().is_some_and(|m| m
-        .contains(&requests[0].to_string()))));
+    assert!(notes.iter().all(|n| {
+        n.message
+            .as_deref()
+            .is_some_and(|m| m.contains(&requests[0].to_string()))
+    }));
     db.close().await.ok();
 }
 

@@ -54,12 +54,19 @@ async fn a_letter_at_half_past_midnight_counts_from_the_local_day(app: TestApp) 
     let parsed = DateTime::parse_from_rfc3339(example).unwrap().to_utc();
     let usable = parsed < Utc::now() && Utc::now() - parsed < chrono::Duration::days(360);
     let (received, day) = if usable {
-        (example.to_owned(), NaiveDate::from_ymd_opt(2026, 11, 1).unwrap())
+        (
+            example.to_owned(),
+            NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        )
     } else {
         days_back_at(chrono_tz::Europe::Berlin, 0, 30)
     };
     let request = letter(&app, "brief@beispiel.example", &received).await;
-    assert_eq!(request["deadlineStart"], json!(day), "{received}: {request:#}");
+    assert_eq!(
+        request["deadlineStart"],
+        json!(day),
+        "{received}: {request:#}"
+    );
     assert_eq!(request["dueDate"], due_date_for(&app, day).await);
     if usable {
         assert_eq!(request["dueDate"], "2026-12-01");
@@ -79,7 +86,11 @@ async fn a_letter_at_half_past_midnight_counts_from_the_local_day(app: TestApp) 
     );
     let (received, day) = days_back_at(chrono_tz::America::New_York, 23, 30);
     let request = letter(&app, "late@example.com", &received).await;
-    assert_eq!(request["deadlineStart"], json!(day), "{received}: {request:#}");
+    assert_eq!(
+        request["deadlineStart"],
+        json!(day),
+        "{received}: {request:#}"
+    );
 
     for bad in ["Mars/Olympus", "", "UTC+1"] {
         let body = app
@@ -97,7 +108,10 @@ async fn a_letter_at_half_past_midnight_counts_from_the_local_day(app: TestApp) 
         );
     }
 }
-e2e!(receipt_day, a_letter_at_half_past_midnight_counts_from_the_local_day);
+e2e!(
+    receipt_day,
+    a_letter_at_half_past_midnight_counts_from_the_local_day
+);
 
 /// A request due on a day that is already past in the organization's zone but not
 /// in UTC (or the other way round, depending on the hour the test runs).
@@ -113,7 +127,11 @@ async fn overdue_follows_the_local_day(app: TestApp) {
     // Kiritimati (UTC+14) is a day ahead from 10:00 UTC, Pago Pago (UTC-11) a day
     // behind until 11:00 UTC.
     let (zone, due, overdue) = if now.hour() < 10 || (now.hour() == 10 && now.minute() < 30) {
-        (chrono_tz::Pacific::Pago_Pago, utc_today - Days::new(1), false)
+        (
+            chrono_tz::Pacific::Pago_Pago,
+            utc_today - Days::new(1),
+            false,
+        )
     } else {
         (chrono_tz::Pacific::Kiritimati, utc_today, true)
     };

@@ -16,11 +16,11 @@ use super::machine::{RequestKind, RequestState};
 use super::{Channel, DeadlineBasis, TimelineKind, settings};
 use crate::audit::Entry;
 use crate::error::{Error, Result, Validator};
-use identity::PhoneRegion;
 use crate::principal::Principal;
 use crate::register::fields::IdentityType;
 use crate::store::Conn;
 use crate::{Workflow, new_id, now};
+use identity::PhoneRegion;
 
 /// Largest attachment accepted (bytes).
 pub const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
