@@ -151,7 +151,7 @@ fn validate(new: &NewRequest, at: DateTime<Utc>, region: PhoneRegion) -> Result<
             identities.push(CheckedIdentity {
                 kind: identity.kind,
                 value,
-                as_given: identity.value.trim().to_owned(),
+                as_given: identity.value.trim().replace("\r\n", "\n"),
             });
         }
     }
