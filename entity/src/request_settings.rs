@@ -15,6 +15,11 @@ pub struct Model {
     pub excessive_threshold: i32,
     /// An open request that has not moved for this long is stalled.
     pub stall_after_hours: i32,
+    /// Region (ISO 3166-1 alpha-2) whose numbering plan reads phone numbers given
+    /// without a country code.
+    pub phone_region: String,
+    /// IANA time zone of the organization's local day (receipt, deadlines, overdue).
+    pub time_zone: String,
     pub updated_at: DateTimeUtc,
 }
 

@@ -11,8 +11,11 @@ pub struct Model {
     pub subject_id: Uuid,
     /// EMAIL, PHONE, CUSTOMER_NUMBER, POSTAL_ADDRESS or OTHER.
     pub kind: String,
-    /// Normalized value.
+    /// Canonical value (see the `identity` crate): what matching, filters and
+    /// duplicate detection compare.
     pub value: String,
+    /// The value as the requester first gave it (trimmed), for letters and display.
+    pub value_as_given: String,
     pub verified_at: Option<DateTimeUtc>,
     pub verification_method: Option<String>,
     pub created_at: DateTimeUtc,

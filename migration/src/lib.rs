@@ -1,7 +1,9 @@
 //! Database migrations for SQLite, PostgreSQL and MySQL/MariaDB (one migration per file).
 //!
 //! Migrations never import entity structs and never seed demo data: they describe
-//! tables only, so they stay valid when the entities evolve.
+//! tables, and where stored values must change with the code (canonical identities)
+//! they change them with plain statements and the shared `identity` crate, so they
+//! stay valid when the entities evolve.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -22,6 +24,8 @@ mod m20261123_000013_create_request_settings;
 mod m20261123_000014_create_subject_request;
 mod m20261123_000015_create_request_task;
 mod m20261123_000016_create_outbox;
+mod m20261129_000017_canonical_identities;
+mod m20261129_000018_add_time_zone;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -46,6 +50,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000014_create_subject_request::Migration),
             Box::new(m20261123_000015_create_request_task::Migration),
             Box::new(m20261123_000016_create_outbox::Migration),
+            Box::new(m20261129_000017_canonical_identities::Migration),
+            Box::new(m20261129_000018_add_time_zone::Migration),
         ]
     }
 }

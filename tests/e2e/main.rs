@@ -12,6 +12,8 @@ mod drift;
 mod export;
 mod hostile;
 mod http;
+mod identities;
+mod local_day;
 mod nulls;
 mod organization;
 mod register;

@@ -973,7 +973,7 @@ async fn a_request_page_costs_the_same_for_10_and_100_rows(app: TestApp) {
     }
     app.gql_ok(app.key(Role::Auditor), "{ me { apiKeyName } }", json!({}))
         .await;
-    let q = "query($n: Int) { requests(first: $n) { totalCount nodes { id state identities { value }
+    let q = "query($n: Int) { requests(first: $n) { totalCount nodes { id state isOverdue identities { value valueAsGiven }
         tasks { id } records { value } recordsCount redactionsCount attachments { fileName } stalledReasons } } }";
     let mut counts = Vec::new();
     for n in [10, 100] {

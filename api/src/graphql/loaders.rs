@@ -313,6 +313,35 @@ pub struct Loaders {
     pub source_name: Cached<SourceNameById>,
     /// Stalled reasons by request id.
     pub stalled_reasons: Cached<StalledReasonsByRequest>,
+    /// The organization's clock (its local day).
+    pub clock: OrgClock,
+}
+
+/// The principal's organization's clock, read once per request (each time on
+/// long-lived connections, whose answers must not go stale).
+pub struct OrgClock {
+    scope: Scope,
+    cache: bool,
+    cached: tokio::sync::OnceCell<workflow::requests::LocalClock>,
+}
+
+impl OrgClock {
+    /// The organization's clock.
+    pub async fn get(&self) -> Result<workflow::requests::LocalClock, ApiError> {
+        let load = || async {
+            Ok::<_, ApiError>(
+                self.scope
+                    .workflow
+                    .local_clock(self.scope.principal()?)
+                    .await?,
+            )
+        };
+        if self.cache {
+            self.cached.get_or_try_init(load).await.copied()
+        } else {
+            load().await
+        }
+    }
 }
 
 impl Loaders {
@@ -347,7 +376,12 @@ impl Loaders {
             request_redactions: make(RedactionsByRequest(scope.clone()), cache),
             request_attachments: make(AttachmentsByRequest(scope.clone()), cache),
             source_name: make(SourceNameById(scope.clone()), cache),
-            stalled_reasons: make(StalledReasonsByRequest(scope), cache),
+            stalled_reasons: make(StalledReasonsByRequest(scope.clone()), cache),
+            clock: OrgClock {
+                scope,
+                cache,
+                cached: tokio::sync::OnceCell::new(),
+            },
         }
     }
 }

@@ -77,17 +77,21 @@ pub struct Finding {
 }
 
 impl Workflow {
-    /// The findings of the organization's register as of `today`, at least
-    /// `min_severity` severe, most severe first.
+    /// The findings of the organization's register as of `as_of` (default: the
+    /// organization's local today), at least `min_severity` severe, most severe first.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn register_findings(
         &self,
         principal: &Principal,
-        today: NaiveDate,
+        as_of: Option<NaiveDate>,
         min_severity: Option<Severity>,
     ) -> Result<Vec<Finding>> {
         let conn = self.store.conn();
         let org_id = principal.org_id;
+        let today = match as_of {
+            Some(day) => day,
+            None => self.local_clock(principal).await?.today(),
+        };
         let org = organization::Entity::find_by_id(org_id).one(conn).await?;
         let activities = processing_activity::Entity::find()
             .filter(processing_activity::Column::OrgId.eq(org_id))

@@ -20,6 +20,7 @@ use crate::principal::Principal;
 use crate::register::fields::IdentityType;
 use crate::store::Conn;
 use crate::{Workflow, new_id, now};
+use identity::PhoneRegion;
 
 /// Largest attachment accepted (bytes).
 pub const MAX_ATTACHMENT_BYTES: usize = 5 * 1024 * 1024;
@@ -74,52 +75,54 @@ pub struct Submitted {
     pub created: bool,
 }
 
-/// Normalizes an identity value: e-mail lower-cased and trimmed, phone in E.164
-/// (a national number without `+`/`00` is taken as German), others trimmed with
-/// inner whitespace collapsed. Records a validation error at `path` if malformed.
+/// The canonical spelling of an identity value, the one function every path uses
+/// (intake, filters, verification, demo data): e-mail in NFC with the local part
+/// lower-cased and the domain in its ASCII (punycode) form; phone in E.164, read with
+/// the organization's `region` when given without a country code and refused when
+/// not valid in its numbering plan; other kinds in NFC with whitespace collapsed.
+/// See the `identity` crate, which the migrations share. Records a validation error
+/// at `path` if malformed.
 pub fn normalize_identity(
     v: &mut Validator,
     kind: IdentityType,
     value: &str,
     path: &[&str],
+    region: PhoneRegion,
 ) -> String {
-    match kind {
-        IdentityType::Email => v.email(value, path).to_lowercase(),
-        IdentityType::Phone => {
-            let checked = v.phone(value, path);
-            let digits: String = checked.chars().filter(char::is_ascii_digit).collect();
-            if checked.starts_with('+') {
-                format!("+{digits}")
-            } else if let Some(rest) = digits.strip_prefix("00") {
-                format!("+{rest}")
-            } else if let Some(rest) = digits.strip_prefix('0') {
-                format!("+49{rest}")
-            } else {
-                format!("+{digits}")
-            }
-        }
+    let canonical = match kind {
+        IdentityType::Email => identity::email(value),
+        IdentityType::Phone => identity::phone(value, region),
         IdentityType::PostalAddress => {
-            let text = v.multiline_text(value, path, 500);
-            text.lines()
-                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-                .collect::<Vec<_>>()
-                .join("\n")
+            v.multiline_text(value, path, 500);
+            Ok(identity::multiline_text(value))
         }
         IdentityType::CustomerNumber | IdentityType::Other => {
-            let text = v.text(value, path, 200);
-            text.split_whitespace().collect::<Vec<_>>().join(" ")
+            v.text(value, path, 200);
+            Ok(identity::text(value))
         }
-    }
+    };
+    canonical.unwrap_or_else(|e| {
+        v.check(false, path, e.0);
+        value.trim().to_owned()
+    })
+}
+
+/// One identity of a request: kind, canonical value, value as given.
+#[derive(Debug, Clone)]
+struct CheckedIdentity {
+    kind: IdentityType,
+    value: String,
+    as_given: String,
 }
 
 struct Checked {
-    identities: Vec<(IdentityType, String)>,
+    identities: Vec<CheckedIdentity>,
     text: Option<String>,
     received_at: DateTime<Utc>,
     idempotency_key: Option<String>,
 }
 
-fn validate(new: &NewRequest, at: DateTime<Utc>) -> Result<Checked> {
+fn validate(new: &NewRequest, at: DateTime<Utc>, region: PhoneRegion) -> Result<Checked> {
     let mut v = Validator::default();
     v.check(
         !new.identities.is_empty(),
@@ -131,7 +134,7 @@ fn validate(new: &NewRequest, at: DateTime<Utc>) -> Result<Checked> {
         &["input", "identities"],
         "at most 10 identities",
     );
-    let mut identities: Vec<(IdentityType, String)> = Vec::new();
+    let mut identities: Vec<CheckedIdentity> = Vec::new();
     for (i, identity) in new.identities.iter().enumerate() {
         let index = i.to_string();
         let value = normalize_identity(
@@ -139,9 +142,17 @@ fn validate(new: &NewRequest, at: DateTime<Utc>) -> Result<Checked> {
             identity.kind,
             &identity.value,
             &["input", "identities", &index, "value"],
+            region,
         );
-        if !identities.contains(&(identity.kind, value.clone())) {
-            identities.push((identity.kind, value));
+        if !identities
+            .iter()
+            .any(|c| c.kind == identity.kind && c.value == value)
+        {
+            identities.push(CheckedIdentity {
+                kind: identity.kind,
+                value,
+                as_given: identity.value.trim().replace("\r\n", "\n"),
+            });
         }
     }
     let text = v.optional_text(new.text.clone(), &["input", "text"], 20_000);
@@ -202,19 +213,17 @@ fn validate(new: &NewRequest, at: DateTime<Utc>) -> Result<Checked> {
 async fn match_subject<C: Conn>(
     conn: &C,
     org_id: Uuid,
-    identities: &[(IdentityType, String)],
+    identities: &[CheckedIdentity],
 ) -> Result<(Uuid, bool)> {
     use subject_identity::Column as C;
-    // One query for all identities: (kind, value) is unique per organization.
-    let any_of = identities
-        .iter()
-        .fold(Condition::any(), |any, (kind, value)| {
-            any.add(
-                Condition::all()
-                    .add(C::Kind.eq(kind.as_str()))
-                    .add(C::Value.eq(value.as_str())),
-            )
-        });
+    // One query for all identities: (kind, canonical value) is unique per organization.
+    let any_of = identities.iter().fold(Condition::any(), |any, i| {
+        any.add(
+            Condition::all()
+                .add(C::Kind.eq(i.kind.as_str()))
+                .add(C::Value.eq(i.value.as_str())),
+        )
+    });
     let known = subject_identity::Entity::find()
         .filter(C::OrgId.eq(org_id))
         .filter(any_of)
@@ -235,10 +244,10 @@ async fn match_subject<C: Conn>(
             (id, false)
         }
     };
-    for (kind, value) in identities {
+    for identity in identities {
         if known
             .iter()
-            .any(|k| k.kind == kind.as_str() && &k.value == value)
+            .any(|k| k.kind == identity.kind.as_str() && k.value == identity.value)
         {
             continue;
         }
@@ -246,8 +255,9 @@ async fn match_subject<C: Conn>(
             id: Set(new_id()),
             org_id: Set(org_id),
             subject_id: Set(subject_id),
-            kind: Set(kind.as_str().to_owned()),
-            value: Set(value.clone()),
+            kind: Set(identity.kind.as_str().to_owned()),
+            value: Set(identity.value.clone()),
+            value_as_given: Set(identity.as_given.clone()),
             verified_at: Set(None),
             verification_method: Set(None),
             created_at: Set(at),
@@ -268,13 +278,17 @@ impl Workflow {
         new: NewRequest,
     ) -> Result<Submitted> {
         let at = now();
-        let checked = validate(&new, at)?;
+        let settings = settings::load(self.store.conn(), principal.org_id).await?;
+        let checked = validate(&new, at, settings.phone_region)?;
         if let Some(key) = &checked.idempotency_key
             && let Some(existing) = self.find_by_idempotency_key(principal, key).await?
         {
             return self.replayed(&new, existing).await;
         }
-        match self.insert_request(principal, &new, checked, at).await {
+        match self
+            .insert_request(principal, &new, checked, &settings, at)
+            .await
+        {
             Err(Error::Db(e))
                 if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
                     && new.idempotency_key.is_some() =>
@@ -323,11 +337,11 @@ impl Workflow {
         principal: &Principal,
         new: &NewRequest,
         checked: Checked,
+        settings: &settings::RequestSettings,
         at: DateTime<Utc>,
     ) -> Result<Submitted> {
         let mut tx = self.store.begin().await?;
         let conn = tx.conn();
-        let settings = settings::load(conn, principal.org_id).await?;
         let (subject_id, was_known) =
             match_subject(conn, principal.org_id, &checked.identities).await?;
         use subject_request::Column as C;
@@ -368,8 +382,9 @@ impl Workflow {
         let id = new_id();
         let (deadline_start, due_date) = match settings.deadline_start {
             DeadlineBasis::Receipt => {
-                let start = checked.received_at.date_naive();
-                (Some(start), Some(settings.calendar().due_date(start)))
+                // The organization's local day of receipt, not the UTC one.
+                let (start, due) = settings.deadline_from(checked.received_at);
+                (Some(start), Some(due))
             }
             DeadlineBasis::Verification => (None, None),
         };
@@ -450,5 +465,48 @@ impl Workflow {
             request,
             created: true,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalized(kind: IdentityType, value: &str) -> Result<String> {
+        let mut v = Validator::default();
+        let out = normalize_identity(&mut v, kind, value, &["v"], PhoneRegion::default());
+        v.finish().map(|_| out)
+    }
+
+    #[test]
+    fn every_spelling_of_a_mailbox_or_number_is_one_identity() {
+        use IdentityType::{Email, Phone};
+        assert_eq!(
+            normalized(Email, "jo\u{308}rg.weiss@BEISPIEL.example").unwrap(),
+            normalized(Email, "j\u{f6}rg.weiss@beispiel.example").unwrap()
+        );
+        assert_eq!(
+            normalized(Email, "a@b\u{fc}cher.example").unwrap(),
+            normalized(Email, "a@xn--bcher-kva.example").unwrap()
+        );
+        for spelling in ["+49 (0)221 9876543", "0221 9876543", "221 9876543"] {
+            assert_eq!(normalized(Phone, spelling).unwrap(), "+492219876543");
+        }
+    }
+
+    #[test]
+    fn an_invalid_number_is_a_validation_error_naming_the_field() {
+        let mut v = Validator::default();
+        normalize_identity(
+            &mut v,
+            IdentityType::Phone,
+            "12345",
+            &["input", "identities", "0", "value"],
+            PhoneRegion::default(),
+        );
+        let Err(Error::Validation(fields)) = v.finish() else {
+            panic!("12345 must be refused");
+        };
+        assert_eq!(fields[0].path, ["input", "identities", "0", "value"]);
     }
 }

@@ -33,7 +33,7 @@ pub use intake::{NewAttachment, NewIdentity, NewRequest, Submitted};
 pub use machine::{RequestEvent, RequestKind, RequestState, Transition, TransitionError};
 pub use queries::{AttachmentFile, RequestFilter, RequestGauges, StalledReason};
 pub use review::QueueChange;
-pub use settings::{RequestSettings, RequestSettingsPatch};
+pub use settings::{DEFAULT_TIME_ZONE, LocalClock, RequestSettings, RequestSettingsPatch};
 pub use tasks::{CollectedValue, TaskKind, TaskOutcome, TaskState};
 pub use transitions::{BulkOutcome, Fire};
 pub use verification::{CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, MAX_CODE_SENDS, RESEND_AFTER_SECONDS};
@@ -140,6 +140,12 @@ pub(crate) fn open_states() -> Vec<&'static str> {
 /// The deadline that applies: the extended one if the deadline was extended.
 pub fn effective_due_date(r: &subject_request::Model) -> Option<NaiveDate> {
     r.extended_due_date.or(r.due_date)
+}
+
+/// Whether the request is open and its deadline ended before `today` (the
+/// organization's local day, see [`LocalClock::today`]).
+pub fn is_overdue(r: &subject_request::Model, today: NaiveDate) -> Result<bool> {
+    Ok(state_of(r)?.is_open() && effective_due_date(r).is_some_and(|d| d < today))
 }
 
 /// The request's state, parsed.

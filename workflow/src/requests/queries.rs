@@ -95,24 +95,32 @@ impl Workflow {
         if let Some(kind) = filter.kind {
             select = select.filter(C::Kind.eq(kind.as_str()));
         }
-        let today = now().date_naive();
-        // The sort key starts with the effective due date, so date ranges are prefix ranges.
-        if filter.overdue {
-            select = select
-                .filter(C::State.is_in(super::open_states()))
-                .filter(C::DueSortKey.lt(date_key(today)));
+        if let Some(days) = filter.due_within_days
+            && !(0..=366).contains(&days)
+        {
+            return Err(crate::Error::invalid(
+                &["filter", "dueWithinDays"],
+                "must be between 0 and 366",
+            ));
         }
-        if let Some(days) = filter.due_within_days {
-            if !(0..=366).contains(&days) {
-                return Err(crate::Error::invalid(
-                    &["filter", "dueWithinDays"],
-                    "must be between 0 and 366",
-                ));
+        if filter.overdue || filter.due_within_days.is_some() {
+            // The organization's local day, not the UTC one.
+            let today = super::settings::local_clock(self.store.conn(), principal.org_id)
+                .await?
+                .today();
+            // The sort key starts with the effective due date, so date ranges are
+            // prefix ranges.
+            if filter.overdue {
+                select = select
+                    .filter(C::State.is_in(super::open_states()))
+                    .filter(C::DueSortKey.lt(date_key(today)));
             }
-            let until = today + Days::new(days as u64 + 1);
-            select = select
-                .filter(C::State.is_in(super::open_states()))
-                .filter(C::DueSortKey.lt(date_key(until)));
+            if let Some(days) = filter.due_within_days {
+                let until = today + Days::new(days as u64 + 1);
+                select = select
+                    .filter(C::State.is_in(super::open_states()))
+                    .filter(C::DueSortKey.lt(date_key(until)));
+            }
         }
         if let Some(is_test) = filter.is_test {
             select = select.filter(C::IsTest.eq(is_test));
@@ -121,12 +129,21 @@ impl Workflow {
             select = select.filter(C::AssigneeId.eq(assignee));
         }
         if let Some((kind, value)) = &filter.identity {
+            let region = match kind {
+                IdentityType::Phone => {
+                    super::settings::load(self.store.conn(), principal.org_id)
+                        .await?
+                        .phone_region
+                }
+                _ => identity::PhoneRegion::default(),
+            };
             let mut v = crate::error::Validator::default();
             let value = super::intake::normalize_identity(
                 &mut v,
                 *kind,
                 value,
                 &["filter", "identity", "value"],
+                region,
             );
             v.finish()?;
             select = select.filter(
@@ -295,12 +312,39 @@ impl Workflow {
                 .map_or(0, |(_, n)| *n as u64);
             gauges.open_by_state.push((*state, n));
         }
-        gauges.overdue = subject_request::Entity::find()
-            .filter(C::IsTest.eq(false))
-            .filter(C::State.is_in(super::open_states()))
-            .filter(C::DueSortKey.lt(date_key(now().date_naive())))
-            .count(conn)
+        // Overdue by each organization's local day: one count per distinct time zone
+        // (usually just the default), not one per organization.
+        let default_zone = super::DEFAULT_TIME_ZONE;
+        let mut zones: std::collections::BTreeMap<String, Vec<Uuid>> = Default::default();
+        let rows: Vec<(Uuid, String)> = entity::request_settings::Entity::find()
+            .select_only()
+            .column(entity::request_settings::Column::OrgId)
+            .column(entity::request_settings::Column::TimeZone)
+            .into_tuple()
+            .all(conn)
             .await?;
+        for (org_id, zone) in rows.into_iter().filter(|(_, z)| z != default_zone.name()) {
+            zones.entry(zone).or_default().push(org_id);
+        }
+        let zoned: Vec<Uuid> = zones.values().flatten().copied().collect();
+        let mut groups = Vec::new();
+        for (zone, orgs) in zones {
+            let tz: chrono_tz::Tz = zone.parse().map_err(|_| {
+                crate::Error::Internal(format!("stored time zone {zone:?} is not valid"))
+            })?;
+            groups.push((tz, C::OrgId.is_in(orgs)));
+        }
+        groups.push((default_zone, C::OrgId.is_not_in(zoned)));
+        for (tz, orgs) in groups {
+            let today = super::LocalClock(tz).today();
+            gauges.overdue += subject_request::Entity::find()
+                .filter(orgs)
+                .filter(C::IsTest.eq(false))
+                .filter(C::State.is_in(super::open_states()))
+                .filter(C::DueSortKey.lt(date_key(today)))
+                .count(conn)
+                .await?;
+        }
         // Organizations may set their own stall time: one count per distinct setting
         // (usually just the default), not one per organization.
         let default_hours = super::RequestSettings::default().stall_after_hours;

@@ -368,13 +368,14 @@ impl Workflow {
                 "the deadline has not started yet (it runs from verification)".into(),
             ));
         };
-        let today = now().date_naive();
+        let settings = super::settings::load(tx.conn(), principal.org_id).await?;
+        // The deadline ends with the organization's local day.
+        let today = settings.clock().today();
         if today > due {
             return Err(Error::Conflict(format!(
                 "the deadline ended on {due}: an extension must be declared before it ends"
             )));
         }
-        let settings = super::settings::load(tx.conn(), principal.org_id).await?;
         let extended = settings.calendar().extended_due_date(start);
         let mut active = request.clone().into_active_model();
         active.extended_due_date = Set(Some(extended));

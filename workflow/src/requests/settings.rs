@@ -1,10 +1,15 @@
 //! Per-organization settings of the request workflow: holiday calendar, when the
-//! deadline starts, the Art. 12(5) flag threshold, when a request counts as stalled.
+//! deadline starts, the Art. 12(5) flag threshold, when a request counts as stalled,
+//! the time zone of the organization's local day and the default phone region.
 
 use std::collections::BTreeSet;
 
-use chrono::NaiveDate;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use identity::PhoneRegion;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -13,7 +18,7 @@ use entity::{closed_day, request_settings};
 use super::DeadlineBasis;
 use super::deadline::{Calendar, GermanState};
 use crate::audit::Entry;
-use crate::error::{Result, Validator};
+use crate::error::{Error, Result, Validator};
 use crate::principal::Principal;
 use crate::store::Conn;
 use crate::{Workflow, new_id, now};
@@ -31,7 +36,15 @@ pub struct RequestSettings {
     pub stall_after_hours: i32,
     /// Days the organization is closed, with a note.
     pub closed_days: Vec<(NaiveDate, Option<String>)>,
+    /// The time zone of the organization's local day: the day of receipt, due dates
+    /// and whether a request is overdue are local dates there.
+    pub time_zone: Tz,
+    /// Phone numbers given without a country code are read in this region's plan.
+    pub phone_region: PhoneRegion,
 }
+
+/// The time zone of organizations that did not set one.
+pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Europe::Berlin;
 
 impl Default for RequestSettings {
     fn default() -> Self {
@@ -41,11 +54,57 @@ impl Default for RequestSettings {
             excessive_threshold: 3,
             stall_after_hours: 72,
             closed_days: Vec::new(),
+            time_zone: DEFAULT_TIME_ZONE,
+            phone_region: PhoneRegion::default(),
+        }
+    }
+}
+
+/// The organization's clock: which local day an instant falls on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalClock(pub Tz);
+
+impl LocalClock {
+    /// The local date of `at`.
+    pub fn date_of(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.0).date_naive()
+    }
+
+    /// Today, locally.
+    pub fn today(&self) -> NaiveDate {
+        self.date_of(now())
+    }
+}
+
+/// Reads an IANA time zone name (e.g. `Europe/Berlin`); records a validation error
+/// at `path` when it is unknown.
+pub fn parse_time_zone(v: &mut Validator, value: &str, path: &[&str]) -> Tz {
+    match value.trim().parse::<Tz>() {
+        Ok(tz) => tz,
+        Err(_) => {
+            v.check(
+                false,
+                path,
+                "must be an IANA time zone name like Europe/Berlin",
+            );
+            DEFAULT_TIME_ZONE
         }
     }
 }
 
 impl RequestSettings {
+    /// The organization's clock.
+    pub fn clock(&self) -> LocalClock {
+        LocalClock(self.time_zone)
+    }
+
+    /// The deadline of a period that starts at `at`: the organization's local day
+    /// (not the UTC one) and the Art. 12(3) due date counted from it.
+    pub fn deadline_from(&self, at: DateTime<Utc>) -> (NaiveDate, NaiveDate) {
+        let start = self.clock().date_of(at);
+        (start, self.calendar().due_date(start))
+    }
+
     /// The calendar deadlines are computed with.
     pub fn calendar(&self) -> Calendar {
         Calendar {
@@ -72,6 +131,17 @@ pub struct RequestSettingsPatch {
     pub stall_after_hours: Option<i32>,
     /// The complete new list of closed days.
     pub closed_days: Option<Vec<(NaiveDate, Option<String>)>>,
+    /// An IANA time zone name (applies to requests received from now on and to
+    /// overdue and due-soon from now on).
+    pub time_zone: Option<String>,
+    /// An ISO 3166-1 alpha-2 region with a phone numbering plan.
+    pub phone_region: Option<String>,
+}
+
+fn stored<T: std::str::FromStr>(value: &str, what: &str) -> Result<T> {
+    value
+        .parse()
+        .map_err(|_| Error::Internal(format!("stored {what} {value:?} is not valid")))
 }
 
 /// The organization's settings (defaults when never changed).
@@ -95,16 +165,33 @@ pub(crate) async fn load<C: Conn>(conn: &C, org_id: Uuid) -> Result<RequestSetti
             excessive_threshold: r.excessive_threshold,
             stall_after_hours: r.stall_after_hours,
             closed_days: Vec::new(),
+            time_zone: stored(&r.time_zone, "time zone")?,
+            phone_region: stored(&r.phone_region, "phone region")?,
         },
     };
     settings.closed_days = closed_days;
     Ok(settings)
 }
 
+/// The organization's clock, in one small query.
+pub(crate) async fn local_clock<C: Conn>(conn: &C, org_id: Uuid) -> Result<LocalClock> {
+    let zone: Option<String> = request_settings::Entity::find_by_id(org_id)
+        .select_only()
+        .column(request_settings::Column::TimeZone)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(LocalClock(match zone {
+        Some(z) => stored(&z, "time zone")?,
+        None => DEFAULT_TIME_ZONE,
+    }))
+}
+
 fn settings_state(s: &RequestSettings) -> serde_json::Value {
     json!({"holidayRegion": s.holiday_region.map(|r| r.as_str()),
            "deadlineStart": s.deadline_start.as_str(),
            "excessiveThreshold": s.excessive_threshold, "stallAfterHours": s.stall_after_hours,
+           "timeZone": s.time_zone.name(), "phoneRegion": s.phone_region.as_str(),
            "closedDays": s.closed_days.iter().map(|(d, n)| json!([d, n])).collect::<Vec<_>>()})
 }
 
@@ -112,6 +199,11 @@ impl Workflow {
     /// The caller's organization's request settings.
     pub async fn request_settings(&self, principal: &Principal) -> Result<RequestSettings> {
         load(self.store.conn(), principal.org_id).await
+    }
+
+    /// The caller's organization's clock (its local day).
+    pub async fn local_clock(&self, principal: &Principal) -> Result<LocalClock> {
+        local_clock(self.store.conn(), principal.org_id).await
     }
 
     /// Changes the request settings (organization:update).
@@ -157,6 +249,16 @@ impl Workflow {
                 })
                 .collect::<Vec<_>>()
         });
+        let time_zone = patch
+            .time_zone
+            .as_deref()
+            .map(|z| parse_time_zone(&mut v, z, &["input", "timeZone"]));
+        let phone_region = patch.phone_region.as_deref().map(|r| {
+            r.parse::<PhoneRegion>().unwrap_or_else(|e| {
+                v.check(false, &["input", "phoneRegion"], e.0);
+                PhoneRegion::default()
+            })
+        });
         v.finish()?;
         let tx = self.store.begin().await?;
         let before = load(tx.conn(), principal.org_id).await?;
@@ -168,6 +270,8 @@ impl Workflow {
                 .unwrap_or(before.excessive_threshold),
             stall_after_hours: patch.stall_after_hours.unwrap_or(before.stall_after_hours),
             closed_days: closed_days.unwrap_or_else(|| before.closed_days.clone()),
+            time_zone: time_zone.unwrap_or(before.time_zone),
+            phone_region: phone_region.unwrap_or(before.phone_region),
         };
         request_settings::Entity::delete_by_id(principal.org_id)
             .exec(tx.conn())
@@ -178,6 +282,8 @@ impl Workflow {
             deadline_start: Set(after.deadline_start.as_str().to_owned()),
             excessive_threshold: Set(after.excessive_threshold),
             stall_after_hours: Set(after.stall_after_hours),
+            phone_region: Set(after.phone_region.as_str().to_owned()),
+            time_zone: Set(after.time_zone.name().to_owned()),
             updated_at: Set(now()),
         }
         .insert(tx.conn())
@@ -203,5 +309,121 @@ impl Workflow {
             .after(settings_state(&after));
         self.commit_audited(tx, principal, entry).await?;
         Ok(after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{FixedOffset, TimeZone};
+
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_letter_received_after_local_midnight_counts_from_that_day() {
+        let settings = RequestSettings::default();
+        // 00:30 in Germany is still 31 October in UTC.
+        let (start, due) = settings.deadline_from(at("2026-11-01T00:30:00+01:00"));
+        assert_eq!(start, day("2026-11-01"));
+        assert_eq!(due, day("2026-12-01"));
+        // 23:30 on 31 October in Germany is 22:30 UTC, the same day.
+        let (start, _) = settings.deadline_from(at("2026-10-31T23:30:00+01:00"));
+        assert_eq!(start, day("2026-10-31"));
+    }
+
+    #[test]
+    fn the_local_day_follows_daylight_saving_changes() {
+        let clock = RequestSettings::default().clock();
+        // Spring forward (2026-03-29 02:00 CET -> 03:00 CEST).
+        assert_eq!(clock.date_of(at("2026-03-28T22:59:59Z")), day("2026-03-28"));
+        assert_eq!(clock.date_of(at("2026-03-28T23:00:00Z")), day("2026-03-29"));
+        assert_eq!(clock.date_of(at("2026-03-29T21:59:59Z")), day("2026-03-29"));
+        assert_eq!(clock.date_of(at("2026-03-29T22:00:00Z")), day("2026-03-30"));
+        // Fall back (2026-10-25 03:00 CEST -> 02:00 CET): midnight is 22:00 UTC the
+        // day before, and 23:00 UTC on the day itself.
+        assert_eq!(clock.date_of(at("2026-10-24T21:59:59Z")), day("2026-10-24"));
+        assert_eq!(clock.date_of(at("2026-10-24T22:00:00Z")), day("2026-10-25"));
+        assert_eq!(clock.date_of(at("2026-10-25T22:59:59Z")), day("2026-10-25"));
+        assert_eq!(clock.date_of(at("2026-10-25T23:00:00Z")), day("2026-10-26"));
+        // The hour that happens twice belongs to one day.
+        let twice = FixedOffset::east_opt(3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, 10, 25, 2, 30, 0)
+            .unwrap()
+            .to_utc();
+        assert_eq!(clock.date_of(twice), day("2026-10-25"));
+    }
+
+    #[test]
+    fn overdue_switches_at_local_midnight() {
+        let clock = RequestSettings::default().clock();
+        let due = day("2026-12-01");
+        let request = entity::subject_request::Model {
+            id: Uuid::nil(),
+            org_id: Uuid::nil(),
+            subject_id: Uuid::nil(),
+            kind: "ACCESS".into(),
+            state: "COLLECTING".into(),
+            channel: "LETTER".into(),
+            received_at: at("2026-11-01T00:30:00+01:00"),
+            deadline_basis: "RECEIPT".into(),
+            deadline_start: Some(day("2026-11-01")),
+            due_date: Some(due),
+            extended_due_date: None,
+            extension_reason: None,
+            extended_at: None,
+            due_sort_key: String::new(),
+            assignee_id: None,
+            claimed_by: None,
+            claimed_at: None,
+            is_test: false,
+            version: 1,
+            request_text: None,
+            idempotency_key: None,
+            duplicate_of: None,
+            possibly_excessive: false,
+            verified_at: None,
+            verification_method: None,
+            verification_evidence: None,
+            submitted_for_review_by: None,
+            rejection_ground: None,
+            state_reason: None,
+            state_changed_at: at("2026-11-01T00:30:00+01:00"),
+            created_by: None,
+            created_at: at("2026-11-01T00:30:00+01:00"),
+            updated_at: at("2026-11-01T00:30:00+01:00"),
+        };
+        let overdue_at =
+            |instant: &str| super::super::is_overdue(&request, clock.date_of(at(instant))).unwrap();
+        // 23:30 UTC on 1 December is already 2 December in Germany.
+        assert!(!overdue_at("2026-12-01T22:59:59Z"));
+        assert!(overdue_at("2026-12-01T23:00:00Z"));
+        // In UTC the day would only end an hour later.
+        assert_eq!(at("2026-12-01T23:30:00Z").date_naive(), due);
+        assert!(overdue_at("2026-12-01T23:30:00Z"));
+    }
+
+    #[test]
+    fn time_zones_are_validated() {
+        let mut v = Validator::default();
+        assert_eq!(
+            parse_time_zone(&mut v, " America/New_York ", &["input", "timeZone"]),
+            chrono_tz::America::New_York
+        );
+        assert!(v.finish().is_ok());
+        for bad in ["", "Mars/Olympus", "CEST+1", "europe/berlin "] {
+            let mut v = Validator::default();
+            parse_time_zone(&mut v, bad, &["input", "timeZone"]);
+            let Err(Error::Validation(fields)) = v.finish() else {
+                panic!("{bad:?} must be refused");
+            };
+            assert_eq!(fields[0].path, ["input", "timeZone"]);
+        }
     }
 }

@@ -252,8 +252,8 @@ impl Workflow {
                 if r.deadline_basis == DeadlineBasis::Verification.as_str() && r.due_date.is_none()
                 {
                     let settings = settings::load(conn, r.org_id).await?;
-                    let start = at.date_naive();
-                    let due = settings.calendar().due_date(start);
+                    // The organization's local day of verification.
+                    let (start, due) = settings.deadline_from(at);
                     active.deadline_start = Set(Some(start));
                     active.due_date = Set(Some(due));
                     active.due_sort_key = Set(super::due_sort_key(Some(due), r.id));

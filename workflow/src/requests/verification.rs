@@ -67,6 +67,8 @@ impl Workflow {
                 IdentityType::Email,
                 email,
                 &["input", "email"],
+                // The region reads phone numbers only.
+                identity::PhoneRegion::default(),
             );
             v.finish()?;
             select = select.filter(subject_identity::Column::Value.eq(email));

@@ -501,7 +501,7 @@ use crate::graphql::types::register::FindingSeverity;
 pub struct RegisterFindingFilter {
     /// Only findings at least this severe.
     pub min_severity: Option<FindingSeverity>,
-    /// The day to judge review dates by (default: today, UTC).
+    /// The day to judge review dates by (default: today in the organization's time zone).
     pub as_of: Option<chrono::NaiveDate>,
 }
 

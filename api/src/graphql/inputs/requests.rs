@@ -14,7 +14,9 @@ use crate::graphql::types::requests::{
 pub struct IdentityInput {
     /// Kind of identifier.
     pub kind: IdentityType,
-    /// The value as given (normalized on intake: e-mail lower-cased, phone E.164).
+    /// The value as given: kept as given for display, and matched by its canonical
+    /// spelling (e-mail in NFC, lower-cased, ASCII domain; phone in E.164, read with
+    /// the organization's phone region when it has no country code).
     pub value: String,
 }
 
@@ -255,6 +257,12 @@ pub struct UpdateRequestSettingsInput {
     pub stall_after_hours: Option<i32>,
     /// The complete list of closed days (replaces the current one).
     pub closed_days: Option<Vec<ClosedDayInput>>,
+    /// IANA time zone of the organization's local day, e.g. `Europe/Berlin` (for
+    /// requests received from now on; overdue and due-soon follow at once).
+    pub time_zone: Option<String>,
+    /// Region (ISO 3166-1 alpha-2, e.g. `DE`) whose numbering plan reads phone
+    /// numbers given without a country code.
+    pub phone_region: Option<String>,
 }
 
 /// Filters of the request listing; all given ones must hold.

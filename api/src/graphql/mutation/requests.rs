@@ -584,7 +584,7 @@ impl RequestMutation {
     }
 
     /// Changes how the organization runs requests (holidays, deadline start,
-    /// excessive threshold, stall time, closed days).
+    /// excessive threshold, stall time, closed days, time zone, phone region).
     async fn update_request_settings(
         &self,
         ctx: &Context<'_>,
@@ -600,6 +600,8 @@ impl RequestMutation {
             closed_days: input
                 .closed_days
                 .map(|days| days.into_iter().map(|d| (d.day, d.note)).collect()),
+            time_zone: input.time_zone,
+            phone_region: input.phone_region,
         };
         let settings = s
             .workflow()

@@ -343,10 +343,9 @@ impl RegisterQuery {
         let filter = filter.unwrap_or_default();
         let (min_severity, as_of) = (filter.min_severity, filter.as_of);
         let page = ids::page_request(first, after, last, before)?;
-        let today = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
         let findings = s
             .workflow()
-            .register_findings(s.principal()?, today, min_severity.map(Into::into))
+            .register_findings(s.principal()?, as_of, min_severity.map(Into::into))
             .await?;
         let page = workflow::paging::page_in_memory(findings, &page)?;
         Ok(RegisterFindingConnection::from_page(

@@ -284,8 +284,6 @@ pub struct SubjectRequest {
     pub effective_due_date: Option<NaiveDate>,
     /// Why the deadline was extended.
     pub extension_reason: Option<String>,
-    /// Open and past its effective deadline.
-    pub is_overdue: bool,
     /// A test request: runs end to end, excluded from statistics, never mailed to real addresses.
     pub is_test: bool,
     /// Optimistic locking: send it with every decision; CONFLICT if it moved on.
@@ -328,6 +326,8 @@ pub struct SubjectRequest {
     pub uuid: Uuid,
     #[graphql(skip)]
     pub subject_id: Uuid,
+    #[graphql(skip)]
+    pub is_open: bool,
 }
 
 impl TryFrom<subject_request::Model> for SubjectRequest {
@@ -336,7 +336,6 @@ impl TryFrom<subject_request::Model> for SubjectRequest {
         let state: machine::RequestState = parse(&m.state)?;
         let kind: machine::RequestKind = parse(&m.kind)?;
         let effective = rq::effective_due_date(&m);
-        let today = Utc::now().date_naive();
         let key = |id: Option<Uuid>| id.map(|k| global_id("ApiKey", k));
         Ok(Self {
             id: global_id("SubjectRequest", m.id),
@@ -350,7 +349,6 @@ impl TryFrom<subject_request::Model> for SubjectRequest {
             extended_due_date: m.extended_due_date,
             effective_due_date: effective,
             extension_reason: m.extension_reason,
-            is_overdue: state.is_open() && effective.is_some_and(|d| d < today),
             is_test: m.is_test,
             version: m.version,
             text: m.request_text,
@@ -384,12 +382,20 @@ impl TryFrom<subject_request::Model> for SubjectRequest {
                 .collect(),
             uuid: m.id,
             subject_id: m.subject_id,
+            is_open: state.is_open(),
         })
     }
 }
 
 #[ComplexObject]
 impl SubjectRequest {
+    /// Open and past its effective deadline, judged by the organization's local day
+    /// (its time zone), not by UTC.
+    async fn is_overdue(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let today = loaders(ctx)?.clock.get().await?.today();
+        Ok(self.is_open && self.effective_due_date.is_some_and(|d| d < today))
+    }
+
     /// The ways the requester can be identified (normalized), as known for the subject.
     async fn identities(&self, ctx: &Context<'_>) -> ApiResult<Vec<SubjectIdentity>> {
         let rows = loaders(ctx)?
@@ -503,8 +509,12 @@ impl SubjectRequest {
 pub struct SubjectIdentity {
     /// Kind of identifier.
     pub kind: IdentityType,
-    /// Normalized value (lower-cased e-mail, E.164 phone, collapsed whitespace).
+    /// Canonical value, as matching, filters and duplicate detection compare it:
+    /// e-mail in Unicode NFC, lower-cased, with the domain in its ASCII (punycode)
+    /// form; phone in E.164; other kinds with whitespace collapsed.
     pub value: String,
+    /// The value as the requester first gave it (for letters and display).
+    pub value_as_given: String,
     /// When it was verified (e.g. by an e-mail code).
     pub verified_at: Option<DateTime<Utc>>,
     /// How it was verified.
@@ -517,6 +527,7 @@ impl TryFrom<subject_identity::Model> for SubjectIdentity {
         Ok(Self {
             kind: parse::<workflow::register::fields::IdentityType>(&m.kind)?.into(),
             value: m.value,
+            value_as_given: m.value_as_given,
             verified_at: m.verified_at,
             verification_method: m
                 .verification_method
@@ -811,6 +822,12 @@ pub struct RequestSettings {
     pub stall_after_hours: i32,
     /// Days the organization is closed.
     pub closed_days: Vec<ClosedDay>,
+    /// IANA time zone of the organization's local day (e.g. `Europe/Berlin`): the day
+    /// of receipt, due dates and whether a request is overdue are local dates there.
+    pub time_zone: String,
+    /// Region (ISO 3166-1 alpha-2, e.g. `DE`) whose numbering plan reads phone
+    /// numbers given without a country code.
+    pub phone_region: String,
     #[graphql(skip)]
     pub calendar: rq::Calendar,
 }
@@ -823,6 +840,8 @@ impl From<rq::RequestSettings> for RequestSettings {
             deadline_start: s.deadline_start.into(),
             excessive_threshold: s.excessive_threshold,
             stall_after_hours: s.stall_after_hours,
+            time_zone: s.time_zone.name().to_owned(),
+            phone_region: s.phone_region.as_str().to_owned(),
             closed_days: s
                 .closed_days
                 .into_iter()
