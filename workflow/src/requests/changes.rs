@@ -84,9 +84,15 @@ fn diff(
 ) -> (HashMap<Uuid, RecordChange>, Vec<review_baseline::Model>) {
     let mut paired_old = vec![false; baseline.len()];
     let mut unchanged = vec![None; current.len()];
-    pair(&baseline, current, &mut paired_old, &mut unchanged, |b, c| {
-        (b.task_id, b.field_id, &b.location) == (c.1.0, c.1.1, &c.1.2) && b.fingerprint == c.2
-    });
+    pair(
+        &baseline,
+        current,
+        &mut paired_old,
+        &mut unchanged,
+        |b, c| {
+            (b.task_id, b.field_id, &b.location) == (c.1.0, c.1.1, &c.1.2) && b.fingerprint == c.2
+        },
+    );
     let mut changed = unchanged.clone();
     pair(&baseline, current, &mut paired_old, &mut changed, |b, c| {
         (b.task_id, b.field_id, &b.location) == (c.1.0, c.1.1, &c.1.2)

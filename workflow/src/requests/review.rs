@@ -120,7 +120,10 @@ impl Workflow {
         use subject_request::Column as C;
         let released = subject_request::Entity::update_many()
             .col_expr(C::ClaimedBy, Expr::value(Option::<Uuid>::None))
-            .col_expr(C::ClaimedAt, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))
+            .col_expr(
+                C::ClaimedAt,
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            )
             .filter(C::Id.eq(id))
             .filter(C::ClaimedBy.eq(principal.key_id))
             .exec(tx.conn())

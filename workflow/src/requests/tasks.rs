@@ -254,10 +254,15 @@ impl Workflow {
                     .map(|((r, _, d), _)| (r, d))
                     .collect();
                 if !records.is_empty() {
-                    let mut records = records.into_iter().map(|(m, _)| m.into_active_model()).peekable();
+                    let mut records = records
+                        .into_iter()
+                        .map(|(m, _)| m.into_active_model())
+                        .peekable();
                     while records.peek().is_some() {
                         let chunk: Vec<_> = records.by_ref().take(500).collect();
-                        collected_record::Entity::insert_many(chunk).exec(conn).await?;
+                        collected_record::Entity::insert_many(chunk)
+                            .exec(conn)
+                            .await?;
                     }
                 }
                 if !carried.is_empty() {

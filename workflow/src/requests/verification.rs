@@ -308,7 +308,10 @@ impl Workflow {
             return Err(if challenge.consumed_at.is_some() {
                 Error::Conflict("the code of this request was used up".into())
             } else if challenge.expires_at <= at {
-                Error::invalid(&["input", "code"], "the code has expired: request a new one")
+                Error::invalid(
+                    &["input", "code"],
+                    "the code has expired: request a new one",
+                )
             } else {
                 Error::invalid(
                     &["input", "code"],

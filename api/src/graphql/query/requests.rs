@@ -60,7 +60,12 @@ async fn prefetch(
         let ahead = ctx.look_ahead();
         let field = "changeSinceLastReview";
         ahead.field("nodes").field("records").field(field).exists()
-            || ahead.field("edges").field("node").field("records").field(field).exists()
+            || ahead
+                .field("edges")
+                .field("node")
+                .field("records")
+                .field(field)
+                .exists()
     };
     if selects("changesSinceLastReview") || record_changes {
         l.review_changes.load_many(ids.iter().copied()).await?;
