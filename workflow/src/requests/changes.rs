@@ -77,6 +77,53 @@ pub(crate) fn pair<T, U>(
     }
 }
 
+/// A redaction to keep on a new record, or one that no longer applies.
+type Carried = (
+    Vec<redaction::ActiveModel>,
+    Vec<(collected_record::Model, redaction::Model)>,
+);
+
+/// Carries each redaction of a replaced record (with its opened value) to a new
+/// record at the same place with the same value, each new record at most once;
+/// returns the redactions for the new records and the dropped ones.
+pub(crate) fn carry_redactions(
+    redacted_old: Vec<(collected_record::Model, String, redaction::Model)>,
+    new: &[(collected_record::Model, String)],
+) -> Carried {
+    let mut paired_old = vec![false; redacted_old.len()];
+    let mut paired_new = vec![None; new.len()];
+    pair(
+        &redacted_old,
+        new,
+        &mut paired_old,
+        &mut paired_new,
+        |(o, old_value, _), (n, new_value)| place_of(o) == place_of(n) && old_value == new_value,
+    );
+    let carried = new
+        .iter()
+        .zip(&paired_new)
+        .filter_map(|((n, _), o)| {
+            let (_, _, d) = &redacted_old[(*o)?];
+            Some(redaction::ActiveModel {
+                id: Set(new_id()),
+                org_id: Set(d.org_id),
+                request_id: Set(d.request_id),
+                record_id: Set(n.id),
+                reason: Set(d.reason.clone()),
+                decided_by: Set(d.decided_by),
+                decided_at: Set(d.decided_at),
+            })
+        })
+        .collect();
+    let dropped = redacted_old
+        .into_iter()
+        .zip(paired_old)
+        .filter(|(_, paired)| !paired)
+        .map(|((r, _, d), _)| (r, d))
+        .collect();
+    (carried, dropped)
+}
+
 /// Compares the current records (place, fingerprint) with the baseline.
 fn diff(
     current: &[(Uuid, Place, String)],
@@ -285,6 +332,55 @@ mod tests {
         assert_eq!(records[&ids[3]], RecordChange::New);
         assert_eq!(gone.len(), 1);
         assert_eq!(gone[0].record_id, gone_id);
+    }
+
+    fn rec(task: Uuid, location: &str) -> collected_record::Model {
+        collected_record::Model {
+            id: new_id(),
+            org_id: Uuid::nil(),
+            request_id: Uuid::nil(),
+            task_id: task,
+            source_id: Uuid::nil(),
+            field_id: None,
+            data_category_id: None,
+            location: location.into(),
+            value: String::new(),
+            created_at: now(),
+        }
+    }
+
+    fn red(record: &collected_record::Model) -> redaction::Model {
+        redaction::Model {
+            id: new_id(),
+            org_id: Uuid::nil(),
+            request_id: Uuid::nil(),
+            record_id: record.id,
+            reason: "other person".into(),
+            decided_by: None,
+            decided_at: now(),
+        }
+    }
+
+    #[test]
+    fn redactions_move_only_to_the_same_value_at_the_same_place() {
+        let t = new_id();
+        let (same, changed, moved) = (rec(t, "c.note"), rec(t, "c.phone"), rec(t, "c.fax"));
+        let redacted_old = vec![
+            (same.clone(), "note".to_owned(), red(&same)),
+            (changed.clone(), "111".to_owned(), red(&changed)),
+            (moved.clone(), "222".to_owned(), red(&moved)),
+        ];
+        let new = vec![
+            (rec(t, "c.note"), "note".to_owned()),
+            (rec(t, "c.phone"), "112".to_owned()),
+            (rec(t, "c.mobile"), "222".to_owned()),
+            (rec(t, "c.note"), "note".to_owned()),
+        ];
+        let (carried, dropped) = carry_redactions(redacted_old, &new);
+        assert_eq!(carried.len(), 1, "one redaction, carried once");
+        assert_eq!(carried[0].record_id.clone().unwrap(), new[0].0.id);
+        let dropped: Vec<_> = dropped.iter().map(|(r, _)| r.location.as_str()).collect();
+        assert_eq!(dropped, ["c.phone", "c.fax"]);
     }
 
     #[test]

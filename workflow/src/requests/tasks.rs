@@ -186,15 +186,11 @@ impl Workflow {
                     .filter(redaction::Column::RecordId.is_in(old.iter().map(|r| r.id)))
                     .all(conn)
                     .await?;
-                let redacted_old: Vec<(collected_record::Model, String, redaction::Model)> =
-                    old_redactions
-                        .into_iter()
-                        .filter_map(|d| {
-                            let r = old.iter().find(|r| r.id == d.record_id)?.clone();
-                            Some((r, d))
-                        })
-                        .map(|(r, d)| Ok((r.clone(), self.open_value(&r)?, d)))
-                        .collect::<Result<_>>()?;
+                let redacted_old = old_redactions
+                    .into_iter()
+                    .filter_map(|d| Some((old.iter().find(|r| r.id == d.record_id)?, d)))
+                    .map(|(r, d)| Ok((r.clone(), self.open_value(r)?, d)))
+                    .collect::<Result<Vec<_>>>()?;
                 collected_record::Entity::delete_many()
                     .filter(collected_record::Column::TaskId.eq(task.id))
                     .exec(conn)
@@ -218,41 +214,9 @@ impl Workflow {
                         Ok((model, value))
                     })
                     .collect::<Result<Vec<_>>>()?;
-                let mut paired_old = vec![false; redacted_old.len()];
-                let mut paired_new = vec![None; records.len()];
-                super::changes::pair(
-                    &redacted_old,
-                    &records,
-                    &mut paired_old,
-                    &mut paired_new,
-                    |(o, old_value, _), (n, new_value)| {
-                        super::changes::place_of(o) == super::changes::place_of(n)
-                            && old_value == new_value
-                    },
-                );
-                let carried: Vec<redaction::ActiveModel> = records
-                    .iter()
-                    .zip(&paired_new)
-                    .filter_map(|((n, _), o)| {
-                        let (_, _, d) = &redacted_old[(*o)?];
-                        Some(redaction::ActiveModel {
-                            id: Set(new_id()),
-                            org_id: Set(d.org_id),
-                            request_id: Set(d.request_id),
-                            record_id: Set(n.id),
-                            reason: Set(d.reason.clone()),
-                            decided_by: Set(d.decided_by),
-                            decided_at: Set(d.decided_at),
-                        })
-                    })
-                    .collect();
+                let carried;
+                (carried, dropped) = super::changes::carry_redactions(redacted_old, &records);
                 let kept = carried.len();
-                dropped = redacted_old
-                    .into_iter()
-                    .zip(paired_old)
-                    .filter(|(_, paired)| !paired)
-                    .map(|((r, _, d), _)| (r, d))
-                    .collect();
                 if !records.is_empty() {
                     let mut records = records
                         .into_iter()
