@@ -192,6 +192,8 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("SubjectRequest", "records", Allow(Request, ReadData)),
     ("CollectedRecord", "*", Allow(Request, ReadData)),
     ("Redaction", "*", Allow(Request, Read)),
+    ("ReviewChanges", "*", Allow(Request, Read)),
+    ("GoneRecord", "*", Allow(Request, Read)),
     ("RequestAttachment", "*", Allow(Request, Read)),
     ("TimelineEntry", "*", Allow(Request, Read)),
     ("RequestSettings", "*", Allow(Organization, Read)),

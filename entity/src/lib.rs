@@ -30,6 +30,7 @@ pub mod request_event;
 pub mod request_settings;
 pub mod request_task;
 pub mod retention_policy;
+pub mod review_baseline;
 pub mod subject_category;
 pub mod subject_identity;
 pub mod subject_request;

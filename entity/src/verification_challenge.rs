@@ -1,4 +1,6 @@
-//! An e-mail one-time code sent to verify a requester (only its hash is kept).
+//! An e-mail one-time code sent to verify a requester (only its hash is kept). One per
+//! request (unique): its counters of codes compared and codes sent are the request's
+//! and go on across resends.
 
 use sea_orm::entity::prelude::*;
 
@@ -12,7 +14,9 @@ pub struct Model {
     pub identity_id: Uuid,
     pub code_hash: String,
     pub expires_at: DateTimeUtc,
+    /// Codes compared so far (each takes its slot before it is compared).
     pub attempts: i32,
+    /// Codes sent so far, the first one included.
     pub sent_count: i32,
     pub last_sent_at: DateTimeUtc,
     pub consumed_at: Option<DateTimeUtc>,

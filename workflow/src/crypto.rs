@@ -22,6 +22,21 @@ pub struct BadKey;
 #[derive(Clone)]
 pub struct Cipher {
     aead: Aes256Gcm,
+    /// Key of [`Cipher::fingerprint`], derived from the key for data at rest.
+    fingerprint_key: [u8; 32],
+}
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::{KeyInit, Mac};
+    // HMAC takes keys of any length.
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    for part in parts {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
 }
 
 impl std::fmt::Debug for Cipher {
@@ -36,6 +51,7 @@ impl Cipher {
         let bytes = STANDARD.decode(key.trim()).map_err(|_| BadKey)?;
         let key = Key::<Aes256Gcm>::try_from(bytes.as_slice()).map_err(|_| BadKey)?;
         Ok(Self {
+            fingerprint_key: hmac(&bytes, &[b"auskunft fingerprint key v1"]),
             aead: Aes256Gcm::new(&key),
         })
     }
@@ -43,6 +59,14 @@ impl Cipher {
     /// A new random key, base64-encoded.
     pub fn generate_key() -> String {
         STANDARD.encode(Key::<Aes256Gcm>::generate())
+    }
+
+    /// A keyed fingerprint (HMAC-SHA256, hex) of `value` within `scope` (e.g. a
+    /// request id): equal values in one scope match without storing the value or a
+    /// plain hash of it; without the key nothing can be guessed from it, and the same
+    /// value in two scopes gives two unrelated fingerprints.
+    pub fn fingerprint(&self, scope: &[u8], value: &[u8]) -> String {
+        hex::encode(hmac(&self.fingerprint_key, &[scope, value]))
     }
 
     /// Encrypts `plaintext`; the result is base64 of nonce || ciphertext || tag.
@@ -122,6 +146,23 @@ mod tests {
         assert!(
             other.decrypt(&sealed).is_err(),
             "another key cannot read it"
+        );
+    }
+
+    #[test]
+    fn fingerprints_are_keyed_and_scoped() {
+        let cipher = Cipher::from_base64(&Cipher::generate_key()).unwrap();
+        let a = cipher.fingerprint(b"request-1", b"erika@example.de");
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, cipher.fingerprint(b"request-1", b"erika@example.de"));
+        assert_ne!(a, cipher.fingerprint(b"request-2", b"erika@example.de"));
+        assert_ne!(a, cipher.fingerprint(b"request-1", b"erika@example.com"));
+        assert_ne!(a, cipher.fingerprint(b"request-1e", b"rika@example.de"));
+        let other = Cipher::from_base64(&Cipher::generate_key()).unwrap();
+        assert_ne!(a, other.fingerprint(b"request-1", b"erika@example.de"));
+        assert_ne!(
+            a,
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"erika@example.de"))
         );
     }
 

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use chrono::Duration;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -232,6 +232,10 @@ pub struct QueuedMail {
 /// Attempts before a message is given up (about a day with the backoff below).
 pub const MAX_ATTEMPTS: i32 = 12;
 
+/// How long a worker that took an attempt holds the message back from other workers
+/// while it sends; a worker that crashed mid-send is retried after this.
+pub const SEND_LEASE_SECONDS: i64 = 300;
+
 impl Workflow {
     /// The messages queued about a request, oldest first, bodies opened.
     pub async fn outbox_of_request(&self, request_id: Uuid) -> Result<Vec<QueuedMail>> {
@@ -263,6 +267,30 @@ impl Workflow {
             .await?;
         let mut delivered = 0;
         for row in due {
+            // Take the attempt before sending, in one conditional statement that also
+            // holds the message back from other workers for a while: two workers never
+            // send the same message at once, and attempts never exceed the limit.
+            let attempt_at = now();
+            let taken = {
+                let _turn = self.store.writer_turn().await;
+                crate::store::take_slot(
+                    self.store.conn(),
+                    outbox::Entity::update_many()
+                        .col_expr(
+                            outbox::Column::NextAttemptAt,
+                            Expr::value(attempt_at + Duration::seconds(SEND_LEASE_SECONDS)),
+                        )
+                        .filter(outbox::Column::Id.eq(row.id))
+                        .filter(outbox::Column::DeliveredAt.is_null())
+                        .filter(outbox::Column::NextAttemptAt.lte(attempt_at)),
+                    outbox::Column::Attempts,
+                    MAX_ATTEMPTS,
+                )
+                .await?
+            };
+            if !taken {
+                continue;
+            }
             let body = String::from_utf8(self.cipher.decrypt(&row.body)?)
                 .map_err(|e| Error::Internal(format!("outbox body: {e}")))?;
             let mail = Mail {
@@ -276,9 +304,12 @@ impl Workflow {
             } else {
                 mailer.send(&mail).await
             };
+            // This call's attempt, counted above.
             let attempts = row.attempts + 1;
-            let mut active = row.into_active_model();
-            active.attempts = Set(attempts);
+            let mut active = outbox::ActiveModel {
+                id: Set(row.id),
+                ..Default::default()
+            };
             match outcome {
                 Ok(()) => {
                     active.delivered_at = Set(Some(now()));

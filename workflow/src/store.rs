@@ -256,6 +256,37 @@ impl Tx {
 pub trait Conn: ConnectionTrait + Sync {}
 impl<T: ConnectionTrait + Sync> Conn for T {}
 
+/// Takes one slot of a limited counter in ONE conditional statement:
+/// `UPDATE t SET counter = counter + 1, <the update's other columns> WHERE <its
+/// filters> AND counter < limit`; `true` when this call got the slot.
+///
+/// Every limit counter (wrong codes, code sends, delivery attempts ...) goes through
+/// here, never read-then-write: concurrent callers cannot both see the same count
+/// and both get in, on any backend. The row stays locked until the caller's
+/// transaction ends (PostgreSQL/MySQL row lock; SQLite has one writer), so callers
+/// that take a slot first and only then do the limited work (compare a code, send
+/// a message) are serialized on that row. `update` names the row(s) by its filters
+/// and may set further columns that change together with the count.
+pub(crate) async fn take_slot<E, C>(
+    conn: &C,
+    update: sea_orm::UpdateMany<E>,
+    counter: E::Column,
+    limit: i32,
+) -> Result<bool>
+where
+    E: sea_orm::EntityTrait,
+    C: Conn,
+{
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let result = update
+        .col_expr(counter, Expr::col(counter).add(1))
+        .filter(counter.lt(limit))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact_url;

@@ -236,6 +236,23 @@ grouped!(
     AttachmentsByRequest, request_attachment::Model, attachments_of_requests, |r| r.request_id
 );
 
+/// What changed since the last review, by request id (only reviewed requests).
+pub struct ReviewChangesByRequest(Scope);
+
+impl Loader<Uuid> for ReviewChangesByRequest {
+    type Value = workflow::requests::ReviewChanges;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .0
+            .workflow
+            .review_changes_of_requests(self.0.principal()?, keys)
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
 /// Data source names by id.
 pub struct SourceNameById(Scope);
 
@@ -309,6 +326,8 @@ pub struct Loaders {
     pub request_redactions: Cached<RedactionsByRequest>,
     /// Attachments by request id.
     pub request_attachments: Cached<AttachmentsByRequest>,
+    /// Changes since the last review by request id.
+    pub review_changes: Cached<ReviewChangesByRequest>,
     /// Data source names by id.
     pub source_name: Cached<SourceNameById>,
     /// Stalled reasons by request id.
@@ -375,6 +394,7 @@ impl Loaders {
             request_records: make(RecordsByRequest(scope.clone()), cache),
             request_redactions: make(RedactionsByRequest(scope.clone()), cache),
             request_attachments: make(AttachmentsByRequest(scope.clone()), cache),
+            review_changes: make(ReviewChangesByRequest(scope.clone()), cache),
             source_name: make(SourceNameById(scope.clone()), cache),
             stalled_reasons: make(StalledReasonsByRequest(scope.clone()), cache),
             clock: OrgClock {

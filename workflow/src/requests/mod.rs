@@ -8,6 +8,7 @@
 pub mod deadline;
 pub mod machine;
 
+mod changes;
 mod intake;
 mod queries;
 mod review;
@@ -28,6 +29,7 @@ use crate::principal::Principal;
 use crate::store::Conn;
 use crate::{new_id, now};
 
+pub use changes::{RecordChange, ReviewChanges};
 pub use deadline::{Calendar, GermanState};
 pub use intake::{NewAttachment, NewIdentity, NewRequest, Submitted};
 pub use machine::{RequestEvent, RequestKind, RequestState, Transition, TransitionError};
@@ -168,6 +170,25 @@ pub(crate) async fn find_request<C: Conn>(
         "request",
     )
     .await
+}
+
+/// [`find_request`] with the row locked for the rest of the transaction
+/// (`SELECT ... FOR UPDATE`; SQLite has one writer anyway), read fresh: nothing can
+/// change the request between this read and the caller's versioned update.
+pub(crate) async fn find_request_locked<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<subject_request::Model> {
+    use sea_orm::QuerySelect;
+    use subject_request::Column as C;
+    subject_request::Entity::find()
+        .filter(C::OrgId.eq(org_id))
+        .filter(C::Id.eq(id))
+        .lock_exclusive()
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound { what: "request" })
 }
 
 /// CONFLICT unless the client saw the current version.

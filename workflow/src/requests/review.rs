@@ -116,10 +116,22 @@ impl Workflow {
             }
             Some(_) => {}
         }
-        let mut active = request.into_active_model();
-        active.claimed_by = Set(None);
-        active.claimed_at = Set(None);
-        let request = active.update(tx.conn()).await?;
+        // Released only if it is still this reviewer's claim (one conditional statement).
+        use subject_request::Column as C;
+        let released = subject_request::Entity::update_many()
+            .col_expr(C::ClaimedBy, Expr::value(Option::<Uuid>::None))
+            .col_expr(
+                C::ClaimedAt,
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            )
+            .filter(C::Id.eq(id))
+            .filter(C::ClaimedBy.eq(principal.key_id))
+            .exec(tx.conn())
+            .await?;
+        if released.rows_affected == 0 {
+            return super::find_request(tx.conn(), principal.org_id, id).await;
+        }
+        let request = super::find_request(tx.conn(), principal.org_id, id).await?;
         self.commit_note(
             tx,
             principal,

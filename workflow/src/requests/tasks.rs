@@ -2,6 +2,7 @@
 //! enters what the source holds); the collection engine will complete them
 //! automatically. What a task found is stored as sealed collected records.
 
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
@@ -153,6 +154,7 @@ impl Workflow {
         let at = now();
         let mut active = task.clone().into_active_model();
         let message;
+        let mut dropped: Vec<(collected_record::Model, redaction::Model)> = Vec::new();
         match outcome {
             TaskOutcome::Done { values, note } => {
                 let note = v.optional_text(note, &["input", "note"], 5000);
@@ -169,8 +171,26 @@ impl Workflow {
                     .await?;
                 let rows = checked_values(&mut v, values, &fields);
                 v.finish()?;
-                // Results are idempotent per task: completing again replaces them
-                // (their redactions go with them: the foreign key cascades).
+                // Results are idempotent per task: completing again replaces them. A
+                // reviewer's redaction goes with its record (the foreign key
+                // cascades) unless the same value is collected again at the same
+                // place: then it is carried over to the new record; the others are
+                // named in the timeline as dropped.
+                let old = collected_record::Entity::find()
+                    .filter(collected_record::Column::TaskId.eq(task.id))
+                    .order_by_asc(collected_record::Column::Id)
+                    .all(conn)
+                    .await?;
+                let old_redactions = redaction::Entity::find()
+                    .filter(redaction::Column::RequestId.eq(request.id))
+                    .filter(redaction::Column::RecordId.is_in(old.iter().map(|r| r.id)))
+                    .all(conn)
+                    .await?;
+                let redacted_old = old_redactions
+                    .into_iter()
+                    .filter_map(|d| Some((old.iter().find(|r| r.id == d.record_id)?, d)))
+                    .map(|(r, d)| Ok((r.clone(), self.open_value(r)?, d)))
+                    .collect::<Result<Vec<_>>>()?;
                 collected_record::Entity::delete_many()
                     .filter(collected_record::Column::TaskId.eq(task.id))
                     .exec(conn)
@@ -179,31 +199,52 @@ impl Workflow {
                 let records = rows
                     .into_iter()
                     .map(|(field, location, value)| {
-                        Ok(collected_record::ActiveModel {
-                            id: Set(new_id()),
-                            org_id: Set(principal.org_id),
-                            request_id: Set(request.id),
-                            task_id: Set(task.id),
-                            source_id: Set(task.source_id),
-                            field_id: Set(field.map(|f| f.id)),
-                            data_category_id: Set(field.and_then(|f| f.data_category_id)),
-                            location: Set(location),
-                            value: Set(self.cipher.encrypt(value.as_bytes())?),
-                            created_at: Set(at),
-                        })
+                        let model = collected_record::Model {
+                            id: new_id(),
+                            org_id: principal.org_id,
+                            request_id: request.id,
+                            task_id: task.id,
+                            source_id: task.source_id,
+                            field_id: field.map(|f| f.id),
+                            data_category_id: field.and_then(|f| f.data_category_id),
+                            location,
+                            value: self.cipher.encrypt(value.as_bytes())?,
+                            created_at: at,
+                        };
+                        Ok((model, value))
                     })
                     .collect::<Result<Vec<_>>>()?;
+                let carried;
+                (carried, dropped) = super::changes::carry_redactions(redacted_old, &records);
+                let kept = carried.len();
                 if !records.is_empty() {
-                    collected_record::Entity::insert_many(records)
-                        .exec(conn)
-                        .await?;
+                    let mut records = records
+                        .into_iter()
+                        .map(|(m, _)| m.into_active_model())
+                        .peekable();
+                    while records.peek().is_some() {
+                        let chunk: Vec<_> = records.by_ref().take(500).collect();
+                        collected_record::Entity::insert_many(chunk)
+                            .exec(conn)
+                            .await?;
+                    }
+                }
+                if !carried.is_empty() {
+                    redaction::Entity::insert_many(carried).exec(conn).await?;
                 }
                 active.state = Set(TaskState::Done.as_str().to_owned());
                 active.note = Set(note);
                 active.error = Set(None);
                 active.completed_by = Set(Some(principal.key_id));
                 active.completed_at = Set(Some(at));
-                message = format!("{} task done by hand: {count} value(s)", kind.as_str());
+                message = if kept > 0 {
+                    format!(
+                        "{} task done by hand: {count} value(s); {kept} redaction(s) kept for values collected again at the same place",
+                        kind.as_str()
+                    )
+                } else {
+                    format!("{} task done by hand: {count} value(s)", kind.as_str())
+                };
             }
             TaskOutcome::Failed { error } => {
                 let error = v.multiline_text(&error, &["input", "error"], 5000);
@@ -215,14 +256,41 @@ impl Workflow {
                 message = format!("{} task failed: {error}", kind.as_str());
             }
         }
-        active.attempts = Set(task.attempts + 1);
         active.updated_at = Set(at);
-        let task = active.update(conn).await?;
+        let mut task = active.update(conn).await?;
+        // Counted in the statement, never read-then-write.
+        request_task::Entity::update_many()
+            .col_expr(
+                request_task::Column::Attempts,
+                Expr::col(request_task::Column::Attempts).add(1),
+            )
+            .filter(request_task::Column::Id.eq(task.id))
+            .exec(conn)
+            .await?;
+        task.attempts += 1;
         let expected = request.version;
         let updated =
             super::update_versioned(conn, request.clone().into_active_model(), expected).await?;
         self.note(&mut tx, principal, &updated, TimelineKind::Task, message)
             .await?;
+        if !dropped.is_empty() {
+            let list = dropped
+                .iter()
+                .map(|(r, d)| format!("record {} ({}; redacted: {})", r.id, r.location, d.reason))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.note(
+                &mut tx,
+                principal,
+                &updated,
+                TimelineKind::Redaction,
+                format!(
+                    "{} redaction(s) dropped: the value is no longer collected at the same place: {list}",
+                    dropped.len()
+                ),
+            )
+            .await?;
+        }
         let audit = Entry::success("completeTask", "RequestTask", task.id);
         self.commit_audited(tx, principal, audit).await?;
         Ok((task, updated))
@@ -256,8 +324,7 @@ impl Workflow {
             .await?;
         rows.into_iter()
             .map(|r| {
-                let value = String::from_utf8(self.cipher.decrypt(&r.value)?)
-                    .map_err(|e| Error::Internal(format!("collected value: {e}")))?;
+                let value = self.open_value(&r)?;
                 Ok((r, value))
             })
             .collect()

@@ -301,6 +301,13 @@ impl Workflow {
                     "{n} execution task(s) created, one per mapped source"
                 ));
             }
+            (RequestEvent::RequestChanges, _) => {
+                // What the reviewer saw: the next review shows what changed since.
+                let n = self.take_review_baseline(conn, &updated).await?;
+                notes.push(format!(
+                    "{n} record(s) kept as the baseline to show the next review what changed"
+                ));
+            }
             (_, RequestState::Rejected) => {
                 let why = reason.clone().unwrap_or_default();
                 let queued = outbox::notify_subject(

@@ -5,6 +5,7 @@
 
 use chrono::Duration;
 use rand::Rng;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
@@ -26,9 +27,13 @@ use crate::{Workflow, new_id, now, outbox};
 
 /// How long a code is valid.
 pub const CODE_TTL_MINUTES: i64 = 30;
-/// Wrong codes before the request is rejected.
+/// Codes compared per request at most, resends included; the last one, if wrong,
+/// rejects the request.
 pub const MAX_CODE_ATTEMPTS: i32 = 5;
 /// Codes sent per request at most (first send included).
+///
+/// Both limits are counted on the request's one verification challenge with
+/// [`crate::store::take_slot`].
 pub const MAX_CODE_SENDS: i32 = 5;
 /// Minimum seconds between two sends.
 pub const RESEND_AFTER_SECONDS: i64 = 60;
@@ -109,62 +114,55 @@ impl Workflow {
                 None,
             )
             .await?;
-        self.send_code(&tx, principal, &updated, &identity, None)
-            .await?;
+        self.send_code(&tx, principal, &updated, &identity).await?;
         self.commit_audited(tx, principal, audit).await?;
         Ok(updated)
     }
 
+    /// Creates the request's challenge (one per request: its counters are the
+    /// request's) and queues the first code.
     async fn send_code(
         &self,
         tx: &Tx,
         principal: &Principal,
         request: &subject_request::Model,
         identity: &subject_identity::Model,
-        previous: Option<verification_challenge::Model>,
     ) -> Result<()> {
         let at = now();
         let code = new_code();
-        let expires_at = at + Duration::minutes(CODE_TTL_MINUTES);
-        match previous {
-            Some(old) => {
-                let sent = old.sent_count + 1;
-                let id = old.id;
-                let mut active = old.into_active_model();
-                active.code_hash = Set(hash_code(id, &code));
-                active.identity_id = Set(identity.id);
-                active.expires_at = Set(expires_at);
-                active.attempts = Set(0);
-                active.sent_count = Set(sent);
-                active.last_sent_at = Set(at);
-                active.update(tx.conn()).await?;
-            }
-            None => {
-                let id = new_id();
-                verification_challenge::ActiveModel {
-                    id: Set(id),
-                    org_id: Set(principal.org_id),
-                    request_id: Set(request.id),
-                    identity_id: Set(identity.id),
-                    code_hash: Set(hash_code(id, &code)),
-                    expires_at: Set(expires_at),
-                    attempts: Set(0),
-                    sent_count: Set(1),
-                    last_sent_at: Set(at),
-                    consumed_at: Set(None),
-                    created_at: Set(at),
-                }
-                .insert(tx.conn())
-                .await?;
-            }
+        let id = new_id();
+        verification_challenge::ActiveModel {
+            id: Set(id),
+            org_id: Set(principal.org_id),
+            request_id: Set(request.id),
+            identity_id: Set(identity.id),
+            code_hash: Set(hash_code(id, &code)),
+            expires_at: Set(at + Duration::minutes(CODE_TTL_MINUTES)),
+            attempts: Set(0),
+            sent_count: Set(1),
+            last_sent_at: Set(at),
+            consumed_at: Set(None),
+            created_at: Set(at),
         }
+        .insert(tx.conn())
+        .await?;
+        self.queue_code(tx, request, identity, &code).await
+    }
+
+    async fn queue_code(
+        &self,
+        tx: &Tx,
+        request: &subject_request::Model,
+        identity: &subject_identity::Model,
+        code: &str,
+    ) -> Result<()> {
         outbox::queue(
             tx.conn(),
             &self.cipher,
             request,
             &identity.value,
             outbox::Notice::VerificationCode {
-                code: &code,
+                code,
                 minutes: CODE_TTL_MINUTES,
             },
         )
@@ -172,14 +170,14 @@ impl Workflow {
         Ok(())
     }
 
-    async fn active_challenge(
+    /// The request's challenge (there is at most one per request).
+    async fn challenge_of(
         &self,
         tx: &Tx,
         request_id: Uuid,
     ) -> Result<verification_challenge::Model> {
         verification_challenge::Entity::find()
             .filter(verification_challenge::Column::RequestId.eq(request_id))
-            .filter(verification_challenge::Column::ConsumedAt.is_null())
             .order_by_desc(verification_challenge::Column::CreatedAt)
             .one(tx.conn())
             .await?
@@ -191,7 +189,8 @@ impl Workflow {
     }
 
     /// Sends a new code (the old one stops working). At most one per
-    /// [`RESEND_AFTER_SECONDS`] and [`MAX_CODE_SENDS`] in all.
+    /// [`RESEND_AFTER_SECONDS`] and [`MAX_CODE_SENDS`] in all. The wrong-code count
+    /// is the request's and goes on: a new code brings no new attempts.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn resend_verification_code(
         &self,
@@ -214,25 +213,48 @@ impl Workflow {
                 request.state
             )));
         }
-        let challenge = self.active_challenge(&tx, request.id).await?;
-        let wait = challenge.last_sent_at + Duration::seconds(RESEND_AFTER_SECONDS) - now();
-        if wait > Duration::zero() {
-            return Err(Error::Conflict(format!(
-                "a code was sent moments ago: wait {} more second(s)",
-                wait.num_seconds() + 1
-            )));
-        }
-        if challenge.sent_count >= MAX_CODE_SENDS {
-            return Err(Error::Conflict(format!(
-                "{MAX_CODE_SENDS} codes were sent already: verify the identity by staff check instead"
-            )));
+        let challenge = self.challenge_of(&tx, request.id).await?;
+        let at = now();
+        let code = new_code();
+        // One statement takes a send and replaces the code, only if the limit, the
+        // pause between sends and the challenge's state all allow it right now.
+        use verification_challenge::Column as V;
+        let sent = crate::store::take_slot(
+            tx.conn(),
+            verification_challenge::Entity::update_many()
+                .col_expr(V::CodeHash, Expr::value(hash_code(challenge.id, &code)))
+                .col_expr(
+                    V::ExpiresAt,
+                    Expr::value(at + Duration::minutes(CODE_TTL_MINUTES)),
+                )
+                .col_expr(V::LastSentAt, Expr::value(at))
+                .filter(V::Id.eq(challenge.id))
+                .filter(V::ConsumedAt.is_null())
+                .filter(V::LastSentAt.lte(at - Duration::seconds(RESEND_AFTER_SECONDS))),
+            V::SentCount,
+            MAX_CODE_SENDS,
+        )
+        .await?;
+        if !sent {
+            let wait = challenge.last_sent_at + Duration::seconds(RESEND_AFTER_SECONDS) - at;
+            return Err(if challenge.sent_count >= MAX_CODE_SENDS {
+                Error::Conflict(format!(
+                    "{MAX_CODE_SENDS} codes were sent already: verify the identity by staff check instead"
+                ))
+            } else if challenge.consumed_at.is_some() {
+                Error::Conflict("the code of this request was used up".into())
+            } else {
+                Error::Conflict(format!(
+                    "a code was sent moments ago: wait {} more second(s)",
+                    wait.num_seconds().clamp(0, RESEND_AFTER_SECONDS) + 1
+                ))
+            });
         }
         let identity = subject_identity::Entity::find_by_id(challenge.identity_id)
             .one(tx.conn())
             .await?
             .ok_or(Error::NotFound { what: "identity" })?;
-        self.send_code(&tx, principal, &request, &identity, Some(challenge))
-            .await?;
+        self.queue_code(&tx, &request, &identity, &code).await?;
         self.commit_note(
             tx,
             principal,
@@ -248,6 +270,11 @@ impl Workflow {
     /// Checks a code the requester entered. Right: the identity is verified and
     /// collection starts. Wrong: VALIDATION with the attempts left; the last wrong
     /// attempt rejects the request (and the subject is told). Expired: VALIDATION.
+    ///
+    /// Every code looked at takes one of the request's [`MAX_CODE_ATTEMPTS`] first,
+    /// in one conditional statement that also locks the challenge until this
+    /// transaction ends: whatever the concurrency, at most that many codes are ever
+    /// compared per request (resends included).
     #[tracing::instrument(skip(self, code), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn confirm_email_verification(
         &self,
@@ -256,25 +283,49 @@ impl Workflow {
         code: &str,
     ) -> Result<subject_request::Model> {
         let mut tx = self.store.begin().await?;
-        let request = super::find_request(tx.conn(), principal.org_id, request_id).await?;
+        let at = now();
+        use verification_challenge::Column as V;
+        let attempt = crate::store::take_slot(
+            tx.conn(),
+            verification_challenge::Entity::update_many()
+                .filter(V::OrgId.eq(principal.org_id))
+                .filter(V::RequestId.eq(request_id))
+                .filter(V::ConsumedAt.is_null())
+                .filter(V::ExpiresAt.gt(at)),
+            V::Attempts,
+            MAX_CODE_ATTEMPTS,
+        )
+        .await?;
+        // Anything that fails from here on before a code is compared rolls the
+        // attempt back with the transaction (nothing was evaluated).
+        let request = super::find_request_locked(tx.conn(), principal.org_id, request_id).await?;
         if request.state != RequestState::Verifying.as_str() {
             return Err(Error::Conflict(format!(
                 "the request is not waiting for a code (it is {})",
                 request.state
             )));
         }
-        let challenge = self.active_challenge(&tx, request.id).await?;
-        if challenge.expires_at < now() {
-            return Err(Error::invalid(
-                &["input", "code"],
-                "the code has expired: request a new one",
-            ));
+        let challenge = self.challenge_of(&tx, request.id).await?;
+        if !attempt {
+            return Err(if challenge.consumed_at.is_some() {
+                Error::Conflict("the code of this request was used up".into())
+            } else if challenge.expires_at <= at {
+                Error::invalid(
+                    &["input", "code"],
+                    "the code has expired: request a new one",
+                )
+            } else {
+                Error::invalid(
+                    &["input", "code"],
+                    "no attempts are left: verify the identity by staff check instead",
+                )
+            });
         }
         let code = code.trim();
         if same(&hash_code(challenge.id, code), &challenge.code_hash) {
             let identity_id = challenge.identity_id;
             let mut active = challenge.into_active_model();
-            active.consumed_at = Set(Some(now()));
+            active.consumed_at = Set(Some(at));
             active.update(tx.conn()).await?;
             let (updated, audit) = self
                 .transition_in(
@@ -294,14 +345,8 @@ impl Workflow {
             self.commit_audited(tx, principal, audit).await?;
             return Ok(updated);
         }
-        let attempts = challenge.attempts + 1;
-        let left = MAX_CODE_ATTEMPTS - attempts;
-        let mut active = challenge.into_active_model();
-        active.attempts = Set(attempts);
-        if left <= 0 {
-            active.consumed_at = Set(Some(now()));
-        }
-        active.update(tx.conn()).await?;
+        // `challenge` was read after this call's attempt was counted.
+        let left = MAX_CODE_ATTEMPTS - challenge.attempts;
         if left > 0 {
             self.commit_note(
                 tx,
@@ -317,6 +362,9 @@ impl Workflow {
                 format!("the code is wrong: {left} attempt(s) left"),
             ));
         }
+        let mut active = challenge.into_active_model();
+        active.consumed_at = Set(Some(at));
+        active.update(tx.conn()).await?;
         let (_, audit) = self
             .reject_unverified(
                 &mut tx,

@@ -56,6 +56,20 @@ async fn prefetch(
     if selects("records") || selects("redactionsCount") {
         l.request_redactions.load_many(ids.iter().copied()).await?;
     }
+    let record_changes = {
+        let ahead = ctx.look_ahead();
+        let field = "changeSinceLastReview";
+        ahead.field("nodes").field("records").field(field).exists()
+            || ahead
+                .field("edges")
+                .field("node")
+                .field("records")
+                .field(field)
+                .exists()
+    };
+    if selects("changesSinceLastReview") || record_changes {
+        l.review_changes.load_many(ids.iter().copied()).await?;
+    }
     if selects("attachments") {
         l.request_attachments.load_many(ids.iter().copied()).await?;
     }

@@ -169,8 +169,22 @@ mirror_enum! {
         Verification,
         /// A task was completed or failed.
         Task,
-        /// A record was redacted or the redaction withdrawn.
+        /// A record was redacted, the redaction withdrawn, or redactions dropped
+        /// because their values were not collected again.
         Redaction,
+    }
+}
+
+mirror_enum! {
+    /// How a collected record compares with the records the reviewer saw when they
+    /// last sent the request back: same place (task, mapped field, location) and value.
+    RecordChange = rq::RecordChange {
+        /// Nothing was collected at its place then.
+        New,
+        /// Something else was collected at its place then.
+        Changed,
+        /// The same value was collected at the same place then.
+        Unchanged,
     }
 }
 
@@ -445,6 +459,21 @@ impl SubjectRequest {
             .collect())
     }
 
+    /// What changed in the records since a reviewer last sent this request back
+    /// (REQUEST_CHANGES): counts of new, changed and unchanged records and the
+    /// records that are gone; each record says its own `changeSinceLastReview`.
+    /// Null while no reviewer has sent it back.
+    async fn changes_since_last_review(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<ReviewChanges>> {
+        Ok(loaders(ctx)?
+            .review_changes
+            .load_one(self.uuid)
+            .await?
+            .map(ReviewChanges::from))
+    }
+
     /// How many records the tasks collected.
     async fn records_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
         Ok(loaders(ctx)?
@@ -613,6 +642,82 @@ pub struct Redaction {
     pub decided_at: DateTime<Utc>,
 }
 
+/// What changed in a request's records since the reviewer last sent it back.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ReviewChanges {
+    /// When the reviewer sent the request back (what they saw then is compared).
+    pub reviewed_at: DateTime<Utc>,
+    /// Records with nothing at their place then.
+    pub new_count: i32,
+    /// Records whose place held another value then.
+    pub changed_count: i32,
+    /// Records collected again with the same value at the same place.
+    pub unchanged_count: i32,
+    /// Records the reviewer saw that have nothing at their place now.
+    pub gone: Vec<GoneRecord>,
+}
+
+impl From<rq::ReviewChanges> for ReviewChanges {
+    fn from(c: rq::ReviewChanges) -> Self {
+        Self {
+            reviewed_at: c.reviewed_at,
+            new_count: c.count(rq::RecordChange::New) as i32,
+            changed_count: c.count(rq::RecordChange::Changed) as i32,
+            unchanged_count: c.count(rq::RecordChange::Unchanged) as i32,
+            gone: c
+                .gone
+                .into_iter()
+                .map(|b| GoneRecord {
+                    previous_record_id: global_id("CollectedRecord", b.record_id),
+                    task_id: global_id("RequestTask", b.task_id),
+                    source_id: global_id("DataSource", b.source_id),
+                    field_id: b.field_id.map(|f| global_id("DataField", f)),
+                    location: b.location,
+                    was_redacted: b.redacted,
+                    source_uuid: b.source_id,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A record the reviewer saw at the last review that is not collected any more
+/// (its value is not kept).
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct GoneRecord {
+    /// Global ID the record had (it no longer resolves).
+    pub previous_record_id: ID,
+    /// Global ID of the task that had found it.
+    pub task_id: ID,
+    /// Global ID of the data source.
+    pub source_id: ID,
+    /// Global ID of the mapped field, if it was found in one.
+    pub field_id: Option<ID>,
+    /// Where it was found (`table.column`, JSON path ...).
+    pub location: String,
+    /// Whether the reviewer had redacted it (that redaction was dropped).
+    pub was_redacted: bool,
+    #[graphql(skip)]
+    pub source_uuid: Uuid,
+}
+
+#[ComplexObject]
+impl GoneRecord {
+    /// Name of the data source.
+    async fn source_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        loaders(ctx)?
+            .source_name
+            .load_one(self.source_uuid)
+            .await?
+            .ok_or_else(|| {
+                ApiError::from(workflow::Error::NotFound {
+                    what: "data source",
+                })
+            })
+    }
+}
+
 /// One value a task found about the subject.
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
@@ -633,6 +738,10 @@ pub struct CollectedRecord {
     pub collected_at: DateTime<Utc>,
     #[graphql(skip)]
     pub category_id: Option<Uuid>,
+    #[graphql(skip)]
+    pub record_uuid: Uuid,
+    #[graphql(skip)]
+    pub request_uuid: Uuid,
 }
 
 impl CollectedRecord {
@@ -650,12 +759,25 @@ impl CollectedRecord {
             }),
             collected_at: m.created_at,
             category_id: m.data_category_id,
+            record_uuid: m.id,
+            request_uuid: m.request_id,
         }
     }
 }
 
 #[ComplexObject]
 impl CollectedRecord {
+    /// How it compares with what the reviewer saw when they last sent the request
+    /// back; null while no reviewer has sent it back.
+    async fn change_since_last_review(&self, ctx: &Context<'_>) -> ApiResult<Option<RecordChange>> {
+        Ok(loaders(ctx)?
+            .review_changes
+            .load_one(self.request_uuid)
+            .await?
+            .and_then(|c| c.records.get(&self.record_uuid).copied())
+            .map(Into::into))
+    }
+
     /// The category of data, from the mapped field.
     async fn data_category(&self, ctx: &Context<'_>) -> ApiResult<Option<DataCategory>> {
         let Some(id) = self.category_id else {
