@@ -13,6 +13,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod authz;
 pub mod crypto;
+pub mod csv;
 pub mod demo;
 pub mod demo_register;
 pub mod demo_requests;
@@ -26,6 +27,7 @@ pub mod policies;
 pub mod principal;
 pub mod register;
 pub mod requests;
+pub mod search;
 pub mod store;
 
 use chrono::{DateTime, SubsecRound, Utc};

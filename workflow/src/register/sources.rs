@@ -354,7 +354,7 @@ impl Workflow {
     ) -> Result<Page<data_source::Model>> {
         use data_source::Column as C;
         let mut select = data_source::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        select = super::search(select, &[C::Name], filter.search.as_deref());
+        select = crate::search::filter_contains(select, &[C::Name], filter.search.as_deref(), &["filter", "search"])?;
         if let Some(kind) = filter.connector_kind {
             select = select.filter(C::ConnectorKind.eq(kind.as_str()));
         }
