@@ -8,6 +8,7 @@ pub mod drift;
 pub mod export;
 pub mod fields;
 pub mod findings;
+pub mod locations;
 pub mod purposes;
 pub mod recipients;
 pub mod retention;
