@@ -584,6 +584,39 @@ mod tests {
     }
 
     #[test]
+    fn schema_errors_never_repeat_submitted_values() {
+        let marker = "Hunter2-S3cret";
+        let wrong_values = [
+            json!(marker),
+            json!(47_110_815_u64),
+            json!([marker]),
+            json!({ "v": marker }),
+            json!(format!("{marker}{}", "x".repeat(300))),
+        ];
+        for kind in ConnectorKind::ALL {
+            let props = connector_schema(*kind)["properties"].as_object().unwrap();
+            for wrong in &wrong_values {
+                // Every property (secrets included) gets the wrong value at once.
+                let config: Map<String, Value> =
+                    props.keys().map(|k| (k.clone(), wrong.clone())).collect();
+                for config in [Value::Object(config), wrong.clone()] {
+                    let Err(Error::Validation(fields)) = check_config(*kind, &config) else {
+                        continue;
+                    };
+                    for f in fields {
+                        assert!(
+                            !f.message.contains(marker) && !f.message.contains("47110815"),
+                            "{kind:?}: {} repeats the value: {}",
+                            f.path.join("."),
+                            f.message
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn secrets_are_split_off() {
         let (plain, secrets) = split(
             ConnectorKind::Postgres,
