@@ -764,6 +764,18 @@ async fn search_terms_are_bounded_and_matched_literally(app: TestApp) {
                 "query($s: String) { retentionPolicies(search: $s) { totalCount } }",
                 json!(["search"]),
             ),
+            (
+                "query($s: String) { auditEvents(filter: {operation: $s}) { totalCount } }",
+                json!(["filter", "operation"]),
+            ),
+            (
+                "query($s: String) { auditEvents(filter: {objectType: $s}) { totalCount } }",
+                json!(["filter", "objectType"]),
+            ),
+            (
+                "query($s: String) { auditEvents(filter: {objectId: $s}) { totalCount } }",
+                json!(["filter", "objectId"]),
+            ),
         ] {
             let body = app.gql(dpo, query, json!({"s": term})).await;
             assert_code(&body, "VALIDATION");

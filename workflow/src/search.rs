@@ -1,6 +1,6 @@
-//! Free-text search arguments (`search:` of every listing). One place checks the term
-//! and turns it into a pattern, so every listing behaves the same on SQLite,
-//! PostgreSQL and MariaDB:
+//! Free-text search arguments (`search:` of every listing) and other text filters.
+//! One place checks the term and turns it into a pattern, so every listing behaves
+//! the same on SQLite, PostgreSQL and MariaDB:
 //!
 //! - at most [`MAX_SEARCH_CHARS`] characters, and no control characters (a NUL ended
 //!   the pattern early on SQLite and matched every row): VALIDATION naming the argument;
@@ -19,22 +19,29 @@ pub const MAX_SEARCH_CHARS: usize = 200;
 /// The escape character of every search pattern.
 const ESCAPE: char = '!';
 
-/// The checked, trimmed term; `None` when absent or blank (no filter).
-/// `path` names the argument in the VALIDATION error (e.g. `["filter", "search"]`).
-pub fn search_term<'a>(term: Option<&'a str>, path: &[&str]) -> Result<Option<&'a str>> {
-    let Some(term) = term else { return Ok(None) };
+/// Checks a text filter argument, searched or compared exactly: at most
+/// [`MAX_SEARCH_CHARS`] characters and no control characters (PostgreSQL refuses NUL
+/// in text, SQLite ends a pattern at it); VALIDATION at `path` otherwise.
+pub fn check_filter_text(value: &str, path: &[&str]) -> Result<()> {
     let mut v = Validator::default();
     v.check(
-        term.chars().count() <= MAX_SEARCH_CHARS,
+        value.chars().count() <= MAX_SEARCH_CHARS,
         path,
         format!("must be at most {MAX_SEARCH_CHARS} characters"),
     );
     v.check(
-        !term.chars().any(char::is_control),
+        !value.chars().any(char::is_control),
         path,
         "must not contain control characters",
     );
-    v.finish()?;
+    v.finish()
+}
+
+/// The checked, trimmed term; `None` when absent or blank (no filter).
+/// `path` names the argument in the VALIDATION error (e.g. `["filter", "search"]`).
+pub fn search_term<'a>(term: Option<&'a str>, path: &[&str]) -> Result<Option<&'a str>> {
+    let Some(term) = term else { return Ok(None) };
+    check_filter_text(term, path)?;
     Ok(Some(term.trim()).filter(|t| !t.is_empty()))
 }
 
