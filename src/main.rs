@@ -293,6 +293,13 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
             cause,
         })?;
     let addr = app.local_addr();
+    if !demo && !config.sources.sqlite_dir.is_dir() {
+        tracing::warn!(
+            dir = %config.sources.sqlite_dir.display(),
+            "the directory for SQLite sources does not exist: SQLite sources are refused until \
+             it does (set it with --sqlite-sources-dir or AUSKUNFT_SQLITE_SOURCES_DIR)"
+        );
+    }
     let host = if addr.ip().is_unspecified() {
         "127.0.0.1".to_owned()
     } else {

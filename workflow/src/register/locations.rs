@@ -244,7 +244,7 @@ impl SourceGuard {
         match host {
             Some(host) if self.host_allowed(&host) => Ok(Target::Host(host)),
             Some(host) => Err(refused(format!(
-                "host `{host}` is not one data sources may reach (setting `sources.allowed_hosts`)"
+                "names `{host}`, a host data sources may not reach (setting `sources.allowed_hosts`)"
             ))),
             None if self.settings.allowed_hosts.is_none() => Ok(Target::Nothing),
             None => Err(refused(
