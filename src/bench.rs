@@ -148,12 +148,19 @@ pub(crate) fn quantile_ms(sorted: &[Duration], p: f64) -> f64 {
     sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
-/// A workflow on a freshly migrated database, with its own key for data at rest.
+/// A workflow on a freshly migrated database, with its own key for data at rest;
+/// SQLite sources (the demo shop) live in the temporary directory.
 pub(crate) async fn open_scratch(url: &str) -> Result<Workflow, BenchError> {
     let store = Store::connect_and_migrate(url, &StoreOptions::default()).await?;
     let cipher = workflow::crypto::Cipher::from_base64(&workflow::crypto::Cipher::generate_key())
         .expect("a generated key is valid");
-    Ok(Workflow::open(store, cipher).await?)
+    let options = workflow::WorkflowOptions {
+        sources: workflow::SourceSettings {
+            sqlite_dir: std::env::temp_dir(),
+            allowed_hosts: None,
+        },
+    };
+    Ok(Workflow::open_with(store, cipher, options).await?)
 }
 
 /// The real server for `workflow` on 127.0.0.1 (a random port): its GraphQL URL and

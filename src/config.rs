@@ -33,6 +33,25 @@ pub struct GlobalArgs {
         hide_env_values = true
     )]
     pub encryption_key: Option<String>,
+    /// Directory SQLite data sources must lie in; relative source paths are read from
+    /// it [default: ./sources].
+    #[arg(
+        long,
+        global = true,
+        env = "AUSKUNFT_SQLITE_SOURCES_DIR",
+        value_name = "DIR"
+    )]
+    pub sqlite_sources_dir: Option<PathBuf>,
+    /// Hosts PostgreSQL, MySQL and HTTP data sources may connect to, comma-separated
+    /// (`*.example.com` for the subdomains of a domain) [default: any host].
+    #[arg(
+        long,
+        global = true,
+        env = "AUSKUNFT_SOURCES_ALLOWED_HOSTS",
+        value_name = "HOSTS",
+        value_delimiter = ','
+    )]
+    pub sources_allowed_hosts: Option<Vec<String>>,
 }
 
 /// Flags of `serve`.
@@ -73,6 +92,16 @@ pub struct FileConfig {
     mail_from: Option<String>,
     #[serde(default)]
     limits: FileLimits,
+    #[serde(default)]
+    sources: FileSources,
+}
+
+/// `[sources]`: what data sources may reach.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileSources {
+    sqlite_dir: Option<PathBuf>,
+    allowed_hosts: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -128,6 +157,9 @@ pub struct Config {
     pub mail_dir: Option<PathBuf>,
     /// Sender of outgoing mail.
     pub mail_from: String,
+    /// What data sources may reach: the directory of SQLite sources (absolute) and
+    /// the optional host allow-list.
+    pub sources: workflow::SourceSettings,
 }
 
 /// Default sender of outgoing mail.
@@ -251,7 +283,48 @@ impl Config {
             )?),
             auth: defaults.auth,
         };
+        let sqlite_dir = global
+            .sqlite_sources_dir
+            .clone()
+            .or(file.sources.sqlite_dir)
+            .unwrap_or_else(|| PathBuf::from(workflow::register::locations::DEFAULT_SQLITE_DIR));
+        let sqlite_dir = std::path::absolute(&sqlite_dir).map_err(|e| ConfigError::Invalid {
+            name: "sources.sqlite_dir",
+            message: e.to_string(),
+        })?;
+        let allowed_hosts = match global
+            .sources_allowed_hosts
+            .clone()
+            .or(file.sources.allowed_hosts)
+        {
+            Some(hosts) => {
+                let hosts: Vec<String> = hosts
+                    .iter()
+                    .map(|h| h.trim().to_owned())
+                    .filter(|h| !h.is_empty())
+                    .collect();
+                let is_host = |h: &str| {
+                    let bare = h.trim_start_matches('[').trim_end_matches(']');
+                    bare.parse::<std::net::IpAddr>().is_ok()
+                        || !h.contains(|c: char| c == '/' || c == ':' || c.is_whitespace())
+                };
+                if let Some(bad) = hosts.iter().find(|h| !is_host(h)) {
+                    return Err(ConfigError::Invalid {
+                        name: "sources.allowed_hosts",
+                        message: format!(
+                            "`{bad}` is not a host name or address (no scheme, port or path)"
+                        ),
+                    });
+                }
+                Some(hosts)
+            }
+            None => None,
+        };
         Ok(Self {
+            sources: workflow::SourceSettings {
+                sqlite_dir,
+                allowed_hosts,
+            },
             database_url: global
                 .database_url
                 .clone()
@@ -316,7 +389,7 @@ mod tests {
         let global = GlobalArgs {
             config: Some(f.0.clone()),
             database_url: Some("sqlite://from-flag.db".into()),
-            encryption_key: None,
+            ..Default::default()
         };
         let serve = ServeArgs {
             max_body_bytes: Some(99),
@@ -334,6 +407,51 @@ mod tests {
             c.limits.schema.max_complexity, 5000,
             "default where neither says"
         );
+    }
+
+    #[test]
+    fn source_settings_come_from_flags_or_the_file() {
+        let c = Config::resolve(&GlobalArgs::default(), &ServeArgs::default()).unwrap();
+        assert!(c.sources.sqlite_dir.is_absolute());
+        assert!(c.sources.sqlite_dir.ends_with("sources"));
+        assert_eq!(c.sources.allowed_hosts, None, "any host by default");
+        let f = file(
+            "[sources]\nsqlite_dir = \"/srv/sqlite\"\nallowed_hosts = [\"db.internal\", \"*.crm.example\", \"::1\"]\n",
+        );
+        let global = GlobalArgs {
+            config: Some(f.0.clone()),
+            ..Default::default()
+        };
+        let c = Config::resolve(&global, &ServeArgs::default()).unwrap();
+        assert_eq!(c.sources.sqlite_dir, PathBuf::from("/srv/sqlite"));
+        assert_eq!(
+            c.sources.allowed_hosts,
+            Some(vec![
+                "db.internal".into(),
+                "*.crm.example".into(),
+                "::1".into()
+            ])
+        );
+        let flag = GlobalArgs {
+            config: Some(f.0.clone()),
+            sqlite_sources_dir: Some("/data/sources".into()),
+            sources_allowed_hosts: Some(vec!["pg.internal".into()]),
+            ..Default::default()
+        };
+        let c = Config::resolve(&flag, &ServeArgs::default()).unwrap();
+        assert_eq!(c.sources.sqlite_dir, PathBuf::from("/data/sources"));
+        assert_eq!(c.sources.allowed_hosts, Some(vec!["pg.internal".into()]));
+        let bad = GlobalArgs {
+            sources_allowed_hosts: Some(vec!["https://db.internal:5432".into()]),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Config::resolve(&bad, &ServeArgs::default()),
+            Err(ConfigError::Invalid {
+                name: "sources.allowed_hosts",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -11,11 +11,11 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 use workflow::audit::Actor;
-use workflow::{Store, StoreOptions, Workflow};
+use workflow::{Store, StoreOptions, Workflow, WorkflowOptions};
 
 use crate::config::{Config, ConfigError, GlobalArgs, ServeArgs};
 
-/// The demo shop database `serve --demo` creates in the working directory.
+/// The demo shop database `serve --demo` creates in the directory of SQLite sources.
 const DEMO_SHOP_DB: &str = "auskunft-demo-shop.db";
 
 /// Auskunft: GDPR data-subject requests answered correctly and in days.
@@ -172,7 +172,10 @@ async fn main() -> ExitCode {
 async fn open(config: &Config) -> Result<Workflow, CliError> {
     let cipher = config::cipher(config)?;
     let store = Store::connect_and_migrate(&config.database_url, &StoreOptions::default()).await?;
-    Ok(Workflow::open(store, cipher).await?)
+    let options = WorkflowOptions {
+        sources: config.sources.clone(),
+    };
+    Ok(Workflow::open_with(store, cipher, options).await?)
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
@@ -247,7 +250,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Demo => {
             let workflow = open(&config).await?;
             let setup = workflow
-                .ensure_demo(std::path::Path::new(DEMO_SHOP_DB))
+                .ensure_demo(&config.sources.sqlite_dir.join(DEMO_SHOP_DB))
                 .await?;
             print_demo(&format!("http://{}", config.bind), &setup);
             Ok(())
@@ -261,7 +264,7 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
     let demo_setup = if demo {
         Some(
             workflow
-                .ensure_demo(std::path::Path::new(DEMO_SHOP_DB))
+                .ensure_demo(&config.sources.sqlite_dir.join(DEMO_SHOP_DB))
                 .await?,
         )
     } else {
@@ -290,6 +293,13 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
             cause,
         })?;
     let addr = app.local_addr();
+    if !demo && !config.sources.sqlite_dir.is_dir() {
+        tracing::warn!(
+            dir = %config.sources.sqlite_dir.display(),
+            "the directory for SQLite sources does not exist: SQLite sources are refused until \
+             it does (set it with --sqlite-sources-dir or AUSKUNFT_SQLITE_SOURCES_DIR)"
+        );
+    }
     let host = if addr.ip().is_unspecified() {
         "127.0.0.1".to_owned()
     } else {

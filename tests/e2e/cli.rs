@@ -227,7 +227,8 @@ async fn serve_demo_prints_working_keys_for_every_role() {
         register["data"]["registerFindings"]["totalCount"], 0,
         "the demo register has no errors: {register}"
     );
-    let shop = dir.join("auskunft-demo-shop.db");
+    // The shop database lies in the default directory of SQLite sources.
+    let shop = dir.join("sources").join("auskunft-demo-shop.db");
     assert_eq!(
         register["data"]["dataSources"]["nodes"][0]["connectorConfig"]["path"],
         "auskunft-demo-shop.db"

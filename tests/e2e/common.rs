@@ -56,6 +56,24 @@ fn with_database(base: &str, name: &str) -> String {
 }
 
 impl TestDb {
+    /// The file of a SQLite database (`None` for the other backends).
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        (self.backend == Backend::Sqlite).then(|| self.name.clone().into())
+    }
+
+    /// A fresh SQLite database file inside `dir` (a data source in an app's
+    /// SQLite source directory), removed on drop.
+    pub fn sqlite_in(dir: &std::path::Path) -> Self {
+        LazyLock::force(&INIT);
+        let path = dir.join(format!("shop-{}.db", Uuid::new_v4().simple()));
+        Self {
+            backend: Backend::Sqlite,
+            url: format!("sqlite://{}?mode=rwc", path.display()),
+            admin_url: None,
+            name: path.display().to_string(),
+        }
+    }
+
     /// A fresh database, or `None` when the backend is not configured.
     pub async fn create(backend: Backend) -> Option<Self> {
         LazyLock::force(&INIT);
@@ -156,6 +174,11 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The key for data at rest of this app (base64).
     pub encryption_key: String,
+    /// The directory of SQLite sources (a fresh one per app, removed with it),
+    /// unless the test chose another in [`TestApp::spawn_configured`].
+    pub sources_dir: std::path::PathBuf,
+    /// What data sources may reach in this app.
+    pub sources: workflow::SourceSettings,
     server: tokio::task::JoinHandle<()>,
     // Dropped last: the database outlives the server.
     pub db: TestDb,
@@ -164,6 +187,7 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        let _ = std::fs::remove_dir_all(&self.sources_dir);
     }
 }
 
@@ -214,13 +238,36 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, limits: api::Limits) -> Option<Self> {
+        Self::spawn_configured(backend, limits, |_, dir| workflow::SourceSettings {
+            sqlite_dir: dir.to_owned(),
+            allowed_hosts: None,
+        })
+        .await
+    }
+
+    /// Like [`TestApp::spawn_with`], with the data source settings `sources` returns
+    /// for the app's database and its fresh SQLite source directory.
+    pub async fn spawn_configured(
+        backend: Backend,
+        limits: api::Limits,
+        sources: impl FnOnce(&TestDb, &std::path::Path) -> workflow::SourceSettings,
+    ) -> Option<Self> {
         let db = TestDb::create(backend).await?;
         let store = Store::connect_and_migrate(&db.url, &StoreOptions::default())
             .await
             .expect("connect and migrate");
         let encryption_key = workflow::crypto::Cipher::generate_key();
         let cipher = workflow::crypto::Cipher::from_base64(&encryption_key).unwrap();
-        let workflow = Workflow::open(store, cipher).await.expect("open workflow");
+        let sources_dir =
+            std::env::temp_dir().join(format!("auskunft-sources-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&sources_dir).expect("create the SQLite source directory");
+        let sources = sources(&db, &sources_dir);
+        let options = workflow::WorkflowOptions {
+            sources: sources.clone(),
+        };
+        let workflow = Workflow::open_with(store, cipher, options)
+            .await
+            .expect("open workflow");
         let org = create_org(&workflow, &format!("Test Org {}", Uuid::new_v4())).await;
         let app = api::Application::build(
             api::ServerConfig {
@@ -243,6 +290,8 @@ impl TestApp {
             key_ids: org.key_ids,
             client: reqwest::Client::new(),
             encryption_key,
+            sources_dir,
+            sources,
             server,
             db,
         })
@@ -250,8 +299,18 @@ impl TestApp {
 
     /// Opens the workflow again on the same database, as a restart would.
     pub async fn reopen(&self) -> workflow::Result<Workflow> {
+        self.reopen_with(self.sources.clone()).await
+    }
+
+    /// Opens the workflow again on the same database with other source settings, as
+    /// a restart with a changed configuration would.
+    pub async fn reopen_with(
+        &self,
+        sources: workflow::SourceSettings,
+    ) -> workflow::Result<Workflow> {
         let cipher = workflow::crypto::Cipher::from_base64(&self.encryption_key).unwrap();
-        Workflow::open(self.workflow.store().clone(), cipher).await
+        let options = workflow::WorkflowOptions { sources };
+        Workflow::open_with(self.workflow.store().clone(), cipher, options).await
     }
 
     pub fn url(&self, path: &str) -> String {

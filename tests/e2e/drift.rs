@@ -8,9 +8,13 @@ use workflow::Role;
 
 use crate::common::{Backend, TestApp, TestDb, assert_code, create_org, e2e, run};
 
-/// A shop database of `backend` with customers, orders and invoices.
-async fn shop_database(backend: Backend) -> Option<(TestDb, Value)> {
-    let db = TestDb::create(backend).await?;
+/// A shop database of `backend` with customers, orders and invoices (a SQLite file
+/// in `app`'s directory of SQLite sources).
+async fn shop_database(app: &TestApp, backend: Backend) -> Option<(TestDb, Value)> {
+    let db = match backend {
+        Backend::Sqlite => TestDb::sqlite_in(&app.sources_dir),
+        _ => TestDb::create(backend).await?,
+    };
     let conn = Database::connect(&db.url).await.unwrap();
     let serial = match backend {
         Backend::Sqlite => "INTEGER PRIMARY KEY",
@@ -101,7 +105,7 @@ fn locations(list: &Value) -> Vec<String> {
 }
 
 async fn drift_of(app: TestApp, source_backend: Backend) {
-    let Some((db, config)) = shop_database(source_backend).await else {
+    let Some((db, config)) = shop_database(&app, source_backend).await else {
         eprintln!("skipped: {source_backend:?} not configured");
         return;
     };
@@ -415,8 +419,9 @@ async fn sources_that_cannot_be_inspected(app: TestApp) {
         .await;
     assert_code(&body, "CONFLICT");
     // A SQLite path that does not exist is reported, not created.
-    let missing =
-        std::env::temp_dir().join(format!("auskunft-missing-{}.db", uuid::Uuid::new_v4()));
+    let missing = app
+        .sources_dir
+        .join(format!("auskunft-missing-{}.db", uuid::Uuid::new_v4()));
     let gone = app
         .gql_ok(
             steward,
@@ -430,7 +435,7 @@ async fn sources_that_cannot_be_inspected(app: TestApp) {
         data["inspectSource"]["connectionError"]
             .as_str()
             .unwrap()
-            .contains("no SQLite database file")
+            .contains("must name a SQLite database file inside the directory")
     );
     assert!(!missing.exists());
 }

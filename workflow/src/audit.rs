@@ -440,6 +440,15 @@ impl Workflow {
         if let Some(actor) = filter.actor_id {
             select = select.filter(C::ActorId.eq(actor));
         }
+        for (value, field) in [
+            (&filter.operation, "operation"),
+            (&filter.object_type, "objectType"),
+            (&filter.object_id, "objectId"),
+        ] {
+            if let Some(value) = value {
+                crate::search::check_filter_text(value, &["filter", field])?;
+            }
+        }
         if let Some(op) = &filter.operation {
             select = select.filter(C::Operation.eq(op.clone()));
         }

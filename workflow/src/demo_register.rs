@@ -45,6 +45,14 @@ const SHOP_DATA: &[&str] = &[
 
 /// Creates (or completes) the demo shop database at `path`.
 pub async fn create_shop_database(path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::Internal(format!(
+                "cannot create the directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let db = Database::connect(url).await?;
     for sql in SHOP_SCHEMA.iter().chain(SHOP_DATA) {
@@ -265,7 +273,7 @@ impl Workflow {
                 source(
                     "Shop database",
                     ConnectorKind::Sqlite,
-                    json!({"path": shop_db.display().to_string(), "readOnly": true}),
+                    json!({"path": self.sources.sqlite_path_for(shop_db), "readOnly": true}),
                     "E-Commerce",
                     None,
                 ),

@@ -13,6 +13,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod authz;
 pub mod crypto;
+pub mod csv;
 pub mod demo;
 pub mod demo_register;
 pub mod demo_requests;
@@ -26,6 +27,7 @@ pub mod policies;
 pub mod principal;
 pub mod register;
 pub mod requests;
+pub mod search;
 pub mod store;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -38,6 +40,7 @@ pub use error::{Error, ErrorCode, FieldError, Result};
 pub use events::{DomainEvent, EventBus, RequestChange};
 pub use paging::{Page, PageRequest};
 pub use principal::Principal;
+pub use register::locations::SourceSettings;
 pub use store::{ConnectError, Store, StoreOptions};
 
 /// A new time-ordered primary key (UUID v7).
@@ -50,6 +53,13 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
+/// Deployment settings of the workflow (from the configuration).
+#[derive(Debug, Clone, Default)]
+pub struct WorkflowOptions {
+    /// What data sources may reach (SQLite directory, host allow-list).
+    pub sources: register::locations::SourceSettings,
+}
+
 /// The handle the API and the CLI work through.
 #[derive(Clone)]
 pub struct Workflow {
@@ -57,18 +67,54 @@ pub struct Workflow {
     authz: Authz,
     bus: EventBus,
     cipher: crypto::Cipher,
+    sources: std::sync::Arc<register::locations::SourceGuard>,
+}
+
+/// The file of a SQLite store's main database (`None` for other backends and for
+/// in-memory databases).
+async fn own_database_file(store: &Store) -> Result<Option<std::path::PathBuf>> {
+    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+    if store.backend() != DatabaseBackend::Sqlite {
+        return Ok(None);
+    }
+    let row = store
+        .conn()
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT file FROM pragma_database_list WHERE name = 'main'",
+        ))
+        .await?;
+    let file: Option<String> = match row {
+        Some(row) => row.try_get("", "file")?,
+        None => None,
+    };
+    Ok(file.filter(|f| !f.is_empty()).map(Into::into))
 }
 
 impl Workflow {
+    /// Opens the workflow on a migrated store with the key for data at rest and
+    /// default [`WorkflowOptions`]; see [`Workflow::open_with`].
+    pub async fn open(store: Store, cipher: crypto::Cipher) -> Result<Self> {
+        Self::open_with(store, cipher, WorkflowOptions::default()).await
+    }
+
     /// Opens the workflow on a migrated store with the key for data at rest:
     /// upgrades default policies and taxonomies and loads the enforcer.
-    pub async fn open(store: Store, cipher: crypto::Cipher) -> Result<Self> {
+    pub async fn open_with(
+        store: Store,
+        cipher: crypto::Cipher,
+        options: WorkflowOptions,
+    ) -> Result<Self> {
         let authz = Authz::load(&store).await?;
+        let own_database = own_database_file(&store).await?;
+        let sources =
+            register::locations::SourceGuard::new(options.sources, own_database.as_deref());
         let workflow = Self {
             store,
             authz,
             bus: EventBus::default(),
             cipher,
+            sources: std::sync::Arc::new(sources),
         };
         workflow.upgrade_default_policies().await?;
         workflow.upgrade_default_taxonomies().await?;

@@ -527,7 +527,12 @@ impl Workflow {
     ) -> Result<Page<processing_activity::Model>> {
         use processing_activity::Column as C;
         let mut select = processing_activity::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        select = super::search(select, &[C::Name], filter.search.as_deref());
+        select = crate::search::filter_contains(
+            select,
+            &[C::Name],
+            filter.search.as_deref(),
+            &["filter", "search"],
+        )?;
         if let Some(status) = filter.status {
             select = select.filter(C::Status.eq(status.as_str()));
         }

@@ -14,6 +14,7 @@ use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sea_orm::sqlx::{self, ConnectOptions, Connection, Row};
 use serde_json::{Map, Value};
 
+use super::locations::{SourceGuard, Stage, Target};
 use super::sources::ConnectorKind;
 
 /// How long connecting to a source may take before the inspection gives up.
@@ -145,9 +146,20 @@ impl SourceConnection {
 /// Opens a connection to the source; `config` holds the plain and secret
 /// properties merged.
 async fn connect(
+    guard: &SourceGuard,
     kind: ConnectorKind,
     config: &Map<String, Value>,
 ) -> Result<(SourceConnection, String), CatalogError> {
+    match kind {
+        ConnectorKind::Http => return Err(CatalogError::NotSql("HTTP")),
+        ConnectorKind::Manual => return Err(CatalogError::NotSql("MANUAL")),
+        ConnectorKind::Postgres | ConnectorKind::Mysql | ConnectorKind::Sqlite => {}
+    }
+    // Checked again right before connecting: settings, files and links may have
+    // changed since the source was registered.
+    let target = guard
+        .locate(kind, config, Stage::Connect)
+        .map_err(|r| CatalogError::Unreachable(format!("`{}` {}", r.field, r.message)))?;
     let missing =
         |what: &str| CatalogError::Unreachable(format!("the connector config has no `{what}`"));
     let conn = async {
@@ -194,12 +206,10 @@ async fn connect(
                 Ok((SourceConnection::Mysql(conn), database.to_owned()))
             }
             ConnectorKind::Sqlite => {
-                let path = text(config, "path").ok_or_else(|| missing("path"))?;
-                if !std::path::Path::new(path).is_file() {
-                    return Err(CatalogError::Unreachable(format!(
-                        "no SQLite database file at `{path}`"
-                    )));
-                }
+                // The resolved file inside the directory, not the path as written.
+                let Target::SqliteFile(path) = &target else {
+                    return Err(missing("path"));
+                };
                 let options = SqliteConnectOptions::new()
                     .filename(path)
                     .read_only(true)
@@ -302,11 +312,12 @@ fn quote_literal(s: &str) -> String {
 
 /// Reads the catalog of a SQL source. `config` is the connector config with its
 /// secrets merged in.
-pub async fn read(
+pub(crate) async fn read(
+    guard: &SourceGuard,
     kind: ConnectorKind,
     config: &Map<String, Value>,
 ) -> Result<Catalog, CatalogError> {
-    let (mut conn, schema) = connect(kind, config).await?;
+    let (mut conn, schema) = connect(guard, kind, config).await?;
     let [columns_sql, indexes_sql, fks_sql] =
         queries(kind).map(|sql| sql.replace("{schema}", &quote_literal(&schema)));
     let result = async {

@@ -523,7 +523,7 @@ impl Workflow {
             .collect();
         let config = super::sources::connection_config(&self.cipher, &source)?;
         let inspected_at = now();
-        let catalog = match catalog::read(kind, &config).await {
+        let catalog = match catalog::read(&self.sources, kind, &config).await {
             Ok(catalog) => catalog,
             Err(e @ (CatalogError::Unreachable(_) | CatalogError::NotSql(_))) => {
                 tracing::info!(source = %source.id, error = %e, "source catalog unreadable");

@@ -322,7 +322,12 @@ impl Workflow {
     ) -> Result<Page<data_field::Model>> {
         use data_field::Column as C;
         let mut select = data_field::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        select = super::search(select, &[C::Location], filter.search.as_deref());
+        select = crate::search::filter_contains(
+            select,
+            &[C::Location],
+            filter.search.as_deref(),
+            &["filter", "search"],
+        )?;
         if let Some(s) = filter.source_id {
             select = select.filter(C::SourceId.eq(s));
         }

@@ -8,14 +8,14 @@ pub mod drift;
 pub mod export;
 pub mod fields;
 pub mod findings;
+pub mod locations;
 pub mod purposes;
 pub mod recipients;
 pub mod retention;
 pub mod sources;
 pub mod taxonomy;
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -67,32 +67,4 @@ where
         )));
     }
     Ok(())
-}
-
-/// Narrows `select` to rows where any of `columns` contains `term`, case-insensitively
-/// on every backend (`%` and `_` in the term match themselves).
-pub(crate) fn search<E: EntityTrait>(
-    select: Select<E>,
-    columns: &[E::Column],
-    term: Option<&str>,
-) -> Select<E>
-where
-    E::Column: ColumnTrait,
-{
-    let Some(term) = term.map(str::trim).filter(|t| !t.is_empty()) else {
-        return select;
-    };
-    let escaped = term
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    let pattern = format!("%{escaped}%");
-    let cond = columns.iter().fold(Condition::any(), |cond, col| {
-        cond.add(
-            Expr::expr(Func::lower(Expr::col(*col)))
-                .like(LikeExpr::new(pattern.clone()).escape('\\')),
-        )
-    });
-    select.filter(cond)
 }

@@ -220,7 +220,12 @@ impl Workflow {
     ) -> Result<Page<purpose::Model>> {
         use purpose::Column as C;
         let mut select = purpose::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        select = super::search(select, &[C::Name], filter.search.as_deref());
+        select = crate::search::filter_contains(
+            select,
+            &[C::Name],
+            filter.search.as_deref(),
+            &["filter", "search"],
+        )?;
         if let Some(basis) = filter.legal_basis {
             select = select.filter(C::LegalBasis.eq(basis.as_str()));
         }

@@ -268,7 +268,12 @@ impl Workflow {
     ) -> Result<Page<recipient::Model>> {
         use recipient::Column as C;
         let mut select = recipient::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        select = super::search(select, &[C::Name], filter.search.as_deref());
+        select = crate::search::filter_contains(
+            select,
+            &[C::Name],
+            filter.search.as_deref(),
+            &["filter", "search"],
+        )?;
         if let Some(kind) = filter.kind {
             select = select.filter(C::Kind.eq(kind.as_str()));
         }

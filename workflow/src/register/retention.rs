@@ -218,7 +218,12 @@ impl Workflow {
     ) -> Result<Page<retention_policy::Model>> {
         use retention_policy::Column as C;
         let select = retention_policy::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        let select = super::search(select, &[C::Name, C::LegalReference], search);
+        let select = crate::search::filter_contains(
+            select,
+            &[C::Name, C::LegalReference],
+            search,
+            &["search"],
+        )?;
         paginate(self.store.conn(), select, C::Id, page).await
     }
 

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use entity::{data_source, recipient};
 
+use super::locations::SourceGuard;
 use super::recipients::RecipientKind;
 use crate::audit::Entry;
 use crate::crypto::Cipher;
@@ -110,6 +111,10 @@ pub fn secret_properties(kind: ConnectorKind) -> &'static [String] {
 
 /// Checks a full configuration (secrets included); every schema error becomes a
 /// field error whose path follows the JSON pointer into `input.connectorConfig`.
+///
+/// Messages never repeat a submitted value (JSON Schema messages normally do, e.g.
+/// `"hunter2" is not of type "integer"`): a secret typed into the wrong field or of
+/// the wrong type must not come back in an error, a log line or an audit record.
 fn check_config(kind: ConnectorKind, config: &Value) -> Result<()> {
     let errors: Vec<FieldError> = CONNECTORS[&kind]
         .validator
@@ -125,7 +130,7 @@ fn check_config(kind: ConnectorKind, config: &Value) -> Result<()> {
             );
             FieldError {
                 path,
-                message: e.to_string(),
+                message: e.masked_with("the value").to_string(),
             }
         })
         .collect();
@@ -285,7 +290,7 @@ struct Prepared {
     secret_names: Vec<String>,
 }
 
-fn prepare(cipher: &Cipher, d: SourceDraft) -> Result<Prepared> {
+fn prepare(cipher: &Cipher, guard: &SourceGuard, d: SourceDraft) -> Result<Prepared> {
     let mut v = Validator::default();
     let name = v.text(&d.name, &["input", "name"], 200);
     let description = v.optional_text(d.description, &["input", "description"], 5000);
@@ -293,6 +298,9 @@ fn prepare(cipher: &Cipher, d: SourceDraft) -> Result<Prepared> {
     let country = d.country.map(|c| v.country(&c, &["input", "country"]));
     v.finish()?;
     check_config(d.connector_kind, &d.connector_config)?;
+    if let Value::Object(config) = &d.connector_config {
+        guard.check_registration(d.connector_kind, config)?;
+    }
     let (plain, secrets) = split(d.connector_kind, d.connector_config);
     let secret_names: Vec<String> = secrets.keys().cloned().collect();
     let secrets = if secrets.is_empty() {
@@ -316,12 +324,13 @@ fn prepare(cipher: &Cipher, d: SourceDraft) -> Result<Prepared> {
 pub(crate) async fn insert_data_source<C: Conn>(
     conn: &C,
     cipher: &Cipher,
+    guard: &SourceGuard,
     org_id: Uuid,
     draft: SourceDraft,
 ) -> Result<(data_source::Model, Vec<String>)> {
     let kind = draft.connector_kind;
     let processor_id = draft.processor_id;
-    let p = prepare(cipher, draft)?;
+    let p = prepare(cipher, guard, draft)?;
     ensure_unique_name(conn, org_id, &p.name, None).await?;
     check_processor(conn, org_id, processor_id).await?;
     let at = now();
@@ -354,7 +363,12 @@ impl Workflow {
     ) -> Result<Page<data_source::Model>> {
         use data_source::Column as C;
         let mut select = data_source::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        select = super::search(select, &[C::Name], filter.search.as_deref());
+        select = crate::search::filter_contains(
+            select,
+            &[C::Name],
+            filter.search.as_deref(),
+            &["filter", "search"],
+        )?;
         if let Some(kind) = filter.connector_kind {
             select = select.filter(C::ConnectorKind.eq(kind.as_str()));
         }
@@ -380,8 +394,14 @@ impl Workflow {
         draft: SourceDraft,
     ) -> Result<data_source::Model> {
         let tx = self.store.begin().await?;
-        let (created, secret_names) =
-            insert_data_source(tx.conn(), &self.cipher, principal.org_id, draft).await?;
+        let (created, secret_names) = insert_data_source(
+            tx.conn(),
+            &self.cipher,
+            &self.sources,
+            principal.org_id,
+            draft,
+        )
+        .await?;
         let entry = Entry::success("createDataSource", "DataSource", created.id)
             .after(state(&created, &secret_names));
         self.commit_audited(tx, principal, entry).await?;
@@ -453,7 +473,7 @@ impl Workflow {
             connector_kind: kind,
             connector_config: Value::Object(config),
         };
-        let p = prepare(&self.cipher, draft)?;
+        let p = prepare(&self.cipher, &self.sources, draft)?;
         ensure_unique_name(tx.conn(), principal.org_id, &p.name, Some(existing.id)).await?;
         check_processor(tx.conn(), principal.org_id, processor_id).await?;
         let before = state(
@@ -561,6 +581,39 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn schema_errors_never_repeat_submitted_values() {
+        let marker = "Hunter2-S3cret";
+        let wrong_values = [
+            json!(marker),
+            json!(47_110_815_u64),
+            json!([marker]),
+            json!({ "v": marker }),
+            json!(format!("{marker}{}", "x".repeat(300))),
+        ];
+        for kind in ConnectorKind::ALL {
+            let props = connector_schema(*kind)["properties"].as_object().unwrap();
+            for wrong in &wrong_values {
+                // Every property (secrets included) gets the wrong value at once.
+                let config: Map<String, Value> =
+                    props.keys().map(|k| (k.clone(), wrong.clone())).collect();
+                for config in [Value::Object(config), wrong.clone()] {
+                    let Err(Error::Validation(fields)) = check_config(*kind, &config) else {
+                        continue;
+                    };
+                    for f in fields {
+                        assert!(
+                            !f.message.contains(marker) && !f.message.contains("47110815"),
+                            "{kind:?}: {} repeats the value: {}",
+                            f.path.join("."),
+                            f.message
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

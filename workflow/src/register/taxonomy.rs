@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
@@ -411,18 +412,26 @@ impl Workflow {
     ) -> Result<Page<data_category::Model>> {
         use data_category::Column as C;
         let mut select = data_category::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        select = super::search(select, &[C::Key, C::Name], filter.search.as_deref());
+        select = crate::search::filter_contains(
+            select,
+            &[C::Key, C::Name],
+            filter.search.as_deref(),
+            &["filter", "search"],
+        )?;
         if let Some(s) = filter.sensitivity {
             select = select.filter(C::Sensitivity.eq(s.as_str()));
         }
         if let Some(parent) = &filter.parent_key {
-            let parent = parent.trim();
-            select = if parent.is_empty() {
-                select.filter(C::Key.not_like("%.%"))
-            } else {
-                select
-                    .filter(C::Key.starts_with(format!("{parent}.")))
-                    .filter(C::Key.not_like(format!("{parent}.%.%")))
+            // Checked like a search term; `%` and `_` in it match themselves.
+            let parent = crate::search::search_term(Some(parent), &["filter", "parentKey"])?
+                .map(crate::search::escape_like);
+            select = match parent {
+                None => select.filter(C::Key.not_like("%.%")),
+                Some(parent) => select
+                    .filter(Expr::col(C::Key).like(crate::search::like(format!("{parent}.%"))))
+                    .filter(
+                        Expr::col(C::Key).not_like(crate::search::like(format!("{parent}.%.%"))),
+                    ),
             };
         }
         paginate(self.store.conn(), select, C::Id, page).await
@@ -570,7 +579,8 @@ impl Workflow {
     ) -> Result<Page<subject_category::Model>> {
         use subject_category::Column as C;
         let select = subject_category::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        let select = super::search(select, &[C::Key, C::Name], search);
+        let select =
+            crate::search::filter_contains(select, &[C::Key, C::Name], search, &["search"])?;
         paginate(self.store.conn(), select, C::Id, page).await
     }
 

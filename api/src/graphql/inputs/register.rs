@@ -6,7 +6,7 @@ use crate::graphql::types::register::{DataCategory, Sensitivity, SubjectCategory
 /// Filters of `dataCategories`; all given filters must match.
 #[derive(InputObject, Debug, Default)]
 pub struct DataCategoryFilter {
-    /// Case-insensitive part of the key or name.
+    /// Case-insensitive part of the key or name, matched literally; at most 200 characters without control characters.
     pub search: Option<String>,
     /// Only this sensitivity.
     pub sensitivity: Option<Sensitivity>,
@@ -119,7 +119,7 @@ use crate::graphql::types::register::{
 /// Filters of `purposes`; all given filters must match.
 #[derive(InputObject, Debug, Default)]
 pub struct PurposeFilter {
-    /// Case-insensitive part of the name.
+    /// Case-insensitive part of the name, matched literally; at most 200 characters without control characters.
     pub search: Option<String>,
     /// Only purposes on this legal basis.
     pub legal_basis: Option<LegalBasis>,
@@ -222,7 +222,7 @@ use crate::graphql::types::register::{Recipient, RecipientKind, Safeguard, Trans
 /// Filters of `recipients`; all given filters must match.
 #[derive(InputObject, Debug, Default)]
 pub struct RecipientFilter {
-    /// Case-insensitive part of the name.
+    /// Case-insensitive part of the name, matched literally; at most 200 characters without control characters.
     pub search: Option<String>,
     /// Only this kind.
     pub kind: Option<RecipientKind>,
@@ -305,7 +305,7 @@ use crate::graphql::types::register::{ActivityStatus, ProcessingActivity};
 /// Filters of `processingActivities`; all given filters must match.
 #[derive(InputObject, Debug, Default)]
 pub struct ProcessingActivityFilter {
-    /// Case-insensitive part of the name.
+    /// Case-insensitive part of the name, matched literally; at most 200 characters without control characters.
     pub search: Option<String>,
     /// Only this status.
     pub status: Option<ActivityStatus>,
@@ -437,7 +437,7 @@ use crate::graphql::types::register::{ConnectorKind, DataSource};
 /// Filters of `dataSources`; all given filters must match.
 #[derive(InputObject, Debug, Default)]
 pub struct DataSourceFilter {
-    /// Case-insensitive part of the name.
+    /// Case-insensitive part of the name, matched literally; at most 200 characters without control characters.
     pub search: Option<String>,
     /// Only this connector kind.
     pub connector_kind: Option<ConnectorKind>,
@@ -516,7 +516,7 @@ pub struct DataFieldFilter {
     pub data_category_id: Option<ID>,
     /// Only identifying (true) or non-identifying (false) fields.
     pub identifies_subject: Option<bool>,
-    /// Case-insensitive part of the location.
+    /// Case-insensitive part of the location, matched literally; at most 200 characters without control characters.
     pub search: Option<String>,
 }
 

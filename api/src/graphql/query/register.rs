@@ -57,7 +57,10 @@ impl RegisterQuery {
     async fn subject_categories(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Case-insensitive part of the key or name.")] search: Option<String>,
+        #[graphql(
+            desc = "Case-insensitive part of the key or name, matched literally; at most 200 characters without control characters."
+        )]
+        search: Option<String>,
         #[graphql(desc = "Items from the front (at most 100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Items from the back (at most 100).")] last: Option<i32>,
@@ -110,9 +113,10 @@ impl RegisterQuery {
     async fn retention_policies(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Case-insensitive part of the name or legal reference.")] search: Option<
-            String,
-        >,
+        #[graphql(
+            desc = "Case-insensitive part of the name or legal reference, matched literally; at most 200 characters without control characters."
+        )]
+        search: Option<String>,
         #[graphql(desc = "Items from the front (at most 100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor to start after.")] after: Option<String>,
         #[graphql(desc = "Items from the back (at most 100).")] last: Option<i32>,

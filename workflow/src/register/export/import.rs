@@ -486,9 +486,10 @@ impl Workflow {
                 connector_kind: parse(&s.connector_kind, &prefix, "connectorKind")?,
                 connector_config: s.connector_config.clone(),
             };
-            let (source, _) = sources::insert_data_source(conn, &self.cipher, org_id, draft)
-                .await
-                .map_err(|e| located(&prefix, e))?;
+            let (source, _) =
+                sources::insert_data_source(conn, &self.cipher, &self.sources, org_id, draft)
+                    .await
+                    .map_err(|e| located(&prefix, e))?;
             // Referenced fields first; a pass without progress means a cycle or a
             // reference to a location the source does not map.
             let mut field_ids: HashMap<String, Uuid> = HashMap::new();

@@ -425,16 +425,12 @@ fn entity_tables(doc: &RegisterDocument) -> Vec<Table> {
 
 fn csv(doc: &RegisterDocument) -> Result<Vec<u8>> {
     let table = overview(doc);
-    // A BOM so spreadsheet programs read the UTF-8 correctly.
-    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    let failed = |e: csv::Error| Error::Internal(format!("writing CSV: {e}"));
-    writer.write_record(table.header).map_err(failed)?;
+    let mut writer = crate::csv::CsvWriter::for_spreadsheets();
+    writer.write_row(table.header)?;
     for row in &table.rows {
-        writer.write_record(row).map_err(failed)?;
+        writer.write_row(row)?;
     }
-    writer
-        .into_inner()
-        .map_err(|e| Error::Internal(format!("writing CSV: {e}")))
+    writer.finish()
 }
 
 fn xlsx(doc: &RegisterDocument) -> Result<Vec<u8>> {
