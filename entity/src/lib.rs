@@ -20,6 +20,7 @@ pub mod data_field;
 pub mod data_source;
 pub mod data_subject;
 pub mod organization;
+pub mod policy_revision;
 pub mod outbox;
 pub mod processing_activity;
 pub mod purpose;

@@ -22,6 +22,7 @@ mod m20261123_000013_create_request_settings;
 mod m20261123_000014_create_subject_request;
 mod m20261123_000015_create_request_task;
 mod m20261123_000016_create_outbox;
+mod m20261129_000021_create_policy_revision;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000014_create_subject_request::Migration),
             Box::new(m20261123_000015_create_request_task::Migration),
             Box::new(m20261123_000016_create_outbox::Migration),
+            Box::new(m20261129_000021_create_policy_revision::Migration),
         ]
     }
 }

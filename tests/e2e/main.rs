@@ -14,6 +14,7 @@ mod http;
 mod organization;
 mod register;
 mod requests;
+mod role_matrix;
 mod schema;
 mod sources;
 mod subscriptions;
