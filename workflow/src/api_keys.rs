@@ -188,8 +188,7 @@ impl Workflow {
             &Actor::from(principal),
         )
         .await?;
-        tx.commit(&self.bus).await?;
-        self.authz.reload().await?;
+        tx.commit_then(&self.bus, self.authz.reload()).await?;
         Ok(issued)
     }
 

@@ -290,8 +290,7 @@ impl Workflow {
         .await?;
         let admin_key =
             api_keys::issue(&mut tx, org.id, "initial admin", &[Role::Admin], actor).await?;
-        tx.commit(&self.bus).await?;
-        self.authz.reload().await?;
+        tx.commit_then(&self.bus, self.authz.reload()).await?;
         Ok(NewOrganization {
             organization: org,
             admin_key,

@@ -339,10 +339,13 @@ impl Authz {
     }
 
     async fn reload_locked(&self) -> Result<()> {
+        // Decisions wait from here until the new rules are in (a change committed by
+        // this process is decided on with its rules, not the old ones).
+        let mut enforcer = self.enforcer.write().await;
         // The revision is read before the rules: a change committed in between is
         // loaded with the older number and so loaded once more later, never missed.
         let revision = stored_revision(&self.db).await?;
-        self.enforcer.write().await.load_policy().await?;
+        enforcer.load_policy().await?;
         self.loaded.send_replace(revision);
         Ok(())
     }
