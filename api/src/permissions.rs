@@ -137,8 +137,16 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("Mutation", "verifyIdentity", Allow(Request, Verify)),
     ("Mutation", "failVerification", Allow(Request, Verify)),
     // COLLECT tasks need request:collect, EXECUTE tasks request:execute (workflow).
-    ("Mutation", "completeTask", AllowAny(Request, &[Collect, Execute])),
-    ("Mutation", "failTask", AllowAny(Request, &[Collect, Execute])),
+    (
+        "Mutation",
+        "completeTask",
+        AllowAny(Request, &[Collect, Execute]),
+    ),
+    (
+        "Mutation",
+        "failTask",
+        AllowAny(Request, &[Collect, Execute]),
+    ),
     ("Mutation", "submitForReview", Allow(Request, Submit)),
     ("Mutation", "resumeCollection", Allow(Request, Submit)),
     ("Mutation", "claimRequest", Allow(Request, Review)),

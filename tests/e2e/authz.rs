@@ -164,7 +164,10 @@ async fn tasks_are_the_stewards_and_the_queue_is_readable_by_auditors(app: TestA
     let vars = json!({"id": r["id"], "v": done["completeTask"]["request"]["version"]});
     crate::common::assert_code(&app.gql(steward, submit, vars.clone()).await, "FORBIDDEN");
     let submitted = app.gql_ok(agent, submit, vars).await;
-    assert_eq!(submitted["submitForReview"]["request"]["state"], "IN_REVIEW");
+    assert_eq!(
+        submitted["submitForReview"]["request"]["state"],
+        "IN_REVIEW"
+    );
 
     let queue = app
         .gql_ok(
@@ -230,7 +233,9 @@ async fn policy_upgrade_withdraws_wrong_grants_and_running_servers_follow(app: T
         ("remove", "AGENT", "SUBMIT"),
         ("add", "INTEGRATOR", "CANCEL"),
     ] {
-        let m = format!("mutation {{ {verb}Policy(input: {{role: {role}, object: REQUEST, action: {action}}}) {{ policy {{ role }} }} }}");
+        let m = format!(
+            "mutation {{ {verb}Policy(input: {{role: {role}, object: REQUEST, action: {action}}}) {{ policy {{ role }} }} }}"
+        );
         app.gql_ok(admin, &m, json!({})).await;
     }
     let conn = app.workflow.store().conn();
@@ -265,9 +270,10 @@ async fn policy_upgrade_withdraws_wrong_grants_and_running_servers_follow(app: T
         .await
         .unwrap();
     let has = |role: Role, action: workflow::Action| {
-        rules.items.iter().any(|r| {
-            r.role == role && r.object == workflow::Object::Request && r.action == action
-        })
+        rules
+            .items
+            .iter()
+            .any(|r| r.role == role && r.object == workflow::Object::Request && r.action == action)
     };
     assert!(!has(Role::Agent, workflow::Action::Collect));
     assert!(!has(Role::Reviewer, workflow::Action::Update));
@@ -292,7 +298,10 @@ async fn policy_upgrade_withdraws_wrong_grants_and_running_servers_follow(app: T
     // Once: opening again changes nothing.
     app.reopen().await.unwrap();
     let org = other.organization(&principal).await.unwrap();
-    assert_eq!(org.policy_version, workflow::authz::default_policy_version());
+    assert_eq!(
+        org.policy_version,
+        workflow::authz::default_policy_version()
+    );
     assert!(other.verify_audit_chain().await.unwrap().is_ok());
 }
 e2e!(

@@ -370,12 +370,20 @@ async fn init_while_the_server_runs_gives_a_working_admin_key(app: crate::common
         .unwrap()
         .to_owned();
     let data = app
-        .gql_ok(&secret, "{ me { roles } auditEvents { totalCount } }", json!({}))
+        .gql_ok(
+            &secret,
+            "{ me { roles } auditEvents { totalCount } }",
+            json!({}),
+        )
         .await;
     assert_eq!(data["me"]["roles"], json!(["DPO"]));
     // The existing organization is untouched.
     let data = app
-        .gql_ok(app.key(workflow::Role::Admin), "{ apiKeys { totalCount } }", json!({}))
+        .gql_ok(
+            app.key(workflow::Role::Admin),
+            "{ apiKeys { totalCount } }",
+            json!({}),
+        )
         .await;
     assert_eq!(data["apiKeys"]["totalCount"], 8);
 }

@@ -185,96 +185,487 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
     let by_id = |name: &str| {
         format!("mutation($id: ID!) {{ {name}(input: {{requestId: $id}}) {{ request {{ id }} }} }}")
     };
-    let delete = |name: &str| format!("mutation($id: ID!) {{ {name}(input: {{id: $id}}) {{ deletedId }} }}");
+    let delete =
+        |name: &str| format!("mutation($id: ID!) {{ {name}(input: {{id: $id}}) {{ deletedId }} }}");
     let q = |s: &str| s.to_owned();
     vec![
         ("Query.me", q("{ me { apiKeyName } }"), json!({})),
-        ("Query.node", q("query($id: ID!) { node(id: $id) { id } }"), json!({"id": some_key})),
-        ("Query.nodes", q("query($id: ID!) { nodes(ids: [$id]) { id } }"), json!({"id": some_key})),
-        ("Query.organization", q("{ organization { name } }"), json!({})),
-        ("Mutation.updateOrganization", q("mutation { updateOrganization(input: {phone: \"+49 30 1234567\"}) { organization { phone } } }"), json!({})),
+        (
+            "Query.node",
+            q("query($id: ID!) { node(id: $id) { id } }"),
+            json!({"id": some_key}),
+        ),
+        (
+            "Query.nodes",
+            q("query($id: ID!) { nodes(ids: [$id]) { id } }"),
+            json!({"id": some_key}),
+        ),
+        (
+            "Query.organization",
+            q("{ organization { name } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.updateOrganization",
+            q(
+                "mutation { updateOrganization(input: {phone: \"+49 30 1234567\"}) { organization { phone } } }",
+            ),
+            json!({}),
+        ),
         ("Query.apiKeys", q("{ apiKeys { totalCount } }"), json!({})),
-        ("Mutation.createApiKey", q("mutation { createApiKey(input: {name: \"matrix\", roles: [AGENT]}) { secret } }"), json!({})),
-        ("Mutation.revokeApiKey", q("mutation($id: ID!) { revokeApiKey(input: {id: $id}) { apiKey { id } } }"), gid("ApiKey")),
-        ("Query.policies", q("{ policies { totalCount } }"), json!({})),
-        ("Mutation.grantRole", q("mutation($id: ID!) { grantRole(input: {apiKeyId: $id, role: AGENT}) { apiKey { id } } }"), json!({"id": some_key})),
-        ("Mutation.revokeRole", q("mutation($id: ID!) { revokeRole(input: {apiKeyId: $id, role: AGENT}) { apiKey { id } } }"), json!({"id": some_key})),
-        ("Mutation.addPolicy", q("mutation { addPolicy(input: {role: STEWARD, object: AUDIT_EVENT, action: DELETE}) { policy { role } } }"), json!({})),
-        ("Mutation.removePolicy", q("mutation { removePolicy(input: {role: STEWARD, object: AUDIT_EVENT, action: DELETE}) { policy { role } } }"), json!({})),
-        ("Query.auditEvents", q("{ auditEvents { totalCount } }"), json!({})),
-        ("Query.dataCategories", q("{ dataCategories { totalCount } }"), json!({})),
-        ("Mutation.createDataCategory", q("mutation { createDataCategory(input: {key: \"contact.matrix\", name: \"M\"}) { dataCategory { id } } }"), json!({})),
-        ("Mutation.updateDataCategory", q("mutation($id: ID!) { updateDataCategory(input: {id: $id, name: \"M\"}) { dataCategory { id } } }"), gid("DataCategory")),
-        ("Mutation.deleteDataCategory", delete("deleteDataCategory"), gid("DataCategory")),
-        ("Query.subjectCategories", q("{ subjectCategories { totalCount } }"), json!({})),
-        ("Mutation.createSubjectCategory", q("mutation { createSubjectCategory(input: {key: \"matrix\", name: \"M\"}) { subjectCategory { id } } }"), json!({})),
-        ("Mutation.updateSubjectCategory", q("mutation($id: ID!) { updateSubjectCategory(input: {id: $id, name: \"M\"}) { subjectCategory { id } } }"), gid("SubjectCategory")),
-        ("Mutation.deleteSubjectCategory", delete("deleteSubjectCategory"), gid("SubjectCategory")),
-        ("Query.purposes", q("{ purposes { totalCount } }"), json!({})),
-        ("Mutation.createPurpose", q("mutation { createPurpose(input: {name: \"matrix\", legalBasis: CONTRACT}) { purpose { id } } }"), json!({})),
-        ("Mutation.updatePurpose", q("mutation($id: ID!) { updatePurpose(input: {id: $id, name: \"M\"}) { purpose { id } } }"), gid("Purpose")),
-        ("Mutation.deletePurpose", delete("deletePurpose"), gid("Purpose")),
-        ("Query.retentionPolicies", q("{ retentionPolicies { totalCount } }"), json!({})),
-        ("Mutation.createRetentionPolicy", q("mutation { createRetentionPolicy(input: {name: \"matrix\", duration: \"P1Y\", trigger: AFTER_COLLECTION, actionAtExpiry: DELETE}) { retentionPolicy { id } } }"), json!({})),
-        ("Mutation.updateRetentionPolicy", q("mutation($id: ID!) { updateRetentionPolicy(input: {id: $id, name: \"M\"}) { retentionPolicy { id } } }"), gid("RetentionPolicy")),
-        ("Mutation.deleteRetentionPolicy", delete("deleteRetentionPolicy"), gid("RetentionPolicy")),
-        ("Query.recipients", q("{ recipients { totalCount } }"), json!({})),
-        ("Mutation.createRecipient", q("mutation { createRecipient(input: {name: \"matrix\", kind: PROCESSOR}) { recipient { id } } }"), json!({})),
-        ("Mutation.updateRecipient", q("mutation($id: ID!) { updateRecipient(input: {id: $id, name: \"M\"}) { recipient { id } } }"), gid("Recipient")),
-        ("Mutation.deleteRecipient", delete("deleteRecipient"), gid("Recipient")),
-        ("Mutation.createTransfer", q("mutation($id: ID!) { createTransfer(input: {recipientId: $id, country: \"US\", safeguard: STANDARD_CONTRACTUAL_CLAUSES}) { transfer { id } } }"), gid("Recipient")),
-        ("Mutation.updateTransfer", q("mutation($id: ID!) { updateTransfer(input: {id: $id, country: \"JP\"}) { transfer { id } } }"), gid("Transfer")),
-        ("Mutation.deleteTransfer", delete("deleteTransfer"), gid("Transfer")),
-        ("Query.processingActivities", q("{ processingActivities { totalCount } }"), json!({})),
-        ("Mutation.createProcessingActivity", q("mutation { createProcessingActivity(input: {name: \"matrix\"}) { processingActivity { id } } }"), json!({})),
-        ("Mutation.updateProcessingActivity", q("mutation($id: ID!) { updateProcessingActivity(input: {id: $id, name: \"M\"}) { processingActivity { id } } }"), gid("ProcessingActivity")),
-        ("Mutation.deleteProcessingActivity", delete("deleteProcessingActivity"), gid("ProcessingActivity")),
-        ("Query.registerFindings", q("{ registerFindings { totalCount } }"), json!({})),
-        ("Mutation.importRegister", q("mutation { importRegister(input: {document: {format: \"x\"}}) { purposes } }"), json!({})),
-        ("Query.dataSources", q("{ dataSources { totalCount } }"), json!({})),
-        ("Query.connectorSchemas", q("{ connectorSchemas { kind } }"), json!({})),
-        ("Query.dataFields", q("{ dataFields { totalCount } }"), json!({})),
-        ("Query.registerExport", q("{ registerExport(format: CSV) { url } }"), json!({})),
-        ("Query.inspectSource", q("query($id: ID!) { inspectSource(id: $id) { connectionError } }"), gid("DataSource")),
-        ("Mutation.createDataSource", q("mutation { createDataSource(input: {name: \"matrix\", connectorKind: MANUAL, connectorConfig: {contact: \"x\"}}) { dataSource { id } } }"), json!({})),
-        ("Mutation.updateDataSource", q("mutation($id: ID!) { updateDataSource(input: {id: $id, name: \"M\"}) { dataSource { id } } }"), gid("DataSource")),
-        ("Mutation.deleteDataSource", delete("deleteDataSource"), gid("DataSource")),
-        ("Mutation.suggestFieldMappings", q("mutation($id: ID!) { suggestFieldMappings(input: {sourceId: $id, accept: [{location: \"a.b\"}]}) { dataFields { id } } }"), gid("DataSource")),
-        ("Mutation.createDataField", q("mutation($id: ID!) { createDataField(input: {sourceId: $id, location: \"a.b\", erasureStrategy: SET_NULL}) { dataField { id } } }"), gid("DataSource")),
-        ("Mutation.updateDataField", q("mutation($id: ID!) { updateDataField(input: {id: $id, location: \"a.c\"}) { dataField { id } } }"), gid("DataField")),
-        ("Mutation.deleteDataField", delete("deleteDataField"), gid("DataField")),
-        ("Query.requests", q("{ requests { totalCount } }"), json!({})),
-        ("Query.reviewQueue", q("{ reviewQueue { totalCount } }"), json!({})),
-        ("Query.stalledRequests", q("{ stalledRequests { totalCount } }"), json!({})),
-        ("Query.requestSettings", q("{ requestSettings { deadlineStart } }"), json!({})),
-        ("Mutation.updateRequestSettings", q("mutation { updateRequestSettings(input: {stallAfterHours: 72}) { settings { stallAfterHours } } }"), json!({})),
-        ("Mutation.submitRequest", q("mutation { submitRequest(input: {kind: ACCESS, channel: API, identities: [{kind: EMAIL, value: \"m@example.com\"}], isTest: true}) { request { id } } }"), json!({})),
-        ("Mutation.startEmailVerification", transition("startEmailVerification"), rid()),
-        ("Mutation.resendVerificationCode", by_id("resendVerificationCode"), rid()),
-        ("Mutation.confirmEmailVerification", q("mutation($id: ID!) { confirmEmailVerification(input: {requestId: $id, code: \"123456\"}) { request { id } } }"), rid()),
-        ("Mutation.verifyIdentity", q("mutation($id: ID!) { verifyIdentity(input: {requestId: $id, version: 1, method: DOCUMENT_CHECK, evidence: \"ID card\"}) { request { id } } }"), rid()),
-        ("Mutation.failVerification", reasoned("failVerification"), rid()),
-        ("Mutation.bulkVerify", q("mutation($id: ID!) { bulkVerify(input: {requestIds: [$id], method: DOCUMENT_CHECK, evidence: \"ID\"}) { succeeded } }"), rid()),
-        ("Mutation.assignRequest", q("mutation($id: ID!) { assignRequest(input: {requestId: $id, assigneeId: null}) { request { id } } }"), rid()),
-        ("Mutation.bulkAssign", q("mutation($id: ID!) { bulkAssign(input: {requestIds: [$id]}) { succeeded } }"), rid()),
-        ("Mutation.addRequestComment", q("mutation($id: ID!) { addRequestComment(input: {requestId: $id, text: \"t\"}) { request { id } } }"), rid()),
+        (
+            "Mutation.createApiKey",
+            q("mutation { createApiKey(input: {name: \"matrix\", roles: [AGENT]}) { secret } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.revokeApiKey",
+            q("mutation($id: ID!) { revokeApiKey(input: {id: $id}) { apiKey { id } } }"),
+            gid("ApiKey"),
+        ),
+        (
+            "Query.policies",
+            q("{ policies { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.grantRole",
+            q(
+                "mutation($id: ID!) { grantRole(input: {apiKeyId: $id, role: AGENT}) { apiKey { id } } }",
+            ),
+            json!({"id": some_key}),
+        ),
+        (
+            "Mutation.revokeRole",
+            q(
+                "mutation($id: ID!) { revokeRole(input: {apiKeyId: $id, role: AGENT}) { apiKey { id } } }",
+            ),
+            json!({"id": some_key}),
+        ),
+        (
+            "Mutation.addPolicy",
+            q(
+                "mutation { addPolicy(input: {role: STEWARD, object: AUDIT_EVENT, action: DELETE}) { policy { role } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.removePolicy",
+            q(
+                "mutation { removePolicy(input: {role: STEWARD, object: AUDIT_EVENT, action: DELETE}) { policy { role } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Query.auditEvents",
+            q("{ auditEvents { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Query.dataCategories",
+            q("{ dataCategories { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.createDataCategory",
+            q(
+                "mutation { createDataCategory(input: {key: \"contact.matrix\", name: \"M\"}) { dataCategory { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updateDataCategory",
+            q(
+                "mutation($id: ID!) { updateDataCategory(input: {id: $id, name: \"M\"}) { dataCategory { id } } }",
+            ),
+            gid("DataCategory"),
+        ),
+        (
+            "Mutation.deleteDataCategory",
+            delete("deleteDataCategory"),
+            gid("DataCategory"),
+        ),
+        (
+            "Query.subjectCategories",
+            q("{ subjectCategories { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.createSubjectCategory",
+            q(
+                "mutation { createSubjectCategory(input: {key: \"matrix\", name: \"M\"}) { subjectCategory { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updateSubjectCategory",
+            q(
+                "mutation($id: ID!) { updateSubjectCategory(input: {id: $id, name: \"M\"}) { subjectCategory { id } } }",
+            ),
+            gid("SubjectCategory"),
+        ),
+        (
+            "Mutation.deleteSubjectCategory",
+            delete("deleteSubjectCategory"),
+            gid("SubjectCategory"),
+        ),
+        (
+            "Query.purposes",
+            q("{ purposes { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.createPurpose",
+            q(
+                "mutation { createPurpose(input: {name: \"matrix\", legalBasis: CONTRACT}) { purpose { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updatePurpose",
+            q(
+                "mutation($id: ID!) { updatePurpose(input: {id: $id, name: \"M\"}) { purpose { id } } }",
+            ),
+            gid("Purpose"),
+        ),
+        (
+            "Mutation.deletePurpose",
+            delete("deletePurpose"),
+            gid("Purpose"),
+        ),
+        (
+            "Query.retentionPolicies",
+            q("{ retentionPolicies { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.createRetentionPolicy",
+            q(
+                "mutation { createRetentionPolicy(input: {name: \"matrix\", duration: \"P1Y\", trigger: AFTER_COLLECTION, actionAtExpiry: DELETE}) { retentionPolicy { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updateRetentionPolicy",
+            q(
+                "mutation($id: ID!) { updateRetentionPolicy(input: {id: $id, name: \"M\"}) { retentionPolicy { id } } }",
+            ),
+            gid("RetentionPolicy"),
+        ),
+        (
+            "Mutation.deleteRetentionPolicy",
+            delete("deleteRetentionPolicy"),
+            gid("RetentionPolicy"),
+        ),
+        (
+            "Query.recipients",
+            q("{ recipients { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.createRecipient",
+            q(
+                "mutation { createRecipient(input: {name: \"matrix\", kind: PROCESSOR}) { recipient { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updateRecipient",
+            q(
+                "mutation($id: ID!) { updateRecipient(input: {id: $id, name: \"M\"}) { recipient { id } } }",
+            ),
+            gid("Recipient"),
+        ),
+        (
+            "Mutation.deleteRecipient",
+            delete("deleteRecipient"),
+            gid("Recipient"),
+        ),
+        (
+            "Mutation.createTransfer",
+            q(
+                "mutation($id: ID!) { createTransfer(input: {recipientId: $id, country: \"US\", safeguard: STANDARD_CONTRACTUAL_CLAUSES}) { transfer { id } } }",
+            ),
+            gid("Recipient"),
+        ),
+        (
+            "Mutation.updateTransfer",
+            q(
+                "mutation($id: ID!) { updateTransfer(input: {id: $id, country: \"JP\"}) { transfer { id } } }",
+            ),
+            gid("Transfer"),
+        ),
+        (
+            "Mutation.deleteTransfer",
+            delete("deleteTransfer"),
+            gid("Transfer"),
+        ),
+        (
+            "Query.processingActivities",
+            q("{ processingActivities { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.createProcessingActivity",
+            q(
+                "mutation { createProcessingActivity(input: {name: \"matrix\"}) { processingActivity { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updateProcessingActivity",
+            q(
+                "mutation($id: ID!) { updateProcessingActivity(input: {id: $id, name: \"M\"}) { processingActivity { id } } }",
+            ),
+            gid("ProcessingActivity"),
+        ),
+        (
+            "Mutation.deleteProcessingActivity",
+            delete("deleteProcessingActivity"),
+            gid("ProcessingActivity"),
+        ),
+        (
+            "Query.registerFindings",
+            q("{ registerFindings { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.importRegister",
+            q("mutation { importRegister(input: {document: {format: \"x\"}}) { purposes } }"),
+            json!({}),
+        ),
+        (
+            "Query.dataSources",
+            q("{ dataSources { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Query.connectorSchemas",
+            q("{ connectorSchemas { kind } }"),
+            json!({}),
+        ),
+        (
+            "Query.dataFields",
+            q("{ dataFields { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Query.registerExport",
+            q("{ registerExport(format: CSV) { url } }"),
+            json!({}),
+        ),
+        (
+            "Query.inspectSource",
+            q("query($id: ID!) { inspectSource(id: $id) { connectionError } }"),
+            gid("DataSource"),
+        ),
+        (
+            "Mutation.createDataSource",
+            q(
+                "mutation { createDataSource(input: {name: \"matrix\", connectorKind: MANUAL, connectorConfig: {contact: \"x\"}}) { dataSource { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updateDataSource",
+            q(
+                "mutation($id: ID!) { updateDataSource(input: {id: $id, name: \"M\"}) { dataSource { id } } }",
+            ),
+            gid("DataSource"),
+        ),
+        (
+            "Mutation.deleteDataSource",
+            delete("deleteDataSource"),
+            gid("DataSource"),
+        ),
+        (
+            "Mutation.suggestFieldMappings",
+            q(
+                "mutation($id: ID!) { suggestFieldMappings(input: {sourceId: $id, accept: [{location: \"a.b\"}]}) { dataFields { id } } }",
+            ),
+            gid("DataSource"),
+        ),
+        (
+            "Mutation.createDataField",
+            q(
+                "mutation($id: ID!) { createDataField(input: {sourceId: $id, location: \"a.b\", erasureStrategy: SET_NULL}) { dataField { id } } }",
+            ),
+            gid("DataSource"),
+        ),
+        (
+            "Mutation.updateDataField",
+            q(
+                "mutation($id: ID!) { updateDataField(input: {id: $id, location: \"a.c\"}) { dataField { id } } }",
+            ),
+            gid("DataField"),
+        ),
+        (
+            "Mutation.deleteDataField",
+            delete("deleteDataField"),
+            gid("DataField"),
+        ),
+        (
+            "Query.requests",
+            q("{ requests { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Query.reviewQueue",
+            q("{ reviewQueue { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Query.stalledRequests",
+            q("{ stalledRequests { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Query.requestSettings",
+            q("{ requestSettings { deadlineStart } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.updateRequestSettings",
+            q(
+                "mutation { updateRequestSettings(input: {stallAfterHours: 72}) { settings { stallAfterHours } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.submitRequest",
+            q(
+                "mutation { submitRequest(input: {kind: ACCESS, channel: API, identities: [{kind: EMAIL, value: \"m@example.com\"}], isTest: true}) { request { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.startEmailVerification",
+            transition("startEmailVerification"),
+            rid(),
+        ),
+        (
+            "Mutation.resendVerificationCode",
+            by_id("resendVerificationCode"),
+            rid(),
+        ),
+        (
+            "Mutation.confirmEmailVerification",
+            q(
+                "mutation($id: ID!) { confirmEmailVerification(input: {requestId: $id, code: \"123456\"}) { request { id } } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.verifyIdentity",
+            q(
+                "mutation($id: ID!) { verifyIdentity(input: {requestId: $id, version: 1, method: DOCUMENT_CHECK, evidence: \"ID card\"}) { request { id } } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.failVerification",
+            reasoned("failVerification"),
+            rid(),
+        ),
+        (
+            "Mutation.bulkVerify",
+            q(
+                "mutation($id: ID!) { bulkVerify(input: {requestIds: [$id], method: DOCUMENT_CHECK, evidence: \"ID\"}) { succeeded } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.assignRequest",
+            q(
+                "mutation($id: ID!) { assignRequest(input: {requestId: $id, assigneeId: null}) { request { id } } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.bulkAssign",
+            q("mutation($id: ID!) { bulkAssign(input: {requestIds: [$id]}) { succeeded } }"),
+            rid(),
+        ),
+        (
+            "Mutation.addRequestComment",
+            q(
+                "mutation($id: ID!) { addRequestComment(input: {requestId: $id, text: \"t\"}) { request { id } } }",
+            ),
+            rid(),
+        ),
         ("Mutation.extendDeadline", reasoned("extendDeadline"), rid()),
         ("Mutation.cancelRequest", transition("cancelRequest"), rid()),
-        ("Mutation.bulkCancel", q("mutation($id: ID!) { bulkCancel(input: {requestIds: [$id]}) { succeeded } }"), rid()),
-        ("Mutation.completeTask", q("mutation($id: ID!) { completeTask(input: {taskId: $id}) { task { id } } }"), tid()),
-        ("Mutation.failTask", q("mutation($id: ID!) { failTask(input: {taskId: $id, error: \"down\"}) { task { id } } }"), tid()),
-        ("Mutation.submitForReview", transition("submitForReview"), rid()),
-        ("Mutation.resumeCollection", transition("resumeCollection"), rid()),
+        (
+            "Mutation.bulkCancel",
+            q("mutation($id: ID!) { bulkCancel(input: {requestIds: [$id]}) { succeeded } }"),
+            rid(),
+        ),
+        (
+            "Mutation.completeTask",
+            q("mutation($id: ID!) { completeTask(input: {taskId: $id}) { task { id } } }"),
+            tid(),
+        ),
+        (
+            "Mutation.failTask",
+            q(
+                "mutation($id: ID!) { failTask(input: {taskId: $id, error: \"down\"}) { task { id } } }",
+            ),
+            tid(),
+        ),
+        (
+            "Mutation.submitForReview",
+            transition("submitForReview"),
+            rid(),
+        ),
+        (
+            "Mutation.resumeCollection",
+            transition("resumeCollection"),
+            rid(),
+        ),
         ("Mutation.claimRequest", by_id("claimRequest"), rid()),
         ("Mutation.unclaimRequest", by_id("unclaimRequest"), rid()),
-        ("Mutation.redactRecord", q("mutation($id: ID!) { redactRecord(input: {recordId: $id, reason: \"other person\"}) { request { id } } }"), cid()),
-        ("Mutation.unredactRecord", q("mutation($id: ID!) { unredactRecord(input: {recordId: $id}) { request { id } } }"), cid()),
-        ("Mutation.addReviewComment", q("mutation($id: ID!) { addReviewComment(input: {requestId: $id, text: \"t\"}) { request { id } } }"), rid()),
-        ("Mutation.approveRequest", transition("approveRequest"), rid()),
+        (
+            "Mutation.redactRecord",
+            q(
+                "mutation($id: ID!) { redactRecord(input: {recordId: $id, reason: \"other person\"}) { request { id } } }",
+            ),
+            cid(),
+        ),
+        (
+            "Mutation.unredactRecord",
+            q("mutation($id: ID!) { unredactRecord(input: {recordId: $id}) { request { id } } }"),
+            cid(),
+        ),
+        (
+            "Mutation.addReviewComment",
+            q(
+                "mutation($id: ID!) { addReviewComment(input: {requestId: $id, text: \"t\"}) { request { id } } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.approveRequest",
+            transition("approveRequest"),
+            rid(),
+        ),
         ("Mutation.requestChanges", reasoned("requestChanges"), rid()),
-        ("Mutation.rejectRequest", q("mutation($id: ID!) { rejectRequest(input: {requestId: $id, version: 1, ground: EXCESSIVE, reason: \"r\"}) { request { id } } }"), rid()),
-        ("Mutation.startExecution", transition("startExecution"), rid()),
-        ("Mutation.dispatchRequest", transition("dispatchRequest"), rid()),
+        (
+            "Mutation.rejectRequest",
+            q(
+                "mutation($id: ID!) { rejectRequest(input: {requestId: $id, version: 1, ground: EXCESSIVE, reason: \"r\"}) { request { id } } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.startExecution",
+            transition("startExecution"),
+            rid(),
+        ),
+        (
+            "Mutation.dispatchRequest",
+            transition("dispatchRequest"),
+            rid(),
+        ),
         ("Mutation.closeRequest", transition("closeRequest"), rid()),
     ]
 }
@@ -312,7 +703,10 @@ async fn the_expectations_cover_every_root_field() {
         "root fields without a row in role_matrix::EXPECTED (decide who may call them): {missing:?}"
     );
     let stale: Vec<_> = table.difference(&schema).collect();
-    assert!(stale.is_empty(), "rows for fields the schema lacks: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "rows for fields the schema lacks: {stale:?}"
+    );
 }
 
 /// The `extensions.code` of a subscription's error message, if it is one.
@@ -333,7 +727,10 @@ async fn request_in_review(app: &TestApp) -> String {
             json!({}),
         )
         .await;
-    let id = data["submitRequest"]["request"]["id"].as_str().unwrap().to_owned();
+    let id = data["submitRequest"]["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let version = data["submitRequest"]["request"]["version"].clone();
     let data = app
         .gql_ok(
@@ -358,11 +755,19 @@ async fn request_in_review(app: &TestApp) -> String {
 /// refused as the table says. Allowed ones must deliver an event caused by the admin.
 async fn check_subscriptions(app: &TestApp, role: Role, request_id: &str) -> usize {
     let subs = [
-        ("Subscription.auditEventAdded", "subscription { auditEventAdded { seq } }".to_owned()),
-        ("Subscription.reviewQueueChanged", "subscription { reviewQueueChanged { change } }".to_owned()),
+        (
+            "Subscription.auditEventAdded",
+            "subscription { auditEventAdded { seq } }".to_owned(),
+        ),
+        (
+            "Subscription.reviewQueueChanged",
+            "subscription { reviewQueueChanged { change } }".to_owned(),
+        ),
         (
             "Subscription.requestEvents",
-            format!("subscription {{ requestEvents(requestId: \"{request_id}\") {{ entry {{ kind }} }} }}"),
+            format!(
+                "subscription {{ requestEvents(requestId: \"{request_id}\") {{ entry {{ kind }} }} }}"
+            ),
         ),
     ];
     let mut ws = app
@@ -379,7 +784,10 @@ async fn check_subscriptions(app: &TestApp, role: Role, request_id: &str) -> usi
         if pending.is_empty() {
             break;
         }
-        if subs.iter().any(|(op, _)| pending.contains(op) && expected(op, role)) {
+        if subs
+            .iter()
+            .any(|(op, _)| pending.contains(op) && expected(op, role))
+        {
             app.gql_ok(
                 app.key(Role::Admin),
                 "mutation($id: ID!) { addRequestComment(input: {requestId: $id, text: \"tick\"}) { request { id } } }",
@@ -433,7 +841,11 @@ async fn every_role_may_do_what_its_description_says_and_nothing_else(app: TestA
             if refused == expected(op, role) {
                 mismatches.push(format!(
                     "{role} on {op}: expected {}, got {body}",
-                    if expected(op, role) { "allowed" } else { "FORBIDDEN" }
+                    if expected(op, role) {
+                        "allowed"
+                    } else {
+                        "FORBIDDEN"
+                    }
                 ));
             }
             checked += 1;

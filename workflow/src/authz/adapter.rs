@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use casbin::{Adapter, Filter, Model};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 
 use entity::casbin_rule::{self, Column};

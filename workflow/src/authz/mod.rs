@@ -166,7 +166,10 @@ pub fn parse_policy(text: &str) -> std::result::Result<Vec<DefaultRule>, String>
             continue;
         }
         let at = |e: String| format!("line {}: {e}", n + 1);
-        let version = |s: &str| s.parse::<i32>().map_err(|_| at(format!("bad version `{s}`")));
+        let version = |s: &str| {
+            s.parse::<i32>()
+                .map_err(|_| at(format!("bad version `{s}`")))
+        };
         let cols: Vec<&str> = line.split(',').map(str::trim).collect();
         let (since, role, object, action, withdrawn) = match cols[..] {
             [since, role, object, action] => (since, role, object, action, None),
@@ -475,7 +478,11 @@ mod tests {
             parse_policy("1, admin, nothing, read").unwrap_err(),
             "line 1: unknown object `nothing`"
         );
-        assert!(parse_policy("x, admin").unwrap_err().contains("4 or 5 columns"));
+        assert!(
+            parse_policy("x, admin")
+                .unwrap_err()
+                .contains("4 or 5 columns")
+        );
         assert_eq!(
             parse_policy("3, agent, request, collect, 3").unwrap_err(),
             "line 1: withdrawn before it was introduced"
