@@ -286,6 +286,7 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
         None => std::sync::Arc::new(workflow::outbox::LogMailer),
     };
     tokio::spawn(deliver_mail(workflow.clone(), mailer));
+    tokio::spawn(follow_policy_changes(workflow.clone()));
     let app = api::Application::build(server_config, workflow)
         .await
         .map_err(|cause| CliError::Bind {
@@ -331,6 +332,19 @@ async fn deliver_mail(workflow: Workflow, mailer: std::sync::Arc<dyn workflow::o
         tick.tick().await;
         if let Err(e) = workflow.deliver_outbox(mailer.as_ref(), 100).await {
             tracing::warn!(error = %e, "outbox delivery failed; retrying");
+        }
+    }
+}
+
+/// Checks every second whether another process (`auskunft init`, another replica)
+/// changed the permission rules, and reloads them: open WebSocket connections, which
+/// do not authenticate again, see such changes too. Requests check on their own.
+async fn follow_policy_changes(workflow: Workflow) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = workflow.authz().refresh().await {
+            tracing::warn!(error = %e, "could not check for policy changes; retrying");
         }
     }
 }

@@ -30,6 +30,10 @@ pub enum Rule {
     Authenticated,
     /// A Casbin permission in the caller's organization.
     Allow(Object, Action),
+    /// At least one of these permissions; the workflow checks the one that applies
+    /// (e.g. a task's kind decides between `collect` and `execute`), but a caller with
+    /// none of them is refused before anything is looked up.
+    AllowAny(Object, &'static [Action]),
 }
 
 use Action::*;
@@ -119,7 +123,9 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     // Requests. Transitions are checked again inside `workflow` against the action
     // their state-machine event names.
     ("Query", "requests", Allow(Request, Read)),
-    ("Query", "reviewQueue", Allow(Request, Review)),
+    // The queue is a view of requests (what waits for a decision): whoever reads
+    // requests may watch it; deciding needs request:review.
+    ("Query", "reviewQueue", Allow(Request, Read)),
     ("Query", "stalledRequests", Allow(Request, Read)),
     ("Query", "requestSettings", Allow(Organization, Read)),
     ("Mutation", "submitRequest", Allow(Request, Create)),
@@ -133,10 +139,18 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("Mutation", "verifyIdentity", Allow(Request, Verify)),
     ("Mutation", "failVerification", Allow(Request, Verify)),
     // COLLECT tasks need request:collect, EXECUTE tasks request:execute (workflow).
-    ("Mutation", "completeTask", Allow(Request, Read)),
-    ("Mutation", "failTask", Allow(Request, Read)),
-    ("Mutation", "submitForReview", Allow(Request, Collect)),
-    ("Mutation", "resumeCollection", Allow(Request, Collect)),
+    (
+        "Mutation",
+        "completeTask",
+        AllowAny(Request, &[Collect, Execute]),
+    ),
+    (
+        "Mutation",
+        "failTask",
+        AllowAny(Request, &[Collect, Execute]),
+    ),
+    ("Mutation", "submitForReview", Allow(Request, Submit)),
+    ("Mutation", "resumeCollection", Allow(Request, Submit)),
     ("Mutation", "claimRequest", Allow(Request, Review)),
     ("Mutation", "unclaimRequest", Allow(Request, Review)),
     ("Mutation", "approveRequest", Allow(Request, Review)),
@@ -160,7 +174,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
         "updateRequestSettings",
         Allow(Organization, Update),
     ),
-    ("Subscription", "reviewQueueChanged", Allow(Request, Review)),
+    ("Subscription", "reviewQueueChanged", Allow(Request, Read)),
     ("Subscription", "requestEvents", Allow(Request, Read)),
     // Data types.
     ("Organization", "*", Allow(Organization, Read)),
@@ -201,7 +215,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("Holiday", "*", Authenticated),
     ("BulkItemResult", "*", Authenticated),
     ("BulkItemError", "*", Authenticated),
-    ("ReviewQueueUpdate", "*", Allow(Request, Review)),
+    ("ReviewQueueUpdate", "*", Allow(Request, Read)),
     ("RequestUpdate", "*", Allow(Request, Read)),
     ("Me", "*", Authenticated),
     // Interface fields: `node`/`nodes` check the concrete type's read permission
@@ -320,13 +334,8 @@ impl Session {
         self.principal.as_ref()
     }
 
-    /// Requires a Casbin permission; a denial is audited once per request.
-    pub async fn require(
-        &self,
-        object: Object,
-        action: Action,
-        operation: &str,
-    ) -> Result<(), ApiError> {
+    /// Whether the caller holds a Casbin permission (cached per request).
+    async fn allowed(&self, object: Object, action: Action) -> Result<bool, ApiError> {
         let principal = self.principal()?;
         let cached = self.cache.as_ref().and_then(|c| {
             c.lock()
@@ -334,32 +343,45 @@ impl Session {
                 .get(&(object, action))
                 .copied()
         });
-        let allowed = match cached {
-            Some(allowed) => allowed,
-            None => {
-                let allowed = self
-                    .workflow
-                    .authz()
-                    .is_allowed(principal.key_id, principal.org_id, object, action)
-                    .await?;
-                if let Some(cache) = &self.cache {
-                    cache
-                        .lock()
-                        .expect("not poisoned")
-                        .insert((object, action), allowed);
-                }
-                allowed
-            }
-        };
-        if allowed {
+        if let Some(allowed) = cached {
+            return Ok(allowed);
+        }
+        let allowed = self
+            .workflow
+            .authz()
+            .is_allowed(principal.key_id, principal.org_id, object, action)
+            .await?;
+        if let Some(cache) = &self.cache {
+            cache
+                .lock()
+                .expect("not poisoned")
+                .insert((object, action), allowed);
+        }
+        Ok(allowed)
+    }
+
+    /// Requires a Casbin permission; a denial is audited once per request.
+    pub async fn require(
+        &self,
+        object: Object,
+        action: Action,
+        operation: &str,
+    ) -> Result<(), ApiError> {
+        if self.allowed(object, action).await? {
             return Ok(());
         }
+        Err(self.denied(object, action, operation).await)
+    }
+
+    /// FORBIDDEN for `object:action`, audited once per request.
+    async fn denied(&self, object: Object, action: Action, operation: &str) -> ApiError {
         let first_denial = self
             .denials_recorded
             .lock()
             .expect("not poisoned")
             .insert((object, action));
         if first_denial
+            && let Ok(principal) = self.principal()
             && let Err(e) = self
                 .workflow
                 .record_attempt(
@@ -372,11 +394,11 @@ impl Session {
         {
             tracing::error!(error = %e, "could not audit a denied attempt");
         }
-        Err(workflow::Error::Forbidden {
+        workflow::Error::Forbidden {
             object: object.as_str().into(),
             action: action.as_str().into(),
         }
-        .into())
+        .into()
     }
 
     /// Enforces the table entry of `type_name.field`.
@@ -387,6 +409,21 @@ impl Session {
             Some(Allow(object, action)) => {
                 self.require(object, action, &format!("{type_name}.{field}"))
                     .await
+            }
+            Some(AllowAny(object, actions)) => {
+                for action in actions {
+                    if self.allowed(object, *action).await? {
+                        return Ok(());
+                    }
+                }
+                let operation = format!("{type_name}.{field}");
+                match actions.first() {
+                    Some(action) => Err(self.denied(object, *action, &operation).await),
+                    None => Err(ApiError::new(
+                        ErrorCode::Forbidden,
+                        format!("`{operation}` names no permission"),
+                    )),
+                }
             }
             None => {
                 tracing::error!(type_name, field, "field has no permission rule; denied");

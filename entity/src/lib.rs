@@ -21,6 +21,7 @@ pub mod data_source;
 pub mod data_subject;
 pub mod organization;
 pub mod outbox;
+pub mod policy_revision;
 pub mod processing_activity;
 pub mod purpose;
 pub mod recipient;

@@ -434,10 +434,11 @@ async fn a_page_costs_the_same_statements_for_10_and_100_activities(app: TestApp
         counts[0], counts[1],
         "statements for 10 vs 100 rows: {counts:?}"
     );
-    // key lookup, count, rows, and one per relation (5)
+    // key lookup, policy revision (rules changed by another process?), count, rows,
+    // and one per relation (5)
     assert!(
-        counts[1] <= 8,
-        "at most 8 statements per page, got {counts:?}"
+        counts[1] <= 9,
+        "at most 9 statements per page, got {counts:?}"
     );
     let all = [count(q_all, 10).await, count(q_all, 100).await];
     assert_eq!(all[0], all[1], "statements for 10 vs 100 rows: {all:?}");

@@ -322,3 +322,73 @@ fn bench_intake_prints_throughput_of_submits_and_transitions() {
         "{stdout}"
     );
 }
+
+/// Issue 10 §8: `auskunft init` run while the server runs (another process, same
+/// database) prints an admin key that works at once, without a restart: the server
+/// notices the new rules through the policy revision.
+async fn init_while_the_server_runs_gives_a_working_admin_key(app: crate::common::TestApp) {
+    use serde_json::json;
+    let dir = temp_dir();
+    let mut cmd = auskunft();
+    cmd.current_dir(&dir)
+        .env("AUSKUNFT_ENCRYPTION_KEY", &app.encryption_key)
+        .args(["--database-url", &app.db.url, "init", "--org", "Neu GmbH"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("admin API key (shown once, store it now): "))
+        .unwrap_or_else(|| panic!("no admin key in {stdout}"))
+        .trim()
+        .to_owned();
+    let data = app
+        .gql_ok(
+            &key,
+            "{ me { roles organization { name } } apiKeys { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["me"]["roles"], json!(["ADMIN"]), "{data}");
+    assert_eq!(data["me"]["organization"]["name"], "Neu GmbH");
+    assert_eq!(data["apiKeys"]["totalCount"], 1);
+    // It can work right away: issue a key for a colleague, who can use it too.
+    let secret = app
+        .gql_ok(
+            &key,
+            "mutation { createApiKey(input: {name: \"dpo\", roles: [DPO]}) { secret } }",
+            json!({}),
+        )
+        .await["createApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let data = app
+        .gql_ok(
+            &secret,
+            "{ me { roles } auditEvents { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["me"]["roles"], json!(["DPO"]));
+    // The existing organization is untouched.
+    let data = app
+        .gql_ok(
+            app.key(workflow::Role::Admin),
+            "{ apiKeys { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["apiKeys"]["totalCount"], 8);
+}
+crate::common::e2e!(
+    init_while_serving,
+    init_while_the_server_runs_gives_a_working_admin_key
+);

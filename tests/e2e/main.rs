@@ -20,6 +20,7 @@ mod organization;
 mod redactions;
 mod register;
 mod requests;
+mod role_matrix;
 mod schema;
 mod sources;
 mod subscriptions;

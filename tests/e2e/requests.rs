@@ -782,12 +782,13 @@ async fn deadlines_extension_flags_bulk_and_stalled(app: TestApp) {
         .await;
     assert_code(&body, "VALIDATION");
 
-    // Subscriptions are authorized like queries.
+    // Subscriptions are authorized like queries (the review queue is open to every
+    // reader of requests; the audit log is not).
     let mut ws = app
         .ws_connect(json!({"Authorization": format!("Bearer {}", app.key(Role::Integrator))}))
         .await;
     assert_eq!(ws.next().await.unwrap()["type"], "connection_ack");
-    ws.subscribe("1", "subscription { reviewQueueChanged { change } }")
+    ws.subscribe("1", "subscription { auditEventAdded { seq } }")
         .await;
     let msg = ws.next().await.unwrap();
     assert_eq!(error_code(&msg["payload"]), Some("FORBIDDEN"), "{msg}");

@@ -8,7 +8,9 @@
 use chrono::Duration;
 use rand::Rng;
 use rand::distr::Alphanumeric;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -136,9 +138,7 @@ pub(crate) async fn insert_grouping<C: Conn>(
         role.as_str().to_owned(),
         authz::domain(org_id),
     ];
-    casbin_rule::Entity::insert(authz::adapter_row("g", &rule))
-        .exec(conn)
-        .await?;
+    authz::insert_rule(conn, "g", &rule).await?;
     Ok(())
 }
 
@@ -193,8 +193,7 @@ impl Workflow {
             &Actor::from(principal),
         )
         .await?;
-        tx.commit(&self.bus).await?;
-        self.authz.reload().await?;
+        tx.commit_then(&self.bus, self.authz.reload()).await?;
         Ok(issued)
     }
 
@@ -240,12 +239,14 @@ impl Workflow {
         active.revoked_at = Set(Some(now()));
         active.revoked_by = Set(Some(principal.key_id));
         let revoked = active.update(tx.conn()).await?;
-        casbin_rule::Entity::delete_many()
-            .filter(casbin_rule::Column::Ptype.eq("g"))
-            .filter(casbin_rule::Column::V0.eq(authz::subject(revoked.id)))
-            .filter(casbin_rule::Column::V2.eq(authz::domain(revoked.org_id)))
-            .exec(tx.conn())
-            .await?;
+        authz::delete_rules(
+            tx.conn(),
+            Condition::all()
+                .add(casbin_rule::Column::Ptype.eq("g"))
+                .add(casbin_rule::Column::V0.eq(authz::subject(revoked.id)))
+                .add(casbin_rule::Column::V2.eq(authz::domain(revoked.org_id))),
+        )
+        .await?;
         let entry = Entry::success("revokeApiKey", "ApiKey", revoked.id)
             .before(before)
             .after(audit_state(&revoked, &[]));
@@ -281,6 +282,9 @@ impl Workflow {
                 .exec(self.store.conn())
                 .await?;
         }
+        // Rules written by another process (e.g. `auskunft init` creating this very
+        // key's organization) apply at once: one single-row read when none were.
+        self.authz.refresh().await?;
         Ok(Principal {
             key_id: key.id,
             org_id: key.org_id,

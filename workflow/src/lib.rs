@@ -155,15 +155,22 @@ impl Workflow {
         tx.commit(&self.bus).await
     }
 
-    /// Ends a change of keys or permissions: [`Workflow::commit_audited`], then
-    /// reloads the enforcer so it applies to the next request.
+    /// Ends a change of keys or permissions like [`Workflow::commit_audited`], but
+    /// reloads the enforcer between commit and publication: the change applies to the
+    /// next request, and subscribers of its events are already judged by it.
     pub(crate) async fn commit_policy_change(
         &self,
-        tx: store::Tx,
+        mut tx: store::Tx,
         principal: &Principal,
         entry: audit::Entry,
     ) -> Result<()> {
-        self.commit_audited(tx, principal, entry).await?;
-        self.authz.reload().await
+        audit::append(
+            &mut tx,
+            principal.org_id,
+            &audit::Actor::from(principal),
+            entry,
+        )
+        .await?;
+        tx.commit_then(&self.bus, self.authz.reload()).await
     }
 }

@@ -1,6 +1,7 @@
 //! Organizations (controllers): creation with their default policy, first admin key
 //! and audit chain, and upgrades of the default policy.
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
@@ -61,10 +62,25 @@ async fn insert_missing_rules<C: Conn>(
         .map(|values| authz::adapter_row("p", &values))
         .collect();
     let added = rows.len();
-    if added > 0 {
-        casbin_rule::Entity::insert_many(rows).exec(conn).await?;
-    }
+    authz::insert_rules(conn, rows).await?;
     Ok(added)
+}
+
+/// Removes the organization's copies of `rules`; the ones it held, as
+/// `role:object:action` (for the audit).
+async fn remove_rules<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    rules: &[&DefaultRule],
+) -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for rule in rules {
+        let values = rule_values(org_id, rule);
+        if authz::delete_rules(conn, authz::rule_condition("p", &values)).await? > 0 {
+            removed.push(format!("{}:{}:{}", rule.role, rule.object, rule.action));
+        }
+    }
+    Ok(removed)
 }
 
 /// A person or office to contact (DPO, EU representative).
@@ -263,8 +279,7 @@ impl Workflow {
         .await?;
         audit::start_chain(tx.conn(), org.id).await?;
         crate::register::taxonomy::seed(tx.conn(), org.id, 0).await?;
-        let rules: Vec<&DefaultRule> = authz::default_policy().iter().collect();
-        insert_missing_rules(tx.conn(), org.id, &rules).await?;
+        insert_missing_rules(tx.conn(), org.id, &authz::default_policy()).await?;
         audit::append(
             &mut tx,
             org.id,
@@ -275,8 +290,7 @@ impl Workflow {
         .await?;
         let admin_key =
             api_keys::issue(&mut tx, org.id, "initial admin", &[Role::Admin], actor).await?;
-        tx.commit(&self.bus).await?;
-        self.authz.reload().await?;
+        tx.commit_then(&self.bus, self.authz.reload()).await?;
         Ok(NewOrganization {
             organization: org,
             admin_key,
@@ -315,36 +329,56 @@ impl Workflow {
             .await?)
     }
 
-    /// Gives organizations created under an older default policy exactly the rules
-    /// introduced since; rules an admin removed earlier are not re-added.
+    /// Brings organizations created under an older default policy to the current one:
+    /// they get exactly the rules introduced since their version (rules an admin
+    /// removed earlier are not re-added) and lose exactly the default rules withdrawn
+    /// since, if they still hold them (rules an admin added by hand stay).
     pub(crate) async fn upgrade_default_policies(&self) -> Result<()> {
         let current = authz::default_policy_version();
         let outdated = organization::Entity::find()
             .filter(organization::Column::PolicyVersion.lt(current))
             .all(self.store.conn())
             .await?;
+        let history = authz::default_policy_history();
         for org in outdated {
-            let mut tx = self.store.begin().await?;
-            let rules: Vec<&DefaultRule> = authz::default_policy()
-                .iter()
-                .filter(|r| r.since > org.policy_version)
-                .collect();
-            let added = insert_missing_rules(tx.conn(), org.id, &rules).await?;
             let from = org.policy_version;
-            let mut active: organization::ActiveModel = org.into();
-            active.policy_version = Set(current);
-            let org = active.update(tx.conn()).await?;
+            let mut tx = self.store.begin().await?;
+            // Claim the upgrade with one conditional statement: when two processes
+            // start at once, only one of them upgrades (the other sees no row).
+            let claimed = organization::Entity::update_many()
+                .col_expr(organization::Column::PolicyVersion, Expr::value(current))
+                .filter(organization::Column::Id.eq(org.id))
+                .filter(organization::Column::PolicyVersion.eq(from))
+                .exec(tx.conn())
+                .await?;
+            if claimed.rows_affected == 0 {
+                continue;
+            }
+            let new: Vec<&DefaultRule> = history
+                .iter()
+                .filter(|r| r.since > from && r.in_force_at(current))
+                .collect();
+            let added = insert_missing_rules(tx.conn(), org.id, &new).await?;
+            let withdrawn: Vec<&DefaultRule> = history
+                .iter()
+                .filter(|r| r.in_force_at(from) && !r.in_force_at(current))
+                .collect();
+            let removed = remove_rules(tx.conn(), org.id, &withdrawn).await?;
             audit::append(
                 &mut tx,
                 org.id,
                 &Actor::system("policy upgrade"),
                 Entry::success("upgradeDefaultPolicy", "Organization", org.id)
                     .before(json!({"policyVersion": from}))
-                    .after(json!({"policyVersion": current, "rulesAdded": added})),
+                    .after(json!({
+                        "policyVersion": current,
+                        "rulesAdded": added,
+                        "rulesRemoved": removed,
+                    })),
             )
             .await?;
             tx.commit(&self.bus).await?;
-            tracing::info!(org = %org.id, from, to = current, added, "default policy upgraded");
+            tracing::info!(org = %org.id, from, to = current, added, removed = ?removed, "default policy upgraded");
         }
         Ok(())
     }

@@ -184,10 +184,7 @@ impl Workflow {
             ensure_other_admin(tx.conn(), key.org_id, key.id).await?;
         }
         let before = self.authz.roles_of(key.id, key.org_id).await;
-        casbin_rule::Entity::delete_many()
-            .filter(authz::rule_condition("g", &rule))
-            .exec(tx.conn())
-            .await?;
+        authz::delete_rules(tx.conn(), authz::rule_condition("g", &rule)).await?;
         let after: Vec<Role> = before.iter().copied().filter(|r| *r != role).collect();
         let entry = Entry::success("revokeRole", "ApiKey", key.id)
             .before(api_keys::audit_state(&key, &before))
@@ -212,9 +209,7 @@ impl Workflow {
                 "role {role} may already {action} {object}"
             )));
         }
-        let inserted = casbin_rule::Entity::insert(authz::adapter_row("p", &rule))
-            .exec(tx.conn())
-            .await?;
+        let id = authz::insert_rule(tx.conn(), "p", &rule).await?;
         let entry = Entry::success(
             "addPolicy",
             "PolicyRule",
@@ -225,7 +220,7 @@ impl Workflow {
         );
         self.commit_policy_change(tx, principal, entry).await?;
         Ok(PolicyRule {
-            id: inserted.last_insert_id,
+            id,
             role,
             object,
             action,
@@ -248,11 +243,8 @@ impl Workflow {
         }
         let rule = p_rule(principal.org_id, role, object, action);
         let tx = self.store.begin().await?;
-        let removed = casbin_rule::Entity::delete_many()
-            .filter(authz::rule_condition("p", &rule))
-            .exec(tx.conn())
-            .await?;
-        if removed.rows_affected == 0 {
+        let removed = authz::delete_rules(tx.conn(), authz::rule_condition("p", &rule)).await?;
+        if removed == 0 {
             return Err(Error::NotFound {
                 what: "policy rule",
             });

@@ -238,6 +238,16 @@ impl Tx {
 
     /// Commits, then publishes the queued events.
     pub async fn commit(self, bus: &EventBus) -> Result<()> {
+        self.commit_then(bus, std::future::ready(Ok(()))).await
+    }
+
+    /// Commits, runs `before_publish` (e.g. reloading the permissions the change
+    /// touched, so subscribers are authorized by the new rules), then publishes.
+    pub async fn commit_then(
+        self,
+        bus: &EventBus,
+        before_publish: impl std::future::Future<Output = Result<()>>,
+    ) -> Result<()> {
         let Tx {
             txn,
             _writer,
@@ -245,6 +255,7 @@ impl Tx {
         } = self;
         txn.commit().await?;
         drop(_writer);
+        before_publish.await?;
         for event in events {
             bus.publish(event);
         }

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use casbin::{Adapter, Filter, Model};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 
 use entity::casbin_rule::{self, Column};
@@ -28,6 +28,14 @@ impl SeaOrmAdapter {
 
 fn adapter_err(e: sea_orm::DbErr) -> casbin::Error {
     casbin::error::AdapterError(Box::new(e)).into()
+}
+
+/// Bumps the policy revision (see [`super::Authz::refresh`]): every write path here does,
+/// like the workflow's own.
+async fn bump<C: crate::store::Conn>(conn: &C) -> casbin::Result<()> {
+    super::bump_revision(conn)
+        .await
+        .map_err(|e| casbin::error::AdapterError(Box::new(e)).into())
 }
 
 const VALUE_COLUMNS: [Column; 6] = [
@@ -85,11 +93,14 @@ fn section(ptype: &str) -> &str {
 impl SeaOrmAdapter {
     /// Deletes the rows matching `cond`; whether any were.
     async fn delete_where(&self, cond: Condition) -> casbin::Result<bool> {
+        let txn = self.db.begin().await.map_err(adapter_err)?;
         let res = casbin_rule::Entity::delete_many()
             .filter(cond)
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(adapter_err)?;
+        bump(&txn).await?;
+        txn.commit().await.map_err(adapter_err)?;
         Ok(res.rows_affected > 0)
     }
 }
@@ -158,15 +169,12 @@ impl Adapter for SeaOrmAdapter {
                 .await
                 .map_err(adapter_err)?;
         }
+        bump(&txn).await?;
         txn.commit().await.map_err(adapter_err)
     }
 
     async fn clear_policy(&mut self) -> casbin::Result<()> {
-        casbin_rule::Entity::delete_many()
-            .exec(&self.db)
-            .await
-            .map_err(adapter_err)?;
-        Ok(())
+        self.delete_where(Condition::all()).await.map(|_| ())
     }
 
     fn is_filtered(&self) -> bool {
@@ -175,15 +183,11 @@ impl Adapter for SeaOrmAdapter {
 
     async fn add_policy(
         &mut self,
-        _sec: &str,
+        sec: &str,
         ptype: &str,
         rule: Vec<String>,
     ) -> casbin::Result<bool> {
-        new_row(ptype, &rule)
-            .insert(&self.db)
-            .await
-            .map_err(adapter_err)?;
-        Ok(true)
+        self.add_policies(sec, ptype, vec![rule]).await
     }
 
     async fn add_policies(
@@ -196,10 +200,13 @@ impl Adapter for SeaOrmAdapter {
             return Ok(true);
         }
         let rows = rules.iter().map(|r| new_row(ptype, r));
+        let txn = self.db.begin().await.map_err(adapter_err)?;
         casbin_rule::Entity::insert_many(rows)
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(adapter_err)?;
+        bump(&txn).await?;
+        txn.commit().await.map_err(adapter_err)?;
         Ok(true)
     }
 

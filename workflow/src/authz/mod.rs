@@ -11,14 +11,18 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use casbin::{CoreApi, DefaultModel, Enforcer, RbacApi};
-use tokio::sync::RwLock;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use tokio::sync::{Mutex, RwLock, watch};
 use uuid::Uuid;
+
+use entity::{casbin_rule, policy_revision};
 
 pub use adapter::SeaOrmAdapter;
 pub(crate) use adapter::{new_row as adapter_row, rule_condition};
 
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::{Conn, Store};
 
 /// The embedded Casbin model.
 pub const MODEL: &str = include_str!("model.conf");
@@ -110,7 +114,7 @@ string_enum! {
         Delete => "delete",
         /// Check a requester's identity (request workflow).
         Verify => "verify",
-        /// Complete collection tasks and submit for review.
+        /// Complete or fail collection tasks: write what was found in a source.
         Collect => "collect",
         /// Decide as a lawyer: approve, reject, request changes, redact, comment.
         Review => "review",
@@ -124,6 +128,9 @@ string_enum! {
         Extend => "extend",
         /// See the personal data collected for a request (its records).
         ReadData => "read_data",
+        /// Hand a collected request to legal review, or back to collection after the
+        /// reviewer requested changes.
+        Submit => "submit",
     }
 }
 
@@ -138,9 +145,19 @@ pub struct DefaultRule {
     pub object: Object,
     /// Action.
     pub action: Action,
+    /// Policy version that withdrew the rule, if one did.
+    pub withdrawn: Option<i32>,
 }
 
-/// Parses `default_policy.csv`: `since, role, object, action`, `#` comments.
+impl DefaultRule {
+    /// Whether an organization at policy `version` holds the rule by default.
+    pub fn in_force_at(&self, version: i32) -> bool {
+        self.since <= version && self.withdrawn.is_none_or(|w| version < w)
+    }
+}
+
+/// Parses `default_policy.csv`: `since, role, object, action[, withdrawn]`, `#`
+/// comments. Returns every line, withdrawn ones included (the upgrade needs them).
 pub fn parse_policy(text: &str) -> std::result::Result<Vec<DefaultRule>, String> {
     let mut rules = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -148,33 +165,59 @@ pub fn parse_policy(text: &str) -> std::result::Result<Vec<DefaultRule>, String>
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let cols: Vec<&str> = line.split(',').map(str::trim).collect();
-        let [since, role, object, action] = cols[..] else {
-            return Err(format!("line {}: expected 4 columns", n + 1));
+        let at = |e: String| format!("line {}: {e}", n + 1);
+        let version = |s: &str| {
+            s.parse::<i32>()
+                .map_err(|_| at(format!("bad version `{s}`")))
         };
-        rules.push(DefaultRule {
-            since: since
-                .parse()
-                .map_err(|_| format!("line {}: bad version `{since}`", n + 1))?,
-            role: role.parse().map_err(|e| format!("line {}: {e}", n + 1))?,
-            object: object.parse().map_err(|e| format!("line {}: {e}", n + 1))?,
-            action: action.parse().map_err(|e| format!("line {}: {e}", n + 1))?,
-        });
+        let cols: Vec<&str> = line.split(',').map(str::trim).collect();
+        let (since, role, object, action, withdrawn) = match cols[..] {
+            [since, role, object, action] => (since, role, object, action, None),
+            [since, role, object, action, withdrawn] => {
+                (since, role, object, action, Some(version(withdrawn)?))
+            }
+            _ => return Err(at("expected 4 or 5 columns".into())),
+        };
+        let rule = DefaultRule {
+            since: version(since)?,
+            role: role.parse().map_err(at)?,
+            object: object.parse().map_err(at)?,
+            action: action.parse().map_err(at)?,
+            withdrawn,
+        };
+        if rule.withdrawn.is_some_and(|w| w <= rule.since) {
+            return Err(at("withdrawn before it was introduced".into()));
+        }
+        rules.push(rule);
     }
     Ok(rules)
 }
 
-/// The shipped default policy.
-pub fn default_policy() -> &'static [DefaultRule] {
+/// Every line of the shipped default policy, withdrawn rules included.
+pub fn default_policy_history() -> &'static [DefaultRule] {
     static RULES: std::sync::LazyLock<Vec<DefaultRule>> = std::sync::LazyLock::new(|| {
         parse_policy(DEFAULT_POLICY).expect("default_policy.csv is valid (tested)")
     });
     &RULES
 }
 
+/// The shipped default policy as it stands: what a new organization gets.
+pub fn default_policy() -> Vec<&'static DefaultRule> {
+    let version = default_policy_version();
+    default_policy_history()
+        .iter()
+        .filter(|r| r.in_force_at(version))
+        .collect()
+}
+
 /// The newest policy version in the shipped default policy.
 pub fn default_policy_version() -> i32 {
-    default_policy().iter().map(|r| r.since).max().unwrap_or(0)
+    default_policy_history()
+        .iter()
+        .flat_map(|r| [Some(r.since), r.withdrawn])
+        .flatten()
+        .max()
+        .unwrap_or(0)
 }
 
 /// The Casbin subject of an API key.
@@ -188,28 +231,153 @@ pub fn domain(org_id: Uuid) -> String {
 }
 
 /// The shared enforcer. Reads take a read lock; policy changes are written to the
-/// database in the caller's transaction and then reloaded here.
+/// database in the caller's transaction (which also bumps the policy revision, see
+/// [`insert_rules`] and [`delete_rules`]) and then reloaded here.
+///
+/// Rules written by another process (`auskunft init`, another replica, a CLI) are
+/// seen through the revision: [`Authz::refresh`] compares the database's revision with
+/// the one loaded (one single-row read) and reloads when it moved. The server calls it
+/// on every authentication and once a second in the background.
 #[derive(Clone)]
 pub struct Authz {
     enforcer: Arc<RwLock<Enforcer>>,
+    db: DatabaseConnection,
+    /// Serializes reloads, so requests noticing one change reload once.
+    reload_lock: Arc<Mutex<()>>,
+    /// The revision the enforcer holds; receivers learn of every reload.
+    loaded: Arc<watch::Sender<i64>>,
 }
+
+/// Marks the policy as changed, in the transaction of every `casbin_rule` write (see
+/// [`insert_rules`], [`delete_rules`]), so every process holding the policy in memory
+/// sees that it must reload.
+async fn bump_revision<C: Conn>(conn: &C) -> Result<()> {
+    let bumped = policy_revision::Entity::update_many()
+        .col_expr(
+            policy_revision::Column::Revision,
+            Expr::col(policy_revision::Column::Revision).add(1),
+        )
+        .filter(policy_revision::Column::Id.eq(REVISION_ROW))
+        .exec(conn)
+        .await?;
+    if bumped.rows_affected == 0 {
+        // The migration creates the row; recreate it if someone removed it.
+        policy_revision::Entity::insert(policy_revision::ActiveModel {
+            id: Set(REVISION_ROW),
+            revision: Set(1),
+        })
+        .exec(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts rules (`p` or `g` rows) and bumps the revision: the one way rules are added.
+pub(crate) async fn insert_rules<C: Conn>(
+    conn: &C,
+    rows: Vec<casbin_rule::ActiveModel>,
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    casbin_rule::Entity::insert_many(rows).exec(conn).await?;
+    bump_revision(conn).await
+}
+
+/// Inserts one rule and bumps the revision; its row id.
+pub(crate) async fn insert_rule<C: Conn>(conn: &C, ptype: &str, rule: &[String]) -> Result<i64> {
+    let inserted = casbin_rule::Entity::insert(adapter_row(ptype, rule))
+        .exec(conn)
+        .await?;
+    bump_revision(conn).await?;
+    Ok(inserted.last_insert_id)
+}
+
+/// Deletes the rules matching `cond` and bumps the revision if any were: the one way
+/// rules are removed. How many were.
+pub(crate) async fn delete_rules<C: Conn>(conn: &C, cond: Condition) -> Result<u64> {
+    let removed = casbin_rule::Entity::delete_many()
+        .filter(cond)
+        .exec(conn)
+        .await?
+        .rows_affected;
+    if removed > 0 {
+        bump_revision(conn).await?;
+    }
+    Ok(removed)
+}
+
+/// The policy revision stored in the database.
+async fn stored_revision<C: Conn>(conn: &C) -> Result<i64> {
+    Ok(policy_revision::Entity::find_by_id(REVISION_ROW)
+        .one(conn)
+        .await?
+        .map_or(0, |row| row.revision))
+}
+
+const REVISION_ROW: i32 = 1;
 
 impl Authz {
     /// Loads the model and every organization's policy.
     pub async fn load(store: &Store) -> Result<Self> {
         let model = DefaultModel::from_str(MODEL).await?;
+        // Read before the rules are loaded (see `reload_locked`).
+        let revision = stored_revision(store.conn()).await?;
+        // Creating the enforcer loads the policy.
         let mut enforcer = Enforcer::new(model, SeaOrmAdapter::new(store.conn().clone())).await?;
         // Policy rows are written by our own transactions, never by the enforcer.
         enforcer.enable_auto_save(false);
         Ok(Self {
             enforcer: Arc::new(RwLock::new(enforcer)),
+            db: store.conn().clone(),
+            reload_lock: Arc::new(Mutex::new(())),
+            loaded: Arc::new(watch::Sender::new(revision)),
         })
     }
 
     /// Reloads the whole policy from the database (after a committed change).
     pub async fn reload(&self) -> Result<()> {
-        self.enforcer.write().await.load_policy().await?;
+        let _turn = self.reload_lock.lock().await;
+        self.reload_locked().await
+    }
+
+    async fn reload_locked(&self) -> Result<()> {
+        // Decisions wait from here until the new rules are in (a change committed by
+        // this process is decided on with its rules, not the old ones).
+        let mut enforcer = self.enforcer.write().await;
+        // The revision is read before the rules: a change committed in between is
+        // loaded with the older number and so loaded once more later, never missed.
+        let revision = stored_revision(&self.db).await?;
+        enforcer.load_policy().await?;
+        self.loaded.send_replace(revision);
         Ok(())
+    }
+
+    /// Reloads the policy if another process (or this one) changed it since it was
+    /// loaded: one single-row read when nothing changed. Whether it reloaded.
+    pub async fn refresh(&self) -> Result<bool> {
+        let stored = stored_revision(&self.db).await?;
+        if stored == *self.loaded.borrow() {
+            return Ok(false);
+        }
+        let _turn = self.reload_lock.lock().await;
+        if stored == *self.loaded.borrow() {
+            return Ok(false); // reloaded by a concurrent caller meanwhile
+        }
+        self.reload_locked().await?;
+        tracing::debug!(revision = stored, "policy changed elsewhere; reloaded");
+        Ok(true)
+    }
+
+    /// The policy revision the enforcer holds.
+    pub fn revision(&self) -> i64 {
+        *self.loaded.borrow()
+    }
+
+    /// Notified after every reload with the revision loaded (changes made here, or
+    /// noticed by [`Authz::refresh`]): e.g. to re-check open WebSocket connections.
+    pub fn watch_revision(&self) -> watch::Receiver<i64> {
+        self.loaded.subscribe()
     }
 
     /// Whether the key may perform `action` on `object` in its organization.
@@ -294,7 +462,14 @@ mod tests {
     fn shipped_policy_parses_and_names_only_known_values() {
         let rules = parse_policy(DEFAULT_POLICY).unwrap();
         assert!(rules.len() > 10);
-        assert_eq!(default_policy_version(), 3);
+        assert_eq!(default_policy_version(), 4);
+        let mut seen = std::collections::HashSet::new();
+        for r in &rules {
+            assert!(
+                seen.insert((r.role, r.object, r.action)),
+                "{r:?} is listed twice"
+            );
+        }
     }
 
     #[test]
@@ -303,7 +478,20 @@ mod tests {
             parse_policy("1, admin, nothing, read").unwrap_err(),
             "line 1: unknown object `nothing`"
         );
-        assert!(parse_policy("x, admin").unwrap_err().contains("4 columns"));
+        assert!(
+            parse_policy("x, admin")
+                .unwrap_err()
+                .contains("4 or 5 columns")
+        );
+        assert_eq!(
+            parse_policy("3, agent, request, collect, 3").unwrap_err(),
+            "line 1: withdrawn before it was introduced"
+        );
+        let withdrawn = &parse_policy("3, agent, request, collect, 4").unwrap()[0];
+        assert_eq!(withdrawn.withdrawn, Some(4));
+        assert!(!withdrawn.in_force_at(2));
+        assert!(withdrawn.in_force_at(3));
+        assert!(!withdrawn.in_force_at(4));
     }
 
     /// Truth table of the shipped policy through the real model (casbin-rs style).
@@ -362,5 +550,11 @@ mod tests {
             "roles hold in their own organization only"
         );
         assert!(!can("nobody", "organization", "read"), "deny by default");
+        // Version 4: writing collected data is the steward's, submitting the agent's.
+        assert!(can("steward", "request", "collect"));
+        assert!(!can("agent", "request", "collect"));
+        assert!(can("agent", "request", "submit"));
+        assert!(!can("steward", "request", "submit"));
+        assert!(!can("reviewer", "request", "update"));
     }
 }

@@ -126,7 +126,7 @@ impl RequestEvent {
         use RequestEvent::*;
         match self {
             StartVerification | ConfirmIdentity | FailVerification => Action::Verify,
-            SubmitForReview | ResumeCollection => Action::Collect,
+            SubmitForReview | ResumeCollection => Action::Submit,
             RequestChanges | Approve | Reject => Action::Review,
             StartExecution => Action::Execute,
             Dispatch | Close => Action::Dispatch,

@@ -60,7 +60,7 @@ mirror_enum! {
         Delete,
         /// Verify a requester's identity.
         Verify,
-        /// Complete collection tasks and submit for review.
+        /// Complete or fail collection tasks (write what was found in a source).
         Collect,
         /// Decide as a lawyer: approve, reject, request changes, redact.
         Review,
@@ -74,6 +74,9 @@ mirror_enum! {
         Extend,
         /// See the personal data collected for a request.
         ReadData,
+        /// Hand a collected request to review, or back to collection after changes
+        /// were requested.
+        Submit,
     }
 }
 

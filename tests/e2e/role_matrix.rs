@@ -1,0 +1,861 @@
+//! The roles as the README describes them, written down by hand: who may call which
+//! root field. The table is NOT derived from `api/src/permissions.rs` or
+//! `default_policy.csv`; it says what each role is for, and the test checks that the
+//! real server, over HTTP and WebSocket, with every role's key, agrees.
+//!
+//! The duties behind the columns (README "Roles"):
+//! - admin: runs the installation: everything.
+//! - dpo (privacy officer): the organization and its request settings, the register,
+//!   data sources, every step of a request; reads keys, policies and the audit log,
+//!   but neither issues keys nor changes permissions.
+//! - steward: owns data sources (sources, fields, inspection, mapping suggestions) and
+//!   answers their tasks: completes and fails collection and execution tasks, starts
+//!   execution in the sources; reads requests with their data and the register.
+//! - reviewer (lawyer): claims, redacts, comments, approves, requests changes, rejects;
+//!   reads requests with their data, the register and data sources.
+//! - agent (intake and dispatch): takes requests in, checks identities, assigns,
+//!   comments, extends deadlines, hands collected requests to review, dispatches,
+//!   closes and cancels; reads requests with their data and the register. Never
+//!   writes what was found in a source (that is the steward's).
+//! - auditor: reads everything, the review queue and the audit log included; changes
+//!   nothing. Inspecting a source is not reading: it connects to the live system
+//!   with the source's credentials (the steward's tool).
+//! - integrator (API client): submits requests and verifies requesters; reads
+//!   requests (not the collected data), the register and data sources.
+
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use workflow::Role;
+
+use crate::common::{TestApp, e2e, error_code};
+
+const Y: bool = true;
+const N: bool = false;
+
+/// The column order of [`EXPECTED`].
+const COLUMNS: [Role; 7] = [
+    Role::Admin,
+    Role::Dpo,
+    Role::Steward,
+    Role::Reviewer,
+    Role::Agent,
+    Role::Auditor,
+    Role::Integrator,
+];
+
+/// One row per root field (`Type.field`), one column per role: allowed or not.
+#[rustfmt::skip]
+pub const EXPECTED: &[(&str, [bool; 7])] = &[
+    // operation                              admin dpo stew rev agent audit integ
+    // -- who am I, and generic lookups (the sample looks up an API key)
+    ("Query.me",                              [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Query.node",                            [Y,   Y,  N,   N,  N,    Y,    N]),
+    ("Query.nodes",                           [Y,   Y,  N,   N,  N,    Y,    N]),
+    // -- the organization, keys, permissions, audit log
+    ("Query.organization",                    [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Mutation.updateOrganization",           [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Query.apiKeys",                         [Y,   Y,  N,   N,  N,    Y,    N]),
+    ("Mutation.createApiKey",                 [Y,   N,  N,   N,  N,    N,    N]),
+    ("Mutation.revokeApiKey",                 [Y,   N,  N,   N,  N,    N,    N]),
+    ("Query.policies",                        [Y,   Y,  N,   N,  N,    Y,    N]),
+    ("Mutation.grantRole",                    [Y,   N,  N,   N,  N,    N,    N]),
+    ("Mutation.revokeRole",                   [Y,   N,  N,   N,  N,    N,    N]),
+    ("Mutation.addPolicy",                    [Y,   N,  N,   N,  N,    N,    N]),
+    ("Mutation.removePolicy",                 [Y,   N,  N,   N,  N,    N,    N]),
+    ("Query.auditEvents",                     [Y,   Y,  N,   N,  N,    Y,    N]),
+    ("Subscription.auditEventAdded",          [Y,   Y,  N,   N,  N,    Y,    N]),
+    // -- the register: everyone reads it, the DPO keeps it
+    ("Query.dataCategories",                  [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Mutation.createDataCategory",           [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.updateDataCategory",           [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.deleteDataCategory",           [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Query.subjectCategories",               [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Mutation.createSubjectCategory",        [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.updateSubjectCategory",        [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.deleteSubjectCategory",        [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Query.purposes",                        [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Mutation.createPurpose",                [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.updatePurpose",                [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.deletePurpose",                [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Query.retentionPolicies",               [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Mutation.createRetentionPolicy",        [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.updateRetentionPolicy",        [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.deleteRetentionPolicy",        [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Query.recipients",                      [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Mutation.createRecipient",              [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.updateRecipient",              [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.deleteRecipient",              [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.createTransfer",               [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.updateTransfer",               [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.deleteTransfer",               [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Query.processingActivities",            [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Mutation.createProcessingActivity",     [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.updateProcessingActivity",     [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.deleteProcessingActivity",     [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Query.registerFindings",                [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Mutation.importRegister",               [Y,   Y,  N,   N,  N,    N,    N]),
+    // -- data sources: kept by stewards (and the DPO); agents do not see them, so
+    //    not the export either, which lists them
+    ("Query.dataSources",                     [Y,   Y,  Y,   Y,  N,    Y,    Y]),
+    ("Query.connectorSchemas",                [Y,   Y,  Y,   Y,  N,    Y,    Y]),
+    ("Query.dataFields",                      [Y,   Y,  Y,   Y,  N,    Y,    Y]),
+    ("Query.registerExport",                  [Y,   Y,  Y,   Y,  N,    Y,    Y]),
+    ("Query.inspectSource",                   [Y,   Y,  Y,   N,  N,    N,    N]),
+    ("Mutation.createDataSource",             [Y,   Y,  Y,   N,  N,    N,    N]),
+    ("Mutation.updateDataSource",             [Y,   Y,  Y,   N,  N,    N,    N]),
+    ("Mutation.deleteDataSource",             [Y,   Y,  Y,   N,  N,    N,    N]),
+    ("Mutation.suggestFieldMappings",         [Y,   Y,  Y,   N,  N,    N,    N]),
+    ("Mutation.createDataField",              [Y,   Y,  Y,   N,  N,    N,    N]),
+    ("Mutation.updateDataField",              [Y,   Y,  Y,   N,  N,    N,    N]),
+    ("Mutation.deleteDataField",              [Y,   Y,  Y,   N,  N,    N,    N]),
+    // -- requests: everyone reads them (integrators without the collected data)
+    ("Query.requests",                        [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Query.reviewQueue",                     [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Query.stalledRequests",                 [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Query.requestSettings",                 [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Subscription.reviewQueueChanged",       [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Subscription.requestEvents",            [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Mutation.updateRequestSettings",        [Y,   Y,  N,   N,  N,    N,    N]),
+    // -- intake and identity check
+    ("Mutation.submitRequest",                [Y,   Y,  N,   N,  Y,    N,    Y]),
+    ("Mutation.startEmailVerification",       [Y,   Y,  N,   N,  Y,    N,    Y]),
+    ("Mutation.resendVerificationCode",       [Y,   Y,  N,   N,  Y,    N,    Y]),
+    ("Mutation.confirmEmailVerification",     [Y,   Y,  N,   N,  Y,    N,    Y]),
+    ("Mutation.verifyIdentity",               [Y,   Y,  N,   N,  Y,    N,    Y]),
+    ("Mutation.failVerification",             [Y,   Y,  N,   N,  Y,    N,    Y]),
+    ("Mutation.bulkVerify",                   [Y,   Y,  N,   N,  Y,    N,    Y]),
+    // -- coordination
+    ("Mutation.assignRequest",                [Y,   Y,  N,   N,  Y,    N,    N]),
+    ("Mutation.bulkAssign",                   [Y,   Y,  N,   N,  Y,    N,    N]),
+    ("Mutation.addRequestComment",            [Y,   Y,  N,   N,  Y,    N,    N]),
+    ("Mutation.extendDeadline",               [Y,   Y,  N,   N,  Y,    N,    N]),
+    ("Mutation.cancelRequest",                [Y,   Y,  N,   N,  Y,    N,    N]),
+    ("Mutation.bulkCancel",                   [Y,   Y,  N,   N,  Y,    N,    N]),
+    // -- collection: stewards write what their sources hold; agents hand it on
+    ("Mutation.completeTask",                 [Y,   Y,  Y,   N,  N,    N,    N]),
+    ("Mutation.failTask",                     [Y,   Y,  Y,   N,  N,    N,    N]),
+    ("Mutation.submitForReview",              [Y,   Y,  N,   N,  Y,    N,    N]),
+    ("Mutation.resumeCollection",             [Y,   Y,  N,   N,  Y,    N,    N]),
+    // -- legal review
+    ("Mutation.claimRequest",                 [Y,   Y,  N,   Y,  N,    N,    N]),
+    ("Mutation.unclaimRequest",               [Y,   Y,  N,   Y,  N,    N,    N]),
+    ("Mutation.redactRecord",                 [Y,   Y,  N,   Y,  N,    N,    N]),
+    ("Mutation.unredactRecord",               [Y,   Y,  N,   Y,  N,    N,    N]),
+    ("Mutation.addReviewComment",             [Y,   Y,  N,   Y,  N,    N,    N]),
+    ("Mutation.approveRequest",               [Y,   Y,  N,   Y,  N,    N,    N]),
+    ("Mutation.requestChanges",               [Y,   Y,  N,   Y,  N,    N,    N]),
+    ("Mutation.rejectRequest",                [Y,   Y,  N,   Y,  N,    N,    N]),
+    // -- carrying out and answering
+    ("Mutation.startExecution",               [Y,   Y,  Y,   N,  N,    N,    N]),
+    ("Mutation.dispatchRequest",              [Y,   Y,  N,   N,  Y,    N,    N]),
+    ("Mutation.closeRequest",                 [Y,   Y,  N,   N,  Y,    N,    N]),
+];
+
+/// Whether the table allows `role` to call `operation`.
+fn expected(operation: &str, role: Role) -> bool {
+    let (_, row) = EXPECTED
+        .iter()
+        .find(|(op, _)| *op == operation)
+        .unwrap_or_else(|| panic!("{operation} is missing from EXPECTED"));
+    let column = COLUMNS.iter().position(|r| *r == role).unwrap();
+    row[column]
+}
+
+/// One sample call per query and mutation. Inputs are valid where cheap, so an
+/// allowed call succeeds or fails for reasons other than authorization (mostly
+/// NOT_FOUND for the random ids).
+fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
+    let gid = |t: &str| json!({"id": api::graphql::ids::global_id(t, uuid::Uuid::now_v7())});
+    let some_key = api::graphql::ids::global_id("ApiKey", app.key_ids[&Role::Integrator]);
+    let rid = || gid("SubjectRequest");
+    let tid = || gid("RequestTask");
+    let cid = || gid("CollectedRecord");
+    let transition = |name: &str| {
+        format!(
+            "mutation($id: ID!) {{ {name}(input: {{requestId: $id, version: 1}}) {{ request {{ id }} }} }}"
+        )
+    };
+    let reasoned = |name: &str| {
+        format!(
+            "mutation($id: ID!) {{ {name}(input: {{requestId: $id, version: 1, reason: \"r\"}}) {{ request {{ id }} }} }}"
+        )
+    };
+    let by_id = |name: &str| {
+        format!("mutation($id: ID!) {{ {name}(input: {{requestId: $id}}) {{ request {{ id }} }} }}")
+    };
+    let delete =
+        |name: &str| format!("mutation($id: ID!) {{ {name}(input: {{id: $id}}) {{ deletedId }} }}");
+    let q = |s: &str| s.to_owned();
+    vec![
+        ("Query.me", q("{ me { apiKeyName } }"), json!({})),
+        (
+            "Query.node",
+            q("query($id: ID!) { node(id: $id) { id } }"),
+            json!({"id": some_key}),
+        ),
+        (
+            "Query.nodes",
+            q("query($id: ID!) { nodes(ids: [$id]) { id } }"),
+            json!({"id": some_key}),
+        ),
+        (
+            "Query.organization",
+            q("{ organization { name } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.updateOrganization",
+            q(
+                "mutation { updateOrganization(input: {phone: \"+49 30 1234567\"}) { organization { phone } } }",
+            ),
+            json!({}),
+        ),
+        ("Query.apiKeys", q("{ apiKeys { totalCount } }"), json!({})),
+        (
+            "Mutation.createApiKey",
+            q("mutation { createApiKey(input: {name: \"matrix\", roles: [AGENT]}) { secret } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.revokeApiKey",
+            q("mutation($id: ID!) { revokeApiKey(input: {id: $id}) { apiKey { id } } }"),
+            gid("ApiKey"),
+        ),
+        (
+            "Query.policies",
+            q("{ policies { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.grantRole",
+            q(
+                "mutation($id: ID!) { grantRole(input: {apiKeyId: $id, role: AGENT}) { apiKey { id } } }",
+            ),
+            json!({"id": some_key}),
+        ),
+        (
+            "Mutation.revokeRole",
+            q(
+                "mutation($id: ID!) { revokeRole(input: {apiKeyId: $id, role: AGENT}) { apiKey { id } } }",
+            ),
+            json!({"id": some_key}),
+        ),
+        (
+            "Mutation.addPolicy",
+            q(
+                "mutation { addPolicy(input: {role: STEWARD, object: AUDIT_EVENT, action: DELETE}) { policy { role } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.removePolicy",
+            q(
+                "mutation { removePolicy(input: {role: STEWARD, object: AUDIT_EVENT, action: DELETE}) { policy { role } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Query.auditEvents",
+            q("{ auditEvents { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Query.dataCategories",
+            q("{ dataCategories { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.createDataCategory",
+            q(
+                "mutation { createDataCategory(input: {key: \"contact.matrix\", name: \"M\"}) { dataCategory { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updateDataCategory",
+            q(
+                "mutation($id: ID!) { updateDataCategory(input: {id: $id, name: \"M\"}) { dataCategory { id } } }",
+            ),
+            gid("DataCategory"),
+        ),
+        (
+            "Mutation.deleteDataCategory",
+            delete("deleteDataCategory"),
+            gid("DataCategory"),
+        ),
+        (
+            "Query.subjectCategories",
+            q("{ subjectCategories { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.createSubjectCategory",
+            q(
+                "mutation { createSubjectCategory(input: {key: \"matrix\", name: \"M\"}) { subjectCategory { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updateSubjectCategory",
+            q(
+                "mutation($id: ID!) { updateSubjectCategory(input: {id: $id, name: \"M\"}) { subjectCategory { id } } }",
+            ),
+            gid("SubjectCategory"),
+        ),
+        (
+            "Mutation.deleteSubjectCategory",
+            delete("deleteSubjectCategory"),
+            gid("SubjectCategory"),
+        ),
+        (
+            "Query.purposes",
+            q("{ purposes { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.createPurpose",
+            q(
+                "mutation { createPurpose(input: {name: \"matrix\", legalBasis: CONTRACT}) { purpose { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updatePurpose",
+            q(
+                "mutation($id: ID!) { updatePurpose(input: {id: $id, name: \"M\"}) { purpose { id } } }",
+            ),
+            gid("Purpose"),
+        ),
+        (
+            "Mutation.deletePurpose",
+            delete("deletePurpose"),
+            gid("Purpose"),
+        ),
+        (
+            "Query.retentionPolicies",
+            q("{ retentionPolicies { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.createRetentionPolicy",
+            q(
+                "mutation { createRetentionPolicy(input: {name: \"matrix\", duration: \"P1Y\", trigger: AFTER_COLLECTION, actionAtExpiry: DELETE}) { retentionPolicy { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updateRetentionPolicy",
+            q(
+                "mutation($id: ID!) { updateRetentionPolicy(input: {id: $id, name: \"M\"}) { retentionPolicy { id } } }",
+            ),
+            gid("RetentionPolicy"),
+        ),
+        (
+            "Mutation.deleteRetentionPolicy",
+            delete("deleteRetentionPolicy"),
+            gid("RetentionPolicy"),
+        ),
+        (
+            "Query.recipients",
+            q("{ recipients { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.createRecipient",
+            q(
+                "mutation { createRecipient(input: {name: \"matrix\", kind: PROCESSOR}) { recipient { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updateRecipient",
+            q(
+                "mutation($id: ID!) { updateRecipient(input: {id: $id, name: \"M\"}) { recipient { id } } }",
+            ),
+            gid("Recipient"),
+        ),
+        (
+            "Mutation.deleteRecipient",
+            delete("deleteRecipient"),
+            gid("Recipient"),
+        ),
+        (
+            "Mutation.createTransfer",
+            q(
+                "mutation($id: ID!) { createTransfer(input: {recipientId: $id, country: \"US\", safeguard: STANDARD_CONTRACTUAL_CLAUSES}) { transfer { id } } }",
+            ),
+            gid("Recipient"),
+        ),
+        (
+            "Mutation.updateTransfer",
+            q(
+                "mutation($id: ID!) { updateTransfer(input: {id: $id, country: \"JP\"}) { transfer { id } } }",
+            ),
+            gid("Transfer"),
+        ),
+        (
+            "Mutation.deleteTransfer",
+            delete("deleteTransfer"),
+            gid("Transfer"),
+        ),
+        (
+            "Query.processingActivities",
+            q("{ processingActivities { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.createProcessingActivity",
+            q(
+                "mutation { createProcessingActivity(input: {name: \"matrix\"}) { processingActivity { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updateProcessingActivity",
+            q(
+                "mutation($id: ID!) { updateProcessingActivity(input: {id: $id, name: \"M\"}) { processingActivity { id } } }",
+            ),
+            gid("ProcessingActivity"),
+        ),
+        (
+            "Mutation.deleteProcessingActivity",
+            delete("deleteProcessingActivity"),
+            gid("ProcessingActivity"),
+        ),
+        (
+            "Query.registerFindings",
+            q("{ registerFindings { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.importRegister",
+            q("mutation { importRegister(input: {document: {format: \"x\"}}) { purposes } }"),
+            json!({}),
+        ),
+        (
+            "Query.dataSources",
+            q("{ dataSources { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Query.connectorSchemas",
+            q("{ connectorSchemas { kind } }"),
+            json!({}),
+        ),
+        (
+            "Query.dataFields",
+            q("{ dataFields { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Query.registerExport",
+            q("{ registerExport(format: CSV) { url } }"),
+            json!({}),
+        ),
+        (
+            "Query.inspectSource",
+            q("query($id: ID!) { inspectSource(id: $id) { connectionError } }"),
+            gid("DataSource"),
+        ),
+        (
+            "Mutation.createDataSource",
+            q(
+                "mutation { createDataSource(input: {name: \"matrix\", connectorKind: MANUAL, connectorConfig: {contact: \"x\"}}) { dataSource { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updateDataSource",
+            q(
+                "mutation($id: ID!) { updateDataSource(input: {id: $id, name: \"M\"}) { dataSource { id } } }",
+            ),
+            gid("DataSource"),
+        ),
+        (
+            "Mutation.deleteDataSource",
+            delete("deleteDataSource"),
+            gid("DataSource"),
+        ),
+        (
+            "Mutation.suggestFieldMappings",
+            q(
+                "mutation($id: ID!) { suggestFieldMappings(input: {sourceId: $id, accept: [{location: \"a.b\"}]}) { dataFields { id } } }",
+            ),
+            gid("DataSource"),
+        ),
+        (
+            "Mutation.createDataField",
+            q(
+                "mutation($id: ID!) { createDataField(input: {sourceId: $id, location: \"a.b\", erasureStrategy: SET_NULL}) { dataField { id } } }",
+            ),
+            gid("DataSource"),
+        ),
+        (
+            "Mutation.updateDataField",
+            q(
+                "mutation($id: ID!) { updateDataField(input: {id: $id, location: \"a.c\"}) { dataField { id } } }",
+            ),
+            gid("DataField"),
+        ),
+        (
+            "Mutation.deleteDataField",
+            delete("deleteDataField"),
+            gid("DataField"),
+        ),
+        (
+            "Query.requests",
+            q("{ requests { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Query.reviewQueue",
+            q("{ reviewQueue { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Query.stalledRequests",
+            q("{ stalledRequests { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Query.requestSettings",
+            q("{ requestSettings { deadlineStart } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.updateRequestSettings",
+            q(
+                "mutation { updateRequestSettings(input: {stallAfterHours: 72}) { settings { stallAfterHours } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.submitRequest",
+            q(
+                "mutation { submitRequest(input: {kind: ACCESS, channel: API, identities: [{kind: EMAIL, value: \"m@example.com\"}], isTest: true}) { request { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.startEmailVerification",
+            transition("startEmailVerification"),
+            rid(),
+        ),
+        (
+            "Mutation.resendVerificationCode",
+            by_id("resendVerificationCode"),
+            rid(),
+        ),
+        (
+            "Mutation.confirmEmailVerification",
+            q(
+                "mutation($id: ID!) { confirmEmailVerification(input: {requestId: $id, code: \"123456\"}) { request { id } } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.verifyIdentity",
+            q(
+                "mutation($id: ID!) { verifyIdentity(input: {requestId: $id, version: 1, method: DOCUMENT_CHECK, evidence: \"ID card\"}) { request { id } } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.failVerification",
+            reasoned("failVerification"),
+            rid(),
+        ),
+        (
+            "Mutation.bulkVerify",
+            q(
+                "mutation($id: ID!) { bulkVerify(input: {requestIds: [$id], method: DOCUMENT_CHECK, evidence: \"ID\"}) { succeeded } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.assignRequest",
+            q(
+                "mutation($id: ID!) { assignRequest(input: {requestId: $id, assigneeId: null}) { request { id } } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.bulkAssign",
+            q("mutation($id: ID!) { bulkAssign(input: {requestIds: [$id]}) { succeeded } }"),
+            rid(),
+        ),
+        (
+            "Mutation.addRequestComment",
+            q(
+                "mutation($id: ID!) { addRequestComment(input: {requestId: $id, text: \"t\"}) { request { id } } }",
+            ),
+            rid(),
+        ),
+        ("Mutation.extendDeadline", reasoned("extendDeadline"), rid()),
+        ("Mutation.cancelRequest", transition("cancelRequest"), rid()),
+        (
+            "Mutation.bulkCancel",
+            q("mutation($id: ID!) { bulkCancel(input: {requestIds: [$id]}) { succeeded } }"),
+            rid(),
+        ),
+        (
+            "Mutation.completeTask",
+            q("mutation($id: ID!) { completeTask(input: {taskId: $id}) { task { id } } }"),
+            tid(),
+        ),
+        (
+            "Mutation.failTask",
+            q(
+                "mutation($id: ID!) { failTask(input: {taskId: $id, error: \"down\"}) { task { id } } }",
+            ),
+            tid(),
+        ),
+        (
+            "Mutation.submitForReview",
+            transition("submitForReview"),
+            rid(),
+        ),
+        (
+            "Mutation.resumeCollection",
+            transition("resumeCollection"),
+            rid(),
+        ),
+        ("Mutation.claimRequest", by_id("claimRequest"), rid()),
+        ("Mutation.unclaimRequest", by_id("unclaimRequest"), rid()),
+        (
+            "Mutation.redactRecord",
+            q(
+                "mutation($id: ID!) { redactRecord(input: {recordId: $id, reason: \"other person\"}) { request { id } } }",
+            ),
+            cid(),
+        ),
+        (
+            "Mutation.unredactRecord",
+            q("mutation($id: ID!) { unredactRecord(input: {recordId: $id}) { request { id } } }"),
+            cid(),
+        ),
+        (
+            "Mutation.addReviewComment",
+            q(
+                "mutation($id: ID!) { addReviewComment(input: {requestId: $id, text: \"t\"}) { request { id } } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.approveRequest",
+            transition("approveRequest"),
+            rid(),
+        ),
+        ("Mutation.requestChanges", reasoned("requestChanges"), rid()),
+        (
+            "Mutation.rejectRequest",
+            q(
+                "mutation($id: ID!) { rejectRequest(input: {requestId: $id, version: 1, ground: EXCESSIVE, reason: \"r\"}) { request { id } } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.startExecution",
+            transition("startExecution"),
+            rid(),
+        ),
+        (
+            "Mutation.dispatchRequest",
+            transition("dispatchRequest"),
+            rid(),
+        ),
+        ("Mutation.closeRequest", transition("closeRequest"), rid()),
+    ]
+}
+
+/// The root fields of `type_name` in the served schema, as `Type.field`.
+async fn root_fields(type_name: &str) -> BTreeSet<String> {
+    let schema = api::build_schema(Default::default());
+    let resp = schema
+        .execute(format!(
+            "{{ __type(name: \"{type_name}\") {{ fields {{ name }} }} }}"
+        ))
+        .await;
+    assert!(resp.errors.is_empty(), "{:?}", resp.errors);
+    let data = resp.data.into_json().unwrap();
+    data["__type"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{type_name}.{}", f["name"].as_str().unwrap()))
+        .collect()
+}
+
+/// The table names every root field of the schema, and nothing else, once.
+#[tokio::test]
+async fn the_expectations_cover_every_root_field() {
+    let mut schema = BTreeSet::new();
+    for root in ["Query", "Mutation", "Subscription"] {
+        schema.extend(root_fields(root).await);
+    }
+    let table: BTreeSet<String> = EXPECTED.iter().map(|(op, _)| (*op).to_owned()).collect();
+    assert_eq!(table.len(), EXPECTED.len(), "an operation is listed twice");
+    let missing: Vec<_> = schema.difference(&table).collect();
+    assert!(
+        missing.is_empty(),
+        "root fields without a row in role_matrix::EXPECTED (decide who may call them): {missing:?}"
+    );
+    let stale: Vec<_> = table.difference(&schema).collect();
+    assert!(
+        stale.is_empty(),
+        "rows for fields the schema lacks: {stale:?}"
+    );
+}
+
+/// The `extensions.code` of a subscription's error message, if it is one.
+fn subscription_error(msg: &Value) -> Option<&str> {
+    msg["payload"][0]["extensions"]["code"]
+        .as_str()
+        .or(msg["payload"]["errors"][0]["extensions"]["code"].as_str())
+}
+
+/// A request IN_REVIEW, moved there over HTTP by the admin (the org has no sources,
+/// so verification creates no tasks).
+async fn request_in_review(app: &TestApp) -> String {
+    let admin = app.key(Role::Admin);
+    let data = app
+        .gql_ok(
+            admin,
+            "mutation { submitRequest(input: {kind: ACCESS, channel: API, identities: [{kind: EMAIL, value: \"queue@example.com\"}], isTest: true}) { request { id version } } }",
+            json!({}),
+        )
+        .await;
+    let id = data["submitRequest"]["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let version = data["submitRequest"]["request"]["version"].clone();
+    let data = app
+        .gql_ok(
+            admin,
+            "mutation($id: ID!, $v: Int!) { verifyIdentity(input: {requestId: $id, version: $v, method: DOCUMENT_CHECK, evidence: \"ID card\"}) { request { version } } }",
+            json!({"id": id, "v": version}),
+        )
+        .await;
+    let version = data["verifyIdentity"]["request"]["version"].clone();
+    let data = app
+        .gql_ok(
+            admin,
+            "mutation($id: ID!, $v: Int!) { submitForReview(input: {requestId: $id, version: $v}) { request { state } } }",
+            json!({"id": id, "v": version}),
+        )
+        .await;
+    assert_eq!(data["submitForReview"]["request"]["state"], "IN_REVIEW");
+    id
+}
+
+/// Subscribes to every subscription as `role` and checks each is delivered or
+/// refused as the table says. Allowed ones must deliver an event caused by the admin.
+async fn check_subscriptions(app: &TestApp, role: Role, request_id: &str) -> usize {
+    let subs = [
+        (
+            "Subscription.auditEventAdded",
+            "subscription { auditEventAdded { seq } }".to_owned(),
+        ),
+        (
+            "Subscription.reviewQueueChanged",
+            "subscription { reviewQueueChanged { change } }".to_owned(),
+        ),
+        (
+            "Subscription.requestEvents",
+            format!(
+                "subscription {{ requestEvents(requestId: \"{request_id}\") {{ entry {{ kind }} }} }}"
+            ),
+        ),
+    ];
+    let mut ws = app
+        .ws_connect(json!({"Authorization": format!("Bearer {}", app.key(role))}))
+        .await;
+    assert_eq!(ws.next().await.unwrap()["type"], "connection_ack");
+    for (op, query) in &subs {
+        ws.subscribe(op, query).await;
+    }
+    let mut pending: HashSet<&str> = subs.iter().map(|(op, _)| *op).collect();
+    // An admin comment on the queued request is an audit event, a queue update and a
+    // request event at once; repeated in case a subscription was not set up yet.
+    for _ in 0..10 {
+        if pending.is_empty() {
+            break;
+        }
+        if subs
+            .iter()
+            .any(|(op, _)| pending.contains(op) && expected(op, role))
+        {
+            app.gql_ok(
+                app.key(Role::Admin),
+                "mutation($id: ID!) { addRequestComment(input: {requestId: $id, text: \"tick\"}) { request { id } } }",
+                json!({"id": request_id}),
+            )
+            .await;
+        }
+        while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_secs(2), ws.next()).await {
+            let Some(op) = msg["id"].as_str() else {
+                panic!("{role}: unexpected message {msg}");
+            };
+            if !pending.remove(op) {
+                continue; // a second event of an allowed subscription
+            }
+            let refused = subscription_error(&msg) == Some("FORBIDDEN");
+            if expected(op, role) {
+                assert!(
+                    msg["type"] == "next" && !refused,
+                    "{role} on {op}: expected events, got {msg}"
+                );
+            } else {
+                assert!(refused, "{role} on {op}: expected FORBIDDEN, got {msg}");
+            }
+            if pending.is_empty() {
+                break;
+            }
+        }
+    }
+    assert!(pending.is_empty(), "{role}: no answer on {pending:?}");
+    subs.len()
+}
+
+/// Every role's key against every query, mutation and subscription, over HTTP and
+/// WebSocket: allowed or FORBIDDEN exactly as [`EXPECTED`] says.
+async fn every_role_may_do_what_its_description_says_and_nothing_else(app: TestApp) {
+    let samples = samples(&app);
+    let sampled: BTreeSet<&str> = samples.iter().map(|(op, ..)| *op).collect();
+    let rows: BTreeSet<&str> = EXPECTED
+        .iter()
+        .map(|(op, _)| *op)
+        .filter(|op| !op.starts_with("Subscription."))
+        .collect();
+    assert_eq!(sampled, rows, "one sample call per query and mutation row");
+    let request_id = request_in_review(&app).await;
+    let mut checked = 0;
+    let mut mismatches = Vec::new();
+    for role in COLUMNS {
+        for (op, query, vars) in &samples {
+            let body = app.gql(app.key(role), query, vars.clone()).await;
+            let refused = error_code(&body) == Some("FORBIDDEN");
+            if refused == expected(op, role) {
+                mismatches.push(format!(
+                    "{role} on {op}: expected {}, got {body}",
+                    if expected(op, role) {
+                        "allowed"
+                    } else {
+                        "FORBIDDEN"
+                    }
+                ));
+            }
+            checked += 1;
+        }
+        checked += check_subscriptions(&app, role, &request_id).await;
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert_eq!(checked, COLUMNS.len() * EXPECTED.len());
+}
+e2e!(
+    matrix,
+    every_role_may_do_what_its_description_says_and_nothing_else
+);
