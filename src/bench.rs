@@ -171,6 +171,7 @@ pub(crate) async fn serve(
     let app = api::Application::build(
         api::ServerConfig {
             bind: "127.0.0.1:0".into(),
+            metrics_bind: None,
             limits: api::Limits::default(),
         },
         workflow.clone(),

@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "AUSKUNFT_BIND", value_name = "ADDR")]
     pub bind: Option<String>,
+    /// Serve `/metrics` only on this separate address (keep it internal)
+    /// [default: on --bind].
+    #[arg(long, env = "AUSKUNFT_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<String>,
     /// Largest accepted request body in bytes [default: 1048576].
     #[arg(long, env = "AUSKUNFT_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
@@ -88,6 +92,7 @@ pub struct FileConfig {
     database_url: Option<String>,
     encryption_key: Option<String>,
     bind: Option<String>,
+    metrics_bind: Option<String>,
     mail_dir: Option<PathBuf>,
     mail_from: Option<String>,
     #[serde(default)]
@@ -149,6 +154,8 @@ pub struct Config {
     pub database_url: String,
     /// Listen address.
     pub bind: String,
+    /// Separate listen address of `/metrics`, if any.
+    pub metrics_bind: Option<String>,
     /// Request limits.
     pub limits: api::Limits,
     /// Key for data at rest, if configured (else the key file is used).
@@ -335,6 +342,7 @@ impl Config {
                 .clone()
                 .or(file.bind)
                 .unwrap_or_else(|| DEFAULT_BIND.to_owned()),
+            metrics_bind: serve.metrics_bind.clone().or(file.metrics_bind),
             limits,
             encryption_key: global.encryption_key.clone().or(file.encryption_key),
             mail_dir: serve.mail_dir.clone().or(file.mail_dir),

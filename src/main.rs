@@ -272,6 +272,7 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
     };
     let server_config = api::ServerConfig {
         bind: config.bind.clone(),
+        metrics_bind: config.metrics_bind.clone(),
         limits: config.limits,
     };
     let mailer: std::sync::Arc<dyn workflow::outbox::Mailer> = match &config.mail_dir {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql::{Data, ErrorExtensions};
-use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql_poem::GraphQLProtocol;
 use poem::error::ReadBodyError;
 use poem::http::{StatusCode, header};
 use poem::listener::{Acceptor, AcceptorExt, Listener, TcpListener};
@@ -49,6 +49,9 @@ impl Default for Limits {
 pub struct ServerConfig {
     /// Address to listen on; port 0 picks a free one.
     pub bind: String,
+    /// When set, `/metrics` is served only on this address (so operators can keep it
+    /// internal) and not on `bind`.
+    pub metrics_bind: Option<String>,
     /// Request limits.
     pub limits: Limits,
 }
@@ -66,19 +69,28 @@ pub struct Application {
     acceptor: poem::listener::BoxAcceptor,
     addr: SocketAddr,
     app: poem::endpoint::BoxEndpoint<'static>,
+    /// The separate `/metrics` listener, if configured.
+    metrics: Option<(
+        poem::listener::BoxAcceptor,
+        SocketAddr,
+        poem::endpoint::BoxEndpoint<'static>,
+    )>,
+}
+
+async fn bind(address: &str) -> std::io::Result<(poem::listener::BoxAcceptor, SocketAddr)> {
+    let acceptor = TcpListener::bind(address).into_acceptor().await?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .ok_or_else(|| std::io::Error::other("listener has no socket address"))?;
+    Ok((acceptor.boxed(), addr))
 }
 
 impl Application {
     /// Binds the socket (so a port in use fails here) and builds the routes.
     pub async fn build(config: ServerConfig, workflow: Workflow) -> std::io::Result<Self> {
-        let acceptor = TcpListener::bind(config.bind.as_str())
-            .into_acceptor()
-            .await?;
-        let addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().copied())
-            .ok_or_else(|| std::io::Error::other("listener has no socket address"))?;
+        let (acceptor, addr) = bind(&config.bind).await?;
         let state = AppState {
             schema: build_schema(config.limits.schema),
             workflow,
@@ -86,22 +98,40 @@ impl Application {
             throttle: Arc::new(AuthThrottle::new(config.limits.auth)),
         };
         crate::metrics::handle();
-        let app = Route::new()
+        let mut routes = Route::new()
             .at("/graphql", get(graphiql).post(graphql))
             .at("/graphql/ws", get(graphql_ws))
             .at("/exports/:token", get(download_export))
             .at("/attachments/:token", get(download_attachment))
             .at("/healthz", get(healthz))
-            .at("/readyz", get(readyz))
-            .at("/metrics", get(metrics))
-            .data(state)
-            .map_to_response()
-            .boxed();
+            .at("/readyz", get(readyz));
+        let metrics_listener = match &config.metrics_bind {
+            None => {
+                routes = routes.at("/metrics", get(metrics));
+                None
+            }
+            Some(address) => {
+                let (acceptor, addr) = bind(address).await?;
+                let endpoint = Route::new()
+                    .at("/metrics", get(metrics))
+                    .data(state.clone())
+                    .map_to_response()
+                    .boxed();
+                Some((acceptor, addr, endpoint))
+            }
+        };
+        let app = routes.data(state).map_to_response().boxed();
         Ok(Self {
-            acceptor: acceptor.boxed(),
+            acceptor,
             addr,
             app,
+            metrics: metrics_listener,
         })
+    }
+
+    /// The address of the separate `/metrics` listener, if one is configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, addr, _)| *addr)
     }
 
     /// The bound address.
@@ -114,9 +144,41 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()>,
     ) -> std::io::Result<()> {
-        Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(self.app, shutdown, Some(Duration::from_secs(10)))
-            .await
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let signal = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let main = Server::new_with_acceptor(self.acceptor).run_with_graceful_shutdown(
+            self.app,
+            signal(stopped.clone()),
+            Some(Duration::from_secs(10)),
+        );
+        let metrics_server = async {
+            match self.metrics {
+                Some((acceptor, _, endpoint)) => {
+                    Server::new_with_acceptor(acceptor)
+                        .run_with_graceful_shutdown(
+                            endpoint,
+                            signal(stopped.clone()),
+                            Some(Duration::from_secs(10)),
+                        )
+                        .await
+                }
+                None => Ok(()),
+            }
+        };
+        let servers = async {
+            let (main, side) = tokio::join!(main, metrics_server);
+            main.and(side)
+        };
+        tokio::pin!(servers);
+        tokio::select! {
+            result = &mut servers => return result,
+            () = shutdown => {
+                let _ = stop.send(true);
+            }
+        }
+        servers.await
     }
 
     /// Serves until the process is stopped.
@@ -460,6 +522,10 @@ async fn graphql(req: &Request, body: Body, state: poem::web::Data<&AppState>) -
     poem::web::Json(response).into_response()
 }
 
+/// Close code for a connection whose key was revoked or whose roles changed
+/// (graphql-transport-ws uses 4403 for "Forbidden").
+const CLOSE_FORBIDDEN: u16 = 4403;
+
 #[handler]
 async fn graphql_ws(
     req: &Request,
@@ -477,42 +543,125 @@ async fn graphql_ws(
                 .max_message_size(Some(max_message))
                 .max_frame_size(Some(max_message)),
         )
-        .on_upgrade(move |stream| {
-            let schema = state.schema.clone();
-            GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let header = ["Authorization", "authorization"]
-                        .iter()
-                        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()));
-                    let Some(header) = header else {
-                        return Err(Refusal::Unauthenticated(
-                            "connection_init needs a payload {\"Authorization\": \"Bearer <API key>\"}"
-                                .into(),
-                        )
-                        .into_graphql_error());
-                    };
-                    let token = header
-                        .split_once(' ')
-                        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                        .map_or(header, |(_, token)| token)
-                        .trim();
-                    let principal = authenticate(&state, client, Some(token))
-                        .await
-                        .map_err(Refusal::into_graphql_error)?;
-                    let mut data = Data::default();
-                    data.insert(crate::graphql::loaders::Loaders::new(
-                        state.workflow.clone(),
-                        Some(principal.clone()),
-                        false,
-                    ));
-                    data.insert(Session::for_connection(
-                        state.workflow.clone(),
-                        Some(principal),
-                    ));
-                    Ok(data)
-                })
-                .serve()
+        .on_upgrade(move |socket| serve_ws(socket, protocol, state, client))
+}
+
+/// Who signed in on a connection, with the roles the key held then.
+type SignedIn = (workflow::Principal, Vec<workflow::Role>);
+
+/// Serves one graphql-transport-ws connection. The key presented at `connection_init`
+/// is re-checked whenever the policy changes: once it is revoked or its roles change,
+/// the connection is closed with [`CLOSE_FORBIDDEN`] instead of living on.
+async fn serve_ws(
+    socket: poem::web::websocket::WebSocketStream,
+    protocol: GraphQLProtocol,
+    state: AppState,
+    client: IpAddr,
+) {
+    use futures_util::{SinkExt, StreamExt};
+    use poem::web::websocket::Message;
+
+    let signed_in: Arc<std::sync::Mutex<Option<SignedIn>>> = Arc::default();
+    let mut revisions = state.workflow.authz().watch_revision();
+    let (sink, stream) = socket.split();
+    let stream = stream
+        .take_while(|m| std::future::ready(m.is_ok()))
+        .filter_map(|m| {
+            std::future::ready(
+                m.ok()
+                    .filter(|m| m.is_text() || m.is_binary())
+                    .map(Message::into_bytes),
+            )
+        });
+    let init_state = state.clone();
+    let init_signed_in = signed_in.clone();
+    let messages = async_graphql::http::WebSocket::new(state.schema.clone(), stream, protocol.0)
+        .on_connection_init(move |payload| async move {
+            let state = init_state;
+            let header = ["Authorization", "authorization"]
+                .iter()
+                .find_map(|k| payload.get(*k).and_then(|v| v.as_str()));
+            let Some(header) = header else {
+                return Err(Refusal::Unauthenticated(
+                    "connection_init needs a payload {\"Authorization\": \"Bearer <API key>\"}"
+                        .into(),
+                )
+                .into_graphql_error());
+            };
+            let token = header
+                .split_once(' ')
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map_or(header, |(_, token)| token)
+                .trim();
+            let principal = authenticate(&state, client, Some(token))
+                .await
+                .map_err(Refusal::into_graphql_error)?;
+            let roles = state
+                .workflow
+                .authz()
+                .roles_of(principal.key_id, principal.org_id)
+                .await;
+            *init_signed_in
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                Some((principal.clone(), roles));
+            let mut data = Data::default();
+            data.insert(crate::graphql::loaders::Loaders::new(
+                state.workflow.clone(),
+                Some(principal.clone()),
+                false,
+            ));
+            data.insert(Session::for_connection(
+                state.workflow.clone(),
+                Some(principal),
+            ));
+            Ok(data)
         })
+        .map(|msg| match msg {
+            async_graphql::http::WsMessage::Text(text) => Message::text(text),
+            async_graphql::http::WsMessage::Close(code, reason) => {
+                Message::close_with(code, reason)
+            }
+        });
+    futures_util::pin_mut!(messages, sink);
+    let mut watching = true;
+    loop {
+        tokio::select! {
+            msg = messages.next() => match msg {
+                Some(msg) => {
+                    if sink.send(msg).await.is_err() {
+                        break;
+                    }
+                }
+                None => break,
+            },
+            changed = revisions.changed(), if watching => {
+                if changed.is_err() {
+                    watching = false; // the policy is no longer reloaded: nothing to watch
+                    continue;
+                }
+                let current = signed_in
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .clone();
+                let Some((principal, roles)) = current else { continue };
+                match state.workflow.principal_unchanged(&principal, &roles).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::info!(key = %principal.key_id, "closing a WebSocket: key revoked or roles changed");
+                        let _ = sink
+                            .send(Message::close_with(
+                                CLOSE_FORBIDDEN,
+                                "the API key was revoked or its roles changed; sign in again",
+                            ))
+                            .await;
+                        break;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not re-check a WebSocket's key"),
+                }
+            }
+        }
+    }
 }
 
 #[handler]

@@ -272,6 +272,7 @@ impl TestApp {
         let app = api::Application::build(
             api::ServerConfig {
                 bind: "127.0.0.1:0".into(),
+                metrics_bind: None,
                 limits,
             },
             workflow.clone(),

@@ -200,3 +200,41 @@ async fn readiness_fails_when_the_database_is_gone_but_health_does_not() {
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn metrics_can_be_served_on_their_own_address_only() {
+    let app = app().await;
+    let server = api::Application::build(
+        api::ServerConfig {
+            bind: "127.0.0.1:0".into(),
+            metrics_bind: Some("127.0.0.1:0".into()),
+            limits: api::Limits::default(),
+        },
+        app.reopen().await.unwrap(),
+    )
+    .await
+    .unwrap();
+    let main = server.local_addr();
+    let metrics = server.metrics_addr().expect("a metrics listener");
+    assert_ne!(main, metrics);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+    let get = |addr: std::net::SocketAddr, path: &str| {
+        app.client.get(format!("http://{addr}{path}")).send()
+    };
+    let r = get(metrics, "/metrics").await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("auskunft_"));
+    assert_eq!(get(main, "/metrics").await.unwrap().status().as_u16(), 404);
+    assert_eq!(get(main, "/healthz").await.unwrap().status().as_u16(), 200);
+    assert_eq!(
+        get(metrics, "/graphql").await.unwrap().status().as_u16(),
+        404
+    );
+    // One shutdown stops both listeners.
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+    assert!(get(metrics, "/metrics").await.is_err());
+}

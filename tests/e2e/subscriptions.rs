@@ -105,3 +105,66 @@ e2e!(
     revoked_live,
     withdrawn_permissions_apply_to_open_subscriptions
 );
+
+/// A connection whose key is revoked, or whose roles change, is closed with 4403 at
+/// once instead of living on and answering FORBIDDEN.
+async fn revoked_keys_and_changed_roles_close_open_connections(app: TestApp) {
+    let auth = |role| json!({"Authorization": format!("Bearer {}", app.key(role))});
+    let key_id = |role| api::graphql::ids::global_id("ApiKey", app.key_ids[&role]);
+    for (role, mutation, variables) in [
+        (
+            Role::Auditor,
+            "mutation($id: ID!) { revokeApiKey(input: {id: $id}) { apiKey { id } } }",
+            json!({"id": key_id(Role::Auditor)}),
+        ),
+        (
+            Role::Reviewer,
+            "mutation($id: ID!) { revokeRole(input: {apiKeyId: $id, role: REVIEWER}) { __typename } }",
+            json!({"id": key_id(Role::Reviewer)}),
+        ),
+        (
+            Role::Agent,
+            "mutation($id: ID!) { grantRole(input: {apiKeyId: $id, role: STEWARD}) { __typename } }",
+            json!({"id": key_id(Role::Agent)}),
+        ),
+    ] {
+        let mut ws = app.ws_connect(auth(role)).await;
+        assert_eq!(ws.next().await.unwrap()["type"], "connection_ack");
+        ws.subscribe("s1", "subscription { reviewQueueChanged { __typename } }")
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        app.gql_ok(app.key(Role::Admin), mutation, variables).await;
+        let msg = loop {
+            let msg = ws.next().await.expect("closed, not silent");
+            if msg["type"] == "__closed" {
+                break msg;
+            }
+        };
+        assert_eq!(msg["code"], 4403, "{role:?}: {msg}");
+        assert!(
+            msg["reason"]
+                .as_str()
+                .unwrap()
+                .contains("revoked or its roles changed"),
+            "{msg}"
+        );
+    }
+    // A key whose roles stay is not disturbed by others' changes.
+    let mut ws = app.ws_connect(auth(Role::Admin)).await;
+    assert_eq!(ws.next().await.unwrap()["type"], "connection_ack");
+    ws.subscribe("a", "subscription { auditEventAdded { operation } }")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    app.gql_ok(
+        app.key(Role::Admin),
+        "mutation($id: ID!) { revokeRole(input: {apiKeyId: $id, role: DPO}) { __typename } }",
+        json!({"id": key_id(Role::Dpo)}),
+    )
+    .await;
+    let msg = ws.next().await.expect("an event");
+    assert_eq!(msg["type"], "next", "{msg}");
+}
+e2e!(
+    closed_on_key_change,
+    revoked_keys_and_changed_roles_close_open_connections
+);

@@ -323,6 +323,25 @@ impl Workflow {
         Ok(true)
     }
 
+    /// Whether `principal` still stands as it signed in: its key is not revoked and holds
+    /// exactly `roles` (a long-lived connection is closed when this turns false).
+    pub async fn principal_unchanged(&self, principal: &Principal, roles: &[Role]) -> Result<bool> {
+        let active = api_key::Entity::find_by_id(principal.key_id)
+            .one(self.store.conn())
+            .await?
+            .is_some_and(|k| k.revoked_at.is_none());
+        if !active {
+            return Ok(false);
+        }
+        let now = self
+            .authz
+            .roles_of(principal.key_id, principal.org_id)
+            .await;
+        let mut then = roles.to_vec();
+        then.sort();
+        Ok(now == then)
+    }
+
     /// The roles a key holds in its organization.
     pub async fn roles_of_key(&self, key: &api_key::Model) -> Vec<Role> {
         self.authz.roles_of(key.id, key.org_id).await

@@ -210,8 +210,8 @@ impl Store {
         let guard = self.writer_turn().await;
         let txn = self.db.begin().await?;
         Ok(Tx {
-            txn,
-            _writer: guard,
+            txn: Some(txn),
+            writer: guard,
             events: Vec::new(),
         })
     }
@@ -219,16 +219,41 @@ impl Store {
 
 /// A write transaction that collects the domain events it raises and publishes them
 /// only after a successful commit, so subscribers never see rolled-back changes.
+///
+/// Dropped without [`Tx::commit`] (an error returned early), it rolls back *before*
+/// giving up the SQLite writer's turn: the driver would otherwise roll back lazily,
+/// after the next writer had started, and that writer would find the database locked.
 pub struct Tx {
-    txn: DatabaseTransaction,
-    _writer: Option<OwnedMutexGuard<()>>,
+    /// `Some` until committed or rolled back.
+    txn: Option<DatabaseTransaction>,
+    writer: Option<OwnedMutexGuard<()>>,
     events: Vec<DomainEvent>,
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        let Some(txn) = self.txn.take() else { return };
+        let writer = self.writer.take();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Err(e) = txn.rollback().await {
+                        tracing::warn!(error = %e, "rollback of an abandoned transaction failed");
+                    }
+                    drop(writer);
+                });
+            }
+            Err(_) => drop((txn, writer)),
+        }
+    }
 }
 
 impl Tx {
     /// The transaction, for statements.
     pub fn conn(&self) -> &DatabaseTransaction {
-        &self.txn
+        self.txn
+            .as_ref()
+            .expect("a Tx is usable until it is committed")
     }
 
     /// Queues an event for publication after commit.
@@ -248,13 +273,17 @@ impl Tx {
         bus: &EventBus,
         before_publish: impl std::future::Future<Output = Result<()>>,
     ) -> Result<()> {
-        let Tx {
-            txn,
-            _writer,
-            events,
-        } = self;
-        txn.commit().await?;
-        drop(_writer);
+        let mut this = self;
+        let txn = this
+            .txn
+            .take()
+            .expect("a Tx is committed once (commit takes it by value)");
+        let writer = this.writer.take();
+        let events = std::mem::take(&mut this.events);
+        drop(this);
+        let committed = txn.commit().await;
+        drop(writer);
+        committed?;
         before_publish.await?;
         for event in events {
             bus.publish(event);
