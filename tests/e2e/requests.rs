@@ -91,7 +91,11 @@ async fn ok(app: &TestApp, role: Role, name: &str, input: Value) -> Value {
 
 async fn next_data(ws: &mut WsClient, id: &str) -> Value {
     loop {
-        let msg = ws.next().await.expect("a subscription event");
+        let msg = ws
+            .next()
+            .await
+            .unwrap_or_else(|| panic!("no event for subscription {id} within 10 s"));
+        assert_ne!(msg["type"], "__closed", "subscription {id}: {msg}");
         if msg["type"] == "next" && msg["id"] == id {
             assert!(msg["payload"]["errors"].is_null(), "{msg}");
             return msg["payload"]["data"].clone();
