@@ -209,3 +209,11 @@ impl async_graphql::extensions::Extension for ErrorCodesExtension {
         next.run(ctx, stream).map(label_uncoded).boxed()
     }
 }
+
+/// An error of the request as a whole, at no place in the document: it carries no
+/// `locations` (the spec's positions start at line 1; async-graphql would send 0:0).
+pub(crate) fn request_level(err: async_graphql::Error) -> async_graphql::ServerError {
+    let mut e = err.into_server_error(async_graphql::Pos::default());
+    e.locations.clear();
+    e
+}

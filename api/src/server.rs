@@ -342,9 +342,7 @@ impl Refusal {
             ),
             Refusal::RateLimited(wait) => {
                 let mut response = poem::web::Json(async_graphql::Response::from_errors(vec![
-                    Refusal::RateLimited(wait)
-                        .into_graphql_error()
-                        .into_server_error(Default::default()),
+                    crate::error::request_level(Refusal::RateLimited(wait).into_graphql_error()),
                 ]))
                 .with_status(StatusCode::TOO_MANY_REQUESTS)
                 .into_response();
@@ -355,9 +353,7 @@ impl Refusal {
             }
             internal @ Refusal::Internal(_) => {
                 poem::web::Json(async_graphql::Response::from_errors(vec![
-                    internal
-                        .into_graphql_error()
-                        .into_server_error(Default::default()),
+                    crate::error::request_level(internal.into_graphql_error()),
                 ]))
                 .with_status(StatusCode::INTERNAL_SERVER_ERROR)
                 .into_response()
@@ -503,14 +499,13 @@ async fn graphql(req: &Request, body: Body, state: poem::web::Data<&AppState>) -
         Ok(response) => response,
         Err(_) => {
             ::metrics::counter!("auskunft_graphql_timeouts_total").increment(1);
-            async_graphql::Response::from_errors(vec![
+            async_graphql::Response::from_errors(vec![crate::error::request_level(
                 async_graphql::Error::new(format!(
                     "the request took longer than {} s and was cancelled; nothing was changed",
                     state.limits.request_timeout.as_secs()
                 ))
-                .extend_with(|_, e| e.set("code", ErrorCode::Internal.as_str()))
-                .into_server_error(Default::default()),
-            ])
+                .extend_with(|_, e| e.set("code", ErrorCode::Internal.as_str())),
+            )])
         }
     };
     let outcome = if response.errors.is_empty() {

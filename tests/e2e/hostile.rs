@@ -77,6 +77,22 @@ fn reported_documents() -> Vec<(&'static str, String, Value)> {
             ),
             json!({}),
         ),
+        (
+            "a comment ended by a lone carriage return",
+            format!(
+                "#\r{{ __typename @include(if: {}) }}",
+                nested("[", "true", "]", deep)
+            ),
+            json!({}),
+        ),
+        (
+            "an unterminated string ended by a lone carriage return",
+            format!(
+                "{{ __typename }} # \r\"x\r{{ nodes(ids: {}) {{ id }} }}",
+                nested("{a: ", "1", "}", deep)
+            ),
+            json!({}),
+        ),
         ("fragment bomb", bomb, json!({})),
         (
             "alias flood",
@@ -120,6 +136,12 @@ fn assert_all_coded(body: &Value, what: &str) {
             error["extensions"]["code"].is_string(),
             "{what}: an error without extensions.code: {error}"
         );
+        for location in error["locations"].as_array().into_iter().flatten() {
+            assert!(
+                location["line"].as_u64() >= Some(1),
+                "{what}: positions start at line 1: {error}"
+            );
+        }
     }
 }
 
@@ -163,6 +185,7 @@ async fn reported_documents_are_refused_without_a_key_and_the_server_lives() {
         let (status, body) = app.gql_status(None, &query, variables).await;
         let took = started.elapsed();
         assert!(status < 500, "{what}: HTTP {status}: {body}");
+        assert_all_coded(&body, what);
         assert_code(&body, "VALIDATION");
         assert!(
             body["errors"][0]["extensions"]["limit"].is_string(),
@@ -372,6 +395,8 @@ fn value_literal() -> impl Strategy<Value = String> {
 }
 
 const TOKENS: &[&str] = &[
+    "\r",
+    "\r\n",
     "{",
     "}",
     "[",
@@ -424,7 +449,27 @@ fn hostile() -> impl Strategy<Value = Hostile> {
         variables: "{}".into(),
     };
     prop_oneof![
-        value_literal().prop_map(move |v| plain(format!("{{ __typename @include(if: {v}) }}"))),
+        // Behind whatever the parser skips: comments ended by every line terminator,
+        // strings, block strings, byte-order marks.
+        (
+            proptest::sample::select(
+                &[
+                    "",
+                    "#\r",
+                    "# x\r",
+                    "#\n",
+                    "#\r\n",
+                    "\u{feff}",
+                    "\"\"\"a\\\"\"\"\"\"\" ",
+                    "\"a\\\"\" ",
+                    "\"x\r",
+                ][..]
+            ),
+            value_literal()
+        )
+            .prop_map(move |(prefix, v)| plain(format!(
+                "{prefix}{{ __typename @include(if: {v}) }}"
+            ))),
         value_literal()
             .prop_map(move |v| plain(format!("query Q($v: JSON = {v}) {{ __typename }}"))),
         value_literal().prop_map(move |v| plain(format!("{{ nodes(ids: {v}) {{ id }} }}"))),

@@ -96,10 +96,21 @@ async fn collecting(app: &TestApp) -> Flow {
 /// Completes the task with `values` (location -> value; `contacts.email` is the
 /// mapped field) and submits for review; returns the request as the reviewer sees it.
 async fn collect_and_submit(app: &TestApp, flow: &Flow, values: &[(&str, &str)]) -> Value {
+    collect_named(app, flow, values, true).await
+}
+
+/// Like [`collect_and_submit`]; with `by_field` false every value is named by its
+/// location only, the mapped field's too.
+async fn collect_named(
+    app: &TestApp,
+    flow: &Flow,
+    values: &[(&str, &str)],
+    by_field: bool,
+) -> Value {
     let values: Vec<Value> = values
         .iter()
         .map(|(location, value)| {
-            if *location == "contacts.email" {
+            if by_field && *location == "contacts.email" {
                 json!({"fieldId": flow.field, "value": value})
             } else {
                 json!({"location": location, "value": value})
@@ -134,13 +145,17 @@ fn record<'a>(request: &'a Value, location: &str) -> &'a Value {
 
 /// The reviewer redacts the note and sends the request back; collection resumes.
 async fn redact_note_and_send_back(app: &TestApp, flow: &Flow, reviewed: &Value) {
+    redact_and_send_back(app, flow, reviewed, "contacts.note").await
+}
+
+async fn redact_and_send_back(app: &TestApp, flow: &Flow, reviewed: &Value, location: &str) {
     assert_eq!(reviewed["state"], "IN_REVIEW");
     assert!(
         reviewed["changesSinceLastReview"].is_null(),
         "never sent back yet: {reviewed:#}"
     );
-    assert!(record(reviewed, "contacts.note")["changeSinceLastReview"].is_null());
-    let note = record(reviewed, "contacts.note")["id"].clone();
+    assert!(record(reviewed, location)["changeSinceLastReview"].is_null());
+    let note = record(reviewed, location)["id"].clone();
     let r = transition(
         app,
         Role::Reviewer,
@@ -334,4 +349,24 @@ async fn a_changed_value_drops_its_redaction_and_gone_records_are_reported(app: 
 e2e!(
     changed_and_gone_records,
     a_changed_value_drops_its_redaction_and_gone_records_are_reported
+);
+
+/// A value named by its location is the field mapped at that location: re-collecting
+/// the mapped field's value by location keeps the redaction made on it.
+async fn a_redaction_survives_when_the_same_place_is_named_by_location(app: TestApp) {
+    let flow = collecting(&app).await;
+    let reviewed = collect_and_submit(&app, &flow, FIRST).await;
+    redact_and_send_back(&app, &flow, &reviewed, "contacts.email").await;
+    let r = collect_named(&app, &flow, FIRST, false).await;
+    let email = record(&r, "contacts.email");
+    assert_eq!(
+        email["redaction"]["reason"], "call centre note, not the subject's data",
+        "the redaction is kept: {r:#}"
+    );
+    assert_eq!(email["changeSinceLastReview"], "UNCHANGED", "{r:#}");
+    assert_eq!(r["changesSinceLastReview"]["gone"], json!([]), "{r:#}");
+}
+e2e!(
+    redaction_survives_by_location,
+    a_redaction_survives_when_the_same_place_is_named_by_location
 );

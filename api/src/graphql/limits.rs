@@ -100,13 +100,15 @@ impl Extension for DocumentGuardExtension {
 
 /// A refusal: `VALIDATION`, naming the limit and its value.
 fn refuse(limit: &'static str, max: usize, message: String, pos: Option<Pos>) -> ServerError {
-    async_graphql::Error::new(message)
-        .extend_with(|_, e| {
-            e.set("code", ErrorCode::Validation.as_str());
-            e.set("limit", limit);
-            e.set("max", max as u64);
-        })
-        .into_server_error(pos.unwrap_or_default())
+    let err = async_graphql::Error::new(message).extend_with(|_, e| {
+        e.set("code", ErrorCode::Validation.as_str());
+        e.set("limit", limit);
+        e.set("max", max as u64);
+    });
+    match pos {
+        Some(pos) => err.into_server_error(pos),
+        None => crate::error::request_level(err),
+    }
 }
 
 /// Pre-scans, parses and measures `query`; the parsed document if it is within `limits`.
@@ -161,18 +163,25 @@ fn prescan(query: &str, limits: &DocumentLimits) -> ServerResult<()> {
     while i < bytes.len() {
         let b = bytes[i];
         match b {
-            b'\n' => {
+            b'\n' | b'\r' => {
+                // Line terminators are `\n`, `\r\n` and a lone `\r` (GraphQL spec).
                 line += 1;
-                line_start = i + 1;
-                i += 1;
+                i += if bytes[i..].starts_with(b"\r\n") {
+                    2
+                } else {
+                    1
+                };
+                line_start = i;
                 continue;
             }
-            b' ' | b'\t' | b'\r' | b',' => {
+            b' ' | b'\t' | b',' => {
                 i += 1;
                 continue;
             }
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
+                // A comment ends at any line terminator, a lone `\r` included: the
+                // parser reads on after it, so this scan must too.
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
                     i += 1;
                 }
                 continue;
@@ -227,11 +236,14 @@ fn prescan(query: &str, limits: &DocumentLimits) -> ServerResult<()> {
                 }
             }
             b'"' => {
+                // A string ends at its quote or, unterminated, at a line terminator.
                 i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                while i < bytes.len() && !matches!(bytes[i], b'"' | b'\n' | b'\r') {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
                 }
-                i += 1;
+                if bytes.get(i) == Some(&b'"') {
+                    i += 1;
+                }
             }
             b'.' if bytes[i..].starts_with(b"...") => i += 3,
             c if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.' => {
@@ -508,6 +520,19 @@ mod tests {
             "]".repeat(depth)
         );
         assert_eq!(limit_of(check(&q).unwrap_err()), "maxNesting");
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_comments_and_strings_as_for_the_parser() {
+        for (prefix, depth) in [("#\r", 2_000), ("# x\r", 2_000), ("\"x\r", 2_000)] {
+            let q = format!(
+                "{prefix}{{ __typename @include(if: {}true{}) }}",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            );
+            assert_eq!(limit_of(check(&q).unwrap_err()), "maxNesting", "{prefix:?}");
+        }
+        check("# comment\r{ __typename }\r\n").unwrap();
     }
 
     #[test]

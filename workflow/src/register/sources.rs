@@ -546,7 +546,8 @@ mod tests {
         assert_eq!(secret_properties(ConnectorKind::Postgres), ["password"]);
         assert_eq!(
             secret_properties(ConnectorKind::Http),
-            ["password", "token"]
+            ["headers", "password", "token"],
+            "extra headers carry API keys: write-only like the token"
         );
         assert!(secret_properties(ConnectorKind::Sqlite).is_empty());
     }

@@ -92,12 +92,18 @@ fn checked_values<'f>(
             "is not a field of this task's source",
         );
         let location_path = ["input", "values", index.as_str(), "location"];
-        let location = match (field, value.location) {
-            (Some(f), _) => f.location.clone(),
-            (None, Some(l)) => v.text(&l, &location_path, 300),
+        let (field, location) = match (field, value.location) {
+            (Some(f), _) => (Some(f), f.location.clone()),
+            (None, Some(l)) => {
+                let l = v.text(&l, &location_path, 300);
+                // A location a field of the source maps IS that field, however it was
+                // named: the record is at the same place (its redaction carries over)
+                // and has the field's category.
+                (fields.iter().find(|f| f.location == l), l)
+            }
             (None, None) => {
                 v.check(false, &location_path, "name a fieldId or a location");
-                String::new()
+                (None, String::new())
             }
         };
         let value_path = ["input", "values", index.as_str(), "value"];
