@@ -590,35 +590,39 @@ impl Extension for AuthorizationExtension {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        let path = info.path_node.to_string_vec();
+        let path_node = info.path_node;
+        let (parent_type, return_type) = (info.parent_type, info.return_type);
+        if !parent_type.starts_with('[') && return_type.starts_with('[') {
+            self.propagation()
+                .list_types
+                .insert(path_node.to_string_vec(), return_type.to_owned());
+        }
+        let result = self.checked(ctx, info, next).await;
+        let mut propagation = self.propagation();
+        // The common case costs no path: nothing failed here or below.
+        if result.is_ok() && propagation.must_null.is_empty() {
+            return result;
+        }
+        let path = path_node.to_string_vec();
+        let child_failed = propagation.must_null.remove(&path);
+        if result.is_ok() && !child_failed {
+            return result;
+        }
         // A list item's own type info loses `Option` (async-graphql reports `[Node!]`
         // for `[Node]`); the list field's declared type says whether items may be null.
-        let nullable = if info.parent_type.starts_with('[') {
-            let list_type = self
-                .propagation()
+        let nullable = if parent_type.starts_with('[') {
+            let list_type = propagation
                 .list_types
                 .get(&path[..path.len().saturating_sub(1)])
-                .cloned()
-                .unwrap_or_else(|| info.parent_type.to_owned());
+                .map_or(parent_type, String::as_str);
             !list_type
                 .trim_start_matches('[')
                 .trim_end_matches('!')
                 .trim_end_matches(']')
                 .ends_with('!')
         } else {
-            if info.return_type.starts_with('[') {
-                self.propagation()
-                    .list_types
-                    .insert(path.clone(), info.return_type.to_owned());
-            }
-            !info.return_type.ends_with('!')
+            !return_type.ends_with('!')
         };
-        let result = self.checked(ctx, info, next).await;
-        let mut propagation = self.propagation();
-        let child_failed = propagation.must_null.remove(&path);
-        if result.is_ok() && !child_failed {
-            return result;
-        }
         if nullable {
             if let Err(e) = result {
                 propagation.errors.push(e);
