@@ -318,6 +318,9 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
     println!(
         "GraphiQL:  {base}/graphql   (add the header {{\"Authorization\": \"Bearer <API key>\"}})"
     );
+    if let Some(metrics) = app.metrics_addr() {
+        println!("Metrics:   http://{metrics}/metrics   (only there)");
+    }
     if let Some(setup) = demo_setup {
         print_demo(&base, &setup);
     }

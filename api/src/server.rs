@@ -111,7 +111,9 @@ impl Application {
                 None
             }
             Some(address) => {
-                let (acceptor, addr) = bind(address).await?;
+                let (acceptor, addr) = bind(address).await.map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("the metrics address {address}: {e}"))
+                })?;
                 let endpoint = Route::new()
                     .at("/metrics", get(metrics))
                     .data(state.clone())
