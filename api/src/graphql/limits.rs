@@ -45,6 +45,10 @@ pub struct DocumentLimits {
     pub max_aliases: usize,
     /// Most directives, counted after fragment expansion.
     pub max_directives: usize,
+    /// Most `__schema` and `__type` selections, counted after fragment expansion (each
+    /// answers with much of the schema: aliased, they amplify a small document into
+    /// megabytes).
+    pub max_introspection: usize,
 }
 
 impl Default for DocumentLimits {
@@ -57,6 +61,7 @@ impl Default for DocumentLimits {
             max_fields: 2_000,
             max_aliases: 200,
             max_directives: 200,
+            max_introspection: 4,
         }
     }
 }
@@ -105,6 +110,16 @@ fn refuse(limit: &'static str, max: usize, message: String, pos: Option<Pos>) ->
         e.set("limit", limit);
         e.set("max", max as u64);
     });
+    match pos {
+        Some(pos) => err.into_server_error(pos),
+        None => crate::error::request_level(err),
+    }
+}
+
+/// A lexing error found by the pre-scan: `VALIDATION`, like the parser's own errors.
+fn syntax_error(message: &str, pos: Option<Pos>) -> ServerError {
+    let err = async_graphql::Error::new(format!("syntax error: {message}"))
+        .extend_with(|_, e| e.set("code", ErrorCode::Validation.as_str()));
     match pos {
         Some(pos) => err.into_server_error(pos),
         None => crate::error::request_level(err),
@@ -218,13 +233,18 @@ fn prescan(query: &str, limits: &DocumentLimits) -> ServerResult<()> {
                 i += 1;
             }
             b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                // Block string: ends at an unescaped `"""`.
+                // Block string: ends at an unescaped `"""`. An unclosed one is refused:
+                // the parser would backtrack and read it as `""` and a string, and go on
+                // to parse what this scan took for string content.
+                let start = pos(i, line, line_start);
                 i += 3;
+                let mut closed = false;
                 while i < bytes.len() {
                     if bytes[i..].starts_with(b"\\\"\"\"") {
                         i += 4;
                     } else if bytes[i..].starts_with(b"\"\"\"") {
                         i += 3;
+                        closed = true;
                         break;
                     } else {
                         if bytes[i] == b'\n' {
@@ -234,15 +254,30 @@ fn prescan(query: &str, limits: &DocumentLimits) -> ServerResult<()> {
                         i += 1;
                     }
                 }
+                if !closed {
+                    return Err(syntax_error("a block string `\"\"\"` is not closed", start));
+                }
             }
             b'"' => {
-                // A string ends at its quote or, unterminated, at a line terminator.
+                // A string ends at its quote; one that meets a line terminator or the
+                // end first is refused (a lexing error by the spec).
+                let start = pos(i, line, line_start);
                 i += 1;
-                while i < bytes.len() && !matches!(bytes[i], b'"' | b'\n' | b'\r') {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                if bytes.get(i) == Some(&b'"') {
-                    i += 1;
+                loop {
+                    match bytes.get(i) {
+                        Some(b'"') => {
+                            i += 1;
+                            break;
+                        }
+                        None | Some(b'\n' | b'\r') => {
+                            return Err(syntax_error("a string is not closed on its line", start));
+                        }
+                        Some(b'\\') if matches!(bytes.get(i + 1), None | Some(b'\n' | b'\r')) => {
+                            return Err(syntax_error("a string is not closed on its line", start));
+                        }
+                        Some(b'\\') => i += 2,
+                        Some(_) => i += 1,
+                    }
                 }
             }
             b'.' if bytes[i..].starts_with(b"...") => i += 3,
@@ -265,6 +300,7 @@ struct Cost {
     fields: u64,
     aliases: u64,
     directives: u64,
+    introspection: u64,
     depth: u64,
 }
 
@@ -273,6 +309,7 @@ impl Cost {
         self.fields = self.fields.saturating_add(other.fields);
         self.aliases = self.aliases.saturating_add(other.aliases);
         self.directives = self.directives.saturating_add(other.directives);
+        self.introspection = self.introspection.saturating_add(other.introspection);
         self.depth = self.depth.max(other.depth);
     }
 }
@@ -308,6 +345,10 @@ impl<'a> Measure<'a> {
                     inner.aliases = inner
                         .aliases
                         .saturating_add(u64::from(field.node.alias.is_some()));
+                    inner.introspection = inner.introspection.saturating_add(u64::from(matches!(
+                        field.node.name.node.as_str(),
+                        "__schema" | "__type"
+                    )));
                     inner.depth += 1;
                     cost.add(inner);
                 }
@@ -426,6 +467,12 @@ fn measure(
             total.directives,
             "directives",
         ),
+        (
+            "maxIntrospection",
+            limits.max_introspection,
+            total.introspection,
+            "`__schema` and `__type` selections",
+        ),
     ];
     for (limit, max, found, what) in checks {
         if found > max as u64 {
@@ -524,7 +571,7 @@ mod tests {
 
     #[test]
     fn a_lone_carriage_return_ends_comments_and_strings_as_for_the_parser() {
-        for (prefix, depth) in [("#\r", 2_000), ("# x\r", 2_000), ("\"x\r", 2_000)] {
+        for (prefix, depth) in [("#\r", 2_000), ("# x\r", 2_000), ("#\r\n", 2_000)] {
             let q = format!(
                 "{prefix}{{ __typename @include(if: {}true{}) }}",
                 "[".repeat(depth),
@@ -533,6 +580,43 @@ mod tests {
             assert_eq!(limit_of(check(&q).unwrap_err()), "maxNesting", "{prefix:?}");
         }
         check("# comment\r{ __typename }\r\n").unwrap();
+    }
+
+    #[test]
+    fn unclosed_strings_are_refused_before_the_parser_reads_past_them() {
+        // The parser reads an unclosed `"""` as `""` and a string, and parses on.
+        for prefix in [
+            "[\"\"\"x\" ",
+            "[\"\"\"\" ",
+            "[\"\"\" \" ",
+            "[\"x\r",
+            "[\"x\\\n",
+        ] {
+            let q = format!(
+                "{{ __typename @include(if: {prefix}{}1{}]) }}",
+                "[".repeat(2_000),
+                "]".repeat(2_000)
+            );
+            let err = check(&q).unwrap_err();
+            assert!(
+                err.message.starts_with("syntax error"),
+                "{prefix:?}: {}",
+                err.message
+            );
+        }
+        check(r#"{ __type(name: """a \""" b""") { name } }"#).unwrap();
+    }
+
+    #[test]
+    fn introspection_cannot_be_multiplied_by_aliases() {
+        check("{ __schema { types { name } } t: __type(name: \"Query\") { name } }").unwrap();
+        let q: String = (0..5)
+            .map(|i| format!("s{i}: __schema {{ types {{ name }} }} "))
+            .collect();
+        assert_eq!(
+            limit_of(check(&format!("{{ {q} }}")).unwrap_err()),
+            "maxIntrospection"
+        );
     }
 
     #[test]
