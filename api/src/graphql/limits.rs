@@ -146,7 +146,7 @@ pub fn check_document(
         ));
     }
     prescan(query, limits)?;
-    let doc = parse_query(query).map_err(ServerError::from)?;
+    let doc = parse_on_a_deep_stack(query)?;
     measure(&doc, limits, max_depth)?;
     for (name, value) in variables.iter() {
         if value_depth(value) > limits.max_value_depth {
@@ -162,6 +162,26 @@ pub fn check_document(
         }
     }
     Ok(doc)
+}
+
+/// Stack of the thread the recursive parser runs on: deep enough for any nesting a
+/// document of the size limit can hold in a release build (about 1.5 KB of stack per
+/// level, so 100,000 bytes of brackets need ~150 MB), so that a disagreement between the pre-scan and the parser's grammar costs
+/// a refusal, never the process.
+const PARSER_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Parses `query` on a thread with [`PARSER_STACK_BYTES`] of stack (reserved, touched
+/// only as deep as the parse goes). Backstop only: the pre-scan has bounded the nesting.
+fn parse_on_a_deep_stack(query: &str) -> ServerResult<ExecutableDocument> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("graphql-parse".into())
+            .stack_size(PARSER_STACK_BYTES)
+            .spawn_scoped(scope, || parse_query(query).map_err(ServerError::from))
+            .map(|parser| parser.join())
+    })
+    .map_err(|e| ServerError::new(format!("the parser could not start: {e}"), None))?
+    .unwrap_or_else(|_| Err(ServerError::new("the document could not be parsed", None)))
 }
 
 /// One linear pass over the text: token count and bracket nesting, without recursion.
@@ -545,6 +565,18 @@ mod tests {
             Value::String(s) => s,
             other => panic!("limit is not a string: {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_parser_survives_nesting_the_pre_scan_would_refuse() {
+        // The backstop alone (no pre-scan): 5,000 levels overflow an ordinary 2 MiB
+        // stack (release needs ~1.5 KB a level, this debug build ~13 KB).
+        let q = format!(
+            "{{ __typename @include(if: {}true{}) }}",
+            "[".repeat(5_000),
+            "]".repeat(5_000)
+        );
+        assert!(parse_on_a_deep_stack(&q).is_ok());
     }
 
     #[test]
