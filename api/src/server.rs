@@ -296,7 +296,11 @@ fn file_response(file: workflow::Result<(String, String, Vec<u8>)>) -> Response 
 }
 
 fn bearer(req: &Request) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    bearer_token(req.headers().get(header::AUTHORIZATION)?.to_str().ok()?)
+}
+
+/// The key of an `Authorization` value `Bearer <key>` (scheme case-insensitive).
+fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -585,11 +589,8 @@ async fn serve_ws(
                 )
                 .into_graphql_error());
             };
-            let token = header
-                .split_once(' ')
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                .map_or(header, |(_, token)| token)
-                .trim();
+            // Clients send `Bearer <key>` or the bare key.
+            let token = bearer_token(header).unwrap_or(header.trim());
             let principal = authenticate(&state, client, Some(token))
                 .await
                 .map_err(Refusal::into_graphql_error)?;

@@ -7,17 +7,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 use workflow::Role;
 use workflow::entity::{outbox, verification_challenge};
-use workflow::requests::{Fire, MAX_CODE_ATTEMPTS, MAX_CODE_SENDS, RequestEvent};
+use workflow::requests::{MAX_CODE_ATTEMPTS, MAX_CODE_SENDS};
 
 use crate::common::{TestApp, e2e};
-
-fn principal(app: &TestApp, role: Role) -> workflow::Principal {
-    workflow::Principal {
-        key_id: app.key_ids[&role],
-        org_id: app.org_id,
-        key_name: format!("test {role}"),
-    }
-}
+use crate::requests::{in_review, principal};
 
 fn new_request(email: String) -> workflow::requests::NewRequest {
     workflow::requests::NewRequest {
@@ -258,43 +251,6 @@ e2e!(
     concurrent_resends,
     concurrent_resends_never_exceed_the_send_limit
 );
-
-/// A fresh request in IN_REVIEW (no mapped sources: no tasks).
-async fn in_review(app: &TestApp, n: usize) -> Uuid {
-    let wf = &app.workflow;
-    let agent = principal(app, Role::Agent);
-    let submitted = wf
-        .submit_request(
-            &principal(app, Role::Integrator),
-            new_request(format!("claim{n}@example.com")),
-        )
-        .await
-        .unwrap();
-    let id = submitted.request.id;
-    let r = wf
-        .verify_identity(
-            &agent,
-            id,
-            Some(1),
-            workflow::requests::VerificationMethod::DocumentCheck,
-            "ID card".into(),
-        )
-        .await
-        .unwrap();
-    wf.fire(
-        &agent,
-        Fire {
-            request_id: id,
-            version: r.version,
-            event: RequestEvent::SubmitForReview,
-            reason: None,
-            ground: None,
-        },
-    )
-    .await
-    .unwrap();
-    id
-}
 
 async fn concurrent_claims_have_exactly_one_winner(app: TestApp) {
     let admin = principal(&app, Role::Admin);

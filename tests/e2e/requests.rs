@@ -426,7 +426,7 @@ async fn the_whole_path_runs_over_http_and_websocket(app: TestApp) {
 e2e!(whole_path, the_whole_path_runs_over_http_and_websocket);
 
 /// Brings a fresh request to IN_REVIEW through the workflow (no mapped sources: no tasks).
-async fn in_review(app: &TestApp, n: usize) -> uuid::Uuid {
+pub(crate) async fn in_review(app: &TestApp, n: usize) -> uuid::Uuid {
     let wf = &app.workflow;
     let agent = principal(app, Role::Agent);
     let submitted = wf
@@ -474,7 +474,7 @@ async fn in_review(app: &TestApp, n: usize) -> uuid::Uuid {
     id
 }
 
-fn principal(app: &TestApp, role: Role) -> workflow::Principal {
+pub(crate) fn principal(app: &TestApp, role: Role) -> workflow::Principal {
     workflow::Principal {
         key_id: app.key_ids[&role],
         org_id: app.org_id,
