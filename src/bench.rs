@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use sea_orm::{ConnectionTrait, Database};
 use uuid::Uuid;
-use workflow::audit::Actor;
+use workflow::access::audit::Actor;
 use workflow::register::activities::{ActivityDraft, ActivityStatus};
 use workflow::register::fields::{ErasureStrategy, FieldDraft, IdentityType};
 use workflow::register::purposes::{LegalBasis, PurposeDraft};
@@ -152,8 +152,10 @@ pub(crate) fn quantile_ms(sorted: &[Duration], p: f64) -> f64 {
 /// SQLite sources (the demo shop) live in the temporary directory.
 pub(crate) async fn open_scratch(url: &str) -> Result<Workflow, BenchError> {
     let store = Store::connect_and_migrate(url, &StoreOptions::default()).await?;
-    let cipher = workflow::crypto::Cipher::from_base64(&workflow::crypto::Cipher::generate_key())
-        .expect("a generated key is valid");
+    let cipher = workflow::core::crypto::Cipher::from_base64(
+        &workflow::core::crypto::Cipher::generate_key(),
+    )
+    .expect("a generated key is valid");
     let options = workflow::WorkflowOptions {
         sources: workflow::SourceSettings {
             sqlite_dir: std::env::temp_dir(),

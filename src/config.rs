@@ -177,19 +177,19 @@ pub const KEY_FILE: &str = "auskunft.key";
 
 /// The cipher for data at rest: the configured key, else `./auskunft.key`, created
 /// on first start (readable by the owner only).
-pub fn cipher(config: &Config) -> Result<workflow::crypto::Cipher, ConfigError> {
-    let invalid = |e: workflow::crypto::BadKey| ConfigError::Invalid {
+pub fn cipher(config: &Config) -> Result<workflow::core::crypto::Cipher, ConfigError> {
+    let invalid = |e: workflow::core::crypto::BadKey| ConfigError::Invalid {
         name: "encryption_key",
         message: e.to_string(),
     };
     if let Some(key) = &config.encryption_key {
-        return workflow::crypto::Cipher::from_base64(key).map_err(invalid);
+        return workflow::core::crypto::Cipher::from_base64(key).map_err(invalid);
     }
     let path = Path::new(KEY_FILE);
     let key = match std::fs::read_to_string(path) {
         Ok(key) => key,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = workflow::crypto::Cipher::generate_key();
+            let key = workflow::core::crypto::Cipher::generate_key();
             write_private(path, &key).map_err(|cause| ConfigError::Read {
                 path: path.to_owned(),
                 cause,
@@ -208,7 +208,7 @@ pub fn cipher(config: &Config) -> Result<workflow::crypto::Cipher, ConfigError> 
             });
         }
     };
-    workflow::crypto::Cipher::from_base64(&key).map_err(invalid)
+    workflow::core::crypto::Cipher::from_base64(&key).map_err(invalid)
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -294,7 +294,7 @@ impl Config {
             .sqlite_sources_dir
             .clone()
             .or(file.sources.sqlite_dir)
-            .unwrap_or_else(|| PathBuf::from(workflow::register::locations::DEFAULT_SQLITE_DIR));
+            .unwrap_or_else(|| PathBuf::from(workflow::connectors::guard::DEFAULT_SQLITE_DIR));
         let sqlite_dir = std::path::absolute(&sqlite_dir).map_err(|e| ConfigError::Invalid {
             name: "sources.sqlite_dir",
             message: e.to_string(),

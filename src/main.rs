@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
-use workflow::audit::Actor;
+use workflow::access::audit::Actor;
 use workflow::{Store, StoreOptions, Workflow, WorkflowOptions};
 
 use crate::config::{Config, ConfigError, GlobalArgs, ServeArgs};
@@ -133,7 +133,7 @@ enum CliError {
     #[error("cannot write {path}: {cause}")]
     Write { path: String, cause: std::io::Error },
     #[error("audit chain broken: {0}")]
-    AuditBroken(workflow::audit::BrokenLink),
+    AuditBroken(workflow::access::audit::BrokenLink),
 }
 
 fn init_tracing() {
@@ -195,7 +195,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Store::connect_and_migrate(&config.database_url, &StoreOptions::default()).await?;
             println!(
                 "database migrated: {}",
-                workflow::store::redact_url(&config.database_url)
+                workflow::core::store::redact_url(&config.database_url)
             );
             Ok(())
         }
@@ -275,16 +275,16 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
         metrics_bind: config.metrics_bind.clone(),
         limits: config.limits,
     };
-    let mailer: std::sync::Arc<dyn workflow::outbox::Mailer> = match &config.mail_dir {
+    let mailer: std::sync::Arc<dyn workflow::core::outbox::Mailer> = match &config.mail_dir {
         Some(dir) => std::sync::Arc::new(
-            workflow::outbox::FileMailer::new(dir, &config.mail_from).map_err(|message| {
+            workflow::core::outbox::FileMailer::new(dir, &config.mail_from).map_err(|message| {
                 CliError::Config(crate::config::ConfigError::Invalid {
                     name: "mail_dir",
                     message,
                 })
             })?,
         ),
-        None => std::sync::Arc::new(workflow::outbox::LogMailer),
+        None => std::sync::Arc::new(workflow::core::outbox::LogMailer),
     };
     tokio::spawn(deliver_mail(workflow.clone(), mailer));
     tokio::spawn(follow_policy_changes(workflow.clone()));
@@ -310,7 +310,7 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
     let base = format!("http://{host}:{}", addr.port());
     tracing::info!(
         %addr,
-        database = %workflow::store::redact_url(&config.database_url),
+        database = %workflow::core::store::redact_url(&config.database_url),
         startup_ms = started.elapsed().as_millis() as u64,
         "listening"
     );
@@ -330,7 +330,10 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
 }
 
 /// Delivers the outbox every second, for as long as the server runs.
-async fn deliver_mail(workflow: Workflow, mailer: std::sync::Arc<dyn workflow::outbox::Mailer>) {
+async fn deliver_mail(
+    workflow: Workflow,
+    mailer: std::sync::Arc<dyn workflow::core::outbox::Mailer>,
+) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         tick.tick().await;

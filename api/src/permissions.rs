@@ -15,7 +15,7 @@ use async_graphql::extensions::{
 };
 use async_graphql::{PathSegment, QueryPathSegment, ServerError, ServerResult, Value};
 use futures_util::stream::{BoxStream, StreamExt};
-use workflow::audit::Outcome;
+use workflow::access::audit::Outcome;
 use workflow::{Action, ErrorCode, Object, Principal, Workflow};
 
 use crate::error::ApiError;

@@ -386,7 +386,7 @@ async fn authenticate(
     client: IpAddr,
     token: Option<&str>,
 ) -> Result<workflow::Principal, Refusal> {
-    let prefix = token.and_then(workflow::api_keys::key_prefix);
+    let prefix = token.and_then(workflow::access::api_keys::key_prefix);
     state
         .throttle
         .admit(client, prefix)

@@ -1,4 +1,5 @@
-//! One value a task found about the subject (sealed at rest).
+//! One value a task found about the subject (sealed at rest), in the record (row,
+//! object, upload) named by `record_key`.
 
 use sea_orm::entity::prelude::*;
 
@@ -14,6 +15,9 @@ pub struct Model {
     pub field_id: Option<Uuid>,
     pub data_category_id: Option<Uuid>,
     pub location: String,
+    /// The record the value belongs to, e.g. `customers(id=42)` or `/contacts/0`;
+    /// values of one record share it. `None`: the value is a record of its own.
+    pub record_key: Option<String>,
     /// Sealed with the key for data at rest.
     pub value: String,
     pub created_at: DateTimeUtc,

@@ -21,6 +21,12 @@ pub struct Model {
     pub lease_owner: Option<String>,
     pub lease_until: Option<DateTimeUtc>,
     pub attempts: i32,
+    /// Last sign of life of the worker holding the lease.
+    pub heartbeat_at: Option<DateTimeUtc>,
+    /// Not retried before this time (backoff after a failed attempt).
+    pub run_after: Option<DateTimeUtc>,
+    /// Done by a worker (SQL, HTTP sources) rather than a person (MANUAL).
+    pub automatic: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

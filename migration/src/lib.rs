@@ -28,6 +28,7 @@ mod m20261129_000017_canonical_identities;
 mod m20261129_000018_add_time_zone;
 mod m20261129_000019_request_counters_and_review_baseline;
 mod m20261129_000021_create_policy_revision;
+mod m20261129_000022_collection_engine;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000018_add_time_zone::Migration),
             Box::new(m20261129_000019_request_counters_and_review_baseline::Migration),
             Box::new(m20261129_000021_create_policy_revision::Migration),
+            Box::new(m20261129_000022_collection_engine::Migration),
         ]
     }
 }

@@ -102,7 +102,7 @@ async fn exec(app: &TestApp, sql: &str) {
 }
 
 /// The first broken link, failing the test if the chain verifies.
-async fn broken_link(app: &TestApp) -> workflow::audit::BrokenLink {
+async fn broken_link(app: &TestApp) -> workflow::access::audit::BrokenLink {
     match app.workflow.verify_audit_chain().await.unwrap() {
         Ok(report) => panic!("chain verified although tampered with: {report:?}"),
         Err(broken) => broken,

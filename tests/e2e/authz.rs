@@ -94,7 +94,7 @@ async fn policy_editing_refuses_lockouts_duplicates_and_unknown_rules(app: TestA
             json!({}),
         )
         .await;
-    let expected = workflow::authz::default_policy()
+    let expected = workflow::access::authz::default_policy()
         .iter()
         .filter(|r| r.role == Role::Auditor)
         .count();
@@ -286,7 +286,7 @@ async fn policy_upgrade_withdraws_wrong_grants_and_running_servers_follow(app: T
     let events = other
         .audit_events(
             &principal,
-            &workflow::audit::AuditFilter {
+            &workflow::access::audit::AuditFilter {
                 operation: Some("upgradeDefaultPolicy".into()),
                 ..Default::default()
             },
@@ -300,7 +300,7 @@ async fn policy_upgrade_withdraws_wrong_grants_and_running_servers_follow(app: T
     let org = other.organization(&principal).await.unwrap();
     assert_eq!(
         org.policy_version,
-        workflow::authz::default_policy_version()
+        workflow::access::authz::default_policy_version()
     );
     assert!(other.verify_audit_chain().await.unwrap().is_ok());
 }

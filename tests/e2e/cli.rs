@@ -78,7 +78,7 @@ fn startup_problems_are_one_clear_line_and_a_non_zero_exit() {
             .current_dir(&dir)
             .env(
                 "AUSKUNFT_ENCRYPTION_KEY",
-                workflow::crypto::Cipher::generate_key(),
+                workflow::core::crypto::Cipher::generate_key(),
             )
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")]),
         &format!("cannot listen on 127.0.0.1:{port}"),

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
-use workflow::audit::Actor;
+use workflow::access::audit::Actor;
 use workflow::{NewApiKey, Role, Store, StoreOptions, Workflow};
 
 /// Which database a test runs on.
@@ -256,8 +256,8 @@ impl TestApp {
         let store = Store::connect_and_migrate(&db.url, &StoreOptions::default())
             .await
             .expect("connect and migrate");
-        let encryption_key = workflow::crypto::Cipher::generate_key();
-        let cipher = workflow::crypto::Cipher::from_base64(&encryption_key).unwrap();
+        let encryption_key = workflow::core::crypto::Cipher::generate_key();
+        let cipher = workflow::core::crypto::Cipher::from_base64(&encryption_key).unwrap();
         let sources_dir =
             std::env::temp_dir().join(format!("auskunft-sources-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&sources_dir).expect("create the SQLite source directory");
@@ -309,7 +309,7 @@ impl TestApp {
         &self,
         sources: workflow::SourceSettings,
     ) -> workflow::Result<Workflow> {
-        let cipher = workflow::crypto::Cipher::from_base64(&self.encryption_key).unwrap();
+        let cipher = workflow::core::crypto::Cipher::from_base64(&self.encryption_key).unwrap();
         let options = workflow::WorkflowOptions { sources };
         Workflow::open_with(self.workflow.store().clone(), cipher, options).await
     }

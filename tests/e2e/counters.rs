@@ -320,8 +320,8 @@ e2e!(concurrent_claims, concurrent_claims_have_exactly_one_winner);
 struct Counting(std::sync::Mutex<Vec<Uuid>>);
 
 #[async_trait::async_trait]
-impl workflow::outbox::Mailer for Counting {
-    async fn send(&self, mail: &workflow::outbox::Mail) -> Result<(), String> {
+impl workflow::core::outbox::Mailer for Counting {
+    async fn send(&self, mail: &workflow::core::outbox::Mail) -> Result<(), String> {
         // Slow enough for other workers to see the message as due meanwhile.
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         self.0.lock().unwrap().push(mail.id);

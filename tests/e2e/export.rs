@@ -17,7 +17,7 @@ async fn demo_register(app: &TestApp) -> std::path::PathBuf {
     let shop = app
         .sources_dir
         .join(format!("auskunft-shop-{}.db", uuid::Uuid::new_v4()));
-    workflow::demo_register::create_shop_database(&shop)
+    workflow::demo::register::create_shop_database(&shop)
         .await
         .unwrap();
     app.workflow

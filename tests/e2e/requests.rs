@@ -1039,8 +1039,8 @@ async fn retries_and_test_mail(app: TestApp) {
         .unwrap();
     struct External(std::sync::Mutex<Vec<String>>);
     #[async_trait::async_trait]
-    impl workflow::outbox::Mailer for External {
-        async fn send(&self, mail: &workflow::outbox::Mail) -> Result<(), String> {
+    impl workflow::core::outbox::Mailer for External {
+        async fn send(&self, mail: &workflow::core::outbox::Mail) -> Result<(), String> {
             self.0.lock().unwrap().push(mail.to.clone());
             Ok(())
         }

@@ -180,12 +180,12 @@ async fn default_policy_upgrades_add_only_missing_rules(app: TestApp) {
     let org = reopened.organization(&principal).await.unwrap();
     assert_eq!(
         org.policy_version,
-        workflow::authz::default_policy_version()
+        workflow::access::authz::default_policy_version()
     );
     let events = reopened
         .audit_events(
             &principal,
-            &workflow::audit::AuditFilter {
+            &workflow::access::audit::AuditFilter {
                 operation: Some("upgradeDefaultPolicy".into()),
                 ..Default::default()
             },

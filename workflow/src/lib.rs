@@ -9,39 +9,26 @@
 #[macro_use]
 mod macros;
 
-pub mod api_keys;
-pub mod audit;
-pub mod authz;
-pub mod crypto;
-pub mod csv;
+pub mod access;
+pub mod connectors;
+pub mod core;
 pub mod demo;
-pub mod demo_register;
-pub mod demo_requests;
 pub mod error;
-pub mod events;
-pub mod links;
-pub mod organizations;
-pub mod outbox;
-pub mod paging;
-pub mod policies;
-pub mod principal;
 pub mod register;
 pub mod requests;
-pub mod search;
-pub mod store;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use uuid::Uuid;
 
-pub use api_keys::{IssuedKey, NewApiKey};
-pub use authz::{Action, Authz, Object, Role};
+pub use self::core::events::{DomainEvent, EventBus, RequestChange};
+pub use self::core::paging::{Page, PageRequest};
+pub use self::core::store::{ConnectError, Store, StoreOptions};
+pub use access::api_keys::{IssuedKey, NewApiKey};
+pub use access::authz::{Action, Authz, Object, Role};
+pub use access::principal::Principal;
+pub use connectors::guard::SourceSettings;
 pub use entity;
 pub use error::{Error, ErrorCode, FieldError, Result};
-pub use events::{DomainEvent, EventBus, RequestChange};
-pub use paging::{Page, PageRequest};
-pub use principal::Principal;
-pub use register::locations::SourceSettings;
-pub use store::{ConnectError, Store, StoreOptions};
 
 /// A new time-ordered primary key (UUID v7).
 pub fn new_id() -> Uuid {
@@ -57,7 +44,7 @@ pub fn now() -> DateTime<Utc> {
 #[derive(Debug, Clone, Default)]
 pub struct WorkflowOptions {
     /// What data sources may reach (SQLite directory, host allow-list).
-    pub sources: register::locations::SourceSettings,
+    pub sources: connectors::guard::SourceSettings,
 }
 
 /// The handle the API and the CLI work through.
@@ -66,8 +53,8 @@ pub struct Workflow {
     store: Store,
     authz: Authz,
     bus: EventBus,
-    cipher: crypto::Cipher,
-    sources: std::sync::Arc<register::locations::SourceGuard>,
+    cipher: self::core::crypto::Cipher,
+    sources: std::sync::Arc<connectors::guard::SourceGuard>,
 }
 
 /// The file of a SQLite store's main database (`None` for other backends and for
@@ -94,7 +81,7 @@ async fn own_database_file(store: &Store) -> Result<Option<std::path::PathBuf>> 
 impl Workflow {
     /// Opens the workflow on a migrated store with the key for data at rest and
     /// default [`WorkflowOptions`]; see [`Workflow::open_with`].
-    pub async fn open(store: Store, cipher: crypto::Cipher) -> Result<Self> {
+    pub async fn open(store: Store, cipher: self::core::crypto::Cipher) -> Result<Self> {
         Self::open_with(store, cipher, WorkflowOptions::default()).await
     }
 
@@ -102,13 +89,12 @@ impl Workflow {
     /// upgrades default policies and taxonomies and loads the enforcer.
     pub async fn open_with(
         store: Store,
-        cipher: crypto::Cipher,
+        cipher: self::core::crypto::Cipher,
         options: WorkflowOptions,
     ) -> Result<Self> {
         let authz = Authz::load(&store).await?;
         let own_database = own_database_file(&store).await?;
-        let sources =
-            register::locations::SourceGuard::new(options.sources, own_database.as_deref());
+        let sources = connectors::guard::SourceGuard::new(options.sources, own_database.as_deref());
         let workflow = Self {
             store,
             authz,
@@ -141,14 +127,14 @@ impl Workflow {
     /// then publishes the transaction's events.
     pub(crate) async fn commit_audited(
         &self,
-        mut tx: store::Tx,
+        mut tx: self::core::store::Tx,
         principal: &Principal,
-        entry: audit::Entry,
+        entry: access::audit::Entry,
     ) -> Result<()> {
-        audit::append(
+        access::audit::append(
             &mut tx,
             principal.org_id,
-            &audit::Actor::from(principal),
+            &access::audit::Actor::from(principal),
             entry,
         )
         .await?;
@@ -160,14 +146,14 @@ impl Workflow {
     /// next request, and subscribers of its events are already judged by it.
     pub(crate) async fn commit_policy_change(
         &self,
-        mut tx: store::Tx,
+        mut tx: self::core::store::Tx,
         principal: &Principal,
-        entry: audit::Entry,
+        entry: access::audit::Entry,
     ) -> Result<()> {
-        audit::append(
+        access::audit::append(
             &mut tx,
             principal.org_id,
-            &audit::Actor::from(principal),
+            &access::audit::Actor::from(principal),
             entry,
         )
         .await?;

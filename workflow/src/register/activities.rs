@@ -28,11 +28,11 @@ use entity::{
 
 use super::purposes::LegalBasis;
 use super::taxonomy::{Sensitivity, sensitivity_of};
-use crate::audit::Entry;
+use crate::access::audit::Entry;
+use crate::access::principal::Principal;
+use crate::core::paging::{Page, PageRequest, paginate};
+use crate::core::store::Conn;
 use crate::error::{Error, Result, Validator};
-use crate::paging::{Page, PageRequest, paginate};
-use crate::principal::Principal;
-use crate::store::Conn;
 use crate::{Workflow, new_id, now};
 
 stored_enum! {
@@ -527,7 +527,7 @@ impl Workflow {
     ) -> Result<Page<processing_activity::Model>> {
         use processing_activity::Column as C;
         let mut select = processing_activity::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        select = crate::search::filter_contains(
+        select = crate::core::search::filter_contains(
             select,
             &[C::Name],
             filter.search.as_deref(),

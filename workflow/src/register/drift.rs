@@ -14,12 +14,13 @@ use uuid::Uuid;
 
 use entity::{data_category, data_field, data_source};
 
-use super::catalog::{self, Catalog, CatalogColumn, CatalogError};
 use super::fields::{ErasureStrategy, FieldDraft, IdentityType};
-use super::sources::ConnectorKind;
-use crate::audit::Entry;
+use crate::access::audit::Entry;
+use crate::access::principal::Principal;
+use crate::connectors::ConnectorKind;
+use crate::connectors::catalog::{Catalog, CatalogColumn, CatalogError};
+use crate::connectors::connector;
 use crate::error::{Error, FieldError, Result};
-use crate::principal::Principal;
 use crate::{Workflow, now};
 
 /// A column of the source that no field maps, with what the register would
@@ -523,7 +524,7 @@ impl Workflow {
             .collect();
         let config = super::sources::connection_config(&self.cipher, &source)?;
         let inspected_at = now();
-        let catalog = match catalog::read(&self.sources, kind, &config).await {
+        let catalog = match connector(kind).catalog(&self.sources, &config).await {
             Ok(catalog) => catalog,
             Err(e @ (CatalogError::Unreachable(_) | CatalogError::NotSql(_))) => {
                 tracing::info!(source = %source.id, error = %e, "source catalog unreadable");

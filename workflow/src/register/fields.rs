@@ -12,12 +12,12 @@ use uuid::Uuid;
 
 use entity::{data_category, data_field};
 
-use super::sources::ConnectorKind;
-use crate::audit::Entry;
+use crate::access::audit::Entry;
+use crate::access::principal::Principal;
+use crate::connectors::{ConnectorKind, connector};
+use crate::core::paging::{Page, PageRequest, paginate};
+use crate::core::store::Conn;
 use crate::error::{Error, Result, Validator};
-use crate::paging::{Page, PageRequest, paginate};
-use crate::principal::Principal;
-use crate::store::Conn;
 use crate::{Workflow, new_id, now};
 
 stored_enum! {
@@ -114,34 +114,11 @@ pub struct FieldFilter {
     pub search: Option<String>,
 }
 
-fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 /// Checks a location for the source's connector kind.
 fn check_location(v: &mut Validator, kind: ConnectorKind, location: &str) -> String {
     let location = v.text(location, &["input", "location"], 300);
-    match kind {
-        ConnectorKind::Postgres | ConnectorKind::Mysql | ConnectorKind::Sqlite => {
-            let parts: Vec<&str> = location.split('.').collect();
-            v.check(
-                (2..=3).contains(&parts.len()) && parts.iter().all(|p| is_identifier(p)),
-                &["input", "location"],
-                "must be `table.column` or `schema.table.column` for a SQL source",
-            );
-        }
-        ConnectorKind::Http => {
-            v.check(
-                location.starts_with('$') && !location.contains(char::is_whitespace),
-                &["input", "location"],
-                "must be a JSON path like `$.contacts[*].email` for an HTTP source",
-            );
-        }
-        ConnectorKind::Manual => {}
+    if let Err(message) = connector(kind).check_location(&location) {
+        v.check(false, &["input", "location"], message);
     }
     location
 }
@@ -322,7 +299,7 @@ impl Workflow {
     ) -> Result<Page<data_field::Model>> {
         use data_field::Column as C;
         let mut select = data_field::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        select = crate::search::filter_contains(
+        select = crate::core::search::filter_contains(
             select,
             &[C::Location],
             filter.search.as_deref(),

@@ -16,8 +16,8 @@ use entity::{
 use super::recipients::EEA;
 use super::taxonomy::Sensitivity;
 use crate::Workflow;
+use crate::access::principal::Principal;
 use crate::error::Result;
-use crate::principal::Principal;
 
 stored_enum! {
     /// How urgent a finding is.

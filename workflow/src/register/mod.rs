@@ -3,12 +3,10 @@
 //! organization; functions scope to the caller's.
 
 pub mod activities;
-pub mod catalog;
 pub mod drift;
 pub mod export;
 pub mod fields;
 pub mod findings;
-pub mod locations;
 pub mod purposes;
 pub mod recipients;
 pub mod retention;
@@ -18,8 +16,8 @@ pub mod taxonomy;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+use crate::core::store::Conn;
 use crate::error::{Error, Result};
-use crate::store::Conn;
 
 /// The row of `E` with this id in the organization; NOT_FOUND (also for other
 /// organizations' rows).

@@ -8,11 +8,11 @@ use uuid::Uuid;
 
 use entity::purpose;
 
-use crate::audit::Entry;
+use crate::access::audit::Entry;
+use crate::access::principal::Principal;
+use crate::core::paging::{Page, PageRequest, paginate};
+use crate::core::store::Conn;
 use crate::error::{Result, Validator};
-use crate::paging::{Page, PageRequest, paginate};
-use crate::principal::Principal;
-use crate::store::Conn;
 use crate::{Workflow, new_id, now};
 
 stored_enum! {
@@ -220,7 +220,7 @@ impl Workflow {
     ) -> Result<Page<purpose::Model>> {
         use purpose::Column as C;
         let mut select = purpose::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        select = crate::search::filter_contains(
+        select = crate::core::search::filter_contains(
             select,
             &[C::Name],
             filter.search.as_deref(),

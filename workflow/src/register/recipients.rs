@@ -9,11 +9,11 @@ use uuid::Uuid;
 
 use entity::{recipient, transfer};
 
-use crate::audit::Entry;
+use crate::access::audit::Entry;
+use crate::access::principal::Principal;
+use crate::core::paging::{Page, PageRequest, paginate};
+use crate::core::store::Conn;
 use crate::error::{Error, Result, Validator};
-use crate::paging::{Page, PageRequest, paginate};
-use crate::principal::Principal;
-use crate::store::Conn;
 use crate::{Workflow, new_id, now};
 
 stored_enum! {
@@ -268,7 +268,7 @@ impl Workflow {
     ) -> Result<Page<recipient::Model>> {
         use recipient::Column as C;
         let mut select = recipient::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        select = crate::search::filter_contains(
+        select = crate::core::search::filter_contains(
             select,
             &[C::Name],
             filter.search.as_deref(),

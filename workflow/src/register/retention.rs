@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use entity::retention_policy;
 
-use crate::audit::Entry;
+use crate::access::audit::Entry;
+use crate::access::principal::Principal;
+use crate::core::paging::{Page, PageRequest, paginate};
+use crate::core::store::Conn;
 use crate::error::{Result, Validator};
-use crate::paging::{Page, PageRequest, paginate};
-use crate::principal::Principal;
-use crate::store::Conn;
 use crate::{Workflow, new_id, now};
 
 stored_enum! {
@@ -218,7 +218,7 @@ impl Workflow {
     ) -> Result<Page<retention_policy::Model>> {
         use retention_policy::Column as C;
         let select = retention_policy::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        let select = crate::search::filter_contains(
+        let select = crate::core::search::filter_contains(
             select,
             &[C::Name, C::LegalReference],
             search,

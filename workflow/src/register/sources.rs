@@ -2,13 +2,10 @@
 //! newsletter tool, mailbox) and the connector Auskunft reaches them with.
 //!
 //! A connector's configuration is validated against the JSON Schema of its kind
-//! (`connectors/*.schema.json`, also served through the API so frontends can render
+//! (the connector modules' `*.schema.json`, also served through the API so frontends can render
 //! forms). Properties the schema marks `writeOnly` are secrets: they are split off,
 //! encrypted with AES-256-GCM and never returned or logged; an update that omits a
 //! secret keeps the stored one.
-
-use std::collections::HashMap;
-use std::sync::LazyLock;
 
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use serde_json::{Map, Value, json};
@@ -16,143 +13,17 @@ use uuid::Uuid;
 
 use entity::{data_source, recipient};
 
-use super::locations::SourceGuard;
 use super::recipients::RecipientKind;
-use crate::audit::Entry;
-use crate::crypto::Cipher;
-use crate::error::{Error, FieldError, Result, Validator};
-use crate::paging::{Page, PageRequest, paginate};
-use crate::principal::Principal;
-use crate::store::Conn;
+use crate::access::audit::Entry;
+use crate::access::principal::Principal;
+pub use crate::connectors::ConnectorKind;
+use crate::connectors::guard::SourceGuard;
+use crate::connectors::{check_config, split};
+use crate::core::crypto::Cipher;
+use crate::core::paging::{Page, PageRequest, paginate};
+use crate::core::store::Conn;
+use crate::error::{Error, Result, Validator};
 use crate::{Workflow, new_id, now};
-
-stored_enum! {
-    /// How Auskunft reaches a source.
-    ConnectorKind {
-        /// A PostgreSQL database.
-        Postgres => "POSTGRES",
-        /// A MySQL or MariaDB database.
-        Mysql => "MYSQL",
-        /// A SQLite database file.
-        Sqlite => "SQLITE",
-        /// An HTTP JSON API.
-        Http => "HTTP",
-        /// Searched by a person.
-        Manual => "MANUAL",
-    }
-}
-
-struct Connector {
-    schema: Value,
-    validator: jsonschema::Validator,
-    secrets: Vec<String>,
-}
-
-static CONNECTORS: LazyLock<HashMap<ConnectorKind, Connector>> = LazyLock::new(|| {
-    [
-        (
-            ConnectorKind::Postgres,
-            include_str!("connectors/postgres.schema.json"),
-        ),
-        (
-            ConnectorKind::Mysql,
-            include_str!("connectors/mysql.schema.json"),
-        ),
-        (
-            ConnectorKind::Sqlite,
-            include_str!("connectors/sqlite.schema.json"),
-        ),
-        (
-            ConnectorKind::Http,
-            include_str!("connectors/http.schema.json"),
-        ),
-        (
-            ConnectorKind::Manual,
-            include_str!("connectors/manual.schema.json"),
-        ),
-    ]
-    .into_iter()
-    .map(|(kind, text)| {
-        let schema: Value =
-            serde_json::from_str(text).expect("connector schemas are valid JSON (tested)");
-        let validator = jsonschema::validator_for(&schema)
-            .expect("connector schemas are valid JSON Schemas (tested)");
-        let secrets = schema["properties"]
-            .as_object()
-            .map(|props| {
-                props
-                    .iter()
-                    .filter(|(_, p)| p["writeOnly"] == true)
-                    .map(|(name, _)| name.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
-        (
-            kind,
-            Connector {
-                schema,
-                validator,
-                secrets,
-            },
-        )
-    })
-    .collect()
-});
-
-/// The JSON Schema of a connector kind's configuration.
-pub fn connector_schema(kind: ConnectorKind) -> &'static Value {
-    &CONNECTORS[&kind].schema
-}
-
-/// The secret (`writeOnly`) properties of a connector kind.
-pub fn secret_properties(kind: ConnectorKind) -> &'static [String] {
-    &CONNECTORS[&kind].secrets
-}
-
-/// Checks a full configuration (secrets included); every schema error becomes a
-/// field error whose path follows the JSON pointer into `input.connectorConfig`.
-///
-/// Messages never repeat a submitted value (JSON Schema messages normally do, e.g.
-/// `"hunter2" is not of type "integer"`): a secret typed into the wrong field or of
-/// the wrong type must not come back in an error, a log line or an audit record.
-fn check_config(kind: ConnectorKind, config: &Value) -> Result<()> {
-    let errors: Vec<FieldError> = CONNECTORS[&kind]
-        .validator
-        .iter_errors(config)
-        .map(|e| {
-            let mut path = vec!["input".to_owned(), "connectorConfig".to_owned()];
-            path.extend(
-                e.instance_path()
-                    .as_str()
-                    .split('/')
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.replace("~1", "/").replace("~0", "~")),
-            );
-            FieldError {
-                path,
-                message: e.masked_with("the value").to_string(),
-            }
-        })
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Validation(errors))
-    }
-}
-
-/// Splits a configuration into its plain part and its secrets.
-fn split(kind: ConnectorKind, config: Value) -> (Value, Map<String, Value>) {
-    let mut plain = match config {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
-    let secrets = secret_properties(kind)
-        .iter()
-        .filter_map(|name| plain.remove(name).map(|v| (name.clone(), v)))
-        .collect();
-    (Value::Object(plain), secrets)
-}
 
 /// A data source as it will be stored (configuration with secrets).
 #[derive(Debug, Clone)]
@@ -363,7 +234,7 @@ impl Workflow {
     ) -> Result<Page<data_source::Model>> {
         use data_source::Column as C;
         let mut select = data_source::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        select = crate::search::filter_contains(
+        select = crate::core::search::filter_contains(
             select,
             &[C::Name],
             filter.search.as_deref(),
@@ -527,103 +398,5 @@ impl Workflow {
             .await?;
         let entry = Entry::success("deleteDataSource", "DataSource", existing.id).before(before);
         self.commit_audited(tx, principal, entry).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_connector_schema_compiles_and_marks_its_secrets() {
-        for kind in ConnectorKind::ALL {
-            let schema = connector_schema(*kind);
-            assert!(
-                schema["description"].is_string(),
-                "{kind:?} schema is documented"
-            );
-        }
-        assert_eq!(secret_properties(ConnectorKind::Postgres), ["password"]);
-        assert_eq!(
-            secret_properties(ConnectorKind::Http),
-            ["headers", "password", "token"],
-            "extra headers carry API keys: write-only like the token"
-        );
-        assert!(secret_properties(ConnectorKind::Sqlite).is_empty());
-    }
-
-    #[test]
-    fn schema_errors_point_into_the_config() {
-        let err = check_config(
-            ConnectorKind::Postgres,
-            &json!({"host": "db", "port": 70000, "user": 5}),
-        )
-        .unwrap_err();
-        let Error::Validation(fields) = err else {
-            panic!()
-        };
-        let paths: Vec<String> = fields.iter().map(|f| f.path.join(".")).collect();
-        assert!(
-            paths.contains(&"input.connectorConfig".to_owned()),
-            "missing database: {paths:?}"
-        );
-        assert!(
-            paths.contains(&"input.connectorConfig.port".to_owned()),
-            "{paths:?}"
-        );
-        assert!(
-            paths.contains(&"input.connectorConfig.user".to_owned()),
-            "{paths:?}"
-        );
-        assert!(
-            check_config(
-                ConnectorKind::Postgres,
-                &json!({"host": "db", "database": "shop", "user": "u"})
-            )
-            .is_ok()
-        );
-    }
-
-    #[test]
-    fn schema_errors_never_repeat_submitted_values() {
-        let marker = "Hunter2-S3cret";
-        let wrong_values = [
-            json!(marker),
-            json!(47_110_815_u64),
-            json!([marker]),
-            json!({ "v": marker }),
-            json!(format!("{marker}{}", "x".repeat(300))),
-        ];
-        for kind in ConnectorKind::ALL {
-            let props = connector_schema(*kind)["properties"].as_object().unwrap();
-            for wrong in &wrong_values {
-                // Every property (secrets included) gets the wrong value at once.
-                let config: Map<String, Value> =
-                    props.keys().map(|k| (k.clone(), wrong.clone())).collect();
-                for config in [Value::Object(config), wrong.clone()] {
-                    let Err(Error::Validation(fields)) = check_config(*kind, &config) else {
-                        continue;
-                    };
-                    for f in fields {
-                        assert!(
-                            !f.message.contains(marker) && !f.message.contains("47110815"),
-                            "{kind:?}: {} repeats the value: {}",
-                            f.path.join("."),
-                            f.message
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn secrets_are_split_off() {
-        let (plain, secrets) = split(
-            ConnectorKind::Postgres,
-            json!({"host": "db", "password": "pw"}),
-        );
-        assert_eq!(plain, json!({"host": "db"}));
-        assert_eq!(Value::Object(secrets), json!({"password": "pw"}));
     }
 }

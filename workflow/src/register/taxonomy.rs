@@ -15,11 +15,11 @@ use uuid::Uuid;
 
 use entity::{data_category, organization, subject_category};
 
-use crate::audit::{self, Actor, Entry};
+use crate::access::audit::{self, Actor, Entry};
+use crate::access::principal::Principal;
+use crate::core::paging::{Page, PageRequest, paginate};
+use crate::core::store::Conn;
 use crate::error::{Error, Result, Validator};
-use crate::paging::{Page, PageRequest, paginate};
-use crate::principal::Principal;
-use crate::store::Conn;
 use crate::{Workflow, new_id, now};
 
 /// How sensitive a category of data is; ordered from least to most.
@@ -412,7 +412,7 @@ impl Workflow {
     ) -> Result<Page<data_category::Model>> {
         use data_category::Column as C;
         let mut select = data_category::Entity::find().filter(C::OrgId.eq(principal.org_id));
-        select = crate::search::filter_contains(
+        select = crate::core::search::filter_contains(
             select,
             &[C::Key, C::Name],
             filter.search.as_deref(),
@@ -423,14 +423,17 @@ impl Workflow {
         }
         if let Some(parent) = &filter.parent_key {
             // Checked like a search term; `%` and `_` in it match themselves.
-            let parent = crate::search::search_term(Some(parent), &["filter", "parentKey"])?
-                .map(crate::search::escape_like);
+            let parent = crate::core::search::search_term(Some(parent), &["filter", "parentKey"])?
+                .map(crate::core::search::escape_like);
             select = match parent {
                 None => select.filter(C::Key.not_like("%.%")),
                 Some(parent) => select
-                    .filter(Expr::col(C::Key).like(crate::search::like(format!("{parent}.%"))))
                     .filter(
-                        Expr::col(C::Key).not_like(crate::search::like(format!("{parent}.%.%"))),
+                        Expr::col(C::Key).like(crate::core::search::like(format!("{parent}.%"))),
+                    )
+                    .filter(
+                        Expr::col(C::Key)
+                            .not_like(crate::core::search::like(format!("{parent}.%.%"))),
                     ),
             };
         }
@@ -580,7 +583,7 @@ impl Workflow {
         use subject_category::Column as C;
         let select = subject_category::Entity::find().filter(C::OrgId.eq(principal.org_id));
         let select =
-            crate::search::filter_contains(select, &[C::Key, C::Name], search, &["search"])?;
+            crate::core::search::filter_contains(select, &[C::Key, C::Name], search, &["search"])?;
         paginate(self.store.conn(), select, C::Id, page).await
     }
 

@@ -4,7 +4,7 @@
 //!
 //! Records are compared by place (same task, i.e. the same source; same mapped field;
 //! same location) and value. Values are sealed at rest, so the baseline keeps only a
-//! keyed fingerprint of each ([`crate::crypto::Cipher::fingerprint`]).
+//! keyed fingerprint of each ([`crate::core::crypto::Cipher::fingerprint`]).
 
 use std::collections::HashMap;
 
@@ -14,9 +14,9 @@ use uuid::Uuid;
 
 use entity::{collected_record, redaction, review_baseline, subject_request};
 
+use crate::access::principal::Principal;
+use crate::core::store::Conn;
 use crate::error::Result;
-use crate::principal::Principal;
-use crate::store::Conn;
 use crate::{Workflow, new_id, now};
 
 stored_enum! {
@@ -344,6 +344,7 @@ mod tests {
             field_id: None,
             data_category_id: None,
             location: location.into(),
+            record_key: None,
             value: String::new(),
             created_at: now(),
         }

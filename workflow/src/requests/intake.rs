@@ -14,11 +14,11 @@ use entity::{data_subject, request_attachment, subject_identity, subject_request
 
 use super::machine::{RequestKind, RequestState};
 use super::{Channel, DeadlineBasis, TimelineKind, settings};
-use crate::audit::Entry;
+use crate::access::audit::Entry;
+use crate::access::principal::Principal;
+use crate::core::store::Conn;
 use crate::error::{Error, Result, Validator};
-use crate::principal::Principal;
 use crate::register::fields::IdentityType;
-use crate::store::Conn;
 use crate::{Workflow, new_id, now};
 use identity::PhoneRegion;
 

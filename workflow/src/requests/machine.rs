@@ -15,7 +15,7 @@
 
 use uuid::Uuid;
 
-use crate::authz::Action;
+use crate::access::authz::Action;
 
 stored_enum! {
     /// Where a request stands.

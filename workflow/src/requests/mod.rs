@@ -24,9 +24,9 @@ use uuid::Uuid;
 
 use entity::{request_event, subject_request};
 
+use crate::access::principal::Principal;
+use crate::core::store::Conn;
 use crate::error::{Error, Result};
-use crate::principal::Principal;
-use crate::store::Conn;
 use crate::{new_id, now};
 
 pub use changes::{RecordChange, ReviewChanges};
@@ -296,7 +296,7 @@ impl crate::Workflow {
     /// raises the change for subscribers; the caller commits.
     pub(crate) async fn record_change(
         &self,
-        tx: &mut crate::store::Tx,
+        tx: &mut crate::core::store::Tx,
         principal: &Principal,
         request: &subject_request::Model,
         entry: TimelineEntry,
@@ -304,7 +304,7 @@ impl crate::Workflow {
     ) -> Result<()> {
         let entry = append_timeline(tx.conn(), principal, request.id, entry, now()).await?;
         tx.raise(crate::DomainEvent::RequestChanged(Box::new(
-            crate::events::RequestChange {
+            crate::core::events::RequestChange {
                 request: request.clone(),
                 entry,
                 was_in_review,
@@ -316,7 +316,7 @@ impl crate::Workflow {
     /// A timeline note about a change that left the state as it was.
     pub(crate) async fn note(
         &self,
-        tx: &mut crate::store::Tx,
+        tx: &mut crate::core::store::Tx,
         principal: &Principal,
         request: &subject_request::Model,
         kind: TimelineKind,
@@ -336,7 +336,7 @@ impl crate::Workflow {
     /// [`Self::note`], then commits with a successful audit entry of `operation`.
     pub(crate) async fn commit_note(
         &self,
-        mut tx: crate::store::Tx,
+        mut tx: crate::core::store::Tx,
         principal: &Principal,
         request: &subject_request::Model,
         kind: TimelineKind,
@@ -348,7 +348,7 @@ impl crate::Workflow {
         self.commit_audited(
             tx,
             principal,
-            crate::audit::Entry::success(operation, "SubjectRequest", request.id),
+            crate::access::audit::Entry::success(operation, "SubjectRequest", request.id),
         )
         .await
     }

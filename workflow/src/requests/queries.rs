@@ -12,9 +12,9 @@ use entity::{request_attachment, request_event, request_task, subject_identity, 
 
 use super::machine::{RequestKind, RequestState};
 use super::tasks::TaskState;
+use crate::access::principal::Principal;
+use crate::core::paging::{Page, PageRequest, paginate};
 use crate::error::Result;
-use crate::paging::{Page, PageRequest, paginate};
-use crate::principal::Principal;
 use crate::register::fields::IdentityType;
 use crate::{Workflow, now};
 
@@ -416,7 +416,7 @@ pub struct AttachmentFile {
 const ATTACHMENT_LINK: &str = "attachment/";
 
 impl Workflow {
-    /// A link to download an attachment, valid for [`crate::links::LINK_TTL`].
+    /// A link to download an attachment, valid for [`crate::core::links::LINK_TTL`].
     pub async fn attachment_link(
         &self,
         principal: &Principal,
@@ -430,7 +430,7 @@ impl Workflow {
                 crate::Action::Read,
             )
             .await?;
-        crate::links::seal(
+        crate::core::links::seal(
             &self.cipher,
             principal.key_id,
             &format!("{ATTACHMENT_LINK}{attachment_id}"),
@@ -442,12 +442,13 @@ impl Workflow {
     /// links; UNAUTHENTICATED when the key was revoked since; FORBIDDEN when it
     /// lost `request:read`.
     pub async fn redeem_attachment_link(&self, token: &str) -> Result<AttachmentFile> {
-        let (key_id, what) = crate::links::open(&self.cipher, token, now())?;
+        let (key_id, what) = crate::core::links::open(&self.cipher, token, now())?;
         let id: Uuid = what
             .strip_prefix(ATTACHMENT_LINK)
             .and_then(|id| id.parse().ok())
-            .ok_or_else(crate::links::invalid_link)?;
-        let principal = crate::api_keys::principal_of_key(self.store.conn(), key_id).await?;
+            .ok_or_else(crate::core::links::invalid_link)?;
+        let principal =
+            crate::access::api_keys::principal_of_key(self.store.conn(), key_id).await?;
         self.authz
             .require(
                 principal.key_id,

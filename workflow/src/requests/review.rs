@@ -9,11 +9,12 @@ use entity::{api_key, collected_record, redaction, subject_request};
 
 use super::TimelineKind;
 use super::machine::RequestState;
-use crate::audit::Entry;
+use crate::access::audit::Entry;
+use crate::access::principal::Principal;
+use crate::core::outbox;
+use crate::core::paging::{Page, PageRequest, paginate};
 use crate::error::{Error, Result, Validator};
-use crate::paging::{Page, PageRequest, paginate};
-use crate::principal::Principal;
-use crate::{Workflow, new_id, now, outbox};
+use crate::{Workflow, new_id, now};
 
 /// How a request's place in the review queue changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

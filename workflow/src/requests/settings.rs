@@ -17,10 +17,10 @@ use entity::{closed_day, request_settings};
 
 use super::DeadlineBasis;
 use super::deadline::{Calendar, GermanState};
-use crate::audit::Entry;
+use crate::access::audit::Entry;
+use crate::access::principal::Principal;
+use crate::core::store::Conn;
 use crate::error::{Error, Result, Validator};
-use crate::principal::Principal;
-use crate::store::Conn;
 use crate::{Workflow, new_id, now};
 
 /// The settings as they apply.

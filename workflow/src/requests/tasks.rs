@@ -12,10 +12,10 @@ use entity::{collected_record, data_field, redaction, request_task, subject_requ
 
 use super::TimelineKind;
 use super::machine::RequestState;
-use crate::audit::Entry;
-use crate::authz::{Action, Object};
+use crate::access::audit::Entry;
+use crate::access::authz::{Action, Object};
+use crate::access::principal::Principal;
 use crate::error::{Error, Result, Validator};
-use crate::principal::Principal;
 use crate::{Workflow, new_id, now};
 
 stored_enum! {
@@ -214,6 +214,7 @@ impl Workflow {
                             field_id: field.map(|f| f.id),
                             data_category_id: field.and_then(|f| f.data_category_id),
                             location,
+                            record_key: None,
                             value: self.cipher.encrypt(value.as_bytes())?,
                             created_at: at,
                         };

@@ -10,19 +10,21 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use entity::{data_field, request_task, subject_identity, subject_request};
+use entity::{data_field, data_source, request_task, subject_identity, subject_request};
 
 use super::machine::{self, Context, RequestEvent, RequestKind, RequestState, TransitionError};
 use super::tasks::{TaskKind, TaskState};
 use super::{
     DeadlineBasis, RejectionGround, TimelineEntry, TimelineKind, VerificationMethod, settings,
 };
-use crate::audit::Entry;
-use crate::authz::Object;
+use crate::access::audit::Entry;
+use crate::access::authz::Object;
+use crate::access::principal::Principal;
+use crate::connectors::ConnectorKind;
+use crate::core::outbox;
+use crate::core::store::{Conn, Tx};
 use crate::error::{Error, Result, Validator};
-use crate::principal::Principal;
-use crate::store::{Conn, Tx};
-use crate::{Workflow, new_id, now, outbox};
+use crate::{Workflow, new_id, now};
 
 /// An event to fire at a request the caller saw at `version`.
 #[derive(Debug, Clone)]
@@ -73,9 +75,10 @@ impl From<TransitionError> for Error {
     }
 }
 
-/// The sources a request collects from: every source with at least one mapped field.
-async fn mapped_sources<C: Conn>(conn: &C, org_id: Uuid) -> Result<Vec<Uuid>> {
-    Ok(data_field::Entity::find()
+/// The sources a request collects from: every source with at least one mapped field,
+/// with whether a worker reaches it (every kind but MANUAL).
+async fn mapped_sources<C: Conn>(conn: &C, org_id: Uuid) -> Result<Vec<(Uuid, bool)>> {
+    let mapped: Vec<Uuid> = data_field::Entity::find()
         .select_only()
         .column(data_field::Column::SourceId)
         .distinct()
@@ -83,7 +86,30 @@ async fn mapped_sources<C: Conn>(conn: &C, org_id: Uuid) -> Result<Vec<Uuid>> {
         .order_by_asc(data_field::Column::SourceId)
         .into_tuple()
         .all(conn)
-        .await?)
+        .await?;
+    let kinds: Vec<(Uuid, String)> = data_source::Entity::find()
+        .select_only()
+        .column(data_source::Column::Id)
+        .column(data_source::Column::ConnectorKind)
+        .filter(data_source::Column::OrgId.eq(org_id))
+        .filter(data_source::Column::Id.is_in(mapped.iter().copied()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    mapped
+        .into_iter()
+        .map(|id| {
+            let kind = kinds
+                .iter()
+                .find(|(k, _)| *k == id)
+                .ok_or(Error::Internal(format!(
+                    "source {id} of a mapped field is missing"
+                )))?
+                .1
+                .parse::<ConnectorKind>()?;
+            Ok((id, kind != ConnectorKind::Manual))
+        })
+        .collect()
 }
 
 /// Creates the tasks of `kind` for every mapped source, unless they exist.
@@ -105,23 +131,29 @@ async fn create_tasks<C: Conn>(
         return Ok(0);
     }
     let at = now();
-    let tasks = sources.iter().map(|source_id| request_task::ActiveModel {
-        id: Set(new_id()),
-        org_id: Set(r.org_id),
-        request_id: Set(r.id),
-        source_id: Set(*source_id),
-        kind: Set(kind.as_str().to_owned()),
-        state: Set(TaskState::Open.as_str().to_owned()),
-        note: Set(None),
-        error: Set(None),
-        completed_by: Set(None),
-        completed_at: Set(None),
-        lease_owner: Set(None),
-        lease_until: Set(None),
-        attempts: Set(0),
-        created_at: Set(at),
-        updated_at: Set(at),
-    });
+    let tasks = sources
+        .iter()
+        .map(|&(source_id, automatic)| request_task::ActiveModel {
+            id: Set(new_id()),
+            org_id: Set(r.org_id),
+            request_id: Set(r.id),
+            source_id: Set(source_id),
+            kind: Set(kind.as_str().to_owned()),
+            state: Set(TaskState::Open.as_str().to_owned()),
+            note: Set(None),
+            error: Set(None),
+            completed_by: Set(None),
+            completed_at: Set(None),
+            lease_owner: Set(None),
+            lease_until: Set(None),
+            attempts: Set(0),
+            heartbeat_at: Set(None),
+            run_after: Set(None),
+            // Execution comes with the next issue: by hand until then.
+            automatic: Set(automatic && kind == TaskKind::Collect),
+            created_at: Set(at),
+            updated_at: Set(at),
+        });
     request_task::Entity::insert_many(tasks).exec(conn).await?;
     Ok(sources.len())
 }

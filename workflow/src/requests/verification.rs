@@ -17,13 +17,14 @@ use entity::{subject_identity, subject_request, verification_challenge};
 use super::machine::{RequestEvent, RequestState};
 use super::transitions::Verified;
 use super::{TimelineKind, VerificationMethod};
-use crate::audit::Entry;
-use crate::authz::{Action, Object};
+use crate::access::audit::Entry;
+use crate::access::authz::{Action, Object};
+use crate::access::principal::Principal;
+use crate::core::outbox;
+use crate::core::store::Tx;
 use crate::error::{Error, Result, Validator};
-use crate::principal::Principal;
 use crate::register::fields::IdentityType;
-use crate::store::Tx;
-use crate::{Workflow, new_id, now, outbox};
+use crate::{Workflow, new_id, now};
 
 /// How long a code is valid.
 pub const CODE_TTL_MINUTES: i64 = 30;
@@ -33,7 +34,7 @@ pub const MAX_CODE_ATTEMPTS: i32 = 5;
 /// Codes sent per request at most (first send included).
 ///
 /// Both limits are counted on the request's one verification challenge with
-/// [`crate::store::take_slot`].
+/// [`crate::core::store::take_slot`].
 pub const MAX_CODE_SENDS: i32 = 5;
 /// Minimum seconds between two sends.
 pub const RESEND_AFTER_SECONDS: i64 = 60;
@@ -219,7 +220,7 @@ impl Workflow {
         // One statement takes a send and replaces the code, only if the limit, the
         // pause between sends and the challenge's state all allow it right now.
         use verification_challenge::Column as V;
-        let sent = crate::store::take_slot(
+        let sent = crate::core::store::take_slot(
             tx.conn(),
             verification_challenge::Entity::update_many()
                 .col_expr(V::CodeHash, Expr::value(hash_code(challenge.id, &code)))
@@ -285,7 +286,7 @@ impl Workflow {
         let mut tx = self.store.begin().await?;
         let at = now();
         use verification_challenge::Column as V;
-        let attempt = crate::store::take_slot(
+        let attempt = crate::core::store::take_slot(
             tx.conn(),
             verification_challenge::Entity::update_many()
                 .filter(V::OrgId.eq(principal.org_id))

@@ -98,7 +98,7 @@ pub struct ContactInput {
     pub phone: Option<String>,
 }
 
-impl From<ContactInput> for workflow::organizations::Contact {
+impl From<ContactInput> for workflow::access::organizations::Contact {
     fn from(c: ContactInput) -> Self {
         Self {
             name: c.name,
@@ -138,7 +138,7 @@ fn patch<T, U>(value: MaybeUndefined<T>, f: impl FnOnce(T) -> U) -> Option<Optio
     }
 }
 
-impl From<UpdateOrganizationInput> for workflow::organizations::OrganizationPatch {
+impl From<UpdateOrganizationInput> for workflow::access::organizations::OrganizationPatch {
     fn from(i: UpdateOrganizationInput) -> Self {
         Self {
             name: i.name,

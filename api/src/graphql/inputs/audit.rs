@@ -26,8 +26,8 @@ pub struct AuditEventFilter {
 
 impl AuditEventFilter {
     /// Converts into the workflow filter.
-    pub fn into_workflow(self) -> ApiResult<workflow::audit::AuditFilter> {
-        Ok(workflow::audit::AuditFilter {
+    pub fn into_workflow(self) -> ApiResult<workflow::access::audit::AuditFilter> {
+        Ok(workflow::access::audit::AuditFilter {
             actor_id: self
                 .actor_id
                 .map(|id| ids::decode(&id, "ApiKey", &["filter", "actorId"]))

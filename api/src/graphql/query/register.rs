@@ -317,9 +317,7 @@ impl RegisterQuery {
 
     /// The JSON Schema of every connector kind, for rendering configuration forms.
     async fn connector_schemas(&self) -> Vec<ConnectorSchema> {
-        use workflow::register::sources::{
-            ConnectorKind as K, connector_schema, secret_properties,
-        };
+        use workflow::connectors::{ConnectorKind as K, connector_schema, secret_properties};
         K::ALL
             .iter()
             .map(|kind| ConnectorSchema {
@@ -351,7 +349,7 @@ impl RegisterQuery {
             .workflow()
             .register_findings(s.principal()?, as_of, min_severity.map(Into::into))
             .await?;
-        let page = workflow::paging::page_in_memory(findings, &page)?;
+        let page = workflow::core::paging::page_in_memory(findings, &page)?;
         Ok(RegisterFindingConnection::from_page(
             page,
             |(k, _)| k.to_string(),

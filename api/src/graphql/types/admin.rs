@@ -141,8 +141,8 @@ pub struct PolicyRule {
     pub action: PermissionAction,
 }
 
-impl From<workflow::policies::PolicyRule> for PolicyRule {
-    fn from(r: workflow::policies::PolicyRule) -> Self {
+impl From<workflow::access::policies::PolicyRule> for PolicyRule {
+    fn from(r: workflow::access::policies::PolicyRule) -> Self {
         Self {
             role: r.role.into(),
             object: r.object.into(),

@@ -14,7 +14,7 @@ pub enum AuditOutcome {
     Failed,
 }
 
-impl From<AuditOutcome> for workflow::audit::Outcome {
+impl From<AuditOutcome> for workflow::access::audit::Outcome {
     fn from(o: AuditOutcome) -> Self {
         match o {
             AuditOutcome::Success => Self::Success,
@@ -68,9 +68,9 @@ impl From<workflow::entity::audit_event::Model> for AuditEvent {
             operation: m.operation,
             object_type: m.object_type,
             object_id: m.object_id,
-            outcome: match workflow::audit::Outcome::parse(&m.outcome) {
-                Some(workflow::audit::Outcome::Success) => AuditOutcome::Success,
-                Some(workflow::audit::Outcome::Denied) => AuditOutcome::Denied,
+            outcome: match workflow::access::audit::Outcome::parse(&m.outcome) {
+                Some(workflow::access::audit::Outcome::Success) => AuditOutcome::Success,
+                Some(workflow::access::audit::Outcome::Denied) => AuditOutcome::Denied,
                 _ => AuditOutcome::Failed,
             },
             error_code: m.error_code,

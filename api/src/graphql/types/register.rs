@@ -673,7 +673,7 @@ super::connection::connection!(
 
 mirror_enum! {
     /// How Auskunft reaches a data source.
-    ConnectorKind = workflow::register::sources::ConnectorKind {
+    ConnectorKind = workflow::connectors::ConnectorKind {
         /// A PostgreSQL database.
         Postgres,
         /// A MySQL or MariaDB database.
@@ -796,7 +796,7 @@ impl TryFrom<workflow::entity::data_source::Model> for DataSource {
             uuid: m.id,
             connector_kind: m
                 .connector_kind
-                .parse::<workflow::register::sources::ConnectorKind>()?
+                .parse::<workflow::connectors::ConnectorKind>()?
                 .into(),
             connector_config: async_graphql::Json(m.connector_config),
             processor_id: m.processor_id,

@@ -17,9 +17,10 @@ use entity::{
 };
 
 use super::{DOCUMENT_FORMAT, DOCUMENT_VERSION, RegisterDocument};
-use crate::audit::Entry;
+use crate::access::audit::Entry;
+use crate::access::principal::Principal;
+use crate::core::store::Conn;
 use crate::error::{Error, FieldError, Result, Validator};
-use crate::principal::Principal;
 use crate::register::activities::{self, ActivityDraft};
 use crate::register::fields::{self, FieldDraft};
 use crate::register::purposes::{self, PurposeDraft};
@@ -27,7 +28,6 @@ use crate::register::recipients::{self, RecipientDraft, TransferDraft};
 use crate::register::retention::{self, RetentionDraft};
 use crate::register::sources::{self, SourceDraft};
 use crate::register::taxonomy::{self, NewDataCategory, NewSubjectCategory, Sensitivity};
-use crate::store::Conn;
 use crate::{Action, Object, Workflow, now};
 
 /// What an import created.

@@ -1,12 +1,12 @@
-//! Short-lived download links for register exports (see [`crate::links`]).
+//! Short-lived download links for register exports (see [`crate::core::links`]).
 
 use chrono::{DateTime, Utc};
 
 use super::{ExportFile, ExportFormat};
-use crate::api_keys::principal_of_key;
+use crate::access::api_keys::principal_of_key;
+use crate::access::principal::Principal;
+use crate::core::links::{invalid_link, open, seal};
 use crate::error::Result;
-use crate::links::{invalid_link, open, seal};
-use crate::principal::Principal;
 use crate::{Action, Object, Workflow, now};
 
 /// A download link's token and expiry.
@@ -21,7 +21,7 @@ pub struct ExportLink {
 }
 
 impl Workflow {
-    /// A link to download the register in `format`, valid for [`crate::links::LINK_TTL`].
+    /// A link to download the register in `format`, valid for [`crate::core::links::LINK_TTL`].
     pub async fn register_export_link(
         &self,
         principal: &Principal,

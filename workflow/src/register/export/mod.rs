@@ -29,9 +29,9 @@ use entity::{
 pub use import::ImportSummary;
 pub use link::ExportLink;
 
+use crate::access::principal::Principal;
+use crate::core::store::Conn;
 use crate::error::{Error, Result};
-use crate::principal::Principal;
-use crate::store::Conn;
 use crate::{Action, Object, Workflow, now};
 
 /// The `format` marker of a register document.

@@ -425,7 +425,7 @@ fn entity_tables(doc: &RegisterDocument) -> Vec<Table> {
 
 fn csv(doc: &RegisterDocument) -> Result<Vec<u8>> {
     let table = overview(doc);
-    let mut writer = crate::csv::CsvWriter::for_spreadsheets();
+    let mut writer = crate::core::csv::CsvWriter::for_spreadsheets();
     writer.write_row(table.header)?;
     for row in &table.rows {
         writer.write_row(row)?;

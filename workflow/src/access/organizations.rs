@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use entity::{casbin_rule, organization};
 
-use crate::api_keys::{self, IssuedKey};
-use crate::audit::{self, Actor, Entry};
-use crate::authz::{self, DefaultRule, Role};
+use crate::access::api_keys::{self, IssuedKey};
+use crate::access::audit::{self, Actor, Entry};
+use crate::access::authz::{self, DefaultRule, Role};
+use crate::access::principal::Principal;
+use crate::core::store::Conn;
 use crate::error::{Error, Result, Validator};
-use crate::principal::Principal;
-use crate::store::Conn;
 use crate::{Workflow, new_id, now};
 
 /// A new organization and its first admin key.

@@ -21,7 +21,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::sources::ConnectorKind;
+use super::{ConnectorKind, connector};
 use crate::error::{Error, Result};
 
 /// The default directory of SQLite sources, relative to the working directory (the
@@ -81,7 +81,7 @@ const SQLITE_REFUSED: &str = "must name a SQLite database file inside the direct
      sources (setting `sources.sqlite_dir`); Auskunft's own database is never a source";
 
 impl Refusal {
-    fn sqlite() -> Self {
+    pub(crate) fn sqlite() -> Self {
         Self {
             field: "path",
             message: SQLITE_REFUSED.to_owned(),
@@ -174,7 +174,7 @@ impl SourceGuard {
     }
 
     /// Resolves a SQLite source's `path` inside the directory.
-    fn sqlite_file(&self, raw: &str, stage: Stage) -> Result<PathBuf, Refusal> {
+    pub(crate) fn sqlite_file(&self, raw: &str, stage: Stage) -> Result<PathBuf, Refusal> {
         let refused = Refusal::sqlite;
         if raw.trim().is_empty() || raw.contains('\0') {
             return Err(refused());
@@ -239,7 +239,11 @@ impl SourceGuard {
         })
     }
 
-    fn host(&self, field: &'static str, host: Option<String>) -> Result<Target, Refusal> {
+    pub(crate) fn host(
+        &self,
+        field: &'static str,
+        host: Option<String>,
+    ) -> Result<Target, Refusal> {
         let refused = |message: String| Refusal { field, message };
         match host {
             Some(host) if self.host_allowed(&host) => Ok(Target::Host(host)),
@@ -262,23 +266,7 @@ impl SourceGuard {
         config: &Map<String, Value>,
         stage: Stage,
     ) -> Result<Target, Refusal> {
-        let text = |key: &str| config.get(key).and_then(Value::as_str);
-        match kind {
-            ConnectorKind::Sqlite => {
-                let raw = text("path").ok_or_else(Refusal::sqlite)?;
-                self.sqlite_file(raw, stage).map(Target::SqliteFile)
-            }
-            ConnectorKind::Postgres | ConnectorKind::Mysql => {
-                self.host("host", text("host").map(str::to_owned))
-            }
-            ConnectorKind::Http => {
-                let host = text("baseUrl")
-                    .and_then(|u| url::Url::parse(u).ok())
-                    .and_then(|u| u.host_str().map(str::to_owned));
-                self.host("baseUrl", host)
-            }
-            ConnectorKind::Manual => Ok(Target::Nothing),
-        }
+        connector(kind).locate(self, config, stage)
     }
 
     /// How a SQLite source config names `file`: relative to the directory when it

@@ -1,8 +1,11 @@
-//! The demo setup of `serve --demo`: a demo organization and one API key per role.
-//! Later features extend this module (register, demo shop source, sample requests).
+//! The demo setup of `serve --demo`: a demo organization, one API key per role, a
+//! small register with the demo shop database as a source, and sample requests.
 
-use crate::audit::Actor;
-use crate::authz::Role;
+pub mod register;
+pub mod requests;
+
+use crate::access::audit::Actor;
+use crate::access::authz::Role;
 use crate::error::Result;
 use crate::{NewApiKey, Workflow};
 

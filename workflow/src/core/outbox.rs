@@ -18,10 +18,10 @@ use uuid::Uuid;
 
 use entity::{outbox, subject_identity, subject_request};
 
-use crate::crypto::Cipher;
+use crate::core::crypto::Cipher;
+use crate::core::store::Conn;
 use crate::error::{Error, Result};
 use crate::register::fields::IdentityType;
-use crate::store::Conn;
 use crate::{Workflow, new_id, now};
 
 /// A message ready to be sent.
@@ -273,7 +273,7 @@ impl Workflow {
             let attempt_at = now();
             let taken = {
                 let _turn = self.store.writer_turn().await;
-                crate::store::take_slot(
+                crate::core::store::take_slot(
                     self.store.conn(),
                     outbox::Entity::update_many()
                         .col_expr(

@@ -32,7 +32,7 @@ fn adapter_err(e: sea_orm::DbErr) -> casbin::Error {
 
 /// Bumps the policy revision (see [`super::Authz::refresh`]): every write path here does,
 /// like the workflow's own.
-async fn bump<C: crate::store::Conn>(conn: &C) -> casbin::Result<()> {
+async fn bump<C: crate::core::store::Conn>(conn: &C) -> casbin::Result<()> {
     super::bump_revision(conn)
         .await
         .map_err(|e| casbin::error::AdapterError(Box::new(e)).into())

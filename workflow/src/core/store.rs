@@ -13,8 +13,8 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::core::events::{DomainEvent, EventBus};
 use crate::error::{Error, Result};
-use crate::events::{DomainEvent, EventBus};
 
 /// Connection settings.
 #[derive(Debug, Clone)]

@@ -14,11 +14,11 @@ use uuid::Uuid;
 
 use entity::{audit_chain_head, audit_event, organization};
 
+use crate::access::principal::Principal;
+use crate::core::events::DomainEvent;
+use crate::core::paging::{Page, PageRequest, paginate};
+use crate::core::store::{Conn, Tx};
 use crate::error::{Error, Result};
-use crate::events::DomainEvent;
-use crate::paging::{Page, PageRequest, paginate};
-use crate::principal::Principal;
-use crate::store::{Conn, Tx};
 use crate::{Workflow, new_id, now};
 
 /// `prev_hash` of the first row of a chain.
@@ -446,7 +446,7 @@ impl Workflow {
             (&filter.object_id, "objectId"),
         ] {
             if let Some(value) = value {
-                crate::search::check_filter_text(value, &["filter", field])?;
+                crate::core::search::check_filter_text(value, &["filter", field])?;
             }
         }
         if let Some(op) = &filter.operation {

@@ -21,8 +21,8 @@ use entity::{casbin_rule, policy_revision};
 pub use adapter::SeaOrmAdapter;
 pub(crate) use adapter::{new_row as adapter_row, rule_condition};
 
+use crate::core::store::{Conn, Store};
 use crate::error::{Error, Result};
-use crate::store::{Conn, Store};
 
 /// The embedded Casbin model.
 pub const MODEL: &str = include_str!("model.conf");

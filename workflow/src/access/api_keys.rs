@@ -16,12 +16,12 @@ use uuid::Uuid;
 
 use entity::{api_key, casbin_rule};
 
-use crate::audit::{self, Actor, Entry};
-use crate::authz::{self, Role};
+use crate::access::audit::{self, Actor, Entry};
+use crate::access::authz::{self, Role};
+use crate::access::principal::Principal;
+use crate::core::paging::{Page, PageRequest, paginate};
+use crate::core::store::{Conn, Tx};
 use crate::error::{Error, Result, Validator};
-use crate::paging::{Page, PageRequest, paginate};
-use crate::principal::Principal;
-use crate::store::{Conn, Tx};
 use crate::{Workflow, new_id, now};
 
 const PREFIX_LEN: usize = 12;
@@ -149,7 +149,7 @@ pub(crate) fn validate_name(v: &mut Validator, name: &str, path: &[&str]) -> Str
 
 /// The principal of a key by id, for credentials derived from a key (download
 /// links); UNAUTHENTICATED when the key is unknown or revoked.
-pub(crate) async fn principal_of_key<C: crate::store::Conn>(
+pub(crate) async fn principal_of_key<C: crate::core::store::Conn>(
     conn: &C,
     key_id: Uuid,
 ) -> Result<Principal> {
@@ -232,7 +232,8 @@ impl Workflow {
         }
         let roles = self.authz.roles_of(key.id, key.org_id).await;
         if roles.contains(&Role::Admin) {
-            crate::policies::ensure_other_admin(tx.conn(), principal.org_id, key.id).await?;
+            crate::access::policies::ensure_other_admin(tx.conn(), principal.org_id, key.id)
+                .await?;
         }
         let before = audit_state(&key, &roles);
         let mut active = key.into_active_model();

@@ -5,8 +5,8 @@ use sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Value,
 };
 
+use crate::core::store::Conn;
 use crate::error::{Error, Result};
-use crate::store::Conn;
 
 /// Items per page when the client names no size.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::crypto::Cipher;
+use crate::core::crypto::Cipher;
 use crate::error::{Error, Result};
 
 /// How long a download link works.

@@ -8,13 +8,14 @@ use uuid::Uuid;
 
 use entity::{api_key, casbin_rule};
 
-use crate::audit::Entry;
-use crate::authz::{self, Action, Object, Role};
+use crate::Workflow;
+use crate::access::api_keys;
+use crate::access::audit::Entry;
+use crate::access::authz::{self, Action, Object, Role};
+use crate::access::principal::Principal;
+use crate::core::paging::{Page, PageRequest, paginate};
+use crate::core::store::Conn;
 use crate::error::{Error, Result};
-use crate::paging::{Page, PageRequest, paginate};
-use crate::principal::Principal;
-use crate::store::Conn;
-use crate::{Workflow, api_keys};
 
 /// One permission rule: `role` may perform `action` on `object`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,34 @@
+//! MANUAL sources: searched by a person (a steward), who uploads what was found.
+
+use serde_json::{Map, Value};
+
+use super::guard::{Refusal, SourceGuard, Stage, Target};
+use super::{Connector, ConnectorKind};
+
+/// The connector of MANUAL sources.
+pub(crate) struct ManualConnector;
+
+#[async_trait::async_trait]
+impl Connector for ManualConnector {
+    fn kind(&self) -> ConnectorKind {
+        ConnectorKind::Manual
+    }
+
+    fn config_schema(&self) -> &'static str {
+        include_str!("manual.schema.json")
+    }
+
+    fn check_location(&self, _location: &str) -> Result<(), &'static str> {
+        // Free text: where in the binder or mailbox the steward looks.
+        Ok(())
+    }
+
+    fn locate(
+        &self,
+        _guard: &SourceGuard,
+        _config: &Map<String, Value>,
+        _stage: Stage,
+    ) -> Result<Target, Refusal> {
+        Ok(Target::Nothing)
+    }
+}

@@ -1,0 +1,288 @@
+//! Connectors: how Auskunft reaches a data source. One trait, [`Connector`], and one
+//! module per kind (`sql/` for PostgreSQL, MySQL/MariaDB and SQLite, `http`,
+//! `manual`). Everything that depends on the kind of a source lives behind the trait:
+//! the JSON Schema of its configuration, the syntax of a field's location, where it
+//! points (checked by the [`guard::SourceGuard`]), catalog inspection, and
+//! collection. Registering a new kind means one module and one enum value.
+
+pub mod catalog;
+pub mod guard;
+mod http;
+mod manual;
+pub mod sql;
+
+use std::sync::LazyLock;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, FieldError, Result};
+use catalog::{Catalog, CatalogError};
+use guard::{Refusal, SourceGuard, Stage, Target};
+
+stored_enum! {
+    /// How Auskunft reaches a source.
+    ConnectorKind {
+        /// A PostgreSQL database.
+        Postgres => "POSTGRES",
+        /// A MySQL or MariaDB database.
+        Mysql => "MYSQL",
+        /// A SQLite database file.
+        Sqlite => "SQLITE",
+        /// An HTTP JSON API.
+        Http => "HTTP",
+        /// Searched by a person.
+        Manual => "MANUAL",
+    }
+}
+
+/// What every connector kind knows about its sources.
+#[async_trait::async_trait]
+pub(crate) trait Connector: Send + Sync + 'static {
+    /// The kind it serves.
+    fn kind(&self) -> ConnectorKind;
+
+    /// The JSON Schema of its configuration (`writeOnly` properties are secrets).
+    fn config_schema(&self) -> &'static str;
+
+    /// Checks the syntax of a field's location in a source of this kind; the error
+    /// says what a location must look like.
+    fn check_location(&self, location: &str) -> std::result::Result<(), &'static str>;
+
+    /// Resolves and checks where a source with this configuration points, through
+    /// the guard's rules (SQLite directory, allowed hosts).
+    fn locate(
+        &self,
+        guard: &SourceGuard,
+        config: &Map<String, Value>,
+        stage: Stage,
+    ) -> std::result::Result<Target, Refusal>;
+
+    /// Reads the source's catalog (tables, columns, keys); kinds without one say so.
+    async fn catalog(
+        &self,
+        _guard: &SourceGuard,
+        _config: &Map<String, Value>,
+    ) -> std::result::Result<Catalog, CatalogError> {
+        Err(CatalogError::NotSql(self.kind().as_str()))
+    }
+}
+
+/// A kind's configuration schema, compiled once.
+struct ConfigSchema {
+    schema: Value,
+    validator: jsonschema::Validator,
+    secrets: Vec<String>,
+}
+
+impl ConfigSchema {
+    fn compile(text: &str) -> Self {
+        let schema: Value =
+            serde_json::from_str(text).expect("connector schemas are valid JSON (tested)");
+        let validator = jsonschema::validator_for(&schema)
+            .expect("connector schemas are valid JSON Schemas (tested)");
+        let secrets = schema["properties"]
+            .as_object()
+            .map(|props| {
+                props
+                    .iter()
+                    .filter(|(_, p)| p["writeOnly"] == true)
+                    .map(|(name, _)| name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            schema,
+            validator,
+            secrets,
+        }
+    }
+}
+
+static POSTGRES: sql::SqlConnector = sql::SqlConnector(sql::Dialect::Postgres);
+static MYSQL: sql::SqlConnector = sql::SqlConnector(sql::Dialect::Mysql);
+static SQLITE: sql::SqlConnector = sql::SqlConnector(sql::Dialect::Sqlite);
+
+/// The connector of a kind.
+pub(crate) fn connector(kind: ConnectorKind) -> &'static dyn Connector {
+    match kind {
+        ConnectorKind::Postgres => &POSTGRES,
+        ConnectorKind::Mysql => &MYSQL,
+        ConnectorKind::Sqlite => &SQLITE,
+        ConnectorKind::Http => &http::HttpConnector,
+        ConnectorKind::Manual => &manual::ManualConnector,
+    }
+}
+
+static SCHEMAS: LazyLock<Vec<(ConnectorKind, ConfigSchema)>> = LazyLock::new(|| {
+    ConnectorKind::ALL
+        .iter()
+        .map(|&kind| (kind, ConfigSchema::compile(connector(kind).config_schema())))
+        .collect()
+});
+
+fn compiled(kind: ConnectorKind) -> &'static ConfigSchema {
+    SCHEMAS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, s)| s)
+        .expect("every kind has a schema")
+}
+
+/// The JSON Schema of a connector kind's configuration.
+pub fn connector_schema(kind: ConnectorKind) -> &'static Value {
+    &compiled(kind).schema
+}
+
+/// The secret (`writeOnly`) properties of a connector kind.
+pub fn secret_properties(kind: ConnectorKind) -> &'static [String] {
+    &compiled(kind).secrets
+}
+
+/// Checks a full configuration (secrets included); every schema error becomes a
+/// field error whose path follows the JSON pointer into `input.connectorConfig`.
+///
+/// Messages never repeat a submitted value (JSON Schema messages normally do, e.g.
+/// `"hunter2" is not of type "integer"`): a secret typed into the wrong field or of
+/// the wrong type must not come back in an error, a log line or an audit record.
+pub(crate) fn check_config(kind: ConnectorKind, config: &Value) -> Result<()> {
+    let errors: Vec<FieldError> = compiled(kind)
+        .validator
+        .iter_errors(config)
+        .map(|e| {
+            let mut path = vec!["input".to_owned(), "connectorConfig".to_owned()];
+            path.extend(
+                e.instance_path()
+                    .as_str()
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.replace("~1", "/").replace("~0", "~")),
+            );
+            FieldError {
+                path,
+                message: e.masked_with("the value").to_string(),
+            }
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+/// Splits a configuration into its plain part and its secrets.
+pub(crate) fn split(kind: ConnectorKind, config: Value) -> (Value, Map<String, Value>) {
+    let mut plain = match config {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    let secrets = secret_properties(kind)
+        .iter()
+        .filter_map(|name| plain.remove(name).map(|v| (name.clone(), v)))
+        .collect();
+    (Value::Object(plain), secrets)
+}
+
+/// A text property of a connector configuration.
+pub(crate) fn text<'a>(config: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    config.get(key).and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_connector_schema_compiles_and_marks_its_secrets() {
+        for kind in ConnectorKind::ALL {
+            let schema = connector_schema(*kind);
+            assert!(
+                schema["description"].is_string(),
+                "{kind:?} schema is documented"
+            );
+        }
+        assert_eq!(secret_properties(ConnectorKind::Postgres), ["password"]);
+        assert_eq!(
+            secret_properties(ConnectorKind::Http),
+            ["headers", "password", "token"],
+            "extra headers carry API keys: write-only like the token"
+        );
+        assert!(secret_properties(ConnectorKind::Sqlite).is_empty());
+    }
+
+    #[test]
+    fn schema_errors_point_into_the_config() {
+        let err = check_config(
+            ConnectorKind::Postgres,
+            &json!({"host": "db", "port": 70000, "user": 5}),
+        )
+        .unwrap_err();
+        let Error::Validation(fields) = err else {
+            panic!()
+        };
+        let paths: Vec<String> = fields.iter().map(|f| f.path.join(".")).collect();
+        assert!(
+            paths.contains(&"input.connectorConfig".to_owned()),
+            "missing database: {paths:?}"
+        );
+        assert!(
+            paths.contains(&"input.connectorConfig.port".to_owned()),
+            "{paths:?}"
+        );
+        assert!(
+            paths.contains(&"input.connectorConfig.user".to_owned()),
+            "{paths:?}"
+        );
+        assert!(
+            check_config(
+                ConnectorKind::Postgres,
+                &json!({"host": "db", "database": "shop", "user": "u"})
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn schema_errors_never_repeat_submitted_values() {
+        let marker = "Hunter2-S3cret";
+        let wrong_values = [
+            json!(marker),
+            json!(47_110_815_u64),
+            json!([marker]),
+            json!({ "v": marker }),
+            json!(format!("{marker}{}", "x".repeat(300))),
+        ];
+        for kind in ConnectorKind::ALL {
+            let props = connector_schema(*kind)["properties"].as_object().unwrap();
+            for wrong in &wrong_values {
+                // Every property (secrets included) gets the wrong value at once.
+                let config: Map<String, Value> =
+                    props.keys().map(|k| (k.clone(), wrong.clone())).collect();
+                for config in [Value::Object(config), wrong.clone()] {
+                    let Err(Error::Validation(fields)) = check_config(*kind, &config) else {
+                        continue;
+                    };
+                    for f in fields {
+                        assert!(
+                            !f.message.contains(marker) && !f.message.contains("47110815"),
+                            "{kind:?}: {} repeats the value: {}",
+                            f.path.join("."),
+                            f.message
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn secrets_are_split_off() {
+        let (plain, secrets) = split(
+            ConnectorKind::Postgres,
+            json!({"host": "db", "password": "pw"}),
+        );
+        assert_eq!(plain, json!({"host": "db"}));
+        assert_eq!(Value::Object(secrets), json!({"password": "pw"}));
+    }
+}
