@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::guard::{Refusal, SourceGuard, Stage, Target};
-use super::{Connector, ConnectorKind, text};
+use super::{CollectError, CollectJob, Connector, ConnectorKind, Found, text};
 
 /// The connector of HTTP sources.
 pub(crate) struct HttpConnector;
@@ -37,5 +37,10 @@ impl Connector for HttpConnector {
             .and_then(|u| url::Url::parse(u).ok())
             .and_then(|u| u.host_str().map(str::to_owned));
         guard.host("baseUrl", host)
+    }
+    async fn collect(&self, _job: &CollectJob<'_>) -> Result<Vec<Found>, CollectError> {
+        Err(CollectError::Unreachable(
+            "collection from HTTP sources is not built yet".to_owned(),
+        ))
     }
 }

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::guard::{Refusal, SourceGuard, Stage, Target};
-use super::{Connector, ConnectorKind};
+use super::{CollectError, CollectJob, Connector, ConnectorKind, Found};
 
 /// The connector of MANUAL sources.
 pub(crate) struct ManualConnector;
@@ -30,5 +30,8 @@ impl Connector for ManualConnector {
         _stage: Stage,
     ) -> Result<Target, Refusal> {
         Ok(Target::Nothing)
+    }
+    async fn collect(&self, _job: &CollectJob<'_>) -> Result<Vec<Found>, CollectError> {
+        Err(CollectError::Manual("MANUAL"))
     }
 }

@@ -15,7 +15,10 @@ use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
 
+use entity::{data_field, data_source};
+
 use crate::error::{Error, FieldError, Result};
+use crate::register::fields::IdentityType;
 use catalog::{Catalog, CatalogError};
 use guard::{Refusal, SourceGuard, Stage, Target};
 
@@ -65,6 +68,73 @@ pub(crate) trait Connector: Send + Sync + 'static {
     ) -> std::result::Result<Catalog, CatalogError> {
         Err(CatalogError::NotSql(self.kind().as_str()))
     }
+
+    /// Finds everything the source holds about the subject of `job`. Kinds a
+    /// person searches (MANUAL) are never collected by a worker.
+    async fn collect(&self, job: &CollectJob<'_>) -> std::result::Result<Vec<Found>, CollectError>;
+}
+
+/// One identity of the subject a collection searches for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SearchIdentity {
+    /// What it is.
+    pub kind: IdentityType,
+    /// The normalized value (as intake stores it).
+    pub value: String,
+    /// The value as the requester gave it, when it differs.
+    pub as_given: Option<String>,
+}
+
+/// What a collection task needs to search one source.
+pub(crate) struct CollectJob<'a> {
+    /// The source.
+    pub source: &'a data_source::Model,
+    /// Its connector configuration with the secrets merged in.
+    pub config: &'a Map<String, Value>,
+    /// Its mapped fields; only these are read.
+    pub fields: &'a [data_field::Model],
+    /// The subject's verified identities.
+    pub identities: &'a [SearchIdentity],
+    /// The location checks (SQLite directory, allowed hosts).
+    pub guard: &'a SourceGuard,
+    /// Connection pools of the sources, kept between tasks.
+    pub pools: &'a sql::Pools,
+}
+
+/// One record found in a source: a row of a table, an object of an HTTP response or
+/// one upload, with the values of its mapped fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Where the record is, unique in the task: `customers(id=42)`, `/contacts/0`.
+    pub key: String,
+    /// The values of its mapped fields (NULLs are left out).
+    pub values: Vec<FoundValue>,
+}
+
+/// One value of a found record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundValue {
+    /// The mapped field.
+    pub field_id: uuid::Uuid,
+    /// The value as text.
+    pub value: String,
+}
+
+/// Why a collection attempt failed; retried with backoff, then shown to stewards.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// The source could not be reached or answered with an error.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The register does not describe the source well enough to search it.
+    #[error("{0}")]
+    Mapping(String),
+    /// The source answered with something that does not fit its schema.
+    #[error("{0}")]
+    Invalid(String),
+    /// The kind is searched by a person.
+    #[error("{0} sources are searched by a person")]
+    Manual(&'static str),
 }
 
 /// A kind's configuration schema, compiled once.

@@ -5,9 +5,13 @@
 //! Every catalog query returns text columns only (booleans as `Y`/`N`), so one
 //! decoder serves all three databases.
 
+mod collect;
 mod mysql;
+mod pools;
 mod postgres;
 mod sqlite;
+
+pub use pools::Pools;
 
 use std::time::Duration;
 
@@ -19,7 +23,7 @@ use serde_json::{Map, Value};
 
 use super::catalog::{Catalog, CatalogError, assemble};
 use super::guard::{Refusal, SourceGuard, Stage, Target};
-use super::{Connector, ConnectorKind, text};
+use super::{CollectError, CollectJob, Connector, ConnectorKind, Found, text};
 
 /// How long connecting to a source may take before giving up.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -110,7 +114,7 @@ impl SourceConnection {
 }
 
 impl Dialect {
-    fn kind(self) -> ConnectorKind {
+    pub(crate) fn kind(self) -> ConnectorKind {
         match self {
             Dialect::Postgres => ConnectorKind::Postgres,
             Dialect::Mysql => ConnectorKind::Mysql,
@@ -224,5 +228,20 @@ impl Connector for SqlConnector {
         conn.close().await;
         let (columns, indexes, fks) = result?;
         Ok(assemble(schema, columns, indexes, fks))
+    }
+
+    async fn collect(&self, job: &CollectJob<'_>) -> Result<Vec<Found>, CollectError> {
+        let pool = job
+            .pools
+            .get(
+                self.0,
+                self,
+                job.source.id,
+                job.source.updated_at,
+                job.guard,
+                job.config,
+            )
+            .await?;
+        collect::collect(self.0, pool, job).await
     }
 }

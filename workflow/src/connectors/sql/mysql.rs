@@ -8,9 +8,10 @@ use super::{SourceConnection, missing, port, unreachable};
 use crate::connectors::catalog::CatalogError;
 use crate::connectors::text;
 
-pub(super) async fn connect(
+/// The connect options and the database read, from the connector config.
+pub(super) fn options(
     config: &Map<String, Value>,
-) -> Result<(SourceConnection, String), CatalogError> {
+) -> Result<(MySqlConnectOptions, String), CatalogError> {
     let database = text(config, "database").ok_or_else(|| missing("database"))?;
     let mut options = MySqlConnectOptions::new()
         .host(text(config, "host").ok_or_else(|| missing("host"))?)
@@ -27,8 +28,15 @@ pub(super) async fn connect(
     if let Some(password) = text(config, "password") {
         options = options.password(password);
     }
+    Ok((options, database.to_owned()))
+}
+
+pub(super) async fn connect(
+    config: &Map<String, Value>,
+) -> Result<(SourceConnection, String), CatalogError> {
+    let (options, database) = options(config)?;
     let conn = options.connect().await.map_err(unreachable)?;
-    Ok((SourceConnection::Mysql(conn), database.to_owned()))
+    Ok((SourceConnection::Mysql(conn), database))
 }
 
 pub(super) const CATALOG_QUERIES: [&str; 3] = [

@@ -7,15 +7,20 @@ use super::{SourceConnection, missing, unreachable};
 use crate::connectors::catalog::CatalogError;
 use crate::connectors::guard::Target;
 
-pub(super) async fn connect(target: &Target) -> Result<(SourceConnection, String), CatalogError> {
+/// Read-only connect options for the resolved file.
+pub(super) fn options(target: &Target) -> Result<SqliteConnectOptions, CatalogError> {
     // The resolved file inside the directory, not the path as written.
     let Target::SqliteFile(path) = target else {
         return Err(missing("path"));
     };
-    let options = SqliteConnectOptions::new()
+    Ok(SqliteConnectOptions::new()
         .filename(path)
         .read_only(true)
-        .create_if_missing(false);
+        .create_if_missing(false))
+}
+
+pub(super) async fn connect(target: &Target) -> Result<(SourceConnection, String), CatalogError> {
+    let options = options(target)?;
     let conn = options.connect().await.map_err(unreachable)?;
     Ok((SourceConnection::Sqlite(conn), "main".to_owned()))
 }
