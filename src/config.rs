@@ -52,6 +52,10 @@ pub struct GlobalArgs {
         value_delimiter = ','
     )]
     pub sources_allowed_hosts: Option<Vec<String>>,
+    /// Collection workers per process (`serve` and `worker`); 0 runs none
+    /// [default: 4].
+    #[arg(long, global = true, env = "AUSKUNFT_WORKERS", value_name = "N")]
+    pub workers: Option<usize>,
 }
 
 /// Flags of `serve`.
@@ -99,6 +103,18 @@ pub struct FileConfig {
     limits: FileLimits,
     #[serde(default)]
     sources: FileSources,
+    #[serde(default)]
+    collection: FileCollection,
+}
+
+/// `[collection]`: the workers that collect from data sources.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileCollection {
+    workers: Option<usize>,
+    lease_secs: Option<u64>,
+    max_attempts: Option<i32>,
+    backoff_secs: Option<u64>,
 }
 
 /// `[sources]`: what data sources may reach.
@@ -167,6 +183,8 @@ pub struct Config {
     /// What data sources may reach: the directory of SQLite sources (absolute) and
     /// the optional host allow-list.
     pub sources: workflow::SourceSettings,
+    /// The collection workers.
+    pub collection: workflow::collection::WorkerOptions,
 }
 
 /// Default sender of outgoing mail.
@@ -327,7 +345,34 @@ impl Config {
             }
             None => None,
         };
+        let worker_defaults = workflow::collection::WorkerOptions::default();
+        let collection = workflow::collection::WorkerOptions {
+            workers: global
+                .workers
+                .or(file.collection.workers)
+                .unwrap_or(worker_defaults.workers),
+            lease: Duration::from_secs(positive(
+                "collection.lease_secs",
+                file.collection
+                    .lease_secs
+                    .unwrap_or(worker_defaults.lease.as_secs()),
+            )?),
+            max_attempts: positive(
+                "collection.max_attempts",
+                file.collection
+                    .max_attempts
+                    .unwrap_or(worker_defaults.max_attempts),
+            )?,
+            backoff: Duration::from_secs(positive(
+                "collection.backoff_secs",
+                file.collection
+                    .backoff_secs
+                    .unwrap_or(worker_defaults.backoff.as_secs()),
+            )?),
+            ..worker_defaults
+        };
         Ok(Self {
+            collection,
             sources: workflow::SourceSettings {
                 sqlite_dir,
                 allowed_hosts,

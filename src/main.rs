@@ -38,6 +38,9 @@ enum Command {
         #[command(flatten)]
         args: ServeArgs,
     },
+    /// Run collection workers only (no API): they claim the collection tasks of
+    /// every organization in the database, like the workers inside `serve`.
+    Worker,
     /// Create the demo organization (if missing) and print fresh API keys, one per role.
     Demo,
     /// Apply pending database migrations and exit.
@@ -255,6 +258,25 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             print_demo(&format!("http://{}", config.bind), &setup);
             Ok(())
         }
+        Command::Worker => {
+            let workflow = open(&config).await?;
+            let workers = config.collection.workers.max(1);
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let handles = workflow.spawn_workers(
+                workflow::collection::WorkerOptions {
+                    workers,
+                    ..config.collection.clone()
+                },
+                stopped,
+            );
+            tracing::info!(workers, "collection workers running");
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = stop.send(true);
+            for h in handles {
+                let _ = h.await;
+            }
+            Ok(())
+        }
         Command::Serve { demo, .. } => serve(config, demo, started).await,
     }
 }
@@ -288,6 +310,9 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
     };
     tokio::spawn(deliver_mail(workflow.clone(), mailer));
     tokio::spawn(follow_policy_changes(workflow.clone()));
+    // The workers live as long as the process; they are dropped with it.
+    let (_stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+    let _workers = workflow.spawn_workers(config.collection.clone(), workers_stop);
     let app = api::Application::build(server_config, workflow)
         .await
         .map_err(|cause| CliError::Bind {

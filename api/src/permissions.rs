@@ -149,6 +149,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
         "failTask",
         AllowAny(Request, &[Collect, Execute]),
     ),
+    ("Mutation", "retryTask", Allow(Request, Collect)),
     ("Mutation", "submitForReview", Allow(Request, Submit)),
     ("Mutation", "resumeCollection", Allow(Request, Submit)),
     ("Mutation", "claimRequest", Allow(Request, Review)),

@@ -8,6 +8,7 @@ mod api_keys;
 mod audit;
 mod authz;
 mod cli;
+mod collection;
 mod counters;
 mod drift;
 mod export;

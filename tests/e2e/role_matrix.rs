@@ -136,6 +136,7 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     // -- collection: stewards write what their sources hold; agents hand it on
     ("Mutation.completeTask",                 [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.failTask",                     [Y,   Y,  Y,   N,  N,    N,    N]),
+    ("Mutation.retryTask",                    [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.submitForReview",              [Y,   Y,  N,   N,  Y,    N,    N]),
     ("Mutation.resumeCollection",             [Y,   Y,  N,   N,  Y,    N,    N]),
     // -- legal review
@@ -610,6 +611,11 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
             q(
                 "mutation($id: ID!) { failTask(input: {taskId: $id, error: \"down\"}) { task { id } } }",
             ),
+            tid(),
+        ),
+        (
+            "Mutation.retryTask",
+            q("mutation($id: ID!) { retryTask(input: {taskId: $id}) { task { id } } }"),
             tid(),
         ),
         (

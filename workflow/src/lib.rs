@@ -10,6 +10,7 @@
 mod macros;
 
 pub mod access;
+pub mod collection;
 pub mod connectors;
 pub mod core;
 pub mod demo;
@@ -55,6 +56,7 @@ pub struct Workflow {
     bus: EventBus,
     cipher: self::core::crypto::Cipher,
     sources: std::sync::Arc<connectors::guard::SourceGuard>,
+    pools: std::sync::Arc<connectors::sql::Pools>,
 }
 
 /// The file of a SQLite store's main database (`None` for other backends and for
@@ -101,6 +103,7 @@ impl Workflow {
             bus: EventBus::default(),
             cipher,
             sources: std::sync::Arc::new(sources),
+            pools: Default::default(),
         };
         workflow.upgrade_default_policies().await?;
         workflow.upgrade_default_taxonomies().await?;

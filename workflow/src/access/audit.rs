@@ -77,6 +77,12 @@ impl Actor {
 
 impl From<&Principal> for Actor {
     fn from(p: &Principal) -> Self {
+        if p.is_worker() {
+            return Self {
+                id: Some(p.key_id),
+                name: "worker".to_owned(),
+            };
+        }
         Self {
             id: Some(p.key_id),
             name: format!("api-key:{}", p.key_name),

@@ -1,4 +1,4 @@
-//! Who is calling: an authenticated API key.
+//! Who is calling: an authenticated API key, or the collection engine's worker.
 
 use uuid::Uuid;
 
@@ -11,4 +11,25 @@ pub struct Principal {
     pub org_id: Uuid,
     /// The key's name, for logs and the audit trail.
     pub key_name: String,
+}
+
+/// The id the collection engine acts under (never an API key's: those are
+/// time-ordered UUID v7). Casbin is not asked about it: the worker may fire the
+/// collection actions on requests and nothing else (see `Authz::is_allowed`).
+pub const WORKER_ID: Uuid = Uuid::from_u128(0x0000_0000_0000_8000_8000_0000_0000_0001);
+
+impl Principal {
+    /// The collection engine acting in an organization.
+    pub fn worker(org_id: Uuid) -> Self {
+        Self {
+            key_id: WORKER_ID,
+            org_id,
+            key_name: "worker".to_owned(),
+        }
+    }
+
+    /// Whether this is the collection engine.
+    pub fn is_worker(&self) -> bool {
+        self.key_id == WORKER_ID
+    }
 }

@@ -13,7 +13,7 @@ mod intake;
 mod queries;
 mod review;
 mod settings;
-mod tasks;
+pub(crate) mod tasks;
 mod transitions;
 mod verification;
 

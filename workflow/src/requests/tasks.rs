@@ -15,6 +15,7 @@ use super::machine::RequestState;
 use crate::access::audit::Entry;
 use crate::access::authz::{Action, Object};
 use crate::access::principal::Principal;
+use crate::core::store::Conn;
 use crate::error::{Error, Result, Validator};
 use crate::{Workflow, new_id, now};
 
@@ -122,6 +123,139 @@ fn checked_values<'f>(
     rows
 }
 
+/// One value a task stores.
+pub(crate) struct NewValue<'f> {
+    /// The mapped field it comes from.
+    pub field: Option<&'f data_field::Model>,
+    /// Where it was found.
+    pub location: String,
+    /// The record it belongs to (values of one row share it).
+    pub record_key: Option<String>,
+    /// The value.
+    pub value: String,
+}
+
+/// What replacing a task's results did.
+pub(crate) struct Replaced {
+    /// Values stored.
+    pub count: usize,
+    /// Redactions carried over to values collected again at the same place.
+    pub kept: usize,
+    /// Redactions whose value is no longer collected.
+    pub dropped: Vec<(collected_record::Model, redaction::Model)>,
+}
+
+impl Workflow {
+    /// Replaces what `task` stored before with `rows`, inside the caller's
+    /// transaction. Results are idempotent per task: storing again replaces them. A
+    /// reviewer's redaction goes with its record (the foreign key cascades) unless the
+    /// same value is collected again at the same place: then it is carried over to the
+    /// new record; the others are returned as dropped.
+    pub(crate) async fn replace_results<C: Conn>(
+        &self,
+        conn: &C,
+        request: &subject_request::Model,
+        task: &request_task::Model,
+        rows: Vec<NewValue<'_>>,
+    ) -> Result<Replaced> {
+        let at = now();
+        let old = collected_record::Entity::find()
+            .filter(collected_record::Column::TaskId.eq(task.id))
+            .order_by_asc(collected_record::Column::Id)
+            .all(conn)
+            .await?;
+        let old_redactions = if old.is_empty() {
+            Vec::new()
+        } else {
+            redaction::Entity::find()
+                .filter(redaction::Column::RequestId.eq(request.id))
+                .filter(redaction::Column::RecordId.is_in(old.iter().map(|r| r.id)))
+                .all(conn)
+                .await?
+        };
+        let redacted_old = old_redactions
+            .into_iter()
+            .filter_map(|d| Some((old.iter().find(|r| r.id == d.record_id)?, d)))
+            .map(|(r, d)| Ok((r.clone(), self.open_value(r)?, d)))
+            .collect::<Result<Vec<_>>>()?;
+        if !old.is_empty() {
+            collected_record::Entity::delete_many()
+                .filter(collected_record::Column::TaskId.eq(task.id))
+                .exec(conn)
+                .await?;
+        }
+        let count = rows.len();
+        let records = rows
+            .into_iter()
+            .map(|row| {
+                let model = collected_record::Model {
+                    id: new_id(),
+                    org_id: request.org_id,
+                    request_id: request.id,
+                    task_id: task.id,
+                    source_id: task.source_id,
+                    field_id: row.field.map(|f| f.id),
+                    data_category_id: row.field.and_then(|f| f.data_category_id),
+                    location: row.location,
+                    record_key: row.record_key,
+                    value: self.cipher.encrypt(row.value.as_bytes())?,
+                    created_at: at,
+                };
+                Ok((model, row.value))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let (carried, dropped) = super::changes::carry_redactions(redacted_old, &records);
+        let kept = carried.len();
+        let mut records = records
+            .into_iter()
+            .map(|(m, _)| m.into_active_model())
+            .peekable();
+        while records.peek().is_some() {
+            let chunk: Vec<_> = records.by_ref().take(500).collect();
+            collected_record::Entity::insert_many(chunk)
+                .exec(conn)
+                .await?;
+        }
+        if !carried.is_empty() {
+            redaction::Entity::insert_many(carried).exec(conn).await?;
+        }
+        Ok(Replaced {
+            count,
+            kept,
+            dropped,
+        })
+    }
+
+    /// Names the redactions a new result dropped in the timeline.
+    pub(crate) async fn note_dropped(
+        &self,
+        tx: &mut crate::core::store::Tx,
+        principal: &Principal,
+        request: &subject_request::Model,
+        dropped: &[(collected_record::Model, redaction::Model)],
+    ) -> Result<()> {
+        if dropped.is_empty() {
+            return Ok(());
+        }
+        let list = dropped
+            .iter()
+            .map(|(r, d)| format!("record {} ({}; redacted: {})", r.id, r.location, d.reason))
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.note(
+            tx,
+            principal,
+            request,
+            TimelineKind::Redaction,
+            format!(
+                "{} redaction(s) dropped: the value is no longer collected at the same place: {list}",
+                dropped.len()
+            ),
+        )
+        .await
+    }
+}
+
 impl Workflow {
     /// Completes or fails a task by hand. COLLECT tasks need `request:collect` and a
     /// request in COLLECTING; EXECUTE tasks need `request:execute` and EXECUTING.
@@ -177,68 +311,18 @@ impl Workflow {
                     .await?;
                 let rows = checked_values(&mut v, values, &fields);
                 v.finish()?;
-                // Results are idempotent per task: completing again replaces them. A
-                // reviewer's redaction goes with its record (the foreign key
-                // cascades) unless the same value is collected again at the same
-                // place: then it is carried over to the new record; the others are
-                // named in the timeline as dropped.
-                let old = collected_record::Entity::find()
-                    .filter(collected_record::Column::TaskId.eq(task.id))
-                    .order_by_asc(collected_record::Column::Id)
-                    .all(conn)
-                    .await?;
-                let old_redactions = redaction::Entity::find()
-                    .filter(redaction::Column::RequestId.eq(request.id))
-                    .filter(redaction::Column::RecordId.is_in(old.iter().map(|r| r.id)))
-                    .all(conn)
-                    .await?;
-                let redacted_old = old_redactions
+                let rows = rows
                     .into_iter()
-                    .filter_map(|d| Some((old.iter().find(|r| r.id == d.record_id)?, d)))
-                    .map(|(r, d)| Ok((r.clone(), self.open_value(r)?, d)))
-                    .collect::<Result<Vec<_>>>()?;
-                collected_record::Entity::delete_many()
-                    .filter(collected_record::Column::TaskId.eq(task.id))
-                    .exec(conn)
-                    .await?;
-                let count = rows.len();
-                let records = rows
-                    .into_iter()
-                    .map(|(field, location, value)| {
-                        let model = collected_record::Model {
-                            id: new_id(),
-                            org_id: principal.org_id,
-                            request_id: request.id,
-                            task_id: task.id,
-                            source_id: task.source_id,
-                            field_id: field.map(|f| f.id),
-                            data_category_id: field.and_then(|f| f.data_category_id),
-                            location,
-                            record_key: None,
-                            value: self.cipher.encrypt(value.as_bytes())?,
-                            created_at: at,
-                        };
-                        Ok((model, value))
+                    .map(|(field, location, value)| NewValue {
+                        field,
+                        location,
+                        record_key: None,
+                        value,
                     })
-                    .collect::<Result<Vec<_>>>()?;
-                let carried;
-                (carried, dropped) = super::changes::carry_redactions(redacted_old, &records);
-                let kept = carried.len();
-                if !records.is_empty() {
-                    let mut records = records
-                        .into_iter()
-                        .map(|(m, _)| m.into_active_model())
-                        .peekable();
-                    while records.peek().is_some() {
-                        let chunk: Vec<_> = records.by_ref().take(500).collect();
-                        collected_record::Entity::insert_many(chunk)
-                            .exec(conn)
-                            .await?;
-                    }
-                }
-                if !carried.is_empty() {
-                    redaction::Entity::insert_many(carried).exec(conn).await?;
-                }
+                    .collect();
+                let replaced = self.replace_results(conn, &request, &task, rows).await?;
+                let (count, kept) = (replaced.count, replaced.kept);
+                dropped = replaced.dropped;
                 active.state = Set(TaskState::Done.as_str().to_owned());
                 active.note = Set(note);
                 active.error = Set(None);
@@ -280,24 +364,8 @@ impl Workflow {
             super::update_versioned(conn, request.clone().into_active_model(), expected).await?;
         self.note(&mut tx, principal, &updated, TimelineKind::Task, message)
             .await?;
-        if !dropped.is_empty() {
-            let list = dropped
-                .iter()
-                .map(|(r, d)| format!("record {} ({}; redacted: {})", r.id, r.location, d.reason))
-                .collect::<Vec<_>>()
-                .join(", ");
-            self.note(
-                &mut tx,
-                principal,
-                &updated,
-                TimelineKind::Redaction,
-                format!(
-                    "{} redaction(s) dropped: the value is no longer collected at the same place: {list}",
-                    dropped.len()
-                ),
-            )
+        self.note_dropped(&mut tx, principal, &updated, &dropped)
             .await?;
-        }
         let audit = Entry::success("completeTask", "RequestTask", task.id);
         self.commit_audited(tx, principal, audit).await?;
         Ok((task, updated))

@@ -162,6 +162,13 @@ pub struct CompleteTaskInput {
     pub note: Option<String>,
 }
 
+/// Restart an automatic collection task.
+#[derive(InputObject, Debug)]
+pub struct RetryTaskInput {
+    /// The task.
+    pub task_id: ID,
+}
+
 /// Mark a task failed.
 #[derive(InputObject, Debug)]
 pub struct FailTaskInput {

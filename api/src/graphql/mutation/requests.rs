@@ -277,6 +277,22 @@ impl RequestMutation {
         })
     }
 
+    /// Restarts a FAILED (or waiting) automatic collection task now, with fresh
+    /// attempts (request:collect; the request must be COLLECTING).
+    async fn retry_task(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: RetryTaskInput,
+    ) -> ApiResult<TaskPayload> {
+        let s = session(ctx)?;
+        let task_id = ids::decode(&input.task_id, "RequestTask", &["input", "taskId"])?;
+        let (task, request) = s.workflow().retry_task(s.principal()?, task_id).await?;
+        Ok(TaskPayload {
+            task: RequestTask::try_from(task)?,
+            request: SubjectRequest::try_from(request)?,
+        })
+    }
+
     /// Hands the collected answer to legal review; every collection task must be done.
     async fn submit_for_review(
         &self,

@@ -584,12 +584,24 @@ pub struct RequestTask {
     pub note: Option<String>,
     /// What went wrong, if it failed.
     pub error: Option<String>,
-    /// Global ID of the API key that completed it.
+    /// Global ID of the API key that completed it (none when the collection
+    /// engine did).
     pub completed_by_id: Option<ID>,
+    /// Whether the collection engine completed it.
+    pub completed_by_worker: bool,
     /// When it was completed.
     pub completed_at: Option<DateTime<Utc>>,
-    /// How often it was completed or failed.
+    /// How often it was attempted (by a worker, or completed or failed by hand).
     pub attempts: i32,
+    /// Whether a worker collects it (SQL and HTTP sources); MANUAL sources are
+    /// searched by a steward.
+    pub automatic: bool,
+    /// Until when a worker holds it (a lease that runs out makes it claimable again).
+    pub lease_until: Option<DateTime<Utc>>,
+    /// The last sign of life of the worker holding it.
+    pub heartbeat_at: Option<DateTime<Utc>>,
+    /// Not retried before this time (backoff after a failed attempt).
+    pub retry_after: Option<DateTime<Utc>>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
@@ -606,9 +618,17 @@ impl TryFrom<request_task::Model> for RequestTask {
             source_id: global_id("DataSource", m.source_id),
             note: m.note,
             error: m.error,
-            completed_by_id: m.completed_by.map(|k| global_id("ApiKey", k)),
+            completed_by_id: m
+                .completed_by
+                .filter(|k| *k != workflow::access::principal::WORKER_ID)
+                .map(|k| global_id("ApiKey", k)),
+            completed_by_worker: m.completed_by == Some(workflow::access::principal::WORKER_ID),
             completed_at: m.completed_at,
             attempts: m.attempts,
+            automatic: m.automatic,
+            lease_until: m.lease_until,
+            heartbeat_at: m.heartbeat_at,
+            retry_after: m.run_after,
             created_at: m.created_at,
             source_uuid: m.source_id,
         })
@@ -730,6 +750,12 @@ pub struct CollectedRecord {
     pub source_id: ID,
     /// Where it was found (`table.column`, JSON path ...).
     pub location: String,
+    /// The record (table row, object of an HTTP response, upload) the value belongs
+    /// to, e.g. `customers(id=42)`; the values of one record share it. A value
+    /// entered by hand is a record of its own (its ID).
+    pub record_key: String,
+    /// Global ID of the mapped data field, if any.
+    pub field_id: Option<ID>,
     /// The value.
     pub value: String,
     /// The redaction, if the reviewer decided to leave it out.
@@ -751,6 +777,8 @@ impl CollectedRecord {
             task_id: global_id("RequestTask", m.task_id),
             source_id: global_id("DataSource", m.source_id),
             location: m.location,
+            record_key: m.record_key.unwrap_or_else(|| m.id.to_string()),
+            field_id: m.field_id.map(|f| global_id("DataField", f)),
             value,
             redaction: r.map(|r| Redaction {
                 reason: r.reason,

@@ -9,6 +9,8 @@
 //!   when mapped, checked again here) and from the source's own catalog; they are
 //!   quoted.
 //! - Only mapped columns are read, plus the primary key that names the record.
+//! - Matching is exact: rows the database matched by its collation (case, accents,
+//!   trailing spaces) but whose value differs are left out.
 //! - Cycles end (each row is taken once, each value searched once per column); a
 //!   dangling reference finds nothing and is not an error.
 
@@ -197,10 +199,7 @@ pub(super) async fn collect(
         };
         let values = search_values(job, kind);
         if !values.is_empty() {
-            level
-                .entry(plan.at[&field.id])
-                .or_default()
-                .extend(values);
+            level.entry(plan.at[&field.id]).or_default().extend(values);
         }
     }
     let mut searched: HashSet<((usize, usize), String)> = HashSet::new();
@@ -218,7 +217,15 @@ pub(super) async fn collect(
             }
             let table = &plan.tables[at.0];
             let rows = query(dialect, &pool, table, &table.columns[at.1], &values).await?;
-            for row in rows {
+            // Exactly the values searched for: a database compares by its collation
+            // (MySQL's default ignores case, accents and trailing spaces, so
+            // `ännä@exämple.com ` would find anna@example.com), so every row is
+            // checked again, byte for byte, on the text the database returned.
+            let wanted: HashSet<&str> = values.iter().map(String::as_str).collect();
+            for row in rows
+                .into_iter()
+                .filter(|row| row[at.1].as_deref().is_some_and(|v| wanted.contains(v)))
+            {
                 let key = record_key(table, &row);
                 if !seen.insert((at.0, key.clone())) {
                     continue;
@@ -358,9 +365,7 @@ async fn query(
                     .map_err(timed_out)?
                     .map_err(unreachable)?;
                 for r in &rows {
-                    out.push(
-                        decode(&|i| r.try_get::<Option<String>, _>(i)).map_err(unreachable)?,
-                    );
+                    out.push(decode(&|i| r.try_get::<Option<String>, _>(i)).map_err(unreachable)?);
                 }
             }
         }
@@ -387,9 +392,7 @@ async fn query(
                     .map_err(timed_out)?
                     .map_err(unreachable)?;
                 for r in &rows {
-                    out.push(
-                        decode(&|i| r.try_get::<Option<String>, _>(i)).map_err(unreachable)?,
-                    );
+                    out.push(decode(&|i| r.try_get::<Option<String>, _>(i)).map_err(unreachable)?);
                 }
             }
         }

@@ -1,0 +1,555 @@
+//! The collection engine: workers collect a verified access request from SQL sources
+//! on all three databases and hand it to review by themselves; hostile identities
+//! find nothing they should not; a failing source is retried, then FAILED, and
+//! `retryTask` restarts it.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use uuid::Uuid;
+use workflow::Role;
+use workflow::collection::WorkerOptions;
+use workflow::connectors::ConnectorKind;
+use workflow::register::fields::{ErasureStrategy, FieldDraft, IdentityType};
+use workflow::register::sources::SourceDraft;
+
+use crate::common::{Backend, TestApp, TestDb, e2e};
+use crate::requests::principal;
+
+const SHOP: &[&str] = &[
+    "CREATE TABLE customers (id BIGINT PRIMARY KEY, email VARCHAR(200) NOT NULL, name VARCHAR(200), customer_number VARCHAR(50))",
+    "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer_id BIGINT NOT NULL, total VARCHAR(20))",
+    "CREATE TABLE order_items (id BIGINT PRIMARY KEY, order_id BIGINT NOT NULL, sku VARCHAR(50))",
+    "CREATE TABLE invoices (id BIGINT PRIMARY KEY, order_id BIGINT NOT NULL, iban VARCHAR(50))",
+    "CREATE TABLE tickets (id BIGINT PRIMARY KEY, customer_email VARCHAR(200), order_id BIGINT, body VARCHAR(500))",
+    "INSERT INTO customers VALUES (1, 'anna@example.com', 'Anna', 'K-1'), (2, 'ben@example.com', 'Ben', 'K-2'), \
+     (3, 'a%z@example.com', 'Percent', 'K%Z'), (4, 'x''y@example.com', 'Quote', 'K''3'), (5, 'a_b@example.com', 'Under', 'K_5')",
+    "INSERT INTO orders VALUES (10, 1, '99.90'), (11, 1, '5.00'), (12, 2, '7.00'), (13, 999, '1.00')",
+    "INSERT INTO order_items VALUES (100, 10, 'SKU-1'), (101, 10, 'SKU-2'), (102, 11, 'SKU-3'), (103, 12, 'SKU-4')",
+    "INSERT INTO invoices VALUES (200, 10, 'DE89370400440532013000'), (201, 77, 'DE00000000000000000000')",
+    // Anna's ticket names an order that does not exist (a dangling reference).
+    "INSERT INTO tickets VALUES (300, 'anna@example.com', 55, 'Where is my sofa?'), (301, 'ben@example.com', NULL, 'Lamp broken')",
+];
+
+/// A shop database on `backend` registered as a source of the app's organization,
+/// mapped with references; returns the source id and the database (dropped with it).
+async fn shop_source(app: &TestApp, backend: Backend) -> Option<(Uuid, Option<TestDb>)> {
+    let (kind, config, url, db) = match backend {
+        Backend::Sqlite => {
+            let file = app
+                .sources_dir
+                .join(format!("shop-{}.db", Uuid::new_v4().simple()));
+            let url = format!("sqlite://{}?mode=rwc", file.display());
+            (
+                ConnectorKind::Sqlite,
+                json!({"path": file.display().to_string()}),
+                url,
+                None,
+            )
+        }
+        Backend::Postgres | Backend::Mysql => {
+            let db = TestDb::create(backend).await?;
+            let parsed = reqwest::Url::parse(&db.url).unwrap();
+            let database = parsed.path().trim_start_matches('/').to_owned();
+            let kind = if backend == Backend::Postgres {
+                ConnectorKind::Postgres
+            } else {
+                ConnectorKind::Mysql
+            };
+            let mut config = json!({
+                "host": parsed.host_str().unwrap(),
+                "port": parsed.port().unwrap(),
+                "database": database,
+                "user": parsed.username(),
+            });
+            if backend == Backend::Postgres {
+                config["sslMode"] = json!("disable");
+            }
+            (kind, config, db.url.clone(), Some(db))
+        }
+    };
+    let conn = Database::connect(&url).await.unwrap();
+    for sql in SHOP {
+        conn.execute_unprepared(sql).await.unwrap();
+    }
+    conn.close().await.unwrap();
+    let admin = principal(app, Role::Admin);
+    let wf = &app.workflow;
+    let source = wf
+        .create_data_source(
+            &admin,
+            SourceDraft {
+                name: format!("Shop {backend:?}"),
+                description: None,
+                owner: None,
+                country: None,
+                processor_id: None,
+                connector_kind: kind,
+                connector_config: config,
+            },
+        )
+        .await
+        .unwrap();
+    let mut ids = std::collections::HashMap::new();
+    for (location, identity, references) in [
+        ("customers.id", None, None),
+        ("customers.email", Some(IdentityType::Email), None),
+        ("customers.name", None, None),
+        (
+            "customers.customer_number",
+            Some(IdentityType::CustomerNumber),
+            None,
+        ),
+        ("orders.id", None, None),
+        ("orders.customer_id", None, Some("customers.id")),
+        ("orders.total", None, None),
+        ("order_items.order_id", None, Some("orders.id")),
+        ("order_items.sku", None, None),
+        ("invoices.order_id", None, Some("orders.id")),
+        ("invoices.iban", None, None),
+        ("tickets.customer_email", Some(IdentityType::Email), None),
+        ("tickets.order_id", None, Some("orders.id")),
+        ("tickets.body", None, None),
+    ] {
+        let field = wf
+            .create_data_field(
+                &admin,
+                FieldDraft {
+                    source_id: source.id,
+                    location: location.into(),
+                    description: None,
+                    data_category_id: None,
+                    identifies_subject: identity.is_some(),
+                    identity_type: identity,
+                    references_id: references.map(|r| ids[r]),
+                    erasure_strategy: ErasureStrategy::SetNull,
+                },
+            )
+            .await
+            .unwrap();
+        ids.insert(location, field.id);
+    }
+    Some((source.id, db))
+}
+
+fn fast() -> WorkerOptions {
+    WorkerOptions {
+        workers: 2,
+        lease: Duration::from_secs(5),
+        max_attempts: 3,
+        backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(200),
+        poll: Duration::from_millis(50),
+    }
+}
+
+/// Submits an access request for `email`, verified by a document check: it enters
+/// COLLECTING with one task per mapped source.
+async fn collecting(app: &TestApp, email: &str) -> Uuid {
+    submit_verified(app, IdentityType::Email, email)
+        .await
+        .expect("a valid identity")
+}
+
+/// Like [`collecting`] for any identity; `None` when intake refuses the value.
+async fn submit_verified(app: &TestApp, kind: IdentityType, value: &str) -> Option<Uuid> {
+    let wf = &app.workflow;
+    let submitted = wf
+        .submit_request(
+            &principal(app, Role::Integrator),
+            workflow::requests::NewRequest {
+                kind: workflow::requests::RequestKind::Access,
+                channel: workflow::requests::Channel::Api,
+                identities: vec![workflow::requests::NewIdentity {
+                    kind,
+                    value: value.into(),
+                }],
+                text: None,
+                is_test: false,
+                received_at: None,
+                idempotency_key: None,
+                attachments: vec![],
+            },
+        )
+        .await;
+    let submitted = match submitted {
+        Ok(s) => s,
+        Err(workflow::Error::Validation(_)) => return None,
+        Err(e) => panic!("{e}"),
+    };
+    wf.verify_identity(
+        &principal(app, Role::Agent),
+        submitted.request.id,
+        Some(1),
+        workflow::requests::VerificationMethod::DocumentCheck,
+        "ID card".into(),
+    )
+    .await
+    .unwrap();
+    Some(submitted.request.id)
+}
+
+const REQUEST: &str = "query($id: ID!) { node(id: $id) { ... on SubjectRequest {
+    state version
+    tasks { id state automatic completedByWorker completedById attempts error retryAfter }
+    records { recordKey location value fieldId }
+    timeline(last: 50) { nodes { kind message } }
+} } }";
+
+async fn request(app: &TestApp, id: Uuid) -> Value {
+    let gid = api::graphql::ids::global_id("SubjectRequest", id).to_string();
+    app.gql_ok(&app.keys[&Role::Dpo], REQUEST, json!({"id": gid}))
+        .await["node"]
+        .clone()
+}
+
+/// Polls until the request leaves COLLECTING (or the test times out).
+async fn until_collected(app: &TestApp, id: Uuid) -> Value {
+    for _ in 0..400 {
+        let r = request(app, id).await;
+        if r["state"] != "COLLECTING" {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("still collecting: {}", request(app, id).await);
+}
+
+fn records_by_key(r: &Value) -> std::collections::BTreeMap<String, Vec<(String, String)>> {
+    let mut map: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+    for rec in r["records"].as_array().unwrap() {
+        map.entry(rec["recordKey"].as_str().unwrap().to_owned())
+            .or_default()
+            .push((
+                rec["location"].as_str().unwrap().to_owned(),
+                rec["value"].as_str().unwrap().to_owned(),
+            ));
+    }
+    for v in map.values_mut() {
+        v.sort();
+    }
+    map
+}
+
+async fn sql_sources_are_collected_and_handed_to_review(app: TestApp) {
+    let Some((_source, _db)) = shop_source(&app, app.db.backend).await else {
+        return;
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = app.workflow.spawn_workers(fast(), stopped);
+    let id = collecting(&app, "Anna@Example.com").await;
+    let r = until_collected(&app, id).await;
+    let _ = stop.send(true);
+    for w in workers {
+        w.await.unwrap();
+    }
+    assert_eq!(r["state"], "IN_REVIEW", "{r}");
+    let task = &r["tasks"][0];
+    assert_eq!(task["state"], "DONE");
+    assert_eq!(task["automatic"], true);
+    assert_eq!(task["completedByWorker"], true);
+    assert_eq!(task["completedById"], Value::Null);
+    let records = records_by_key(&r);
+    let keys: Vec<&str> = records.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "customers(id=1)",
+            "invoices(id=200)",
+            "order_items(id=100)",
+            "order_items(id=101)",
+            "order_items(id=102)",
+            "orders(id=10)",
+            "orders(id=11)",
+            "tickets(id=300)",
+        ],
+        "Anna's rows, nobody else's: {records:#?}"
+    );
+    assert_eq!(
+        records["customers(id=1)"],
+        [
+            ("customers.customer_number".to_owned(), "K-1".to_owned()),
+            ("customers.email".to_owned(), "anna@example.com".to_owned()),
+            ("customers.id".to_owned(), "1".to_owned()),
+            ("customers.name".to_owned(), "Anna".to_owned()),
+        ]
+    );
+    assert!(
+        r["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["fieldId"].is_string()),
+        "every value names its mapped field"
+    );
+    let timeline = r["timeline"].to_string();
+    assert!(
+        timeline.contains("collected automatically: 8 record(s)"),
+        "{timeline}"
+    );
+    // The worker moved it, audited as the worker.
+    let audit = app
+        .gql_ok(
+            &app.keys[&Role::Auditor],
+            "{ auditEvents(last: 100) { nodes { operation actorName } } }",
+            json!({}),
+        )
+        .await;
+    let events = audit["auditEvents"]["nodes"].as_array().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["operation"] == "collectTask" && e["actorName"] == "worker"),
+        "{audit}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["operation"] == "SUBMIT_FOR_REVIEW" && e["actorName"] == "worker"),
+        "{audit}"
+    );
+}
+e2e!(
+    sql_collection_follows_references_to_the_subjects_rows_only,
+    sql_sources_are_collected_and_handed_to_review
+);
+
+async fn hostile_identities_find_nothing_and_break_nothing(app: TestApp) {
+    let Some((_source, _db)) = shop_source(&app, app.db.backend).await else {
+        return;
+    };
+    let long = format!("{}@example.com", "a".repeat(10_000));
+    let mut ids = Vec::new();
+    let mut refused = 0;
+    for value in [
+        "x'y@example.com' OR '1'='1",
+        "%@example.com",
+        "a%",
+        "_@example.com",
+        "a\\b@example.com",
+        "nul\u{0}@example.com",
+        "\"; DROP TABLE customers; --@example.com",
+        "ännä@exämple.com",
+        "anna@example.com\u{202e}",
+        // Equal to Anna's under MySQL's default collation (accents, case, trailing
+        // space), but not to the byte.
+        "ANNA@EXAMPLE.COM\u{301}",
+        "änna@example.com",
+        "K-１",
+        long.as_str(),
+        "K%",
+        "K-_",
+        "K'3' OR 1=1",
+        "K-1' --",
+        "K-\\1",
+    ] {
+        for kind in [IdentityType::Email, IdentityType::CustomerNumber] {
+            match submit_verified(&app, kind, value).await {
+                Some(id) => ids.push(id),
+                None => refused += 1,
+            }
+        }
+    }
+    assert!(
+        ids.len() >= 10,
+        "most hostile values reach collection ({refused} refused)"
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = app.workflow.spawn_workers(fast(), stopped);
+    for id in &ids {
+        let r = until_collected(&app, *id).await;
+        // A value that is not an e-mail address may have been refused at intake;
+        // whatever arrived here must find nothing.
+        assert_eq!(r["state"], "IN_REVIEW", "{r}");
+        assert_eq!(r["records"], json!([]), "{r}");
+    }
+    let _ = stop.send(true);
+    for w in workers {
+        w.await.unwrap();
+    }
+    // The exact stored values are still found (the table is intact, matching is
+    // exact, not a pattern).
+    let id = collecting(&app, "a_b@example.com").await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = app.workflow.spawn_workers(fast(), stopped);
+    let r = until_collected(&app, id).await;
+    let _ = stop.send(true);
+    for w in workers {
+        w.await.unwrap();
+    }
+    let keys: Vec<String> = records_by_key(&r).into_keys().collect();
+    assert_eq!(keys, ["customers(id=5)"], "{r}");
+}
+e2e!(
+    hostile_identity_values_find_nothing_they_should_not,
+    hostile_identities_find_nothing_and_break_nothing
+);
+
+async fn failing_sources_are_retried_then_failed_then_restarted(app: TestApp) {
+    let Some((source, _db)) = shop_source(&app, Backend::Sqlite).await else {
+        return;
+    };
+    // The file goes away: every attempt fails.
+    let admin = principal(&app, Role::Admin);
+    let stored = app.workflow.data_source(&admin, source).await.unwrap();
+    let path = stored.connector_config["path"].as_str().unwrap().to_owned();
+    let moved = format!("{path}.away");
+    std::fs::rename(&path, &moved).unwrap();
+    let id = collecting(&app, "anna@example.com").await;
+    let options = fast();
+    let owner = "test-worker";
+    let mut failures = 0;
+    for _ in 0..200 {
+        match app.workflow.collect_once(owner, &options).await.unwrap() {
+            workflow::collection::Pass::Failed { last, .. } => {
+                failures += 1;
+                if last {
+                    break;
+                }
+            }
+            workflow::collection::Pass::Idle => tokio::time::sleep(Duration::from_millis(20)).await,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(failures, 3, "max_attempts");
+    let r = request(&app, id).await;
+    assert_eq!(r["state"], "COLLECTING");
+    let task = &r["tasks"][0];
+    assert_eq!(task["state"], "FAILED");
+    assert!(task["error"].as_str().unwrap().contains("path"), "{task}");
+    let stalled = app
+        .gql_ok(
+            &app.keys[&Role::Dpo],
+            "{ stalledRequests(first: 10) { nodes { id stalledReasons } } }",
+            json!({}),
+        )
+        .await;
+    assert!(stalled.to_string().contains("TASK_FAILED"), "{stalled}");
+    // Nothing claims a FAILED task.
+    assert_eq!(
+        app.workflow.collect_once(owner, &options).await.unwrap(),
+        workflow::collection::Pass::Idle
+    );
+    // A steward fixes the source and restarts the task.
+    std::fs::rename(&moved, &path).unwrap();
+    let retried = app
+        .gql_ok(
+            &app.keys[&Role::Steward],
+            "mutation($id: ID!) { retryTask(input: {taskId: $id}) { task { state attempts } } }",
+            json!({"id": task["id"]}),
+        )
+        .await;
+    assert_eq!(retried["retryTask"]["task"]["state"], "OPEN");
+    let pass = app.workflow.collect_once(owner, &options).await.unwrap();
+    assert!(
+        matches!(
+            pass,
+            workflow::collection::Pass::Done {
+                to_review: true,
+                ..
+            }
+        ),
+        "{pass:?}"
+    );
+    assert_eq!(request(&app, id).await["state"], "IN_REVIEW");
+    // Retrying a task that is done is a conflict.
+    let again = app
+        .gql(
+            &app.keys[&Role::Steward],
+            "mutation($id: ID!) { retryTask(input: {taskId: $id}) { task { state } } }",
+            json!({"id": task["id"]}),
+        )
+        .await;
+    crate::common::assert_code(&again, "CONFLICT");
+}
+e2e!(
+    failing_sources_are_retried_with_backoff_then_failed,
+    failing_sources_are_retried_then_failed_then_restarted
+);
+
+/// The records of a request as (record key, location, value), sorted.
+async fn record_set(app: &TestApp, id: Uuid) -> Vec<(String, String, String)> {
+    let r = request(app, id).await;
+    let mut set: Vec<(String, String, String)> = r["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["recordKey"].as_str().unwrap().to_owned(),
+                v["location"].as_str().unwrap().to_owned(),
+                v["value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    set.sort();
+    set
+}
+
+async fn killed_workers_lose_nothing_and_duplicate_nothing(app: TestApp) {
+    let Some((_source, _db)) = shop_source(&app, app.db.backend).await else {
+        return;
+    };
+    // A clean run is the reference.
+    let reference = collecting(&app, "anna@example.com").await;
+    while !matches!(
+        app.workflow.collect_once("clean", &fast()).await.unwrap(),
+        workflow::collection::Pass::Idle
+    ) {}
+    assert_eq!(request(&app, reference).await["state"], "IN_REVIEW");
+    let expected = record_set(&app, reference).await;
+    assert_eq!(expected.len(), 21, "{expected:#?}");
+
+    // A worker process with a one-second lease, killed (SIGKILL) at a random
+    // moment, twenty times, while requests wait for collection.
+    let config = app.sources_dir.join("worker.toml");
+    std::fs::write(
+        &config,
+        "[collection]\nlease_secs = 1\nbackoff_secs = 1\nmax_attempts = 50\n",
+    )
+    .unwrap();
+    let mut ids = Vec::new();
+    let mut seed = 0x9e37_79b9_u64 ^ u64::from(std::process::id());
+    for _ in 0..20 {
+        for _ in 0..2 {
+            ids.push(collecting(&app, "anna@example.com").await);
+        }
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_auskunft"))
+            .arg("worker")
+            .env("AUSKUNFT_CONFIG", &config)
+            .env("AUSKUNFT_DATABASE_URL", &app.db.url)
+            .env("AUSKUNFT_ENCRYPTION_KEY", &app.encryption_key)
+            .env("AUSKUNFT_SQLITE_SOURCES_DIR", &app.sources_dir)
+            .env("AUSKUNFT_WORKERS", "2")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // xorshift: a different moment each time, from startup to mid-collection.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        tokio::time::sleep(Duration::from_millis(50 + seed % 1500)).await;
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+    }
+    // Whatever the killed workers left (claims, half-written transactions), an
+    // in-process worker finishes once their leases run out.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = app.workflow.spawn_workers(fast(), stopped);
+    for id in &ids {
+        let r = until_collected(&app, *id).await;
+        assert_eq!(r["state"], "IN_REVIEW", "{r}");
+        assert_eq!(record_set(&app, *id).await, expected, "request {id}");
+    }
+    let _ = stop.send(true);
+    for w in workers {
+        w.await.unwrap();
+    }
+}
+e2e!(
+    a_worker_killed_twenty_times_leaves_exactly_the_records_of_a_clean_run,
+    killed_workers_lose_nothing_and_duplicate_nothing
+);

@@ -1,0 +1,543 @@
+//! The collection engine: workers claim the automatic collection tasks of requests
+//! in COLLECTING with a lease, search the task's source through its connector, and
+//! store what they found. A task's result replaces what it stored before. A lease
+//! that runs out (a crashed or stalled worker) makes the task claimable again; a
+//! failed attempt is retried with exponential backoff, and after the last attempt
+//! the task is FAILED with its error, until a steward retries it. When the last task
+//! of a request is done, the request moves to IN_REVIEW through the state machine,
+//! with the worker as the actor.
+
+mod claim;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use entity::{data_field, data_source, request_task, subject_identity, subject_request};
+
+use crate::access::audit::{self, Entry};
+use crate::access::principal::{Principal, WORKER_ID};
+use crate::connectors::{
+    CollectError, CollectJob, ConnectorKind, Found, SearchIdentity, connector,
+};
+use crate::error::{Error, Result};
+use crate::register::fields::IdentityType;
+use crate::requests::VerificationMethod;
+use crate::requests::tasks::NewValue;
+use crate::requests::{RequestEvent, RequestState, TaskKind, TaskState, TimelineKind};
+use crate::{Workflow, now};
+
+/// How workers behave (from the configuration).
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Workers per process.
+    pub workers: usize,
+    /// How long a claim holds without a heartbeat.
+    pub lease: Duration,
+    /// Attempts before a task is FAILED.
+    pub max_attempts: i32,
+    /// Wait after the first failed attempt; doubles with every further one.
+    pub backoff: Duration,
+    /// Longest wait between retries.
+    pub max_backoff: Duration,
+    /// How often an idle worker looks for work (it also wakes on new requests).
+    pub poll: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            workers: 4,
+            lease: Duration::from_secs(60),
+            max_attempts: 5,
+            backoff: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(600),
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+impl WorkerOptions {
+    /// The wait before attempt `attempts + 1`.
+    pub fn backoff_after(&self, attempts: i32) -> Duration {
+        let exp = attempts.saturating_sub(1).clamp(0, 20) as u32;
+        self.backoff
+            .checked_mul(2u32.saturating_pow(exp))
+            .unwrap_or(self.max_backoff)
+            .min(self.max_backoff)
+    }
+}
+
+/// What one pass of a worker did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pass {
+    /// Nothing was claimable.
+    Idle,
+    /// A task was collected and stored.
+    Done {
+        /// The task.
+        task_id: Uuid,
+        /// Whether its request moved to IN_REVIEW.
+        to_review: bool,
+    },
+    /// The attempt failed; retried later or FAILED.
+    Failed {
+        /// The task.
+        task_id: Uuid,
+        /// Whether that was the last attempt.
+        last: bool,
+    },
+    /// The lease was lost (taken over, completed by hand, request moved on): the
+    /// result was discarded.
+    Lost {
+        /// The task.
+        task_id: Uuid,
+    },
+}
+
+fn to_chrono(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// The identities a collection searches for: those verified one by one (a code sent
+/// to them); when staff confirmed the request as a whole (document check, known
+/// customer, logged-in account), every identity the requester gave.
+async fn search_identities<C: crate::core::store::Conn>(
+    conn: &C,
+    request: &subject_request::Model,
+) -> Result<Vec<SearchIdentity>> {
+    let rows = subject_identity::Entity::find()
+        .filter(subject_identity::Column::OrgId.eq(request.org_id))
+        .filter(subject_identity::Column::SubjectId.eq(request.subject_id))
+        .order_by_asc(subject_identity::Column::Id)
+        .all(conn)
+        .await?;
+    let per_identity = request.verification_method.as_deref()
+        == Some(VerificationMethod::EmailCode.as_str())
+        || request.verification_method.is_none();
+    rows.into_iter()
+        .filter(|i| !per_identity || i.verified_at.is_some())
+        .map(|i| {
+            Ok(SearchIdentity {
+                kind: i.kind.parse::<IdentityType>()?,
+                as_given: (i.value_as_given != i.value).then_some(i.value_as_given),
+                value: i.value,
+            })
+        })
+        .collect()
+}
+
+impl Workflow {
+    /// Runs `options.workers` workers until `stop` turns true.
+    pub fn spawn_workers(
+        &self,
+        options: WorkerOptions,
+        stop: watch::Receiver<bool>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        let process = format!(
+            "{}-{}",
+            std::process::id(),
+            &crate::new_id().simple().to_string()[24..]
+        );
+        (0..options.workers)
+            .map(|n| {
+                let workflow = self.clone();
+                let options = options.clone();
+                let stop = stop.clone();
+                let owner = format!("worker-{process}-{n}");
+                tokio::spawn(async move { workflow.work(owner, options, stop).await })
+            })
+            .collect()
+    }
+
+    /// One worker's loop: claim, collect, store; wait when idle.
+    async fn work(&self, owner: String, options: WorkerOptions, mut stop: watch::Receiver<bool>) {
+        let mut events = self.bus.subscribe();
+        while !*stop.borrow() {
+            match self.collect_once(&owner, &options).await {
+                Ok(Pass::Idle) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(options.poll) => {}
+                        _ = events.recv() => {}
+                        changed = stop.changed() => if changed.is_err() { return },
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(worker = %owner, error = %e, "collection worker pass failed");
+                    tokio::select! {
+                        _ = tokio::time::sleep(options.poll) => {}
+                        changed = stop.changed() => if changed.is_err() { return },
+                    }
+                }
+            }
+        }
+    }
+
+    /// Claims one task and runs it (for workers, tests and benchmarks).
+    pub async fn collect_once(&self, owner: &str, options: &WorkerOptions) -> Result<Pass> {
+        let at = now();
+        let Some(task_id) = claim::claimer(&self.store)
+            .claim(&self.store, owner, at, at + to_chrono(options.lease))
+            .await?
+        else {
+            return Ok(Pass::Idle);
+        };
+        metrics::counter!("auskunft_collection_claims_total").increment(1);
+        self.run_task(owner, options, task_id).await
+    }
+
+    /// Runs a claimed task: collects, then stores the result or the failure.
+    async fn run_task(&self, owner: &str, options: &WorkerOptions, task_id: Uuid) -> Result<Pass> {
+        let conn = self.store.conn();
+        let task = request_task::Entity::find_by_id(task_id)
+            .one(conn)
+            .await?
+            .ok_or(Error::NotFound { what: "task" })?;
+        let request = crate::requests::find_request(conn, task.org_id, task.request_id).await?;
+        let source = data_source::Entity::find_by_id(task.source_id)
+            .one(conn)
+            .await?
+            .ok_or(Error::NotFound {
+                what: "data source",
+            })?;
+        let fields = data_field::Entity::find()
+            .filter(data_field::Column::SourceId.eq(source.id))
+            .order_by_asc(data_field::Column::Id)
+            .all(conn)
+            .await?;
+        let identities = search_identities(conn, &request).await?;
+        let kind: ConnectorKind = source.connector_kind.parse()?;
+        let config = crate::register::sources::connection_config(&self.cipher, &source)?;
+        let job = CollectJob {
+            source: &source,
+            config: &config,
+            fields: &fields,
+            identities: &identities,
+            guard: &self.sources,
+            pools: &self.pools,
+        };
+        let started = std::time::Instant::now();
+        let outcome = {
+            let collect = connector(kind).collect(&job);
+            let heartbeat = self.heartbeat(owner, task_id, options);
+            tokio::select! {
+                outcome = collect => Some(outcome),
+                () = heartbeat => None,
+            }
+        };
+        metrics::histogram!("auskunft_collection_seconds").record(started.elapsed().as_secs_f64());
+        match outcome {
+            None => Ok(Pass::Lost { task_id }),
+            Some(Ok(found)) => self.finish(owner, &task, &fields, found).await,
+            Some(Err(e)) => self.fail(owner, options, &task, e).await,
+        }
+    }
+
+    /// Keeps the lease alive while a task runs; returns when the lease is lost.
+    async fn heartbeat(&self, owner: &str, task_id: Uuid, options: &WorkerOptions) {
+        let every = options.lease / 3;
+        loop {
+            tokio::time::sleep(every).await;
+            let at = now();
+            use request_task::Column as T;
+            let kept = request_task::Entity::update_many()
+                .col_expr(T::LeaseUntil, Expr::value(at + to_chrono(options.lease)))
+                .col_expr(T::HeartbeatAt, Expr::value(at))
+                .filter(T::Id.eq(task_id))
+                .filter(T::LeaseOwner.eq(owner))
+                .filter(T::State.eq(TaskState::Open.as_str()))
+                .exec(self.store.conn())
+                .await;
+            match kept {
+                Ok(r) if r.rows_affected == 1 => {}
+                Ok(_) => return,
+                Err(e) => tracing::warn!(task = %task_id, error = %e, "heartbeat failed"),
+            }
+        }
+    }
+
+    /// Stores a task's result, completes it, and hands the request to review when it
+    /// was the last open task: one transaction, retried when another worker's finish
+    /// of the same request got there first.
+    async fn finish(
+        &self,
+        owner: &str,
+        task: &request_task::Model,
+        fields: &[data_field::Model],
+        found: Vec<Found>,
+    ) -> Result<Pass> {
+        let worker = Principal::worker(task.org_id);
+        let mut tx = self.store.begin().await?;
+        let conn = tx.conn();
+        // The request row first: finishes of one request run one after another, so
+        // the last one sees every other task done.
+        let request =
+            crate::requests::find_request_locked(conn, task.org_id, task.request_id).await?;
+        let at = now();
+        use request_task::Column as T;
+        let records = found.len();
+        let values: usize = found.iter().map(|f| f.values.len()).sum();
+        let note = format!("collected automatically: {records} record(s), {values} value(s)");
+        let completed = request_task::Entity::update_many()
+            .col_expr(T::State, Expr::value(TaskState::Done.as_str()))
+            .col_expr(T::Note, Expr::value(note.clone()))
+            .col_expr(T::Error, Expr::value(Option::<String>::None))
+            .col_expr(T::CompletedBy, Expr::value(WORKER_ID))
+            .col_expr(T::CompletedAt, Expr::value(at))
+            .col_expr(T::LeaseOwner, Expr::value(Option::<String>::None))
+            .col_expr(T::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(T::RunAfter, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(T::UpdatedAt, Expr::value(at))
+            .filter(T::Id.eq(task.id))
+            .filter(T::LeaseOwner.eq(owner))
+            .filter(T::State.eq(TaskState::Open.as_str()))
+            .exec(conn)
+            .await?
+            .rows_affected;
+        if completed != 1 || request.state != RequestState::Collecting.as_str() {
+            drop(tx);
+            return Ok(Pass::Lost { task_id: task.id });
+        }
+        let rows = found
+            .into_iter()
+            .flat_map(|record| {
+                let key = record.key;
+                record.values.into_iter().filter_map(move |v| {
+                    let field = fields.iter().find(|f| f.id == v.field_id)?;
+                    Some(NewValue {
+                        field: Some(field),
+                        location: field.location.clone(),
+                        record_key: Some(key.clone()),
+                        value: v.value,
+                    })
+                })
+            })
+            .collect();
+        let replaced = self.replace_results(conn, &request, task, rows).await?;
+        let updated = crate::requests::update_versioned(
+            conn,
+            request.clone().into_active_model(),
+            request.version,
+        )
+        .await?;
+        let source_name = data_source::Entity::find_by_id(task.source_id)
+            .one(conn)
+            .await?
+            .map(|s| s.name)
+            .unwrap_or_default();
+        self.note(
+            &mut tx,
+            &worker,
+            &updated,
+            TimelineKind::Task,
+            format!("COLLECT task for `{source_name}` {note}"),
+        )
+        .await?;
+        self.note_dropped(&mut tx, &worker, &updated, &replaced.dropped)
+            .await?;
+        audit::append(
+            &mut tx,
+            task.org_id,
+            &audit::Actor::from(&worker),
+            Entry::success("collectTask", "RequestTask", task.id),
+        )
+        .await?;
+        let open = request_task::Entity::find()
+            .filter(T::RequestId.eq(task.request_id))
+            .filter(T::Kind.eq(TaskKind::Collect.as_str()))
+            .filter(T::State.ne(TaskState::Done.as_str()))
+            .count(tx.conn())
+            .await?;
+        let mut to_review = false;
+        let audit_entry = if open == 0 {
+            let (_, entry) = self
+                .transition_in(
+                    &mut tx,
+                    &worker,
+                    updated,
+                    RequestEvent::SubmitForReview,
+                    None,
+                    None,
+                    None,
+                )
+                .await?;
+            to_review = true;
+            entry
+        } else {
+            Entry::success("storeCollection", "SubjectRequest", task.request_id)
+        };
+        self.commit_audited(tx, &worker, audit_entry).await?;
+        metrics::counter!("auskunft_collection_tasks_total", "outcome" => "done").increment(1);
+        Ok(Pass::Done {
+            task_id: task.id,
+            to_review,
+        })
+    }
+
+    /// Records a failed attempt: retried after a backoff, or FAILED after the last.
+    async fn fail(
+        &self,
+        owner: &str,
+        options: &WorkerOptions,
+        task: &request_task::Model,
+        error: CollectError,
+    ) -> Result<Pass> {
+        let worker = Principal::worker(task.org_id);
+        let message = error.to_string();
+        let mut tx = self.store.begin().await?;
+        let conn = tx.conn();
+        let request =
+            crate::requests::find_request_locked(conn, task.org_id, task.request_id).await?;
+        let current = request_task::Entity::find_by_id(task.id)
+            .one(conn)
+            .await?
+            .ok_or(Error::NotFound { what: "task" })?;
+        if current.lease_owner.as_deref() != Some(owner)
+            || current.state != TaskState::Open.as_str()
+        {
+            return Ok(Pass::Lost { task_id: task.id });
+        }
+        let last = current.attempts >= options.max_attempts;
+        let at = now();
+        let mut active = current.clone().into_active_model();
+        active.error = Set(Some(message.clone()));
+        active.lease_owner = Set(None);
+        active.lease_until = Set(None);
+        active.updated_at = Set(at);
+        if last {
+            active.state = Set(TaskState::Failed.as_str().to_owned());
+            active.run_after = Set(None);
+        } else {
+            active.run_after = Set(Some(
+                at + to_chrono(options.backoff_after(current.attempts)),
+            ));
+        }
+        active.update(conn).await?;
+        metrics::counter!("auskunft_collection_tasks_total", "outcome" => if last { "failed" } else { "retry" }).increment(1);
+        if last {
+            let updated = crate::requests::update_versioned(
+                conn,
+                request.clone().into_active_model(),
+                request.version,
+            )
+            .await?;
+            self.note(
+                &mut tx,
+                &worker,
+                &updated,
+                TimelineKind::Task,
+                format!(
+                    "COLLECT task failed after {} attempt(s): {message}",
+                    current.attempts
+                ),
+            )
+            .await?;
+            let mut entry = Entry::success("collectTask", "RequestTask", task.id);
+            entry.outcome = audit::Outcome::Failed;
+            entry.error_code = Some("COLLECTION_FAILED".to_owned());
+            self.commit_audited(tx, &worker, entry).await?;
+        } else {
+            tx.commit(&self.bus).await?;
+        }
+        Ok(Pass::Failed {
+            task_id: task.id,
+            last,
+        })
+    }
+
+    /// Restarts a FAILED (or waiting) automatic task now, with fresh attempts.
+    #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn retry_task(
+        &self,
+        principal: &Principal,
+        task_id: Uuid,
+    ) -> Result<(request_task::Model, subject_request::Model)> {
+        self.authz
+            .require(
+                principal.key_id,
+                principal.org_id,
+                crate::Object::Request,
+                crate::Action::Collect,
+            )
+            .await?;
+        let mut tx = self.store.begin().await?;
+        let conn = tx.conn();
+        let task = request_task::Entity::find_by_id(task_id)
+            .filter(request_task::Column::OrgId.eq(principal.org_id))
+            .one(conn)
+            .await?
+            .ok_or(Error::NotFound { what: "task" })?;
+        let request =
+            crate::requests::find_request_locked(conn, principal.org_id, task.request_id).await?;
+        if request.state != RequestState::Collecting.as_str() {
+            return Err(Error::Conflict(format!(
+                "tasks can only be retried while the request is COLLECTING; it is {}",
+                request.state
+            )));
+        }
+        if !task.automatic || task.kind != TaskKind::Collect.as_str() {
+            return Err(Error::invalid(
+                &["input", "taskId"],
+                "only automatic collection tasks are retried; complete this one by hand",
+            ));
+        }
+        if task.state == TaskState::Done.as_str() {
+            return Err(Error::Conflict(
+                "the task is done; nothing to retry".to_owned(),
+            ));
+        }
+        let at = now();
+        let mut active = task.clone().into_active_model();
+        active.state = Set(TaskState::Open.as_str().to_owned());
+        active.attempts = Set(0);
+        active.run_after = Set(None);
+        active.lease_owner = Set(None);
+        active.lease_until = Set(None);
+        active.updated_at = Set(at);
+        let task = active.update(conn).await?;
+        let updated = crate::requests::update_versioned(
+            conn,
+            request.clone().into_active_model(),
+            request.version,
+        )
+        .await?;
+        self.note(
+            &mut tx,
+            principal,
+            &updated,
+            TimelineKind::Task,
+            "COLLECT task restarted".to_owned(),
+        )
+        .await?;
+        let entry = Entry::success("retryTask", "RequestTask", task.id);
+        self.commit_audited(tx, principal, entry).await?;
+        Ok((task, updated))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_limit() {
+        let o = WorkerOptions {
+            backoff: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(60),
+            ..Default::default()
+        };
+        assert_eq!(o.backoff_after(1), Duration::from_secs(5));
+        assert_eq!(o.backoff_after(2), Duration::from_secs(10));
+        assert_eq!(o.backoff_after(3), Duration::from_secs(20));
+        assert_eq!(o.backoff_after(5), Duration::from_secs(60));
+        assert_eq!(o.backoff_after(i32::MAX), Duration::from_secs(60));
+    }
+}
