@@ -19,6 +19,7 @@ pub mod data_category;
 pub mod data_field;
 pub mod data_source;
 pub mod data_subject;
+pub mod leak_finding;
 pub mod organization;
 pub mod outbox;
 pub mod policy_revision;

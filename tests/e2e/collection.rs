@@ -553,3 +553,242 @@ e2e!(
     a_worker_killed_twenty_times_leaves_exactly_the_records_of_a_clean_run,
     killed_workers_lose_nothing_and_duplicate_nothing
 );
+
+/// A shop whose data and mapping plant one leak of every kind for Anna.
+const LEAKY: &[&str] = &[
+    "CREATE TABLE customers (id BIGINT PRIMARY KEY, email VARCHAR(200) NOT NULL, customer_number VARCHAR(20), phone VARCHAR(40))",
+    "CREATE TABLE addresses (id BIGINT PRIMARY KEY, street VARCHAR(200))",
+    "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer_id BIGINT, address_id BIGINT)",
+    "CREATE TABLE tickets (id BIGINT PRIMARY KEY, customer_email VARCHAR(200), body VARCHAR(500))",
+    "CREATE TABLE events (id BIGINT PRIMARY KEY, customer_id BIGINT)",
+    "CREATE TABLE notes (id BIGINT PRIMARY KEY, customer_number VARCHAR(20), note VARCHAR(50))",
+    "INSERT INTO customers VALUES (1, 'anna@example.com', 'K-1', '+49 30 1111111'), (2, 'ben@example.com', 'K-2', '+49 30 2222222')",
+    // Anna's and Ben's orders go to one address (a shared reference).
+    "INSERT INTO addresses VALUES (500, 'Heidestraße 17')",
+    "INSERT INTO orders VALUES (10, 1, 500), (12, 2, 500)",
+    // Anna's ticket names Ben (a known subject), a phone, a card and an IBAN.
+    "INSERT INTO tickets VALUES (300, 'anna@example.com', 'Please call Ben: +49 30 2222222 or ben@example.com; card 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00')",
+];
+
+async fn planted_leaks_are_flagged_and_block_approval(app: TestApp) {
+    let file = app.sources_dir.join("leaky.db");
+    let conn = Database::connect(format!("sqlite://{}?mode=rwc", file.display()))
+        .await
+        .unwrap();
+    for sql in LEAKY {
+        conn.execute_unprepared(sql).await.unwrap();
+    }
+    // 250 events of Anna (a fan-out) and 300 notes joined on the customer number, a
+    // column that is not a key (the Home24 mistake).
+    let events: Vec<String> = (0..250).map(|i| format!("({}, 1)", 1000 + i)).collect();
+    conn.execute_unprepared(&format!("INSERT INTO events VALUES {}", events.join(", ")))
+        .await
+        .unwrap();
+    let notes: Vec<String> = (0..300)
+        .map(|i| format!("({}, 'K-1', 'note')", 5000 + i))
+        .collect();
+    conn.execute_unprepared(&format!("INSERT INTO notes VALUES {}", notes.join(", ")))
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let admin = principal(&app, Role::Admin);
+    let wf = &app.workflow;
+    let source = wf
+        .create_data_source(
+            &admin,
+            SourceDraft {
+                name: "Leaky shop".into(),
+                description: None,
+                owner: None,
+                country: None,
+                processor_id: None,
+                connector_kind: ConnectorKind::Sqlite,
+                connector_config: json!({"path": file.display().to_string()}),
+            },
+        )
+        .await
+        .unwrap();
+    let mut ids = std::collections::HashMap::new();
+    for (location, identity, references) in [
+        ("customers.id", None, None),
+        ("customers.email", Some(IdentityType::Email), None),
+        (
+            "customers.customer_number",
+            Some(IdentityType::CustomerNumber),
+            None,
+        ),
+        ("customers.phone", Some(IdentityType::Phone), None),
+        ("addresses.id", None, None),
+        ("addresses.street", None, None),
+        ("orders.id", None, None),
+        ("orders.customer_id", None, Some("customers.id")),
+        ("orders.address_id", None, Some("addresses.id")),
+        ("tickets.customer_email", Some(IdentityType::Email), None),
+        ("tickets.body", None, None),
+        ("events.id", None, None),
+        ("events.customer_id", None, Some("customers.id")),
+        ("notes.id", None, None),
+        (
+            "notes.customer_number",
+            None,
+            Some("customers.customer_number"),
+        ),
+    ] {
+        let field = wf
+            .create_data_field(
+                &admin,
+                FieldDraft {
+                    source_id: source.id,
+                    location: location.into(),
+                    description: None,
+                    data_category_id: None,
+                    identifies_subject: identity.is_some(),
+                    identity_type: identity,
+                    references_id: references.map(|r| ids[r]),
+                    erasure_strategy: ErasureStrategy::SetNull,
+                },
+            )
+            .await
+            .unwrap();
+        ids.insert(location, field.id);
+    }
+    // Ben is a known subject (he asked before).
+    collecting(&app, "ben@example.com").await;
+    let id = collecting(&app, "anna@example.com").await;
+    let options = fast();
+    while !matches!(
+        wf.collect_once("leak-test", &options).await.unwrap(),
+        workflow::collection::Pass::Idle
+    ) {}
+    const FINDINGS: &str = "query($id: ID!) { node(id: $id) { ... on SubjectRequest {
+        state version openLeakFindings
+        leakFindings { id kind state detail recordKey recordId location }
+        records { id recordKey location value }
+    } } }";
+    let gid = api::graphql::ids::global_id("SubjectRequest", id).to_string();
+    let read = || async {
+        app.gql_ok(&app.keys[&Role::Reviewer], FINDINGS, json!({"id": gid}))
+            .await["node"]
+            .clone()
+    };
+    let r = read().await;
+    assert_eq!(r["state"], "IN_REVIEW", "{r}");
+    let findings = r["leakFindings"].as_array().unwrap().clone();
+    let count = |kind: &str| findings.iter().filter(|f| f["kind"] == kind).count();
+    assert_eq!(
+        count("FOREIGN_IDENTIFIER"),
+        3,
+        "phone, card, IBAN: {findings:#?}"
+    );
+    assert_eq!(
+        count("OTHER_SUBJECT_IDENTITY"),
+        1,
+        "Ben's address: {findings:#?}"
+    );
+    assert_eq!(
+        count("SHARED_REFERENCE"),
+        2,
+        "address and notes: {findings:#?}"
+    );
+    assert_eq!(count("FAN_OUT"), 2, "events and notes: {findings:#?}");
+    assert_eq!(r["openLeakFindings"], 8);
+    let shared = findings
+        .iter()
+        .find(|f| f["recordKey"] == "addresses(id=500)")
+        .expect("the shared address is flagged");
+    assert_eq!(shared["kind"], "SHARED_REFERENCE");
+    assert!(
+        !r["records"].to_string().contains("orders(id=12)"),
+        "Ben's order is not collected through the shared address"
+    );
+    for f in &findings {
+        let detail = f["detail"].as_str().unwrap();
+        for secret in ["ben@example.com", "2222222", "4111", "DE89"] {
+            assert!(
+                !detail.contains(secret),
+                "details never repeat values: {detail}"
+            );
+        }
+    }
+    // Approval is refused while anything is open.
+    let approve = "mutation($id: ID!, $v: Int!) { approveRequest(input: {requestId: $id, version: $v}) { request { state } } }";
+    let refused = app
+        .gql(
+            &app.keys[&Role::Reviewer],
+            approve,
+            json!({"id": gid, "v": r["version"]}),
+        )
+        .await;
+    crate::common::assert_code(&refused, "INVALID_TRANSITION");
+    assert!(
+        refused.to_string().contains("8 leak finding(s)"),
+        "{refused}"
+    );
+    // Redacting the ticket text resolves its four findings at once.
+    let body = r["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["location"] == "tickets.body")
+        .unwrap();
+    app.gql_ok(
+        &app.keys[&Role::Reviewer],
+        "mutation($id: ID!) { redactRecord(input: {recordId: $id, reason: \"names other people\"}) { request { id } } }",
+        json!({"id": body["id"]}),
+    )
+    .await;
+    let r = read().await;
+    assert_eq!(r["openLeakFindings"], 4, "{r}");
+    // A dismissal needs a reason; then the rest is dismissed.
+    let dismiss = "mutation($id: ID!, $reason: String!) { dismissLeakFinding(input: {findingId: $id, reason: $reason}) { finding { state resolution } request { version } } }";
+    let open: Vec<Value> = r["leakFindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["state"] == "OPEN")
+        .cloned()
+        .collect();
+    let blank = app
+        .gql(
+            &app.keys[&Role::Reviewer],
+            dismiss,
+            json!({"id": open[0]["id"], "reason": "  "}),
+        )
+        .await;
+    crate::common::assert_code(&blank, "VALIDATION");
+    let steward = app
+        .gql(
+            &app.keys[&Role::Steward],
+            dismiss,
+            json!({"id": open[0]["id"], "reason": "fine"}),
+        )
+        .await;
+    crate::common::assert_code(&steward, "FORBIDDEN");
+    let mut version = Value::Null;
+    for f in &open {
+        let d = app
+            .gql_ok(
+                &app.keys[&Role::Reviewer],
+                dismiss,
+                json!({"id": f["id"], "reason": "checked: Anna's own data"}),
+            )
+            .await;
+        assert_eq!(d["dismissLeakFinding"]["finding"]["state"], "DISMISSED");
+        version = d["dismissLeakFinding"]["request"]["version"].clone();
+    }
+    let approved = app
+        .gql_ok(
+            &app.keys[&Role::Reviewer],
+            approve,
+            json!({"id": gid, "v": version}),
+        )
+        .await;
+    assert_eq!(approved["approveRequest"]["request"]["state"], "APPROVED");
+    let timeline = request(&app, id).await["timeline"].to_string();
+    assert!(timeline.contains("leak guard: 8 finding(s)"), "{timeline}");
+    assert!(timeline.contains("leak finding dismissed"), "{timeline}");
+}
+e2e!(
+    planted_leaks_of_every_kind_are_flagged_and_block_approval,
+    planted_leaks_are_flagged_and_block_approval
+);

@@ -137,6 +137,7 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     ("Mutation.completeTask",                 [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.failTask",                     [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.retryTask",                    [Y,   Y,  Y,   N,  N,    N,    N]),
+    ("Mutation.dismissLeakFinding",           [Y,   Y,  N,   Y,  N,    N,    N]),
     ("Mutation.submitForReview",              [Y,   Y,  N,   N,  Y,    N,    N]),
     ("Mutation.resumeCollection",             [Y,   Y,  N,   N,  Y,    N,    N]),
     // -- legal review
@@ -612,6 +613,13 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
                 "mutation($id: ID!) { failTask(input: {taskId: $id, error: \"down\"}) { task { id } } }",
             ),
             tid(),
+        ),
+        (
+            "Mutation.dismissLeakFinding",
+            q(
+                "mutation($id: ID!) { dismissLeakFinding(input: {findingId: $id, reason: \"own\"}) { finding { id } } }",
+            ),
+            gid("LeakFinding"),
         ),
         (
             "Mutation.retryTask",

@@ -232,6 +232,10 @@ grouped!(
     RedactionsByRequest, redaction::Model, redactions_of_requests, |r| r.request_id
 );
 grouped!(
+    /// Leak findings (with where each stands) by request id.
+    LeakFindingsByRequest, workflow::collection::leaks::LeakFindingView, leak_findings_of_requests, |r| r.finding.request_id
+);
+grouped!(
     /// Attachments (without content) by request id.
     AttachmentsByRequest, request_attachment::Model, attachments_of_requests, |r| r.request_id
 );
@@ -324,6 +328,8 @@ pub struct Loaders {
     pub request_records: Cached<RecordsByRequest>,
     /// Redactions by request id.
     pub request_redactions: Cached<RedactionsByRequest>,
+    /// Leak findings by request id.
+    pub request_leak_findings: Cached<LeakFindingsByRequest>,
     /// Attachments by request id.
     pub request_attachments: Cached<AttachmentsByRequest>,
     /// Changes since the last review by request id.
@@ -393,6 +399,7 @@ impl Loaders {
             request_tasks: make(TasksByRequest(scope.clone()), cache),
             request_records: make(RecordsByRequest(scope.clone()), cache),
             request_redactions: make(RedactionsByRequest(scope.clone()), cache),
+            request_leak_findings: make(LeakFindingsByRequest(scope.clone()), cache),
             request_attachments: make(AttachmentsByRequest(scope.clone()), cache),
             review_changes: make(ReviewChangesByRequest(scope.clone()), cache),
             source_name: make(SourceNameById(scope.clone()), cache),

@@ -8,6 +8,7 @@
 //! with the worker as the actor.
 
 mod claim;
+pub mod leaks;
 
 use std::time::Duration;
 
@@ -272,7 +273,7 @@ impl Workflow {
         owner: &str,
         task: &request_task::Model,
         fields: &[data_field::Model],
-        found: Vec<Found>,
+        mut found: Vec<Found>,
     ) -> Result<Pass> {
         let worker = Principal::worker(task.org_id);
         let mut tx = self.store.begin().await?;
@@ -306,6 +307,15 @@ impl Workflow {
             drop(tx);
             return Ok(Pass::Lost { task_id: task.id });
         }
+        let flags: Vec<(String, leaks::LeakKind, String)> = found
+            .iter_mut()
+            .flat_map(|f| {
+                let key = f.key.clone();
+                std::mem::take(&mut f.flags)
+                    .into_iter()
+                    .map(move |(kind, detail)| (key.clone(), kind, detail))
+            })
+            .collect();
         let rows = found
             .into_iter()
             .flat_map(|record| {
@@ -322,6 +332,8 @@ impl Workflow {
             })
             .collect();
         let replaced = self.replace_results(conn, &request, task, rows).await?;
+        self.replace_task_findings(conn, &request, task.id, flags)
+            .await?;
         let updated = crate::requests::update_versioned(
             conn,
             request.clone().into_active_model(),

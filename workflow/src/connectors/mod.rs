@@ -109,6 +109,9 @@ pub struct Found {
     pub key: String,
     /// The values of its mapped fields (NULLs are left out).
     pub values: Vec<FoundValue>,
+    /// What the connector noticed about how the record was reached (a shared
+    /// reference, a fan-out): stored as leak findings of the record.
+    pub flags: Vec<(crate::collection::leaks::LeakKind, String)>,
 }
 
 /// One value of a found record.

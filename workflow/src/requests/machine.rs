@@ -193,6 +193,8 @@ pub struct Context<'a> {
     pub collected_by: &'a [Uuid],
     /// The reason given with the event, if any (trimmed, may be empty).
     pub reason: Option<&'a str>,
+    /// Leak findings that are neither redacted nor dismissed.
+    pub open_findings: usize,
 }
 
 /// A permitted move.
@@ -299,6 +301,12 @@ pub fn apply(
         {
             return Err(TransitionError::FourEyes);
         }
+        RequestEvent::Approve if ctx.open_findings > 0 => {
+            return Err(guard(format!(
+                "{} leak finding(s) are not resolved; redact or dismiss each before {event}",
+                ctx.open_findings
+            )));
+        }
         _ => {}
     }
     Ok(Transition {
@@ -322,6 +330,7 @@ mod tests {
             submitted_by: None,
             collected_by: collected,
             reason: None,
+            open_findings: 0,
         }
     }
 
@@ -412,6 +421,14 @@ mod tests {
             ),
             Err(TransitionError::FourEyes)
         );
+        let leaky = Context {
+            open_findings: 2,
+            ..c
+        };
+        assert!(matches!(
+            apply(RequestState::InReview, RequestEvent::Approve, &leaky),
+            Err(TransitionError::Guard { .. })
+        ));
         let open = Context { open_tasks: 1, ..c };
         let err = apply(
             RequestState::Collecting,
@@ -476,6 +493,7 @@ mod tests {
                     submitted_by,
                     collected_by: &collected_by,
                     reason: reason.then_some("because"),
+                    open_findings: 0,
                 };
                 let before = state;
                 match apply(state, event, &c) {

@@ -12,7 +12,7 @@ mod changes;
 mod intake;
 mod queries;
 mod review;
-mod settings;
+pub(crate) mod settings;
 pub(crate) mod tasks;
 mod transitions;
 mod verification;

@@ -321,6 +321,9 @@ impl Workflow {
                     })
                     .collect();
                 let replaced = self.replace_results(conn, &request, &task, rows).await?;
+                // What a connector reported about the replaced result is gone with it.
+                self.replace_task_findings(conn, &request, task.id, Vec::new())
+                    .await?;
                 let (count, kept) = (replaced.count, replaced.kept);
                 dropped = replaced.dropped;
                 active.state = Set(TaskState::Done.as_str().to_owned());

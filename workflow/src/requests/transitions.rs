@@ -241,6 +241,11 @@ impl Workflow {
         } else {
             (0, Vec::new())
         };
+        let open_findings = if event == RequestEvent::Approve {
+            crate::collection::leaks::unresolved(conn, r.id).await?
+        } else {
+            0
+        };
         let ctx = Context {
             actor: principal.key_id,
             kind,
@@ -248,6 +253,7 @@ impl Workflow {
             submitted_by: r.submitted_for_review_by,
             collected_by: &collected_by,
             reason: reason.as_deref(),
+            open_findings,
         };
         let transition = machine::apply(state, event, &ctx)?;
         if state == RequestState::InReview
@@ -308,6 +314,13 @@ impl Workflow {
             }
             RequestState::InReview => {
                 active.submitted_for_review_by = Set(Some(principal.key_id));
+                // The leak guard scans everything collected before a reviewer sees it.
+                let open = self.scan_leaks(conn, &r).await?;
+                if open > 0 {
+                    notes.push(format!(
+                        "leak guard: {open} finding(s) to redact or dismiss before approval"
+                    ));
+                }
             }
             RequestState::Rejected => {
                 let ground = if event == RequestEvent::FailVerification {

@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::graphql::types::register::IdentityType;
 use crate::graphql::types::requests::{
-    BulkItemResult, DeadlineBasis, HolidayRegion, RejectionGround, RequestChannel, RequestKind,
-    RequestSettings, RequestState, RequestTask, SubjectRequest, VerificationMethod,
+    BulkItemResult, DeadlineBasis, HolidayRegion, LeakFinding, RejectionGround, RequestChannel,
+    RequestKind, RequestSettings, RequestState, RequestTask, SubjectRequest, VerificationMethod,
 };
 
 /// One way the requester can be identified.
@@ -160,6 +160,25 @@ pub struct CompleteTaskInput {
     pub values: Vec<CollectedValueInput>,
     /// How it was searched or carried out.
     pub note: Option<String>,
+}
+
+/// Dismiss a leak finding.
+#[derive(InputObject, Debug)]
+pub struct DismissLeakFindingInput {
+    /// The finding.
+    pub finding_id: ID,
+    /// Why the value or record is the requester's after all (kept in the timeline
+    /// and with the finding).
+    pub reason: String,
+}
+
+/// The finding and its request after the change.
+#[derive(SimpleObject)]
+pub struct LeakFindingPayload {
+    /// The finding.
+    pub finding: LeakFinding,
+    /// The request (its version changed).
+    pub request: SubjectRequest,
 }
 
 /// Restart an automatic collection task.

@@ -277,6 +277,34 @@ impl RequestMutation {
         })
     }
 
+    /// Dismisses a leak finding with a reason (request:review, while IN_REVIEW). To
+    /// resolve a finding by leaving the data out, redact its value instead.
+    async fn dismiss_leak_finding(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: DismissLeakFindingInput,
+    ) -> ApiResult<LeakFindingPayload> {
+        let s = session(ctx)?;
+        let id = ids::decode(&input.finding_id, "LeakFinding", &["input", "findingId"])?;
+        let (_, request) = s
+            .workflow()
+            .dismiss_leak_finding(s.principal()?, id, input.reason)
+            .await?;
+        let finding = s
+            .workflow()
+            .leak_findings_of_requests(s.principal()?, &[request.id])
+            .await?
+            .into_iter()
+            .find(|f| f.finding.id == id)
+            .ok_or(workflow::Error::NotFound {
+                what: "leak finding",
+            })?;
+        Ok(LeakFindingPayload {
+            finding: finding.into(),
+            request: SubjectRequest::try_from(request)?,
+        })
+    }
+
     /// Restarts a FAILED (or waiting) automatic collection task now, with fresh
     /// attempts (request:collect; the request must be COLLECTING).
     async fn retry_task(

@@ -199,6 +199,86 @@ mirror_enum! {
 }
 
 mirror_enum! {
+    /// Why a collected value or record may belong to someone else (the leak guard).
+    LeakKind = workflow::collection::leaks::LeakKind {
+        /// An identifier (e-mail address, phone number, IBAN, payment card number,
+        /// customer number) that is not one of the requester's identities.
+        ForeignIdentifier,
+        /// A known identity of another data subject of the organization.
+        OtherSubjectIdentity,
+        /// A row the subject's data references that other rows, outside the
+        /// subject's data, reference too; or a row reached through a reference to a
+        /// column that is not a unique key.
+        SharedReference,
+        /// A reference that reached unusually many rows.
+        FanOut,
+    }
+}
+
+mirror_enum! {
+    /// Where a leak finding stands.
+    LeakFindingState = workflow::collection::leaks::FindingState {
+        /// Not resolved: approval is refused until it is redacted or dismissed.
+        Open,
+        /// Its value (or every value of its record) is redacted.
+        Redacted,
+        /// A reviewer dismissed it with a reason.
+        Dismissed,
+    }
+}
+
+/// A collected value or record that may belong to somebody else. Approval is
+/// refused while any finding of the request is OPEN.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct LeakFinding {
+    /// Global ID.
+    pub id: ID,
+    /// Why.
+    pub kind: LeakKind,
+    /// Where it stands.
+    pub state: LeakFindingState,
+    /// What was found, naming the field or reference (never the value itself).
+    pub detail: String,
+    /// The record it concerns (see `CollectedRecord.recordKey`).
+    pub record_key: Option<String>,
+    /// Global ID of the collected value it concerns; redacting it resolves the
+    /// finding. Null for a record finding: redact every value of the record.
+    pub record_id: Option<ID>,
+    /// Global ID of the mapped field, if any.
+    pub field_id: Option<ID>,
+    /// Where the value was found.
+    pub location: Option<String>,
+    /// The reviewer's reason, when dismissed.
+    pub resolution: Option<String>,
+    /// Global ID of the API key that dismissed it.
+    pub resolved_by_id: Option<ID>,
+    /// When it was dismissed.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// When the leak guard found it.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<workflow::collection::leaks::LeakFindingView> for LeakFinding {
+    fn from(v: workflow::collection::leaks::LeakFindingView) -> Self {
+        let f = v.finding;
+        Self {
+            id: global_id("LeakFinding", f.id),
+            kind: v.kind.into(),
+            state: v.state.into(),
+            detail: f.detail,
+            record_key: f.record_key,
+            record_id: f.record_id.map(|r| global_id("CollectedRecord", r)),
+            field_id: f.field_id.map(|r| global_id("DataField", r)),
+            location: f.location,
+            resolution: f.resolution,
+            resolved_by_id: f.resolved_by.map(|k| global_id("ApiKey", k)),
+            resolved_at: f.resolved_at,
+            created_at: f.created_at,
+        }
+    }
+}
+
+mirror_enum! {
     /// Where a task stands.
     TaskState = rq::TaskState {
         /// Not done yet.
@@ -481,6 +561,32 @@ impl SubjectRequest {
             .load_one(self.uuid)
             .await?
             .map_or(0, |r| r.len() as i32))
+    }
+
+    /// What the leak guard found before review: values or records that may belong
+    /// to somebody else, each with its state.
+    async fn leak_findings(&self, ctx: &Context<'_>) -> ApiResult<Vec<LeakFinding>> {
+        Ok(loaders(ctx)?
+            .request_leak_findings
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(LeakFinding::from)
+            .collect())
+    }
+
+    /// How many leak findings are still open (approval is refused while any is).
+    async fn open_leak_findings(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(loaders(ctx)?
+            .request_leak_findings
+            .load_one(self.uuid)
+            .await?
+            .map_or(0, |f| {
+                f.iter()
+                    .filter(|f| f.state == workflow::collection::leaks::FindingState::Open)
+                    .count() as i32
+            }))
     }
 
     /// How many records the reviewer redacted.

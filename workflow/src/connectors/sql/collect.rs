@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 use super::pools::{SourcePool, TableInfo};
 use super::{Dialect, is_identifier};
+use crate::collection::leaks::LeakKind;
 use crate::connectors::{CollectError, CollectJob, Found, FoundValue};
 use crate::register::fields::IdentityType;
 
@@ -180,6 +181,24 @@ fn search_values(job: &CollectJob<'_>, kind: IdentityType) -> BTreeSet<String> {
         .collect()
 }
 
+/// How a row was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Reach {
+    /// Matched by an identity, or a row referencing one of the subject's rows
+    /// (an order of the customer): the subject's own; followed both ways.
+    Own,
+    /// A row one of the subject's rows references (an address, a product): only
+    /// followed onwards, never back to its other referrers, which may be anybody's.
+    Referenced,
+}
+
+/// A step of one level: search `column` of a table for values, reached as `reach`,
+/// through `via` (the edge, when not an identity).
+type Step = ((usize, usize), Reach, Option<usize>);
+
+/// Average rows per searched value above which a step is flagged as fanning out.
+const FAN_OUT_PER_VALUE: usize = 200;
+
 /// Runs the traversal on a pooled connection.
 pub(super) async fn collect(
     dialect: Dialect,
@@ -188,7 +207,7 @@ pub(super) async fn collect(
 ) -> Result<Vec<Found>, CollectError> {
     let plan = plan(dialect, &pool.schema, &pool.tables, job)?;
     // Level 0: the identifying fields, searched by the identities of their type.
-    let mut level: BTreeMap<(usize, usize), BTreeSet<String>> = BTreeMap::new();
+    let mut level: BTreeMap<Step, BTreeSet<String>> = BTreeMap::new();
     for field in job.fields.iter().filter(|f| f.identifies_subject) {
         let Some(kind) = field
             .identity_type
@@ -199,46 +218,76 @@ pub(super) async fn collect(
         };
         let values = search_values(job, kind);
         if !values.is_empty() {
-            level.entry(plan.at[&field.id]).or_default().extend(values);
+            level
+                .entry((plan.at[&field.id], Reach::Own, None))
+                .or_default()
+                .extend(values);
         }
     }
     let mut searched: HashSet<((usize, usize), String)> = HashSet::new();
-    let mut seen: HashSet<(usize, String)> = HashSet::new();
+    // Rows taken: (table, key) → index into `found` and how it was reached.
+    let mut seen: HashMap<(usize, String), (usize, Reach)> = HashMap::new();
+    // Values of single-column primary keys of rows taken: a reference to one of
+    // them needs no query.
+    let mut known_keys: HashSet<(usize, String)> = HashSet::new();
+    let mut referenced_rows: Vec<(usize, Vec<Option<String>>, usize)> = Vec::new();
     let mut found: Vec<Found> = Vec::new();
     while !level.is_empty() {
-        let mut next: BTreeMap<(usize, usize), BTreeSet<String>> = BTreeMap::new();
-        for (at, values) in level {
+        let mut next: BTreeMap<Step, BTreeSet<String>> = BTreeMap::new();
+        for ((at, reach, via), values) in level {
+            let table = &plan.tables[at.0];
+            let is_pk = table.key_len == 1 && at.1 == 0;
             let values: Vec<String> = values
                 .into_iter()
+                .filter(|v| !(is_pk && known_keys.contains(&(at.0, v.clone()))))
                 .filter(|v| searched.insert((at, v.clone())))
                 .collect();
             if values.is_empty() {
                 continue;
             }
-            let table = &plan.tables[at.0];
             let rows = query(dialect, &pool, table, &table.columns[at.1], &values).await?;
             // Exactly the values searched for: a database compares by its collation
             // (MySQL's default ignores case, accents and trailing spaces, so
             // `ännä@exämple.com ` would find anna@example.com), so every row is
             // checked again, byte for byte, on the text the database returned.
             let wanted: HashSet<&str> = values.iter().map(String::as_str).collect();
-            for row in rows
+            let rows: Vec<Vec<Option<String>>> = rows
                 .into_iter()
                 .filter(|row| row[at.1].as_deref().is_some_and(|v| wanted.contains(v)))
-            {
-                let key = record_key(table, &row);
-                if !seen.insert((at.0, key.clone())) {
+                .collect();
+            let fans_out = via.is_some() && rows.len() > FAN_OUT_PER_VALUE * values.len();
+            let non_unique = via.is_some() && reach == Reach::Own && !is_pk && {
+                // Reached backwards through a reference whose referenced column is
+                // not a primary key (a join on a non-unique column).
+                let edge = plan.edges[via.unwrap_or_default()];
+                let parent = &plan.tables[edge.to.0];
+                !(parent.key_len == 1 && edge.to.1 == 0)
+            };
+            let edge_name = |e: usize| {
+                let edge = plan.edges[e];
+                format!(
+                    "`{}.{}` → `{}.{}`",
+                    plan.tables[edge.from.0].name,
+                    plan.tables[edge.from.0].columns[edge.from.1],
+                    plan.tables[edge.to.0].name,
+                    plan.tables[edge.to.0].columns[edge.to.1]
+                )
+            };
+            let mut first_of_step = true;
+            for row in rows.iter() {
+                let key = record_key(table, row);
+                if let Some((i, before)) = seen.get(&(at.0, key.clone())).copied() {
+                    // Reached again as the subject's own: follow it back now too.
+                    if before == Reach::Referenced && reach == Reach::Own {
+                        seen.insert((at.0, key.clone()), (i, Reach::Own));
+                        follow(&plan, at.0, row, true, &mut next);
+                    }
                     continue;
                 }
-                // Follow every edge that touches this table, in both directions.
-                for edge in &plan.edges {
-                    for (here, there) in [(edge.from, edge.to), (edge.to, edge.from)] {
-                        if here.0 == at.0
-                            && let Some(v) = &row[here.1]
-                        {
-                            next.entry(there).or_default().insert(v.clone());
-                        }
-                    }
+                if table.key_len == 1
+                    && let Some(v) = &row[0]
+                {
+                    known_keys.insert((at.0, v.clone()));
                 }
                 let values = table
                     .fields
@@ -247,7 +296,37 @@ pub(super) async fn collect(
                         row[ci].clone().map(|value| FoundValue { field_id, value })
                     })
                     .collect();
-                found.push(Found { key, values });
+                let mut flags = Vec::new();
+                if let (true, Some(e)) = (fans_out && first_of_step, via) {
+                    flags.push((
+                        LeakKind::FanOut,
+                        format!(
+                            "{} reached {} rows of `{}` from {} value(s): more than {FAN_OUT_PER_VALUE} per value",
+                            edge_name(e),
+                            rows.len(),
+                            table.name,
+                            wanted.len()
+                        ),
+                    ));
+                }
+                if let (true, Some(e)) = (non_unique && first_of_step, via) {
+                    flags.push((
+                        LeakKind::SharedReference,
+                        format!(
+                            "{} row(s) of `{}` reached through {}, whose referenced column is not \
+                             a primary key: rows of other subjects may share the value",
+                            rows.len(),
+                            table.name,
+                            edge_name(e)
+                        ),
+                    ));
+                }
+                first_of_step = false;
+                seen.insert((at.0, key.clone()), (found.len(), reach));
+                if reach == Reach::Referenced {
+                    referenced_rows.push((at.0, row.clone(), found.len()));
+                }
+                found.push(Found { key, values, flags });
                 if found.len() > MAX_ROWS {
                     return Err(CollectError::Mapping(format!(
                         "more than {MAX_ROWS} rows reached; a reference of the source fans out \
@@ -255,11 +334,103 @@ pub(super) async fn collect(
                         table.name
                     )));
                 }
+                follow(&plan, at.0, row, reach == Reach::Own, &mut next);
             }
         }
         level = next;
     }
+    flag_shared(dialect, &pool, &plan, &referenced_rows, &seen, &mut found).await?;
     Ok(found)
+}
+
+/// Queues the next steps from a row: onwards to the rows it references, and, for
+/// the subject's own rows (`back`), back to the rows that reference it.
+fn follow(
+    plan: &Plan,
+    table: usize,
+    row: &[Option<String>],
+    back: bool,
+    next: &mut BTreeMap<Step, BTreeSet<String>>,
+) {
+    for (i, edge) in plan.edges.iter().enumerate() {
+        if edge.from.0 == table
+            && let Some(v) = &row[edge.from.1]
+        {
+            next.entry((edge.to, Reach::Referenced, Some(i)))
+                .or_default()
+                .insert(v.clone());
+        }
+        if back
+            && edge.to.0 == table
+            && let Some(v) = &row[edge.to.1]
+        {
+            next.entry((edge.from, Reach::Own, Some(i)))
+                .or_default()
+                .insert(v.clone());
+        }
+    }
+}
+
+/// Flags rows the subject's rows reference that other rows, outside the subject's
+/// data, reference too (a shared address, another customer's card on this
+/// customer's order): one query per reference into their tables.
+async fn flag_shared(
+    dialect: Dialect,
+    pool: &SourcePool,
+    plan: &Plan,
+    referenced: &[(usize, Vec<Option<String>>, usize)],
+    seen: &HashMap<(usize, String), (usize, Reach)>,
+    found: &mut [Found],
+) -> Result<(), CollectError> {
+    for edge in &plan.edges {
+        let rows: Vec<&(usize, Vec<Option<String>>, usize)> = referenced
+            .iter()
+            .filter(|(t, row, _)| {
+                // Still only referenced (not reached as the subject's own later).
+                *t == edge.to.0
+                    && seen
+                        .get(&(*t, record_key(&plan.tables[*t], row)))
+                        .map(|s| s.1)
+                        == Some(Reach::Referenced)
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let values: Vec<String> = rows
+            .iter()
+            .filter_map(|(_, row, _)| row[edge.to.1].clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let child = &plan.tables[edge.from.0];
+        let referrers = query(dialect, pool, child, &child.columns[edge.from.1], &values).await?;
+        let mut others: HashMap<&str, usize> = HashMap::new();
+        for r in &referrers {
+            let Some(v) = r[edge.from.1].as_deref() else {
+                continue;
+            };
+            if !seen.contains_key(&(edge.from.0, record_key(child, r))) {
+                *others.entry(v).or_default() += 1;
+            }
+        }
+        for (_, row, i) in rows {
+            let n = row[edge.to.1]
+                .as_deref()
+                .and_then(|v| others.get(v).copied())
+                .unwrap_or(0);
+            if n > 0 {
+                found[*i].flags.push((
+                    LeakKind::SharedReference,
+                    format!(
+                        "also referenced by {n} row(s) of `{}` (`{}`) outside the subject's data",
+                        child.name, child.columns[edge.from.1]
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Names a row: `customers(id=42)`; without a primary key, a digest of its values.

@@ -1,0 +1,694 @@
+//! The leak guard (the Home24 lesson): before a request goes to review, every
+//! collected value is scanned for data that may belong to somebody else.
+//!
+//! - FOREIGN_IDENTIFIER: an e-mail address, phone number, IBAN or payment card
+//!   number in any value, or a value of a customer-number field, that is not one of
+//!   the requester's identities (nor of the record the requester was found by).
+//! - OTHER_SUBJECT_IDENTITY: the same, where the value is a known identity of
+//!   another data subject of the organization.
+//! - SHARED_REFERENCE and FAN_OUT come from the connectors (a row whose other end
+//!   also links to rows outside the subject's data; a reference that fans out
+//!   unusually far) and are stored with the task's result.
+//!
+//! Approval is refused while a finding is open: each must be redacted (its value,
+//! or for a record finding every value of the record) or dismissed with a reason.
+//! A dismissal carries over to the same finding (kind, place, value) when the
+//! request is collected again.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use entity::{
+    collected_record, data_field, leak_finding, redaction, subject_identity, subject_request,
+};
+
+use crate::access::audit::Entry;
+use crate::access::principal::Principal;
+use crate::core::store::Conn;
+use crate::error::{Error, Result, Validator};
+use crate::register::fields::IdentityType;
+use crate::requests::{RequestState, TimelineKind};
+use crate::{Workflow, new_id, now};
+
+stored_enum! {
+    /// Why a collected value or record may belong to someone else.
+    LeakKind {
+        /// An identifier (e-mail, phone, IBAN, card, customer number) that is not
+        /// one of the requester's.
+        ForeignIdentifier => "FOREIGN_IDENTIFIER",
+        /// A known identity of another data subject.
+        OtherSubjectIdentity => "OTHER_SUBJECT_IDENTITY",
+        /// A row whose other end also links to rows outside the subject's data.
+        SharedReference => "SHARED_REFERENCE",
+        /// A reference that fans out unusually far.
+        FanOut => "FAN_OUT",
+    }
+}
+
+stored_enum! {
+    /// Where a finding stands.
+    FindingStatus {
+        /// Not resolved: approval is refused.
+        Open => "OPEN",
+        /// A reviewer explained why it is the requester's data.
+        Dismissed => "DISMISSED",
+    }
+}
+
+/// Where a finding stands, as a reviewer sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingState {
+    /// Not resolved: approval is refused.
+    Open,
+    /// Its value (or every value of its record) is redacted.
+    Redacted,
+    /// Dismissed with a reason.
+    Dismissed,
+}
+
+/// A finding with its parsed kind and state.
+#[derive(Debug, Clone)]
+pub struct LeakFindingView {
+    /// The stored finding.
+    pub finding: leak_finding::Model,
+    /// Its kind.
+    pub kind: LeakKind,
+    /// Where it stands.
+    pub state: FindingState,
+}
+
+/// How a finding was found.
+const SCAN: &str = "SCAN";
+/// Reported by a connector with a task's result.
+pub(crate) const TASK: &str = "TASK";
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+").expect("valid")
+});
+static IBAN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b").expect("valid"));
+static CARD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b[0-9](?:[ \-]?[0-9]){12,18}\b").expect("valid"));
+static PHONE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:\+|\b0)[0-9][0-9 /().\-]{5,20}[0-9]").expect("valid"));
+
+/// Whether `s` (spaces removed) passes the IBAN check (ISO 13616, mod 97).
+fn is_iban(s: &str) -> bool {
+    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    if !(15..=34).contains(&s.len()) {
+        return false;
+    }
+    let (head, tail) = s.split_at(4);
+    let mut rem: u32 = 0;
+    for c in tail.chars().chain(head.chars()) {
+        let v = match c.to_digit(36) {
+            Some(v) => v,
+            None => return false,
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+/// Whether the digits pass the Luhn check (payment cards).
+fn is_card(s: &str) -> bool {
+    let digits: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
+    if !(13..=19).contains(&digits.len()) {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                let d = d * 2;
+                if d > 9 { d - 9 } else { d }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// The canonical spelling of `value` as an identity of `kind`, if it is one.
+fn canonical(kind: IdentityType, value: &str, region: identity::PhoneRegion) -> Option<String> {
+    match kind {
+        IdentityType::Email => identity::email(value).ok(),
+        IdentityType::Phone => identity::phone(value, region).ok(),
+        IdentityType::PostalAddress => Some(identity::multiline_text(value)),
+        IdentityType::CustomerNumber | IdentityType::Other => Some(identity::text(value)),
+    }
+}
+
+/// One identifier found in a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Token {
+    kind: IdentityType,
+    /// Canonical (IBANs and cards: digits and letters only; IBAN/card use kind
+    /// OTHER with a prefix).
+    value: String,
+    what: &'static str,
+}
+
+/// The identifiers in a free-text value.
+fn tokens(value: &str, region: identity::PhoneRegion) -> Vec<Token> {
+    let mut out = Vec::new();
+    for m in EMAIL.find_iter(value) {
+        if let Some(v) = canonical(IdentityType::Email, m.as_str(), region) {
+            out.push(Token {
+                kind: IdentityType::Email,
+                value: v,
+                what: "an e-mail address",
+            });
+        }
+    }
+    for m in IBAN.find_iter(value) {
+        if is_iban(m.as_str()) {
+            let v: String = m.as_str().chars().filter(|c| !c.is_whitespace()).collect();
+            out.push(Token {
+                kind: IdentityType::Other,
+                value: format!("iban:{v}"),
+                what: "an IBAN",
+            });
+        }
+    }
+    for m in CARD.find_iter(value) {
+        if is_card(m.as_str()) {
+            let v: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
+            out.push(Token {
+                kind: IdentityType::Other,
+                value: format!("card:{v}"),
+                what: "a payment card number",
+            });
+        }
+    }
+    // IBANs and card numbers are digits too: not read again as phone numbers.
+    let mut rest = value.to_owned();
+    for m in IBAN.find_iter(value).chain(CARD.find_iter(value)) {
+        rest.replace_range(m.range(), &" ".repeat(m.len()));
+    }
+    for m in PHONE.find_iter(&rest) {
+        if let Some(v) = canonical(IdentityType::Phone, m.as_str(), region) {
+            out.push(Token {
+                kind: IdentityType::Phone,
+                value: v,
+                what: "a phone number",
+            });
+        }
+    }
+    out
+}
+
+/// A finding before it is stored.
+struct Candidate {
+    kind: LeakKind,
+    record: collected_record::Model,
+    detail: String,
+    fingerprint: String,
+    /// The canonical identity, to look up other subjects.
+    identity: Option<(IdentityType, String)>,
+}
+
+fn fingerprint(parts: &[&str]) -> String {
+    let mut d = Sha256::new();
+    for p in parts {
+        d.update(p.as_bytes());
+        d.update([0u8]);
+    }
+    hex::encode(d.finalize())
+}
+
+/// Whether a finding is resolved by redaction: its value is redacted, or (for a
+/// record finding) every value of its record.
+pub(crate) fn is_redacted(
+    finding: &leak_finding::Model,
+    records: &[collected_record::Model],
+    redacted: &HashSet<Uuid>,
+) -> bool {
+    if let Some(id) = finding.record_id {
+        return redacted.contains(&id);
+    }
+    let Some(key) = &finding.record_key else {
+        return false;
+    };
+    let mut of_record = records
+        .iter()
+        .filter(|r| r.record_key.as_ref() == Some(key) && Some(r.task_id) == finding.task_id)
+        .peekable();
+    of_record.peek().is_some() && of_record.all(|r| redacted.contains(&r.id))
+}
+
+/// Open findings of a request that no redaction resolves.
+pub(crate) async fn unresolved<C: Conn>(conn: &C, request_id: Uuid) -> Result<usize> {
+    let findings = leak_finding::Entity::find()
+        .filter(leak_finding::Column::RequestId.eq(request_id))
+        .filter(leak_finding::Column::Status.eq(FindingStatus::Open.as_str()))
+        .all(conn)
+        .await?;
+    if findings.is_empty() {
+        return Ok(0);
+    }
+    let records = collected_record::Entity::find()
+        .filter(collected_record::Column::RequestId.eq(request_id))
+        .all(conn)
+        .await?;
+    let redacted: HashSet<Uuid> = redaction::Entity::find()
+        .filter(redaction::Column::RequestId.eq(request_id))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| r.record_id)
+        .collect();
+    Ok(findings
+        .iter()
+        .filter(|f| !is_redacted(f, &records, &redacted))
+        .count())
+}
+
+impl Workflow {
+    /// Scans a request's collected values inside the transition to review and
+    /// replaces its scan findings (keeping dismissals of findings that recur).
+    /// Returns how many findings are open.
+    pub(crate) async fn scan_leaks<C: Conn>(
+        &self,
+        conn: &C,
+        request: &subject_request::Model,
+    ) -> Result<usize> {
+        let region = crate::requests::settings::load(conn, request.org_id)
+            .await?
+            .phone_region;
+        let records = collected_record::Entity::find()
+            .filter(collected_record::Column::RequestId.eq(request.id))
+            .order_by_asc(collected_record::Column::Id)
+            .all(conn)
+            .await?;
+        let field_ids: BTreeSet<Uuid> = records.iter().filter_map(|r| r.field_id).collect();
+        let fields: HashMap<Uuid, data_field::Model> = if field_ids.is_empty() {
+            HashMap::new()
+        } else {
+            data_field::Entity::find()
+                .filter(data_field::Column::Id.is_in(field_ids))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|f| (f.id, f))
+                .collect()
+        };
+        let opened: Vec<(collected_record::Model, String)> = records
+            .into_iter()
+            .map(|r| {
+                let v = self.open_value(&r)?;
+                Ok((r, v))
+            })
+            .collect::<Result<_>>()?;
+        let identity_of = |r: &collected_record::Model| -> Option<IdentityType> {
+            r.field_id
+                .and_then(|f| fields.get(&f))
+                .and_then(|f| f.identity_type.as_deref())
+                .and_then(|t| t.parse().ok())
+        };
+        // The requester's identities, and the identifiers of the records the
+        // requester was found by (their own customer row names their phone).
+        let mut own: HashSet<String> = super::search_identities(conn, request)
+            .await?
+            .into_iter()
+            .map(|i| i.value)
+            .collect();
+        let anchors: HashSet<(Uuid, String)> = opened
+            .iter()
+            .filter(|(r, v)| {
+                identity_of(r)
+                    .and_then(|k| canonical(k, v, region))
+                    .is_some_and(|c| own.contains(&c))
+            })
+            .filter_map(|(r, _)| Some((r.task_id, r.record_key.clone()?)))
+            .collect();
+        for (r, v) in &opened {
+            let anchored = r
+                .record_key
+                .as_ref()
+                .is_some_and(|k| anchors.contains(&(r.task_id, k.clone())));
+            if !anchored {
+                continue;
+            }
+            // Only the identity fields of that record: free text in it may name
+            // anybody.
+            if let Some(c) = identity_of(r).and_then(|k| canonical(k, v, region)) {
+                own.insert(c);
+            }
+        }
+        let mut candidates: Vec<Candidate> = Vec::new();
+        for (r, v) in &opened {
+            let mut found: Vec<(IdentityType, String, &'static str)> = Vec::new();
+            match identity_of(r) {
+                Some(IdentityType::CustomerNumber) => {
+                    if let Some(c) = canonical(IdentityType::CustomerNumber, v, region) {
+                        found.push((IdentityType::CustomerNumber, c, "a customer number"));
+                    }
+                }
+                Some(IdentityType::Email)
+                | Some(IdentityType::Phone)
+                | None
+                | Some(IdentityType::Other)
+                | Some(IdentityType::PostalAddress) => {}
+            }
+            for t in tokens(v, region) {
+                found.push((t.kind, t.value, t.what));
+            }
+            let mut seen = HashSet::new();
+            for (kind, value, what) in found {
+                if own.contains(&value) || !seen.insert(value.clone()) {
+                    continue;
+                }
+                candidates.push(Candidate {
+                    kind: LeakKind::ForeignIdentifier,
+                    record: r.clone(),
+                    detail: format!(
+                        "`{}` holds {what} that is not one of the requester's identities",
+                        r.location
+                    ),
+                    fingerprint: fingerprint(&[
+                        r.record_key.as_deref().unwrap_or(""),
+                        &r.location,
+                        &value,
+                    ]),
+                    identity: Some((kind, value)),
+                });
+            }
+        }
+        // Known identities of other subjects of the organization.
+        let values: BTreeSet<&str> = candidates
+            .iter()
+            .filter_map(|c| c.identity.as_ref().map(|(_, v)| v.as_str()))
+            .collect();
+        if !values.is_empty() {
+            let others: HashSet<(String, String)> = subject_identity::Entity::find()
+                .filter(subject_identity::Column::OrgId.eq(request.org_id))
+                .filter(subject_identity::Column::SubjectId.ne(request.subject_id))
+                .filter(subject_identity::Column::Value.is_in(values))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|i| (i.kind, i.value))
+                .collect();
+            for c in &mut candidates {
+                if let Some((kind, value)) = &c.identity
+                    && others.contains(&(kind.as_str().to_owned(), value.clone()))
+                {
+                    c.kind = LeakKind::OtherSubjectIdentity;
+                    c.detail = format!(
+                        "`{}` holds a known identity of another data subject",
+                        c.record.location
+                    );
+                }
+            }
+        }
+        // Replace the scan's findings; dismissals of recurring ones stay.
+        let existing = leak_finding::Entity::find()
+            .filter(leak_finding::Column::RequestId.eq(request.id))
+            .filter(leak_finding::Column::Origin.eq(SCAN))
+            .all(conn)
+            .await?;
+        let mut dismissed: HashMap<String, leak_finding::Model> = existing
+            .into_iter()
+            .filter(|f| f.status == FindingStatus::Dismissed.as_str())
+            .map(|f| (format!("{}:{}", f.kind, f.fingerprint), f))
+            .collect();
+        leak_finding::Entity::delete_many()
+            .filter(leak_finding::Column::RequestId.eq(request.id))
+            .filter(leak_finding::Column::Origin.eq(SCAN))
+            .exec(conn)
+            .await?;
+        let at = now();
+        let rows: Vec<leak_finding::ActiveModel> = candidates
+            .into_iter()
+            .map(|c| {
+                let kept = dismissed.remove(&format!("{}:{}", c.kind.as_str(), c.fingerprint));
+                leak_finding::ActiveModel {
+                    id: Set(new_id()),
+                    org_id: Set(request.org_id),
+                    request_id: Set(request.id),
+                    task_id: Set(Some(c.record.task_id)),
+                    origin: Set(SCAN.to_owned()),
+                    kind: Set(c.kind.as_str().to_owned()),
+                    record_key: Set(c.record.record_key.clone()),
+                    record_id: Set(Some(c.record.id)),
+                    field_id: Set(c.record.field_id),
+                    location: Set(Some(c.record.location.clone())),
+                    detail: Set(c.detail),
+                    fingerprint: Set(c.fingerprint),
+                    status: Set(kept
+                        .as_ref()
+                        .map_or(FindingStatus::Open.as_str(), |_| {
+                            FindingStatus::Dismissed.as_str()
+                        })
+                        .to_owned()),
+                    resolution: Set(kept.as_ref().and_then(|k| k.resolution.clone())),
+                    resolved_by: Set(kept.as_ref().and_then(|k| k.resolved_by)),
+                    resolved_at: Set(kept.as_ref().and_then(|k| k.resolved_at)),
+                    created_at: Set(at),
+                }
+            })
+            .collect();
+        for chunk in rows.chunks(500) {
+            leak_finding::Entity::insert_many(chunk.to_vec())
+                .exec(conn)
+                .await?;
+        }
+        unresolved(conn, request.id).await
+    }
+
+    /// Replaces the findings a connector reported with a task's result (record
+    /// findings: shared references, fan-outs); dismissals of recurring ones stay.
+    pub(crate) async fn replace_task_findings<C: Conn>(
+        &self,
+        conn: &C,
+        request: &subject_request::Model,
+        task_id: Uuid,
+        flags: Vec<(String, LeakKind, String)>,
+    ) -> Result<()> {
+        let existing = leak_finding::Entity::find()
+            .filter(leak_finding::Column::TaskId.eq(task_id))
+            .filter(leak_finding::Column::Origin.eq(TASK))
+            .all(conn)
+            .await?;
+        let mut dismissed: HashMap<String, leak_finding::Model> = existing
+            .into_iter()
+            .filter(|f| f.status == FindingStatus::Dismissed.as_str())
+            .map(|f| (f.fingerprint.clone(), f))
+            .collect();
+        leak_finding::Entity::delete_many()
+            .filter(leak_finding::Column::TaskId.eq(task_id))
+            .filter(leak_finding::Column::Origin.eq(TASK))
+            .exec(conn)
+            .await?;
+        let at = now();
+        let rows: Vec<leak_finding::ActiveModel> = flags
+            .into_iter()
+            .map(|(key, kind, detail)| {
+                let fingerprint = fingerprint(&[kind.as_str(), &key, &detail]);
+                let kept = dismissed.remove(&fingerprint);
+                leak_finding::ActiveModel {
+                    id: Set(new_id()),
+                    org_id: Set(request.org_id),
+                    request_id: Set(request.id),
+                    task_id: Set(Some(task_id)),
+                    origin: Set(TASK.to_owned()),
+                    kind: Set(kind.as_str().to_owned()),
+                    record_key: Set(Some(key)),
+                    record_id: Set(None),
+                    field_id: Set(None),
+                    location: Set(None),
+                    detail: Set(detail),
+                    fingerprint: Set(fingerprint),
+                    status: Set(kept
+                        .as_ref()
+                        .map_or(FindingStatus::Open.as_str(), |_| {
+                            FindingStatus::Dismissed.as_str()
+                        })
+                        .to_owned()),
+                    resolution: Set(kept.as_ref().and_then(|k| k.resolution.clone())),
+                    resolved_by: Set(kept.as_ref().and_then(|k| k.resolved_by)),
+                    resolved_at: Set(kept.as_ref().and_then(|k| k.resolved_at)),
+                    created_at: Set(at),
+                }
+            })
+            .collect();
+        for chunk in rows.chunks(500) {
+            leak_finding::Entity::insert_many(chunk.to_vec())
+                .exec(conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The leak findings of these requests with where each stands (for
+    /// DataLoaders): three queries whatever the number of requests.
+    pub async fn leak_findings_of_requests(
+        &self,
+        principal: &Principal,
+        ids: &[Uuid],
+    ) -> Result<Vec<LeakFindingView>> {
+        let conn = self.store.conn();
+        let findings = leak_finding::Entity::find()
+            .filter(leak_finding::Column::OrgId.eq(principal.org_id))
+            .filter(leak_finding::Column::RequestId.is_in(ids.iter().copied()))
+            .order_by_asc(leak_finding::Column::CreatedAt)
+            .order_by_asc(leak_finding::Column::Id)
+            .all(conn)
+            .await?;
+        if findings.is_empty() {
+            return Ok(Vec::new());
+        }
+        let requests: BTreeSet<Uuid> = findings.iter().map(|f| f.request_id).collect();
+        let records = collected_record::Entity::find()
+            .filter(collected_record::Column::RequestId.is_in(requests.iter().copied()))
+            .all(conn)
+            .await?;
+        let redacted: HashSet<Uuid> = redaction::Entity::find()
+            .filter(redaction::Column::RequestId.is_in(requests.iter().copied()))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| r.record_id)
+            .collect();
+        findings
+            .into_iter()
+            .map(|f| {
+                let state = if f.status == FindingStatus::Dismissed.as_str() {
+                    FindingState::Dismissed
+                } else if is_redacted(&f, &records, &redacted) {
+                    FindingState::Redacted
+                } else {
+                    FindingState::Open
+                };
+                Ok(LeakFindingView {
+                    kind: f.kind.parse()?,
+                    state,
+                    finding: f,
+                })
+            })
+            .collect::<Result<_>>()
+    }
+
+    /// Dismisses a finding with the reviewer's reason (request:review; the request
+    /// must be IN_REVIEW). Audited; named in the timeline.
+    #[tracing::instrument(skip(self, reason), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn dismiss_leak_finding(
+        &self,
+        principal: &Principal,
+        finding_id: Uuid,
+        reason: String,
+    ) -> Result<(leak_finding::Model, subject_request::Model)> {
+        self.authz
+            .require(
+                principal.key_id,
+                principal.org_id,
+                crate::Object::Request,
+                crate::Action::Review,
+            )
+            .await?;
+        let mut v = Validator::default();
+        let reason = v.text(&reason, &["input", "reason"], 2000);
+        v.check(
+            !reason.is_empty(),
+            &["input", "reason"],
+            "must not be empty",
+        );
+        v.finish()?;
+        let mut tx = self.store.begin().await?;
+        let conn = tx.conn();
+        let finding = leak_finding::Entity::find_by_id(finding_id)
+            .filter(leak_finding::Column::OrgId.eq(principal.org_id))
+            .one(conn)
+            .await?
+            .ok_or(Error::NotFound {
+                what: "leak finding",
+            })?;
+        let request =
+            crate::requests::find_request_locked(conn, principal.org_id, finding.request_id)
+                .await?;
+        if request.state != RequestState::InReview.as_str() {
+            return Err(Error::Conflict(format!(
+                "findings are resolved while the request is IN_REVIEW; it is {}",
+                request.state
+            )));
+        }
+        crate::requests::ensure_not_claimed_by_other(&request, principal)?;
+        let at = now();
+        let mut active: leak_finding::ActiveModel = finding.clone().into();
+        active.status = Set(FindingStatus::Dismissed.as_str().to_owned());
+        active.resolution = Set(Some(reason.clone()));
+        active.resolved_by = Set(Some(principal.key_id));
+        active.resolved_at = Set(Some(at));
+        let finding = active.update(conn).await?;
+        let updated = crate::requests::update_versioned(
+            conn,
+            sea_orm::IntoActiveModel::into_active_model(request.clone()),
+            request.version,
+        )
+        .await?;
+        self.note(
+            &mut tx,
+            principal,
+            &updated,
+            TimelineKind::Redaction,
+            format!(
+                "leak finding dismissed ({}: {}): {reason}",
+                finding.kind, finding.detail
+            ),
+        )
+        .await?;
+        let entry = Entry::success("dismissLeakFinding", "LeakFinding", finding.id);
+        self.commit_audited(tx, principal, entry).await?;
+        Ok((finding, updated))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_found_in_free_text() {
+        let region = identity::PhoneRegion::default();
+        let found = tokens(
+            "Bitte an Ben.Berg@Example.org, Tel. +49 30 1234567, IBAN DE89 3704 0044 0532 0130 00, \
+             Karte 4111 1111 1111 1111; Bestellung 12345678 vom 2025-10-02",
+            region,
+        );
+        let kinds: Vec<&str> = found.iter().map(|t| t.what).collect();
+        assert_eq!(
+            kinds,
+            [
+                "an e-mail address",
+                "an IBAN",
+                "a payment card number",
+                "a phone number"
+            ],
+            "{found:?}"
+        );
+        assert_eq!(found[0].value, "ben.berg@example.org");
+        assert_eq!(found[3].value, "+49301234567");
+        assert!(tokens("Sofa Lindholm, 3-Sitzer, 129900 Cent", region).is_empty());
+    }
+
+    #[test]
+    fn checksums_keep_ordinary_numbers_out() {
+        assert!(is_iban("DE89370400440532013000"));
+        assert!(!is_iban("DE00370400440532013000"));
+        assert!(is_card("4111111111111111"));
+        assert!(!is_card("4111111111111112"));
+    }
+}
