@@ -197,10 +197,7 @@ pub(super) async fn collect(
         };
         let values = search_values(job, kind);
         if !values.is_empty() {
-            level
-                .entry(plan.at[&field.id])
-                .or_default()
-                .extend(values);
+            level.entry(plan.at[&field.id]).or_default().extend(values);
         }
     }
     let mut searched: HashSet<((usize, usize), String)> = HashSet::new();
@@ -358,9 +355,7 @@ async fn query(
                     .map_err(timed_out)?
                     .map_err(unreachable)?;
                 for r in &rows {
-                    out.push(
-                        decode(&|i| r.try_get::<Option<String>, _>(i)).map_err(unreachable)?,
-                    );
+                    out.push(decode(&|i| r.try_get::<Option<String>, _>(i)).map_err(unreachable)?);
                 }
             }
         }
@@ -387,9 +382,7 @@ async fn query(
                     .map_err(timed_out)?
                     .map_err(unreachable)?;
                 for r in &rows {
-                    out.push(
-                        decode(&|i| r.try_get::<Option<String>, _>(i)).map_err(unreachable)?,
-                    );
+                    out.push(decode(&|i| r.try_get::<Option<String>, _>(i)).map_err(unreachable)?);
                 }
             }
         }

@@ -74,7 +74,11 @@ fn tables_of(catalog: &Catalog) -> HashMap<String, TableInfo> {
         .iter()
         .map(|t| {
             (
-                format!("{}.{}", catalog.schema.to_lowercase(), t.name.to_lowercase()),
+                format!(
+                    "{}.{}",
+                    catalog.schema.to_lowercase(),
+                    t.name.to_lowercase()
+                ),
                 TableInfo {
                     name: t.name.clone(),
                     primary_key: t
