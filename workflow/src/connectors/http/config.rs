@@ -10,6 +10,7 @@ use serde_json_path::JsonPath;
 use url::Url;
 
 use crate::connectors::ConfigProblem;
+use crate::connectors::guard::Stage;
 use crate::register::fields::IdentityType;
 
 /// The placeholder a search template fills with the identity.
@@ -167,7 +168,11 @@ fn check_path_template(template: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn auth_headers(reader: &mut Reader, config: &Map<String, Value>) -> HeaderMap {
+/// The authentication and extra headers. Missing credentials are a problem only
+/// when collecting: a source may be registered (or imported) before its secrets are
+/// set, and an update that omits them keeps the stored ones.
+fn auth_headers(reader: &mut Reader, config: &Map<String, Value>, stage: Stage) -> HeaderMap {
+    let collecting = stage == Stage::Connect;
     let mut headers = HeaderMap::new();
     let sensitive = |v: &str, reader: &mut Reader, path: &[&str]| match HeaderValue::from_str(v) {
         Ok(mut v) => {
@@ -186,12 +191,13 @@ fn auth_headers(reader: &mut Reader, config: &Map<String, Value>) -> HeaderMap {
                     headers.insert(AUTHORIZATION, v);
                 }
             }
-            _ => reader.problem(&["token"], "is required with auth = bearer"),
+            _ if collecting => reader.problem(&["token"], "is required with auth = bearer"),
+            _ => {}
         },
         "basic" => {
             use base64::Engine;
             let user = text(config, "username").unwrap_or_default();
-            if user.is_empty() {
+            if user.is_empty() && collecting {
                 reader.problem(&["username"], "is required with auth = basic");
             } else if user.contains(':') {
                 reader.problem(&["username"], "must not contain `:` (HTTP basic auth)");
@@ -345,8 +351,12 @@ fn search(
 }
 
 impl HttpConfig {
-    /// Reads a configuration (secrets merged in); every problem with its path.
-    pub(super) fn read(config: &Map<String, Value>) -> Result<Self, Vec<ConfigProblem>> {
+    /// Reads a configuration (secrets merged in when collecting); every problem with
+    /// its path.
+    pub(super) fn read(
+        config: &Map<String, Value>,
+        stage: Stage,
+    ) -> Result<Self, Vec<ConfigProblem>> {
         let mut reader = Reader::default();
         let base = text(config, "baseUrl")
             .and_then(|u| Url::parse(u).ok())
@@ -363,7 +373,7 @@ impl HttpConfig {
                 "must not carry credentials; use auth = basic with username and password",
             );
         }
-        let headers = auth_headers(&mut reader, config);
+        let headers = auth_headers(&mut reader, config, stage);
         // The source's response schema is checked even without searches.
         let source_schema = config.get("responseSchema");
         if config.get("search").is_none() {
@@ -407,7 +417,7 @@ mod tests {
     use serde_json::json;
 
     fn problems(config: Value) -> Vec<String> {
-        match HttpConfig::read(config.as_object().unwrap()) {
+        match HttpConfig::read(config.as_object().unwrap(), Stage::Connect) {
             Ok(_) => Vec::new(),
             Err(p) => p.into_iter().map(|p| p.path.join(".")).collect(),
         }
@@ -431,7 +441,7 @@ mod tests {
                  "pagination": {"kind": "page", "parameter": "page", "firstPage": 0}}
             ]
         });
-        let read = HttpConfig::read(config.as_object().unwrap()).unwrap();
+        let read = HttpConfig::read(config.as_object().unwrap(), Stage::Connect).unwrap();
         assert_eq!(read.searches.len(), 3);
         assert_eq!(read.timeout, Duration::from_secs(5));
         assert_eq!(read.retries, 1);
@@ -443,6 +453,19 @@ mod tests {
         assert_eq!(read.searches[1].method, Method::Post);
         assert_eq!(read.searches[0].max_pages, 3);
         assert_eq!(read.searches[1].max_pages, DEFAULT_MAX_PAGES);
+    }
+
+    #[test]
+    fn secrets_may_come_later_but_are_needed_to_collect() {
+        let config = json!({"baseUrl": "https://crm.example", "auth": "basic"});
+        let config = config.as_object().unwrap();
+        assert!(HttpConfig::read(config, Stage::Register).is_ok());
+        let problems: Vec<String> = HttpConfig::read(config, Stage::Connect)
+            .unwrap_err()
+            .into_iter()
+            .map(|p| p.path.join("."))
+            .collect();
+        assert_eq!(problems, ["username"]);
     }
 
     #[test]

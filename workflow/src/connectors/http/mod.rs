@@ -58,7 +58,9 @@ impl Connector for HttpConnector {
     }
 
     fn check_details(&self, config: &Map<String, Value>) -> Vec<ConfigProblem> {
-        HttpConfig::read(config).err().unwrap_or_default()
+        HttpConfig::read(config, Stage::Register)
+            .err()
+            .unwrap_or_default()
     }
 
     fn locate(
@@ -77,7 +79,7 @@ impl Connector for HttpConnector {
         // Checked again right before connecting: the allowed hosts may have changed.
         self.locate(job.guard, job.config, Stage::Connect)
             .map_err(refused)?;
-        let config = HttpConfig::read(job.config).map_err(|problems| {
+        let config = HttpConfig::read(job.config, Stage::Connect).map_err(|problems| {
             let list: Vec<String> = problems
                 .iter()
                 .map(|p| format!("`{}` {}", p.path.join("."), p.message))
