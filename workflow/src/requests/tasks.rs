@@ -1,20 +1,25 @@
 //! Tasks of a request: one per mapped source, completed by hand here (a steward
-//! enters what the source holds); the collection engine will complete them
-//! automatically. What a task found is stored as sealed collected records.
+//! enters what the source holds, or uploads it: see `uploads`); the collection
+//! engine completes them automatically. What a task found is stored as sealed
+//! collected records, replacing what it stored before.
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
-use entity::{collected_record, data_field, redaction, request_task, subject_request};
+use entity::{
+    collected_record, data_field, redaction, request_attachment, request_task, subject_request,
+};
 
 use super::TimelineKind;
 use super::machine::RequestState;
 use crate::access::audit::Entry;
 use crate::access::authz::{Action, Object};
 use crate::access::principal::Principal;
+use crate::core::store::{Conn, Tx};
 use crate::error::{Error, Result, Validator};
 use crate::{Workflow, new_id, now};
 
@@ -74,7 +79,7 @@ fn checked_values<'f>(
     v: &mut Validator,
     values: Vec<CollectedValue>,
     fields: &'f [data_field::Model],
-) -> Vec<(Option<&'f data_field::Model>, String, String)> {
+) -> Vec<NewValue<'f>> {
     v.check(
         values.len() <= 1000,
         &["input", "values"],
@@ -117,24 +122,55 @@ fn checked_values<'f>(
             &value_path,
             "must be at most 10000 characters",
         );
-        rows.push((field, location, value.value));
+        rows.push(NewValue {
+            field,
+            location,
+            record_key: None,
+            value: value.value,
+        });
     }
     rows
 }
 
+/// One value to store as a task's result: its field (whose location and category
+/// are taken over) or a location, and the record it belongs to.
+#[derive(Debug, Clone)]
+pub(crate) struct NewValue<'f> {
+    /// The mapped field it comes from.
+    pub field: Option<&'f data_field::Model>,
+    /// Where it was found.
+    pub location: String,
+    /// The record (row, object, upload) it belongs to; `None`: a record of its own.
+    pub record_key: Option<String>,
+    /// The value as found (sealed when stored).
+    pub value: String,
+}
+
+/// What replacing a task's results did.
+pub(crate) struct Replaced {
+    /// Redactions carried over to values collected again at the same place.
+    pub kept: usize,
+    /// Redactions whose value is gone, with the record they were on.
+    pub dropped: Vec<(collected_record::Model, redaction::Model)>,
+}
+
+/// A task that may be completed now, with its request.
+pub(crate) struct OpenTask {
+    pub task: request_task::Model,
+    pub kind: TaskKind,
+    pub request: subject_request::Model,
+}
+
 impl Workflow {
-    /// Completes or fails a task by hand. COLLECT tasks need `request:collect` and a
-    /// request in COLLECTING; EXECUTE tasks need `request:execute` and EXECUTING.
-    /// Changes the request's version (its content changed).
-    #[tracing::instrument(skip(self, outcome), fields(org = %principal.org_id), err(level = "debug"))]
-    pub async fn complete_task(
+    /// Loads a task of the principal's organization and checks that it may be
+    /// completed now: COLLECT tasks need `request:collect` and a request in
+    /// COLLECTING; EXECUTE tasks need `request:execute` and EXECUTING.
+    pub(crate) async fn open_task<C: Conn>(
         &self,
+        conn: &C,
         principal: &Principal,
         task_id: Uuid,
-        outcome: TaskOutcome,
-    ) -> Result<(request_task::Model, subject_request::Model)> {
-        let mut tx = self.store.begin().await?;
-        let conn = tx.conn();
+    ) -> Result<OpenTask> {
         let task = request_task::Entity::find_by_id(task_id)
             .filter(request_task::Column::OrgId.eq(principal.org_id))
             .one(conn)
@@ -156,11 +192,158 @@ impl Workflow {
                 kind.as_str()
             )));
         }
+        Ok(OpenTask {
+            task,
+            kind,
+            request,
+        })
+    }
+
+    /// Replaces what a task stored before (its collected records and uploaded files)
+    /// by `values`, sealed. Results are idempotent per task. A reviewer's redaction
+    /// goes with its record (the foreign key cascades) unless the same value is
+    /// collected again at the same place: then it is carried over to the new record;
+    /// the others are returned as dropped, for the timeline.
+    pub(crate) async fn replace_task_results<C: Conn>(
+        &self,
+        conn: &C,
+        task: &request_task::Model,
+        values: Vec<NewValue<'_>>,
+        at: DateTime<Utc>,
+    ) -> Result<Replaced> {
+        let old = collected_record::Entity::find()
+            .filter(collected_record::Column::TaskId.eq(task.id))
+            .order_by_asc(collected_record::Column::Id)
+            .all(conn)
+            .await?;
+        let old_redactions = redaction::Entity::find()
+            .filter(redaction::Column::RequestId.eq(task.request_id))
+            .filter(redaction::Column::RecordId.is_in(old.iter().map(|r| r.id)))
+            .all(conn)
+            .await?;
+        let redacted_old = old_redactions
+            .into_iter()
+            .filter_map(|d| Some((old.iter().find(|r| r.id == d.record_id)?, d)))
+            .map(|(r, d)| Ok((r.clone(), self.open_value(r)?, d)))
+            .collect::<Result<Vec<_>>>()?;
+        collected_record::Entity::delete_many()
+            .filter(collected_record::Column::TaskId.eq(task.id))
+            .exec(conn)
+            .await?;
+        request_attachment::Entity::delete_many()
+            .filter(request_attachment::Column::TaskId.eq(task.id))
+            .exec(conn)
+            .await?;
+        let records = values
+            .into_iter()
+            .map(|v| {
+                let model = collected_record::Model {
+                    id: new_id(),
+                    org_id: task.org_id,
+                    request_id: task.request_id,
+                    task_id: task.id,
+                    source_id: task.source_id,
+                    field_id: v.field.map(|f| f.id),
+                    data_category_id: v.field.and_then(|f| f.data_category_id),
+                    location: v.location,
+                    record_key: v.record_key,
+                    value: self.cipher.encrypt(v.value.as_bytes())?,
+                    created_at: at,
+                };
+                Ok((model, v.value))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let (carried, dropped) = super::changes::carry_redactions(redacted_old, &records);
+        let kept = carried.len();
+        let mut records = records
+            .into_iter()
+            .map(|(m, _)| m.into_active_model())
+            .peekable();
+        while records.peek().is_some() {
+            let chunk: Vec<_> = records.by_ref().take(500).collect();
+            collected_record::Entity::insert_many(chunk)
+                .exec(conn)
+                .await?;
+        }
+        if !carried.is_empty() {
+            redaction::Entity::insert_many(carried).exec(conn).await?;
+        }
+        Ok(Replaced { kept, dropped })
+    }
+
+    /// Stores a task's new state, counts the attempt, changes the request's version
+    /// (its content changed), writes the timeline (with the redactions dropped) and
+    /// commits with an audit record of `operation`.
+    pub(crate) async fn finish_task(
+        &self,
+        mut tx: Tx,
+        principal: &Principal,
+        open: OpenTask,
+        mut active: request_task::ActiveModel,
+        message: String,
+        dropped: &[(collected_record::Model, redaction::Model)],
+        operation: &'static str,
+    ) -> Result<(request_task::Model, subject_request::Model)> {
+        let conn = tx.conn();
+        active.updated_at = Set(now());
+        let mut task = active.update(conn).await?;
+        // Counted in the statement, never read-then-write.
+        request_task::Entity::update_many()
+            .col_expr(
+                request_task::Column::Attempts,
+                Expr::col(request_task::Column::Attempts).add(1),
+            )
+            .filter(request_task::Column::Id.eq(task.id))
+            .exec(conn)
+            .await?;
+        task.attempts += 1;
+        let expected = open.request.version;
+        let updated =
+            super::update_versioned(conn, open.request.into_active_model(), expected).await?;
+        self.note(&mut tx, principal, &updated, TimelineKind::Task, message)
+            .await?;
+        if !dropped.is_empty() {
+            let list = dropped
+                .iter()
+                .map(|(r, d)| format!("record {} ({}; redacted: {})", r.id, r.location, d.reason))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.note(
+                &mut tx,
+                principal,
+                &updated,
+                TimelineKind::Redaction,
+                format!(
+                    "{} redaction(s) dropped: the value is no longer collected at the same place: {list}",
+                    dropped.len()
+                ),
+            )
+            .await?;
+        }
+        let audit = Entry::success(operation, "RequestTask", task.id);
+        self.commit_audited(tx, principal, audit).await?;
+        Ok((task, updated))
+    }
+
+    /// Completes or fails a task by hand. COLLECT tasks need `request:collect` and a
+    /// request in COLLECTING; EXECUTE tasks need `request:execute` and EXECUTING.
+    /// Changes the request's version (its content changed).
+    #[tracing::instrument(skip(self, outcome), fields(org = %principal.org_id), err(level = "debug"))]
+    pub async fn complete_task(
+        &self,
+        principal: &Principal,
+        task_id: Uuid,
+        outcome: TaskOutcome,
+    ) -> Result<(request_task::Model, subject_request::Model)> {
+        let tx = self.store.begin().await?;
+        let conn = tx.conn();
+        let open = self.open_task(conn, principal, task_id).await?;
+        let kind = open.kind;
         let mut v = Validator::default();
         let at = now();
-        let mut active = task.clone().into_active_model();
+        let mut active = open.task.clone().into_active_model();
         let message;
-        let mut dropped: Vec<(collected_record::Model, redaction::Model)> = Vec::new();
+        let mut dropped = Vec::new();
         match outcome {
             TaskOutcome::Done { values, note } => {
                 let note = v.optional_text(note, &["input", "note"], 5000);
@@ -172,73 +355,17 @@ impl Workflow {
                     );
                 }
                 let fields = data_field::Entity::find()
-                    .filter(data_field::Column::SourceId.eq(task.source_id))
+                    .filter(data_field::Column::SourceId.eq(open.task.source_id))
                     .all(conn)
                     .await?;
                 let rows = checked_values(&mut v, values, &fields);
                 v.finish()?;
-                // Results are idempotent per task: completing again replaces them. A
-                // reviewer's redaction goes with its record (the foreign key
-                // cascades) unless the same value is collected again at the same
-                // place: then it is carried over to the new record; the others are
-                // named in the timeline as dropped.
-                let old = collected_record::Entity::find()
-                    .filter(collected_record::Column::TaskId.eq(task.id))
-                    .order_by_asc(collected_record::Column::Id)
-                    .all(conn)
-                    .await?;
-                let old_redactions = redaction::Entity::find()
-                    .filter(redaction::Column::RequestId.eq(request.id))
-                    .filter(redaction::Column::RecordId.is_in(old.iter().map(|r| r.id)))
-                    .all(conn)
-                    .await?;
-                let redacted_old = old_redactions
-                    .into_iter()
-                    .filter_map(|d| Some((old.iter().find(|r| r.id == d.record_id)?, d)))
-                    .map(|(r, d)| Ok((r.clone(), self.open_value(r)?, d)))
-                    .collect::<Result<Vec<_>>>()?;
-                collected_record::Entity::delete_many()
-                    .filter(collected_record::Column::TaskId.eq(task.id))
-                    .exec(conn)
-                    .await?;
                 let count = rows.len();
-                let records = rows
-                    .into_iter()
-                    .map(|(field, location, value)| {
-                        let model = collected_record::Model {
-                            id: new_id(),
-                            org_id: principal.org_id,
-                            request_id: request.id,
-                            task_id: task.id,
-                            source_id: task.source_id,
-                            field_id: field.map(|f| f.id),
-                            data_category_id: field.and_then(|f| f.data_category_id),
-                            location,
-                            record_key: None,
-                            value: self.cipher.encrypt(value.as_bytes())?,
-                            created_at: at,
-                        };
-                        Ok((model, value))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let carried;
-                (carried, dropped) = super::changes::carry_redactions(redacted_old, &records);
-                let kept = carried.len();
-                if !records.is_empty() {
-                    let mut records = records
-                        .into_iter()
-                        .map(|(m, _)| m.into_active_model())
-                        .peekable();
-                    while records.peek().is_some() {
-                        let chunk: Vec<_> = records.by_ref().take(500).collect();
-                        collected_record::Entity::insert_many(chunk)
-                            .exec(conn)
-                            .await?;
-                    }
-                }
-                if !carried.is_empty() {
-                    redaction::Entity::insert_many(carried).exec(conn).await?;
-                }
+                let replaced = self
+                    .replace_task_results(conn, &open.task, rows, at)
+                    .await?;
+                dropped = replaced.dropped;
+                let kept = replaced.kept;
                 active.state = Set(TaskState::Done.as_str().to_owned());
                 active.note = Set(note);
                 active.error = Set(None);
@@ -263,44 +390,16 @@ impl Workflow {
                 message = format!("{} task failed: {error}", kind.as_str());
             }
         }
-        active.updated_at = Set(at);
-        let mut task = active.update(conn).await?;
-        // Counted in the statement, never read-then-write.
-        request_task::Entity::update_many()
-            .col_expr(
-                request_task::Column::Attempts,
-                Expr::col(request_task::Column::Attempts).add(1),
-            )
-            .filter(request_task::Column::Id.eq(task.id))
-            .exec(conn)
-            .await?;
-        task.attempts += 1;
-        let expected = request.version;
-        let updated =
-            super::update_versioned(conn, request.clone().into_active_model(), expected).await?;
-        self.note(&mut tx, principal, &updated, TimelineKind::Task, message)
-            .await?;
-        if !dropped.is_empty() {
-            let list = dropped
-                .iter()
-                .map(|(r, d)| format!("record {} ({}; redacted: {})", r.id, r.location, d.reason))
-                .collect::<Vec<_>>()
-                .join(", ");
-            self.note(
-                &mut tx,
-                principal,
-                &updated,
-                TimelineKind::Redaction,
-                format!(
-                    "{} redaction(s) dropped: the value is no longer collected at the same place: {list}",
-                    dropped.len()
-                ),
-            )
-            .await?;
-        }
-        let audit = Entry::success("completeTask", "RequestTask", task.id);
-        self.commit_audited(tx, principal, audit).await?;
-        Ok((task, updated))
+        self.finish_task(
+            tx,
+            principal,
+            open,
+            active,
+            message,
+            &dropped,
+            "completeTask",
+        )
+        .await
     }
 
     /// The tasks of these requests, in one query (for DataLoaders).
