@@ -25,3 +25,4 @@ mod schema;
 mod sources;
 mod subscriptions;
 mod tenancy;
+mod uploads;

@@ -136,6 +136,7 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     // -- collection: stewards write what their sources hold; agents hand it on
     ("Mutation.completeTask",                 [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.failTask",                     [Y,   Y,  Y,   N,  N,    N,    N]),
+    ("Mutation.uploadTaskResult",             [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.submitForReview",              [Y,   Y,  N,   N,  Y,    N,    N]),
     ("Mutation.resumeCollection",             [Y,   Y,  N,   N,  Y,    N,    N]),
     // -- legal review
@@ -609,6 +610,13 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
             "Mutation.failTask",
             q(
                 "mutation($id: ID!) { failTask(input: {taskId: $id, error: \"down\"}) { task { id } } }",
+            ),
+            tid(),
+        ),
+        (
+            "Mutation.uploadTaskResult",
+            q(
+                "mutation($id: ID!) { uploadTaskResult(input: {taskId: $id, format: JSON, content: \"[]\"}) { task { id } } }",
             ),
             tid(),
         ),

@@ -236,6 +236,11 @@ grouped!(
     AttachmentsByRequest, request_attachment::Model, attachments_of_requests, |r| r.request_id
 );
 
+grouped!(
+    /// Files uploaded as task results (without content) by task id.
+    FilesByTask, request_attachment::Model, files_of_tasks, |r| r.task_id.unwrap_or_default()
+);
+
 /// What changed since the last review, by request id (only reviewed requests).
 pub struct ReviewChangesByRequest(Scope);
 
@@ -326,6 +331,8 @@ pub struct Loaders {
     pub request_redactions: Cached<RedactionsByRequest>,
     /// Attachments by request id.
     pub request_attachments: Cached<AttachmentsByRequest>,
+    /// Uploaded files by task id.
+    pub task_files: Cached<FilesByTask>,
     /// Changes since the last review by request id.
     pub review_changes: Cached<ReviewChangesByRequest>,
     /// Data source names by id.
@@ -394,6 +401,7 @@ impl Loaders {
             request_records: make(RecordsByRequest(scope.clone()), cache),
             request_redactions: make(RedactionsByRequest(scope.clone()), cache),
             request_attachments: make(AttachmentsByRequest(scope.clone()), cache),
+            task_files: make(FilesByTask(scope.clone()), cache),
             review_changes: make(ReviewChangesByRequest(scope.clone()), cache),
             source_name: make(SourceNameById(scope.clone()), cache),
             stalled_reasons: make(StalledReasonsByRequest(scope.clone()), cache),
