@@ -154,6 +154,14 @@ pub(crate) struct Replaced {
     pub dropped: Vec<(collected_record::Model, redaction::Model)>,
 }
 
+/// How a task ends: its changed columns, the timeline message, and the redactions
+/// dropped with the results it replaced.
+pub(crate) struct TaskEnd {
+    pub active: request_task::ActiveModel,
+    pub message: String,
+    pub dropped: Vec<(collected_record::Model, redaction::Model)>,
+}
+
 /// A task that may be completed now, with its request.
 pub(crate) struct OpenTask {
     pub task: request_task::Model,
@@ -279,11 +287,14 @@ impl Workflow {
         mut tx: Tx,
         principal: &Principal,
         open: OpenTask,
-        mut active: request_task::ActiveModel,
-        message: String,
-        dropped: &[(collected_record::Model, redaction::Model)],
+        end: TaskEnd,
         operation: &'static str,
     ) -> Result<(request_task::Model, subject_request::Model)> {
+        let TaskEnd {
+            mut active,
+            message,
+            dropped,
+        } = end;
         let conn = tx.conn();
         active.updated_at = Set(now());
         let mut task = active.update(conn).await?;
@@ -390,16 +401,13 @@ impl Workflow {
                 message = format!("{} task failed: {error}", kind.as_str());
             }
         }
-        self.finish_task(
-            tx,
-            principal,
-            open,
+        let end = TaskEnd {
             active,
             message,
-            &dropped,
-            "completeTask",
-        )
-        .await
+            dropped,
+        };
+        self.finish_task(tx, principal, open, end, "completeTask")
+            .await
     }
 
     /// The tasks of these requests, in one query (for DataLoaders).

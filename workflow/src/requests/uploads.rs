@@ -19,7 +19,7 @@ use uuid::Uuid;
 use entity::{data_field, data_source, request_attachment, request_task, subject_request};
 
 use super::intake::MAX_ATTACHMENT_BYTES;
-use super::tasks::{NewValue, TaskKind, TaskState};
+use super::tasks::{NewValue, TaskEnd, TaskKind, TaskState};
 use crate::access::principal::Principal;
 use crate::connectors::{ConnectorKind, schema_violations};
 use crate::error::{Error, Result, Validator};
@@ -516,16 +516,13 @@ impl Workflow {
                 replaced.kept
             ));
         }
-        self.finish_task(
-            tx,
-            principal,
-            open,
+        let end = TaskEnd {
             active,
             message,
-            &replaced.dropped,
-            "uploadTaskResult",
-        )
-        .await
+            dropped: replaced.dropped,
+        };
+        self.finish_task(tx, principal, open, end, "uploadTaskResult")
+            .await
     }
 }
 
