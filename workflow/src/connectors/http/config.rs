@@ -157,7 +157,8 @@ fn check_path_template(template: &str) -> Result<(), &'static str> {
         return Err("must start with `/`");
     }
     for segment in template.split('/').skip(1) {
-        if matches!(segment, "." | "..") || segment.eq_ignore_ascii_case("%2e") {
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        if matches!(decoded.as_ref(), "." | "..") {
             return Err("must not contain `.` or `..` segments");
         }
         let rest = segment.replace(PLACEHOLDER, "");
@@ -478,6 +479,10 @@ mod tests {
             ),
             (
                 base(json!({"identityType": "EMAIL", "path": "/a/../{value}"})),
+                "search.0.path",
+            ),
+            (
+                base(json!({"identityType": "EMAIL", "path": "/a/.%2E/{value}"})),
                 "search.0.path",
             ),
             (
