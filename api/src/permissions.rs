@@ -151,6 +151,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ),
     ("Mutation", "retryTask", Allow(Request, Collect)),
     ("Mutation", "dismissLeakFinding", Allow(Request, Review)),
+    ("Mutation", "uploadTaskResult", Allow(Request, Collect)),
     ("Mutation", "submitForReview", Allow(Request, Submit)),
     ("Mutation", "resumeCollection", Allow(Request, Submit)),
     ("Mutation", "claimRequest", Allow(Request, Review)),
@@ -205,6 +206,8 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("SubjectRequest", "*", Allow(Request, Read)),
     ("SubjectIdentity", "*", Allow(Request, Read)),
     ("RequestTask", "*", Allow(Request, Read)),
+    // Uploaded files are collected personal data, like the records.
+    ("RequestTask", "files", Allow(Request, ReadData)),
     ("SubjectRequest", "records", Allow(Request, ReadData)),
     ("CollectedRecord", "*", Allow(Request, ReadData)),
     ("Redaction", "*", Allow(Request, Read)),

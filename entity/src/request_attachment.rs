@@ -1,4 +1,5 @@
-//! A file received with a request (sealed at rest).
+//! A file received with a request, or uploaded by a steward as the result of one of
+//! its tasks (sealed at rest).
 
 use sea_orm::entity::prelude::*;
 
@@ -9,6 +10,8 @@ pub struct Model {
     pub id: Uuid,
     pub org_id: Uuid,
     pub request_id: Uuid,
+    /// The collection task whose result the file is; `None`: it came with the request.
+    pub task_id: Option<Uuid>,
     pub file_name: String,
     pub media_type: String,
     pub size_bytes: i64,

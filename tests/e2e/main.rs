@@ -26,3 +26,4 @@ mod schema;
 mod sources;
 mod subscriptions;
 mod tenancy;
+mod uploads;

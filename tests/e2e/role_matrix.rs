@@ -138,6 +138,7 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     ("Mutation.failTask",                     [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.retryTask",                    [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.dismissLeakFinding",           [Y,   Y,  N,   Y,  N,    N,    N]),
+    ("Mutation.uploadTaskResult",             [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.submitForReview",              [Y,   Y,  N,   N,  Y,    N,    N]),
     ("Mutation.resumeCollection",             [Y,   Y,  N,   N,  Y,    N,    N]),
     // -- legal review
@@ -624,6 +625,13 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
         (
             "Mutation.retryTask",
             q("mutation($id: ID!) { retryTask(input: {taskId: $id}) { task { id } } }"),
+            tid(),
+        ),
+        (
+            "Mutation.uploadTaskResult",
+            q(
+                "mutation($id: ID!) { uploadTaskResult(input: {taskId: $id, format: JSON, content: \"[]\"}) { task { id } } }",
+            ),
             tid(),
         ),
         (

@@ -240,6 +240,11 @@ grouped!(
     AttachmentsByRequest, request_attachment::Model, attachments_of_requests, |r| r.request_id
 );
 
+grouped!(
+    /// Files uploaded as task results (without content) by task id.
+    FilesByTask, request_attachment::Model, files_of_tasks, |r| r.task_id.unwrap_or_default()
+);
+
 /// What changed since the last review, by request id (only reviewed requests).
 pub struct ReviewChangesByRequest(Scope);
 
@@ -332,6 +337,8 @@ pub struct Loaders {
     pub request_leak_findings: Cached<LeakFindingsByRequest>,
     /// Attachments by request id.
     pub request_attachments: Cached<AttachmentsByRequest>,
+    /// Uploaded files by task id.
+    pub task_files: Cached<FilesByTask>,
     /// Changes since the last review by request id.
     pub review_changes: Cached<ReviewChangesByRequest>,
     /// Data source names by id.
@@ -401,6 +408,7 @@ impl Loaders {
             request_redactions: make(RedactionsByRequest(scope.clone()), cache),
             request_leak_findings: make(LeakFindingsByRequest(scope.clone()), cache),
             request_attachments: make(AttachmentsByRequest(scope.clone()), cache),
+            task_files: make(FilesByTask(scope.clone()), cache),
             review_changes: make(ReviewChangesByRequest(scope.clone()), cache),
             source_name: make(SourceNameById(scope.clone()), cache),
             stalled_reasons: make(StalledReasonsByRequest(scope.clone()), cache),

@@ -474,15 +474,18 @@ impl Workflow {
     pub(crate) async fn replace_task_findings<C: Conn>(
         &self,
         conn: &C,
-        request: &subject_request::Model,
-        task_id: Uuid,
+        task: &entity::request_task::Model,
         flags: Vec<(String, LeakKind, String)>,
     ) -> Result<()> {
+        let task_id = task.id;
         let existing = leak_finding::Entity::find()
             .filter(leak_finding::Column::TaskId.eq(task_id))
             .filter(leak_finding::Column::Origin.eq(TASK))
             .all(conn)
             .await?;
+        if existing.is_empty() && flags.is_empty() {
+            return Ok(());
+        }
         let mut dismissed: HashMap<String, leak_finding::Model> = existing
             .into_iter()
             .filter(|f| f.status == FindingStatus::Dismissed.as_str())
@@ -501,8 +504,8 @@ impl Workflow {
                 let kept = dismissed.remove(&fingerprint);
                 leak_finding::ActiveModel {
                     id: Set(new_id()),
-                    org_id: Set(request.org_id),
-                    request_id: Set(request.id),
+                    org_id: Set(task.org_id),
+                    request_id: Set(task.request_id),
                     task_id: Set(Some(task_id)),
                     origin: Set(TASK.to_owned()),
                     kind: Set(kind.as_str().to_owned()),

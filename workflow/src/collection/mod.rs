@@ -331,8 +331,8 @@ impl Workflow {
                 })
             })
             .collect();
-        let replaced = self.replace_results(conn, &request, task, rows).await?;
-        self.replace_task_findings(conn, &request, task.id, flags)
+        let replaced = self
+            .replace_task_results(conn, task, rows, flags, at)
             .await?;
         let updated = crate::requests::update_versioned(
             conn,

@@ -1,9 +1,10 @@
-//! MANUAL sources: searched by a person (a steward), who uploads what was found.
+//! MANUAL sources: searched by a person (a steward), who enters or uploads what was
+//! found (`requests::uploads`); `recordSchema` describes one uploaded record.
 
 use serde_json::{Map, Value};
 
 use super::guard::{Refusal, SourceGuard, Stage, Target};
-use super::{CollectError, CollectJob, Connector, ConnectorKind, Found};
+use super::{CollectError, CollectJob, ConfigProblem, Connector, ConnectorKind, Found};
 
 /// The connector of MANUAL sources.
 pub(crate) struct ManualConnector;
@@ -21,6 +22,16 @@ impl Connector for ManualConnector {
     fn check_location(&self, _location: &str) -> Result<(), &'static str> {
         // Free text: where in the binder or mailbox the steward looks.
         Ok(())
+    }
+
+    fn check_details(&self, config: &Map<String, Value>) -> Vec<ConfigProblem> {
+        match config.get("recordSchema") {
+            Some(schema) if jsonschema::validator_for(schema).is_err() => vec![ConfigProblem::new(
+                &["recordSchema"],
+                "must be a valid JSON Schema (remote references are not fetched)",
+            )],
+            _ => Vec::new(),
+        }
     }
 
     fn locate(

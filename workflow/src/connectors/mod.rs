@@ -60,6 +60,13 @@ pub(crate) trait Connector: Send + Sync + 'static {
         stage: Stage,
     ) -> std::result::Result<Target, Refusal>;
 
+    /// Checks what the JSON Schema of the configuration cannot express (JSON paths,
+    /// request templates, embedded JSON Schemas). Runs after the schema passed; each
+    /// problem names its path below the configuration and never repeats a value.
+    fn check_details(&self, _config: &Map<String, Value>) -> Vec<ConfigProblem> {
+        Vec::new()
+    }
+
     /// Reads the source's catalog (tables, columns, keys); kinds without one say so.
     async fn catalog(
         &self,
@@ -72,6 +79,25 @@ pub(crate) trait Connector: Send + Sync + 'static {
     /// Finds everything the source holds about the subject of `job`. Kinds a
     /// person searches (MANUAL) are never collected by a worker.
     async fn collect(&self, job: &CollectJob<'_>) -> std::result::Result<Vec<Found>, CollectError>;
+}
+
+/// A problem of a connector configuration the JSON Schema cannot see: the path below
+/// the configuration (`["search", "0", "records"]`) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ConfigProblem {
+    /// Path below the configuration.
+    pub path: Vec<String>,
+    /// What is wrong; never the value itself.
+    pub message: String,
+}
+
+impl ConfigProblem {
+    pub(crate) fn new(path: &[&str], message: impl Into<String>) -> Self {
+        Self {
+            path: path.iter().map(|s| (*s).to_owned()).collect(),
+            message: message.into(),
+        }
+    }
 }
 
 /// One identity of the subject a collection searches for.
@@ -218,7 +244,7 @@ pub fn secret_properties(kind: ConnectorKind) -> &'static [String] {
 /// `"hunter2" is not of type "integer"`): a secret typed into the wrong field or of
 /// the wrong type must not come back in an error, a log line or an audit record.
 pub(crate) fn check_config(kind: ConnectorKind, config: &Value) -> Result<()> {
-    let errors: Vec<FieldError> = compiled(kind)
+    let mut errors: Vec<FieldError> = compiled(kind)
         .validator
         .iter_errors(config)
         .map(|e| {
@@ -236,11 +262,46 @@ pub(crate) fn check_config(kind: ConnectorKind, config: &Value) -> Result<()> {
             }
         })
         .collect();
+    if errors.is_empty()
+        && let Value::Object(map) = config
+    {
+        errors = connector(kind)
+            .check_details(map)
+            .into_iter()
+            .map(|p| FieldError {
+                path: ["input", "connectorConfig"]
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .chain(p.path)
+                    .collect(),
+                message: p.message,
+            })
+            .collect();
+    }
     if errors.is_empty() {
         Ok(())
     } else {
         Err(Error::Validation(errors))
     }
+}
+
+/// The JSON Schema errors of `instance` against `validator`, as (JSON pointer, message)
+/// pairs whose messages never repeat the offending value.
+pub(crate) fn schema_violations(
+    validator: &jsonschema::Validator,
+    instance: &Value,
+    limit: usize,
+) -> Vec<(String, String)> {
+    validator
+        .iter_errors(instance)
+        .take(limit)
+        .map(|e| {
+            (
+                e.instance_path().as_str().to_owned(),
+                e.masked_with("the value").to_string(),
+            )
+        })
+        .collect()
 }
 
 /// Splits a configuration into its plain part and its secrets.

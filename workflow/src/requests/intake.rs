@@ -430,6 +430,7 @@ impl Workflow {
                 id: Set(new_id()),
                 org_id: Set(principal.org_id),
                 request_id: Set(id),
+                task_id: Set(None),
                 file_name: Set(a.file_name.trim().to_owned()),
                 media_type: Set(a.media_type.trim().to_owned()),
                 size_bytes: Set(a.content.len() as i64),

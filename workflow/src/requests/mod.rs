@@ -15,6 +15,7 @@ mod review;
 pub(crate) mod settings;
 pub(crate) mod tasks;
 mod transitions;
+mod uploads;
 mod verification;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -38,6 +39,7 @@ pub use review::QueueChange;
 pub use settings::{DEFAULT_TIME_ZONE, LocalClock, RequestSettings, RequestSettingsPatch};
 pub use tasks::{CollectedValue, TaskKind, TaskOutcome, TaskState};
 pub use transitions::{BulkOutcome, Fire};
+pub use uploads::{MAX_UPLOAD_RECORDS, MAX_UPLOAD_VALUES, TaskUpload, UploadFormat};
 pub use verification::{CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, MAX_CODE_SENDS, RESEND_AFTER_SECONDS};
 
 stored_enum! {

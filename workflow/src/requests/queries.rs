@@ -207,33 +207,28 @@ impl Workflow {
             .await?)
     }
 
-    /// The attachments (without content) of these requests, in one query.
+    /// The attachments (without content) that came with these requests, in one query.
     pub async fn attachments_of_requests(
         &self,
         principal: &Principal,
         ids: &[Uuid],
     ) -> Result<Vec<request_attachment::Model>> {
         use request_attachment::Column as C;
-        Ok(request_attachment::Entity::find()
-            .select_only()
-            .columns([
-                C::Id,
-                C::OrgId,
-                C::RequestId,
-                C::FileName,
-                C::MediaType,
-                C::SizeBytes,
-                C::Sha256,
-                C::CreatedBy,
-                C::CreatedAt,
-            ])
-            .column_as(sea_orm::sea_query::Expr::val(""), C::Content)
-            .filter(C::OrgId.eq(principal.org_id))
-            .filter(C::RequestId.is_in(ids.iter().copied()))
-            .order_by_asc(C::Id)
-            .into_model::<request_attachment::Model>()
-            .all(self.store.conn())
-            .await?)
+        let which = sea_orm::Condition::all()
+            .add(C::RequestId.is_in(ids.iter().copied()))
+            .add(C::TaskId.is_null());
+        attachments_without_content(self, principal, which).await
+    }
+
+    /// The files (without content) uploaded as the results of these tasks, in one query.
+    pub async fn files_of_tasks(
+        &self,
+        principal: &Principal,
+        ids: &[Uuid],
+    ) -> Result<Vec<request_attachment::Model>> {
+        use request_attachment::Column as C;
+        let which = sea_orm::Condition::all().add(C::TaskId.is_in(ids.iter().copied()));
+        attachments_without_content(self, principal, which).await
     }
 
     /// Open requests that need attention: not moved for longer than the organization's
@@ -402,6 +397,36 @@ impl Workflow {
     }
 }
 
+/// The attachments `which` selects, their content left out.
+async fn attachments_without_content(
+    wf: &Workflow,
+    principal: &Principal,
+    which: sea_orm::Condition,
+) -> Result<Vec<request_attachment::Model>> {
+    use request_attachment::Column as C;
+    Ok(request_attachment::Entity::find()
+        .select_only()
+        .columns([
+            C::Id,
+            C::OrgId,
+            C::RequestId,
+            C::TaskId,
+            C::FileName,
+            C::MediaType,
+            C::SizeBytes,
+            C::Sha256,
+            C::CreatedBy,
+            C::CreatedAt,
+        ])
+        .column_as(sea_orm::sea_query::Expr::val(""), C::Content)
+        .filter(C::OrgId.eq(principal.org_id))
+        .filter(which)
+        .order_by_asc(C::Id)
+        .into_model::<request_attachment::Model>()
+        .all(wf.store.conn())
+        .await?)
+}
+
 /// A file received with a request, opened.
 #[derive(Debug, Clone)]
 pub struct AttachmentFile {
@@ -462,6 +487,17 @@ impl Workflow {
             .one(self.store.conn())
             .await?
             .ok_or(crate::Error::NotFound { what: "attachment" })?;
+        if row.task_id.is_some() {
+            // A task's file is collected personal data, like its records.
+            self.authz
+                .require(
+                    principal.key_id,
+                    principal.org_id,
+                    crate::Object::Request,
+                    crate::Action::ReadData,
+                )
+                .await?;
+        }
         Ok(AttachmentFile {
             bytes: self.cipher.decrypt(&row.content)?,
             file_name: row.file_name,

@@ -1,21 +1,25 @@
 //! Tasks of a request: one per mapped source, completed by hand here (a steward
-//! enters what the source holds); the collection engine will complete them
-//! automatically. What a task found is stored as sealed collected records.
+//! enters what the source holds, or uploads it: see `uploads`); the collection
+//! engine completes them automatically. What a task found is stored as sealed
+//! collected records, replacing what it stored before.
 
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
-use entity::{collected_record, data_field, redaction, request_task, subject_request};
+use entity::{
+    collected_record, data_field, redaction, request_attachment, request_task, subject_request,
+};
 
 use super::TimelineKind;
 use super::machine::RequestState;
 use crate::access::audit::Entry;
 use crate::access::authz::{Action, Object};
 use crate::access::principal::Principal;
-use crate::core::store::Conn;
+use crate::core::store::{Conn, Tx};
 use crate::error::{Error, Result, Validator};
 use crate::{Workflow, new_id, now};
 
@@ -75,7 +79,7 @@ fn checked_values<'f>(
     v: &mut Validator,
     values: Vec<CollectedValue>,
     fields: &'f [data_field::Model],
-) -> Vec<(Option<&'f data_field::Model>, String, String)> {
+) -> Vec<NewValue<'f>> {
     v.check(
         values.len() <= 1000,
         &["input", "values"],
@@ -118,90 +122,148 @@ fn checked_values<'f>(
             &value_path,
             "must be at most 10000 characters",
         );
-        rows.push((field, location, value.value));
+        rows.push(NewValue {
+            field,
+            location,
+            record_key: None,
+            value: value.value,
+        });
     }
     rows
 }
 
-/// One value a task stores.
+/// One value to store as a task's result: its field (whose location and category
+/// are taken over) or a location, and the record it belongs to.
+#[derive(Debug, Clone)]
 pub(crate) struct NewValue<'f> {
     /// The mapped field it comes from.
     pub field: Option<&'f data_field::Model>,
     /// Where it was found.
     pub location: String,
-    /// The record it belongs to (values of one row share it).
+    /// The record (row, object, upload) it belongs to; `None`: a record of its own.
     pub record_key: Option<String>,
-    /// The value.
+    /// The value as found (sealed when stored).
     pub value: String,
 }
 
 /// What replacing a task's results did.
 pub(crate) struct Replaced {
-    /// Values stored.
-    pub count: usize,
     /// Redactions carried over to values collected again at the same place.
     pub kept: usize,
-    /// Redactions whose value is no longer collected.
+    /// Redactions whose value is gone, with the record they were on.
     pub dropped: Vec<(collected_record::Model, redaction::Model)>,
 }
 
+/// How a task ends: its changed columns, the timeline message, and the redactions
+/// dropped with the results it replaced.
+pub(crate) struct TaskEnd {
+    pub active: request_task::ActiveModel,
+    pub message: String,
+    pub dropped: Vec<(collected_record::Model, redaction::Model)>,
+}
+
+/// A task that may be completed now, with its request.
+pub(crate) struct OpenTask {
+    pub task: request_task::Model,
+    pub kind: TaskKind,
+    pub request: subject_request::Model,
+}
+
 impl Workflow {
-    /// Replaces what `task` stored before with `rows`, inside the caller's
-    /// transaction. Results are idempotent per task: storing again replaces them. A
-    /// reviewer's redaction goes with its record (the foreign key cascades) unless the
-    /// same value is collected again at the same place: then it is carried over to the
-    /// new record; the others are returned as dropped.
-    pub(crate) async fn replace_results<C: Conn>(
+    /// Loads a task of the principal's organization and checks that it may be
+    /// completed now: COLLECT tasks need `request:collect` and a request in
+    /// COLLECTING; EXECUTE tasks need `request:execute` and EXECUTING.
+    pub(crate) async fn open_task<C: Conn>(
         &self,
         conn: &C,
-        request: &subject_request::Model,
+        principal: &Principal,
+        task_id: Uuid,
+    ) -> Result<OpenTask> {
+        let task = request_task::Entity::find_by_id(task_id)
+            .filter(request_task::Column::OrgId.eq(principal.org_id))
+            .one(conn)
+            .await?
+            .ok_or(Error::NotFound { what: "task" })?;
+        let kind: TaskKind = task.kind.parse()?;
+        let (action, needed) = match kind {
+            TaskKind::Collect => (Action::Collect, RequestState::Collecting),
+            TaskKind::Execute => (Action::Execute, RequestState::Executing),
+        };
+        self.authz
+            .require(principal.key_id, principal.org_id, Object::Request, action)
+            .await?;
+        let request = super::find_request(conn, principal.org_id, task.request_id).await?;
+        let state: RequestState = request.state.parse()?;
+        if state != needed {
+            return Err(Error::Conflict(format!(
+                "{} tasks can only be completed while the request is {needed}; it is {state}",
+                kind.as_str()
+            )));
+        }
+        Ok(OpenTask {
+            task,
+            kind,
+            request,
+        })
+    }
+
+    /// Replaces what a task stored before (its collected records and uploaded files)
+    /// by `values`, sealed. Results are idempotent per task. A reviewer's redaction
+    /// goes with its record (the foreign key cascades) unless the same value is
+    /// collected again at the same place: then it is carried over to the new record;
+    /// the others are returned as dropped, for the timeline.
+    ///
+    /// `flags` are what the connector noticed about the records (leak findings of
+    /// the task); they replace the task's earlier ones.
+    pub(crate) async fn replace_task_results<C: Conn>(
+        &self,
+        conn: &C,
         task: &request_task::Model,
-        rows: Vec<NewValue<'_>>,
+        values: Vec<NewValue<'_>>,
+        flags: Vec<(String, crate::collection::leaks::LeakKind, String)>,
+        at: DateTime<Utc>,
     ) -> Result<Replaced> {
-        let at = now();
+        self.replace_task_findings(conn, task, flags).await?;
         let old = collected_record::Entity::find()
             .filter(collected_record::Column::TaskId.eq(task.id))
             .order_by_asc(collected_record::Column::Id)
             .all(conn)
             .await?;
-        let old_redactions = if old.is_empty() {
-            Vec::new()
-        } else {
-            redaction::Entity::find()
-                .filter(redaction::Column::RequestId.eq(request.id))
-                .filter(redaction::Column::RecordId.is_in(old.iter().map(|r| r.id)))
-                .all(conn)
-                .await?
-        };
+        let old_redactions = redaction::Entity::find()
+            .filter(redaction::Column::RequestId.eq(task.request_id))
+            .filter(redaction::Column::RecordId.is_in(old.iter().map(|r| r.id)))
+            .all(conn)
+            .await?;
         let redacted_old = old_redactions
             .into_iter()
             .filter_map(|d| Some((old.iter().find(|r| r.id == d.record_id)?, d)))
             .map(|(r, d)| Ok((r.clone(), self.open_value(r)?, d)))
             .collect::<Result<Vec<_>>>()?;
-        if !old.is_empty() {
-            collected_record::Entity::delete_many()
-                .filter(collected_record::Column::TaskId.eq(task.id))
-                .exec(conn)
-                .await?;
-        }
-        let count = rows.len();
-        let records = rows
+        collected_record::Entity::delete_many()
+            .filter(collected_record::Column::TaskId.eq(task.id))
+            .exec(conn)
+            .await?;
+        request_attachment::Entity::delete_many()
+            .filter(request_attachment::Column::TaskId.eq(task.id))
+            .exec(conn)
+            .await?;
+        let records = values
             .into_iter()
-            .map(|row| {
+            .map(|v| {
                 let model = collected_record::Model {
                     id: new_id(),
-                    org_id: request.org_id,
-                    request_id: request.id,
+                    org_id: task.org_id,
+                    request_id: task.request_id,
                     task_id: task.id,
                     source_id: task.source_id,
-                    field_id: row.field.map(|f| f.id),
-                    data_category_id: row.field.and_then(|f| f.data_category_id),
-                    location: row.location,
-                    record_key: row.record_key,
-                    value: self.cipher.encrypt(row.value.as_bytes())?,
+                    field_id: v.field.map(|f| f.id),
+                    data_category_id: v.field.and_then(|f| f.data_category_id),
+                    location: v.location,
+                    record_key: v.record_key,
+                    value: self.cipher.encrypt(v.value.as_bytes())?,
                     created_at: at,
                 };
-                Ok((model, row.value))
+                Ok((model, v.value))
             })
             .collect::<Result<Vec<_>>>()?;
         let (carried, dropped) = super::changes::carry_redactions(redacted_old, &records);
@@ -219,17 +281,13 @@ impl Workflow {
         if !carried.is_empty() {
             redaction::Entity::insert_many(carried).exec(conn).await?;
         }
-        Ok(Replaced {
-            count,
-            kept,
-            dropped,
-        })
+        Ok(Replaced { kept, dropped })
     }
 
     /// Names the redactions a new result dropped in the timeline.
     pub(crate) async fn note_dropped(
         &self,
-        tx: &mut crate::core::store::Tx,
+        tx: &mut Tx,
         principal: &Principal,
         request: &subject_request::Model,
         dropped: &[(collected_record::Model, redaction::Model)],
@@ -254,9 +312,48 @@ impl Workflow {
         )
         .await
     }
-}
 
-impl Workflow {
+    /// Stores a task's new state, counts the attempt, changes the request's version
+    /// (its content changed), writes the timeline (with the redactions dropped) and
+    /// commits with an audit record of `operation`.
+    pub(crate) async fn finish_task(
+        &self,
+        mut tx: Tx,
+        principal: &Principal,
+        open: OpenTask,
+        end: TaskEnd,
+        operation: &'static str,
+    ) -> Result<(request_task::Model, subject_request::Model)> {
+        let TaskEnd {
+            mut active,
+            message,
+            dropped,
+        } = end;
+        let conn = tx.conn();
+        active.updated_at = Set(now());
+        let mut task = active.update(conn).await?;
+        // Counted in the statement, never read-then-write.
+        request_task::Entity::update_many()
+            .col_expr(
+                request_task::Column::Attempts,
+                Expr::col(request_task::Column::Attempts).add(1),
+            )
+            .filter(request_task::Column::Id.eq(task.id))
+            .exec(conn)
+            .await?;
+        task.attempts += 1;
+        let expected = open.request.version;
+        let updated =
+            super::update_versioned(conn, open.request.into_active_model(), expected).await?;
+        self.note(&mut tx, principal, &updated, TimelineKind::Task, message)
+            .await?;
+        self.note_dropped(&mut tx, principal, &updated, &dropped)
+            .await?;
+        let audit = Entry::success(operation, "RequestTask", task.id);
+        self.commit_audited(tx, principal, audit).await?;
+        Ok((task, updated))
+    }
+
     /// Completes or fails a task by hand. COLLECT tasks need `request:collect` and a
     /// request in COLLECTING; EXECUTE tasks need `request:execute` and EXECUTING.
     /// Changes the request's version (its content changed).
@@ -267,34 +364,15 @@ impl Workflow {
         task_id: Uuid,
         outcome: TaskOutcome,
     ) -> Result<(request_task::Model, subject_request::Model)> {
-        let mut tx = self.store.begin().await?;
+        let tx = self.store.begin().await?;
         let conn = tx.conn();
-        let task = request_task::Entity::find_by_id(task_id)
-            .filter(request_task::Column::OrgId.eq(principal.org_id))
-            .one(conn)
-            .await?
-            .ok_or(Error::NotFound { what: "task" })?;
-        let kind: TaskKind = task.kind.parse()?;
-        let (action, needed) = match kind {
-            TaskKind::Collect => (Action::Collect, RequestState::Collecting),
-            TaskKind::Execute => (Action::Execute, RequestState::Executing),
-        };
-        self.authz
-            .require(principal.key_id, principal.org_id, Object::Request, action)
-            .await?;
-        let request = super::find_request(conn, principal.org_id, task.request_id).await?;
-        let state: RequestState = request.state.parse()?;
-        if state != needed {
-            return Err(Error::Conflict(format!(
-                "{} tasks can only be completed while the request is {needed}; it is {state}",
-                kind.as_str()
-            )));
-        }
+        let open = self.open_task(conn, principal, task_id).await?;
+        let kind = open.kind;
         let mut v = Validator::default();
         let at = now();
-        let mut active = task.clone().into_active_model();
+        let mut active = open.task.clone().into_active_model();
         let message;
-        let mut dropped: Vec<(collected_record::Model, redaction::Model)> = Vec::new();
+        let mut dropped = Vec::new();
         match outcome {
             TaskOutcome::Done { values, note } => {
                 let note = v.optional_text(note, &["input", "note"], 5000);
@@ -306,26 +384,17 @@ impl Workflow {
                     );
                 }
                 let fields = data_field::Entity::find()
-                    .filter(data_field::Column::SourceId.eq(task.source_id))
+                    .filter(data_field::Column::SourceId.eq(open.task.source_id))
                     .all(conn)
                     .await?;
                 let rows = checked_values(&mut v, values, &fields);
                 v.finish()?;
-                let rows = rows
-                    .into_iter()
-                    .map(|(field, location, value)| NewValue {
-                        field,
-                        location,
-                        record_key: None,
-                        value,
-                    })
-                    .collect();
-                let replaced = self.replace_results(conn, &request, &task, rows).await?;
-                // What a connector reported about the replaced result is gone with it.
-                self.replace_task_findings(conn, &request, task.id, Vec::new())
+                let count = rows.len();
+                let replaced = self
+                    .replace_task_results(conn, &open.task, rows, Vec::new(), at)
                     .await?;
-                let (count, kept) = (replaced.count, replaced.kept);
                 dropped = replaced.dropped;
+                let kept = replaced.kept;
                 active.state = Set(TaskState::Done.as_str().to_owned());
                 active.note = Set(note);
                 active.error = Set(None);
@@ -350,28 +419,13 @@ impl Workflow {
                 message = format!("{} task failed: {error}", kind.as_str());
             }
         }
-        active.updated_at = Set(at);
-        let mut task = active.update(conn).await?;
-        // Counted in the statement, never read-then-write.
-        request_task::Entity::update_many()
-            .col_expr(
-                request_task::Column::Attempts,
-                Expr::col(request_task::Column::Attempts).add(1),
-            )
-            .filter(request_task::Column::Id.eq(task.id))
-            .exec(conn)
-            .await?;
-        task.attempts += 1;
-        let expected = request.version;
-        let updated =
-            super::update_versioned(conn, request.clone().into_active_model(), expected).await?;
-        self.note(&mut tx, principal, &updated, TimelineKind::Task, message)
-            .await?;
-        self.note_dropped(&mut tx, principal, &updated, &dropped)
-            .await?;
-        let audit = Entry::success("completeTask", "RequestTask", task.id);
-        self.commit_audited(tx, principal, audit).await?;
-        Ok((task, updated))
+        let end = TaskEnd {
+            active,
+            message,
+            dropped,
+        };
+        self.finish_task(tx, principal, open, end, "completeTask")
+            .await
     }
 
     /// The tasks of these requests, in one query (for DataLoaders).

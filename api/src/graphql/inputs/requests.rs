@@ -6,7 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::graphql::types::register::IdentityType;
 use crate::graphql::types::requests::{
     BulkItemResult, DeadlineBasis, HolidayRegion, LeakFinding, RejectionGround, RequestChannel,
-    RequestKind, RequestSettings, RequestState, RequestTask, SubjectRequest, VerificationMethod,
+    RequestKind, RequestSettings, RequestState, RequestTask, SubjectRequest, UploadFormat,
+    VerificationMethod,
 };
 
 /// One way the requester can be identified.
@@ -186,6 +187,28 @@ pub struct LeakFindingPayload {
 pub struct RetryTaskInput {
     /// The task.
     pub task_id: ID,
+}
+
+/// Complete a collection task with an upload: records (JSON or CSV) or a file.
+#[derive(InputObject, Debug)]
+pub struct UploadTaskResultInput {
+    /// The task (a COLLECT task of a request in COLLECTING).
+    pub task_id: ID,
+    /// How `content` is given.
+    pub format: UploadFormat,
+    /// JSON: an array of objects (or one object), one record each. CSV: a header row
+    /// naming the properties, then one row per record (empty cells are left out;
+    /// cells are typed as the source's recordSchema says). FILE: the file in base64
+    /// (standard alphabet), at most 5 MiB decoded. A property is stored as the field
+    /// whose location is the property's name, else under its name. At most 5000
+    /// records; replaces what the task stored before.
+    pub content: String,
+    /// The file's name (FILE only, required there).
+    pub file_name: Option<String>,
+    /// The file's media type (FILE only; default application/octet-stream).
+    pub media_type: Option<String>,
+    /// How the source was searched.
+    pub note: Option<String>,
 }
 
 /// Mark a task failed.

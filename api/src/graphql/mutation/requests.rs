@@ -255,6 +255,34 @@ impl RequestMutation {
         })
     }
 
+    /// Completes a collection task with what a steward found, uploaded as JSON or CSV
+    /// records (each checked against the source's recordSchema; every violation is
+    /// reported at `input.content.<record>.<property>`) or as a file (request:collect;
+    /// the request must be COLLECTING). Replaces what the task stored before.
+    async fn upload_task_result(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: UploadTaskResultInput,
+    ) -> ApiResult<TaskPayload> {
+        let s = session(ctx)?;
+        let task_id = ids::decode(&input.task_id, "RequestTask", &["input", "taskId"])?;
+        let upload = rq::TaskUpload {
+            format: input.format.into(),
+            content: input.content,
+            file_name: input.file_name,
+            media_type: input.media_type,
+            note: input.note,
+        };
+        let (task, request) = s
+            .workflow()
+            .upload_task_result(s.principal()?, task_id, upload)
+            .await?;
+        Ok(TaskPayload {
+            task: RequestTask::try_from(task)?,
+            request: SubjectRequest::try_from(request)?,
+        })
+    }
+
     /// Marks a task failed; the request shows up in `stalledRequests` until it is done.
     async fn fail_task(
         &self,

@@ -189,6 +189,18 @@ mirror_enum! {
 }
 
 mirror_enum! {
+    /// How an upload (uploadTaskResult) is given.
+    UploadFormat = rq::UploadFormat {
+        /// An array of JSON objects, or one object: one record each.
+        Json,
+        /// CSV: a header row naming the properties, then one row per record.
+        Csv,
+        /// Any file, base64-encoded: kept sealed like a request's attachment, one record.
+        File,
+    }
+}
+
+mirror_enum! {
     /// What a task does in its source.
     TaskKind = rq::TaskKind {
         /// Collect what the source holds about the subject.
@@ -712,6 +724,8 @@ pub struct RequestTask {
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
     pub source_uuid: Uuid,
+    #[graphql(skip)]
+    pub uuid: Uuid,
 }
 
 impl TryFrom<request_task::Model> for RequestTask {
@@ -737,12 +751,25 @@ impl TryFrom<request_task::Model> for RequestTask {
             retry_after: m.run_after,
             created_at: m.created_at,
             source_uuid: m.source_id,
+            uuid: m.id,
         })
     }
 }
 
 #[ComplexObject]
 impl RequestTask {
+    /// Files a steward uploaded as the task's result (uploadTaskResult with FILE);
+    /// metadata only, the content is kept sealed. Collected personal data: needs
+    /// request:read_data.
+    async fn files(&self, ctx: &Context<'_>) -> ApiResult<Vec<RequestAttachment>> {
+        let rows = loaders(ctx)?
+            .task_files
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(RequestAttachment::from).collect())
+    }
+
     /// Name of the data source.
     async fn source_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
         loaders(ctx)?
@@ -925,7 +952,7 @@ impl CollectedRecord {
     }
 }
 
-/// A file received with a request.
+/// A file received with a request, or uploaded as a task's result.
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
 pub struct RequestAttachment {
