@@ -29,6 +29,7 @@ mod m20261129_000018_add_time_zone;
 mod m20261129_000019_request_counters_and_review_baseline;
 mod m20261129_000021_create_policy_revision;
 mod m20261129_000022_collection_engine;
+mod m20261129_000023_answer;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000019_request_counters_and_review_baseline::Migration),
             Box::new(m20261129_000021_create_policy_revision::Migration),
             Box::new(m20261129_000022_collection_engine::Migration),
+            Box::new(m20261129_000023_answer::Migration),
         ]
     }
 }
