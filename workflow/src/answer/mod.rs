@@ -90,7 +90,7 @@ fn answers(kind: RequestKind) -> bool {
 }
 
 /// The language of an organization's answers when none is asked for.
-pub(crate) fn default_language(org: &organization::Model) -> Language {
+pub fn default_language(org: &organization::Model) -> Language {
     org.answer_language
         .as_deref()
         .and_then(|l| l.parse().ok())
