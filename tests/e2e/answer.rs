@@ -595,3 +595,59 @@ e2e!(
     test_request_answer,
     a_test_request_gets_the_same_answer_marked_as_a_test
 );
+
+async fn hostile_templates_are_refused_quickly_and_nothing_is_saved(app: TestApp) {
+    let set = "mutation($l: AnswerLanguage!, $f: LetterFormat!, $b: String!) { setLetterTemplate(input: {language: $l, format: $f, body: $b}) { template { isCustom } } }";
+    for (body, why) in [
+        ("x".repeat(100_001), "longer than 100,000 characters"),
+        ("{% include \"letter.txt\" %}".to_owned(), "includes itself"),
+        ("{% include \"/etc/passwd\" %}".to_owned(), "no loader"),
+        ("{% extends \"../../etc/hosts\" %}".to_owned(), "no loader"),
+        (
+            "{% for a in range(100000) %}{% for b in range(100000) %}{{ a }}{% endfor %}{% endfor %}"
+                .to_owned(),
+            "runs out of fuel or output",
+        ),
+        (
+            "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}".to_owned(),
+            "recursion",
+        ),
+        ("{{ 'x' * 50000000 }}".to_owned(), "output too large"),
+        ("{{ controller.name | nosuch }}".to_owned(), "unknown filter"),
+    ] {
+        for format in ["HTML", "TEXT"] {
+            let started = std::time::Instant::now();
+            let body = app
+                .gql(
+                    app.key(Role::Admin),
+                    set,
+                    json!({"l": "EN", "f": format, "b": body}),
+                )
+                .await;
+            assert_code(&body, "VALIDATION");
+            assert_eq!(
+                body["errors"][0]["extensions"]["fields"][0]["path"],
+                json!(["input", "body"]),
+                "{why}: {body}"
+            );
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "{why}: refused within bounded time"
+            );
+        }
+    }
+    let templates = gql(
+        &app,
+        Role::Auditor,
+        "{ letterTemplates { isCustom body } }",
+        json!({}),
+    )
+    .await;
+    let templates = templates["letterTemplates"].as_array().unwrap();
+    assert_eq!(templates.len(), 4, "de/en x HTML/TEXT");
+    assert!(templates.iter().all(|t| t["isCustom"] == false));
+}
+e2e!(
+    hostile_templates,
+    hostile_templates_are_refused_quickly_and_nothing_is_saved
+);

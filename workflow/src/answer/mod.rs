@@ -236,7 +236,8 @@ impl Workflow {
                 | RequestState::Cancelled
         ) {
             return Err(Error::Conflict(format!(
-                "the answer is previewed from IN_REVIEW on; the request is {state:?}"
+                "the answer is previewed from IN_REVIEW on; the request is {}",
+                state.as_str()
             )));
         }
         let answer = self.build_answer(conn, &request, language, now()).await?;
