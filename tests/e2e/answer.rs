@@ -140,6 +140,17 @@ fn pdf_text(pdf: &[u8]) -> String {
     doc.extract_text(&pages).unwrap()
 }
 
+/// The document satisfies the published JSON Schema of answers.
+fn assert_schema_valid(document: &Value) {
+    let schema: Value = serde_json::from_str(workflow::answer::ANSWER_SCHEMA).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
@@ -221,6 +232,7 @@ async fn the_demo_answer_is_complete_redacted_and_frozen_at_approval(app: TestAp
     assert_eq!(preview["isTest"], false);
     let document = &preview["document"];
     assert_eq!(document["format"], "auskunft-answer");
+    assert_schema_valid(document);
     let items = assert_every_item(document);
     // The demo register: purposes, categories, recipients (parcel service, payment
     // provider, tax office), retention, a US transfer under SCC; no automated
@@ -433,6 +445,7 @@ async fn the_demo_answer_is_complete_redacted_and_frozen_at_approval(app: TestAp
     let answer: Value = serde_json::from_slice(file(&files, "answer.json")).unwrap();
     assert_eq!(answer["language"], "en");
     assert_every_item(&answer);
+    assert_schema_valid(&answer);
     let pdf = pdf_text(file(&files, "letter.pdf"));
     assert!(pdf.contains("Access to your personal data"), "{pdf}");
     assert!(pdf.contains("Heidestraße 17"), "umlauts survive: {pdf}");
@@ -590,6 +603,7 @@ async fn a_test_request_gets_the_same_answer_marked_as_a_test(app: TestApp) {
     let answer: Value = serde_json::from_slice(file(&files, "answer.json")).unwrap();
     assert_eq!(answer["isTest"], true);
     assert_eq!(answer["categories"][0]["key"], "contact.email");
+    assert_schema_valid(&answer);
 }
 e2e!(
     test_request_answer,
