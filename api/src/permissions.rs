@@ -177,6 +177,16 @@ pub const RULES: &[(&str, &str, Rule)] = &[
         "updateRequestSettings",
         Allow(Organization, Update),
     ),
+    // The answer: reviewers preview it (the workflow also checks read_data); the
+    // letter templates are organization settings.
+    ("Query", "answerPreview", Allow(Request, Review)),
+    ("Query", "letterTemplates", Allow(Organization, Read)),
+    ("Mutation", "setLetterTemplate", Allow(Organization, Update)),
+    (
+        "Mutation",
+        "resetLetterTemplate",
+        Allow(Organization, Update),
+    ),
     ("Subscription", "reviewQueueChanged", Allow(Request, Read)),
     ("Subscription", "requestEvents", Allow(Request, Read)),
     // Data types.
@@ -215,6 +225,11 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("ReviewChanges", "*", Allow(Request, Read)),
     ("GoneRecord", "*", Allow(Request, Read)),
     ("RequestAttachment", "*", Allow(Request, Read)),
+    // The package holds the collected data.
+    ("SubjectRequest", "answerPackage", Allow(Request, ReadData)),
+    ("AnswerPackage", "*", Allow(Request, ReadData)),
+    ("AnswerPreview", "*", Allow(Request, ReadData)),
+    ("LetterTemplate", "*", Allow(Organization, Read)),
     ("TimelineEntry", "*", Allow(Request, Read)),
     ("RequestSettings", "*", Allow(Organization, Read)),
     ("ClosedDay", "*", Allow(Organization, Read)),
@@ -283,6 +298,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("BulkRequestPayload", "*", Authenticated),
     ("RequestSettingsPayload", "*", Authenticated),
     ("RemovePolicyPayload", "*", Authenticated),
+    ("LetterTemplatePayload", "*", Authenticated),
 ];
 
 static TABLE: LazyLock<HashMap<(&'static str, &'static str), Rule>> =

@@ -103,6 +103,7 @@ impl Application {
             .at("/graphql/ws", get(graphql_ws))
             .at("/exports/:token", get(download_export))
             .at("/attachments/:token", get(download_attachment))
+            .at("/answers/:token", get(download_answer))
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz));
         let metrics_listener = match &config.metrics_bind {
@@ -246,6 +247,22 @@ async fn download_attachment(
             .redeem_attachment_link(&token)
             .await
             .map(|f| (f.media_type, f.file_name, f.bytes)),
+    )
+}
+
+/// `GET /answers/{token}`: the frozen answer package an `answerPackage.downloadUrl`
+/// stands for (a ZIP; its SHA-256 is the package's digest).
+#[handler]
+async fn download_answer(
+    poem::web::Path(token): poem::web::Path<String>,
+    state: poem::web::Data<&AppState>,
+) -> Response {
+    file_response(
+        state
+            .workflow
+            .redeem_answer_package_link(&token)
+            .await
+            .map(|f| ("application/zip".to_owned(), f.file_name, f.bytes)),
     )
 }
 

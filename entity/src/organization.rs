@@ -30,6 +30,8 @@ pub struct Model {
     pub representative_phone: Option<String>,
     /// The competent supervisory authority.
     pub supervisory_authority: Option<String>,
+    /// Language of access answers (`de` or `en`); German when unset.
+    pub answer_language: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

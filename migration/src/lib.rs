@@ -29,8 +29,9 @@ mod m20261129_000018_add_time_zone;
 mod m20261129_000019_request_counters_and_review_baseline;
 mod m20261129_000021_create_policy_revision;
 mod m20261129_000022_collection_engine;
+mod m20261129_000023_answer;
 mod m20261129_000024_create_leak_finding;
-mod m20261130_000023_task_files;
+mod m20261129_000025_task_files;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -60,8 +61,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000019_request_counters_and_review_baseline::Migration),
             Box::new(m20261129_000021_create_policy_revision::Migration),
             Box::new(m20261129_000022_collection_engine::Migration),
-            Box::new(m20261130_000023_task_files::Migration),
+            Box::new(m20261129_000023_answer::Migration),
             Box::new(m20261129_000024_create_leak_finding::Migration),
+            Box::new(m20261129_000025_task_files::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use workflow::Role;
 use crate::common::{TestApp, assert_code, create_org, e2e};
 
 /// Fills the app's register with the demo shop's (sources, fields, activities).
-async fn demo_register(app: &TestApp) -> std::path::PathBuf {
+pub(crate) async fn demo_register(app: &TestApp) -> std::path::PathBuf {
     let admin = workflow::Principal {
         key_id: app.key_ids[&Role::Admin],
         org_id: app.org_id,

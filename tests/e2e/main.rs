@@ -4,6 +4,7 @@
 mod common;
 
 mod activities;
+mod answer;
 mod api_keys;
 mod audit;
 mod authz;

@@ -150,6 +150,12 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     ("Mutation.approveRequest",               [Y,   Y,  N,   Y,  N,    N,    N]),
     ("Mutation.requestChanges",               [Y,   Y,  N,   Y,  N,    N,    N]),
     ("Mutation.rejectRequest",                [Y,   Y,  N,   Y,  N,    N,    N]),
+    // -- the answer: reviewers preview it before deciding; the letter templates are
+    //    the organization's settings, kept by the DPO and admins, read by everyone
+    ("Query.answerPreview",                   [Y,   Y,  N,   Y,  N,    N,    N]),
+    ("Query.letterTemplates",                 [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Mutation.setLetterTemplate",            [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.resetLetterTemplate",          [Y,   Y,  N,   N,  N,    N,    N]),
     // -- carrying out and answering
     ("Mutation.startExecution",               [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.dispatchRequest",              [Y,   Y,  N,   N,  Y,    N,    N]),
@@ -689,6 +695,30 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
             rid(),
         ),
         ("Mutation.closeRequest", transition("closeRequest"), rid()),
+        (
+            "Query.answerPreview",
+            q("query($id: ID!) { answerPreview(requestId: $id) { letterText } }"),
+            rid(),
+        ),
+        (
+            "Query.letterTemplates",
+            q("{ letterTemplates { language format isCustom } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.setLetterTemplate",
+            q(
+                "mutation { setLetterTemplate(input: {language: EN, format: TEXT, body: \"Dear {{ controller.name }}\"}) { template { isCustom } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.resetLetterTemplate",
+            q(
+                "mutation { resetLetterTemplate(input: {language: EN, format: TEXT}) { template { isCustom } } }",
+            ),
+            json!({}),
+        ),
     ]
 }
 

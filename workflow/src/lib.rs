@@ -10,6 +10,7 @@
 mod macros;
 
 pub mod access;
+pub mod answer;
 pub mod collection;
 pub mod connectors;
 pub mod core;

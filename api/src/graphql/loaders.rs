@@ -12,9 +12,9 @@ use std::collections::HashMap;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
 use workflow::entity::{
-    collected_record, data_category, data_field, data_source, purpose, recipient, redaction,
-    request_attachment, request_task, retention_policy, subject_category, subject_identity,
-    transfer,
+    answer_package, collected_record, data_category, data_field, data_source, purpose, recipient,
+    redaction, request_attachment, request_task, retention_policy, subject_category,
+    subject_identity, transfer,
 };
 use workflow::{Principal, Workflow};
 
@@ -236,6 +236,10 @@ grouped!(
     LeakFindingsByRequest, workflow::collection::leaks::LeakFindingView, leak_findings_of_requests, |r| r.finding.request_id
 );
 grouped!(
+    /// Current answer packages (without content) by request id.
+    AnswerPackagesByRequest, answer_package::Model, answer_packages_of_requests, |r| r.request_id
+);
+grouped!(
     /// Attachments (without content) by request id.
     AttachmentsByRequest, request_attachment::Model, attachments_of_requests, |r| r.request_id
 );
@@ -339,6 +343,8 @@ pub struct Loaders {
     pub request_attachments: Cached<AttachmentsByRequest>,
     /// Uploaded files by task id.
     pub task_files: Cached<FilesByTask>,
+    /// Current answer packages by request id.
+    pub answer_packages: Cached<AnswerPackagesByRequest>,
     /// Changes since the last review by request id.
     pub review_changes: Cached<ReviewChangesByRequest>,
     /// Data source names by id.
@@ -409,6 +415,7 @@ impl Loaders {
             request_leak_findings: make(LeakFindingsByRequest(scope.clone()), cache),
             request_attachments: make(AttachmentsByRequest(scope.clone()), cache),
             task_files: make(FilesByTask(scope.clone()), cache),
+            answer_packages: make(AnswerPackagesByRequest(scope.clone()), cache),
             review_changes: make(ReviewChangesByRequest(scope.clone()), cache),
             source_name: make(SourceNameById(scope.clone()), cache),
             stalled_reasons: make(StalledReasonsByRequest(scope.clone()), cache),

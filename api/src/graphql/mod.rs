@@ -22,6 +22,7 @@ pub struct Query(
     query::audit::AuditQuery,
     query::register::RegisterQuery,
     query::requests::RequestQuery,
+    query::answer::AnswerQuery,
 );
 
 /// All mutations.
@@ -30,6 +31,7 @@ pub struct Mutation(
     mutation::admin::AdminMutation,
     mutation::register::RegisterMutation,
     mutation::requests::RequestMutation,
+    mutation::answer::AnswerMutation,
 );
 
 /// The executable schema.

@@ -115,6 +115,8 @@ pub struct OrganizationPatch {
     pub representative: Option<Option<Contact>>,
     /// Competent supervisory authority.
     pub supervisory_authority: Option<Option<String>>,
+    /// Language of access answers (`None` inside: German).
+    pub answer_language: Option<Option<crate::answer::Language>>,
 }
 
 /// The controller details as audited (Art. 30(1)(a)).
@@ -126,6 +128,7 @@ fn controller_state(org: &organization::Model) -> serde_json::Value {
         "representative": [org.representative_name, org.representative_address,
                            org.representative_email, org.representative_phone],
         "supervisoryAuthority": org.supervisory_authority,
+        "answerLanguage": org.answer_language,
     })
 }
 
@@ -237,6 +240,9 @@ impl Workflow {
         }
         if let Some(a) = authority {
             active.supervisory_authority = Set(a);
+        }
+        if let Some(language) = patch.answer_language {
+            active.answer_language = Set(language.map(|l| l.as_str().to_owned()));
         }
         active.updated_at = Set(now());
         let org = active.update(tx.conn()).await?;

@@ -36,6 +36,7 @@ pub use intake::{NewAttachment, NewIdentity, NewRequest, Submitted};
 pub use machine::{RequestEvent, RequestKind, RequestState, Transition, TransitionError};
 pub use queries::{AttachmentFile, RequestFilter, RequestGauges, StalledReason};
 pub use review::QueueChange;
+pub(crate) use settings::load as load_settings;
 pub use settings::{DEFAULT_TIME_ZONE, LocalClock, RequestSettings, RequestSettingsPatch};
 pub use tasks::{CollectedValue, TaskKind, TaskOutcome, TaskState};
 pub use transitions::{BulkOutcome, Fire};

@@ -352,6 +352,23 @@ impl Workflow {
                 notes.push(format!(
                     "{n} record(s) kept as the baseline to show the next review what changed"
                 ));
+                if state == RequestState::Approved
+                    && self.supersede_answer_in(conn, updated.id).await? > 0
+                {
+                    notes.push(
+                        "the answer package frozen at approval no longer applies; the next approval freezes a new one"
+                            .into(),
+                    );
+                }
+            }
+            (RequestEvent::Approve, RequestState::Approved) => {
+                // The answer is frozen with the approval, in its transaction.
+                if let Some(package) = self.freeze_answer_in(conn, principal, &updated).await? {
+                    notes.push(format!(
+                        "answer package frozen: {} bytes, SHA-256 {}",
+                        package.size_bytes, package.digest
+                    ));
+                }
             }
             (_, RequestState::Rejected) => {
                 let why = reason.clone().unwrap_or_default();

@@ -128,6 +128,8 @@ pub struct UpdateOrganizationInput {
     pub representative: MaybeUndefined<ContactInput>,
     /// The competent supervisory authority.
     pub supervisory_authority: MaybeUndefined<String>,
+    /// The language of access answers and their letters; `null`: German.
+    pub answer_language: MaybeUndefined<crate::graphql::types::answer::AnswerLanguage>,
 }
 
 fn patch<T, U>(value: MaybeUndefined<T>, f: impl FnOnce(T) -> U) -> Option<Option<U>> {
@@ -149,6 +151,7 @@ impl From<UpdateOrganizationInput> for workflow::access::organizations::Organiza
             dpo: patch(i.dpo, Into::into),
             representative: patch(i.representative, Into::into),
             supervisory_authority: patch(i.supervisory_authority, |v| v),
+            answer_language: patch(i.answer_language, Into::into),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Input and payload types of the mutations, one module per domain.
 
 pub mod admin;
+pub mod answer;
 pub mod audit;
 pub mod register;
 pub mod requests;

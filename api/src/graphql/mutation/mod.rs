@@ -1,5 +1,6 @@
 //! Mutation roots, one per domain, merged in `graphql::Mutation`.
 
 pub mod admin;
+pub mod answer;
 pub mod register;
 pub mod requests;

@@ -1,6 +1,7 @@
 //! Query roots, one per domain, merged in `graphql::Query`.
 
 pub mod admin;
+pub mod answer;
 pub mod audit;
 pub mod node;
 pub mod register;

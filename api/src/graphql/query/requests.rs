@@ -73,6 +73,9 @@ async fn prefetch(
     if selects("attachments") {
         l.request_attachments.load_many(ids.iter().copied()).await?;
     }
+    if selects("answerPackage") {
+        l.answer_packages.load_many(ids.iter().copied()).await?;
+    }
     if selects("stalledReasons") {
         l.stalled_reasons.load_many(ids.iter().copied()).await?;
     }

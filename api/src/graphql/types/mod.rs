@@ -19,6 +19,7 @@ macro_rules! mirror_enum {
 }
 
 pub mod admin;
+pub mod answer;
 pub mod audit;
 pub mod connection;
 pub mod drift;

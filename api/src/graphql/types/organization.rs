@@ -38,6 +38,8 @@ pub struct Organization {
     pub representative: Option<OrganizationContact>,
     /// The competent supervisory authority, named in answers (right to complain).
     pub supervisory_authority: Option<String>,
+    /// The language of access answers and their letters (German when not set).
+    pub answer_language: crate::graphql::types::answer::AnswerLanguage,
     /// When it was set up in Auskunft.
     pub created_at: DateTime<Utc>,
     /// When its record last changed.
@@ -60,6 +62,7 @@ fn contact(
 
 impl From<workflow::entity::organization::Model> for Organization {
     fn from(m: workflow::entity::organization::Model) -> Self {
+        let answer_language = workflow::answer::default_language(&m);
         Self {
             id: global_id("Organization", m.id),
             name: m.name,
@@ -74,6 +77,7 @@ impl From<workflow::entity::organization::Model> for Organization {
                 m.representative_email,
                 m.representative_phone,
             ),
+            answer_language: answer_language.into(),
             supervisory_authority: m.supervisory_authority,
             created_at: m.created_at,
             updated_at: m.updated_at,

@@ -638,6 +638,25 @@ impl SubjectRequest {
         TimelineEntryConnection::try_from_page(page, |e| e.id.to_string(), TimelineEntry::try_from)
     }
 
+    /// The answer package frozen at the request's approval (ACCESS and PORTABILITY
+    /// requests); null before approval and after the reviewer sent the approved
+    /// request back.
+    async fn answer_package(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<crate::graphql::types::answer::AnswerPackage>> {
+        let rows = loaders(ctx)?
+            .answer_packages
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default();
+        rows.into_iter()
+            .next_back()
+            .map(crate::graphql::types::answer::AnswerPackage::try_from)
+            .transpose()
+            .map_err(Into::into)
+    }
+
     /// Why this request needs attention (empty when it does not).
     async fn stalled_reasons(&self, ctx: &Context<'_>) -> ApiResult<Vec<StalledReason>> {
         Ok(loaders(ctx)?
