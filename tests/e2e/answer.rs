@@ -93,8 +93,16 @@ async fn approve(app: &TestApp, request: &str) -> Value {
     )
     .await["node"]["leakFindings"]
         .clone();
-    for f in findings.as_array().unwrap().iter().filter(|f| f["state"] == "OPEN") {
-        assert_eq!(f["location"], "invoices.iban", "only the own IBAN is flagged: {f}");
+    for f in findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["state"] == "OPEN")
+    {
+        assert_eq!(
+            f["location"], "invoices.iban",
+            "only the own IBAN is flagged: {f}"
+        );
         gql(
             app,
             Role::Reviewer,
