@@ -2,6 +2,7 @@
 //! workflow → HTTP server; the logic lives in the `workflow` and `api` crates.
 
 mod bench;
+mod bench_collect;
 mod bench_intake;
 mod config;
 
@@ -86,6 +87,10 @@ enum BenchCommand {
     /// Submit requests and fire a transition on each over HTTP (requests/s, p50,
     /// p99) on SQLite and, with --postgres, PostgreSQL.
     Intake(bench_intake::IntakeBench),
+    /// Seed the benchmark shop database (../shared/bench) on SQLite, PostgreSQL and
+    /// MariaDB, map it, and measure complete collections of access requests beside
+    /// hand-written SQL, at each scale, and collections per second.
+    Collect(bench_collect::CollectBench),
 }
 
 /// File formats of `export-register`.
@@ -250,6 +255,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench {
             command: BenchCommand::Intake(opts),
         } => Ok(bench_intake::run(opts).await?),
+        Command::Bench {
+            command: BenchCommand::Collect(opts),
+        } => Ok(bench_collect::run(opts).await?),
         Command::Demo => {
             let workflow = open(&config).await?;
             let setup = workflow

@@ -202,18 +202,25 @@ impl Workflow {
             .one(conn)
             .await?
             .ok_or(Error::NotFound { what: "task" })?;
-        let request = crate::requests::find_request(conn, task.org_id, task.request_id).await?;
-        let source = data_source::Entity::find_by_id(task.source_id)
-            .one(conn)
-            .await?
-            .ok_or(Error::NotFound {
-                what: "data source",
-            })?;
-        let fields = data_field::Entity::find()
-            .filter(data_field::Column::SourceId.eq(source.id))
-            .order_by_asc(data_field::Column::Id)
-            .all(conn)
-            .await?;
+        // Independent reads at once (one round trip instead of three on a server).
+        let (request, source, fields) = tokio::try_join!(
+            crate::requests::find_request(conn, task.org_id, task.request_id),
+            async {
+                data_source::Entity::find_by_id(task.source_id)
+                    .one(conn)
+                    .await?
+                    .ok_or(Error::NotFound {
+                        what: "data source",
+                    })
+            },
+            async {
+                Ok(data_field::Entity::find()
+                    .filter(data_field::Column::SourceId.eq(task.source_id))
+                    .order_by_asc(data_field::Column::Id)
+                    .all(conn)
+                    .await?)
+            },
+        )?;
         let identities = search_identities(conn, &request).await?;
         let kind: ConnectorKind = source.connector_kind.parse()?;
         let config = crate::register::sources::connection_config(&self.cipher, &source)?;

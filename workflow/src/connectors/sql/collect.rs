@@ -29,7 +29,7 @@ use crate::connectors::{CollectError, CollectJob, Found, FoundValue};
 use crate::register::fields::IdentityType;
 
 /// Values per `IN (…)` list on MySQL and SQLite (SQLite allows 32766 parameters).
-const BATCH: usize = 500;
+const BATCH: usize = 512;
 /// How long one query may take.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Rows one collection may reach in a source before it stops as a mapping problem
@@ -234,18 +234,30 @@ pub(super) async fn collect(
     let mut found: Vec<Found> = Vec::new();
     while !level.is_empty() {
         let mut next: BTreeMap<Step, BTreeSet<String>> = BTreeMap::new();
-        for ((at, reach, via), values) in level {
+        let work: Vec<(Step, Vec<String>)> = level
+            .into_iter()
+            .filter_map(|((at, reach, via), values)| {
+                let table = &plan.tables[at.0];
+                let is_pk = table.key_len == 1 && at.1 == 0;
+                let values: Vec<String> = values
+                    .into_iter()
+                    .filter(|v| !(is_pk && known_keys.contains(&(at.0, v.clone()))))
+                    .filter(|v| searched.insert((at, v.clone())))
+                    .collect();
+                (!values.is_empty()).then_some(((at, reach, via), values))
+            })
+            .collect();
+        // The level's queries at once, on the source pool's connections; their rows
+        // are taken in the same order as if they ran one after another.
+        let results =
+            futures_util::future::try_join_all(work.iter().map(|((at, _, _), values)| {
+                let table = &plan.tables[at.0];
+                query(dialect, &pool, table, &table.columns[at.1], values)
+            }))
+            .await?;
+        for (((at, reach, via), values), rows) in work.into_iter().zip(results) {
             let table = &plan.tables[at.0];
             let is_pk = table.key_len == 1 && at.1 == 0;
-            let values: Vec<String> = values
-                .into_iter()
-                .filter(|v| !(is_pk && known_keys.contains(&(at.0, v.clone()))))
-                .filter(|v| searched.insert((at, v.clone())))
-                .collect();
-            if values.is_empty() {
-                continue;
-            }
-            let rows = query(dialect, &pool, table, &table.columns[at.1], &values).await?;
             // Exactly the values searched for: a database compares by its collation
             // (MySQL's default ignores case, accents and trailing spaces, so
             // `ännä@exämple.com ` would find anna@example.com), so every row is
@@ -452,6 +464,22 @@ fn record_key(table: &Table, row: &[Option<String>]) -> String {
     }
 }
 
+/// The length of an `IN (…)` list for `n` values: the next power of two, so that a
+/// handful of statement texts cover every count and stay prepared (a new text costs
+/// a prepare: on MySQL a round trip, on SQLite a parse of the whole list).
+fn padded(n: usize) -> usize {
+    n.next_power_of_two()
+}
+
+/// The values of a chunk, the last one repeated up to [`padded`] (a value listed
+/// twice matches the same rows).
+fn padding(chunk: &[String]) -> impl Iterator<Item = &String> {
+    let last = chunk.last();
+    chunk
+        .iter()
+        .chain(std::iter::repeat_n(last, padded(chunk.len()) - chunk.len()).flatten())
+}
+
 /// A cast of `text[]` to the column's type on PostgreSQL, when the catalog names a
 /// plain built-in type; else the column is compared as text.
 fn pg_array_cast(data_type: &str) -> Option<&str> {
@@ -525,10 +553,10 @@ async fn query(
                     select.join(", "),
                     table.sql_name,
                     quote(dialect, column),
-                    vec!["?"; chunk.len()].join(", ")
+                    vec!["?"; padded(chunk.len())].join(", ")
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for v in chunk {
+                for v in padding(chunk) {
                     q = q.bind(v);
                 }
                 let rows = tokio::time::timeout(QUERY_TIMEOUT, q.fetch_all(my))
@@ -552,10 +580,10 @@ async fn query(
                     select.join(", "),
                     table.sql_name,
                     quote(dialect, column),
-                    vec!["?"; chunk.len()].join(", ")
+                    vec!["?"; padded(chunk.len())].join(", ")
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for v in chunk {
+                for v in padding(chunk) {
                     q = q.bind(v);
                 }
                 let rows = tokio::time::timeout(QUERY_TIMEOUT, q.fetch_all(lite))
@@ -593,6 +621,18 @@ mod tests {
         for bad in ["customers", "a.b.c.d", "t.\"x\"", "t.x; DROP", "t.`x`", ""] {
             assert_eq!(split_location(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn in_lists_are_padded_to_a_power_of_two_with_the_last_value() {
+        let values: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        assert_eq!(
+            padding(&values).map(String::as_str).collect::<Vec<_>>(),
+            ["a", "b", "c", "c"]
+        );
+        assert_eq!(padding(&values[..2]).count(), 2);
+        assert_eq!(padding(&values[..1]).count(), 1);
+        assert_eq!(padded(BATCH), BATCH, "a full chunk needs no padding");
     }
 
     #[test]
