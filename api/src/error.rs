@@ -68,6 +68,11 @@ impl From<workflow::Error> for ApiError {
                 transition: Some(Box::new((state, allowed))),
                 ..Self::new(code, message)
             },
+            // The database's own words name tables and constraints: not for clients.
+            workflow::Error::Db(_) if code == ErrorCode::Conflict => Self::new(
+                code,
+                "a concurrent change to the same data came first; reload and try again",
+            ),
             other if code == ErrorCode::Internal => Self {
                 code,
                 message: String::new(),

@@ -390,3 +390,65 @@ mod migration_renormalizes {
         stored_identities_are_renormalized_and_merged(Backend::Mysql).await
     }
 }
+
+/// First requests of one new person sent at once (a double click, a form and an
+/// e-mail): every one is taken in, the identity is stored once, all requests belong
+/// to its one subject, and all but the first are marked as duplicates. The losers of
+/// the race for the new identity are taken in again instead of failing.
+async fn concurrent_first_requests_of_one_person_share_one_subject(app: TestApp) {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    for round in 0..3 {
+        let email = format!("Race{round}@Example.com");
+        let mut calls = Vec::new();
+        for _ in 0..8 {
+            let (client, url) = (app.client.clone(), app.url("/graphql"));
+            let key = app.key(Role::Integrator).to_owned();
+            let email = email.clone();
+            calls.push(tokio::spawn(async move {
+                let body: Value = client
+                    .post(url)
+                    .bearer_auth(key)
+                    .json(&json!({
+                        "query": format!("mutation($i: SubmitRequestInput!) {{ submitRequest(input: $i) {{ request {{ {FIELDS} }} }} }}"),
+                        "variables": {"i": {"kind": "ACCESS", "channel": "WEB_FORM",
+                                            "identities": [{"kind": "EMAIL", "value": email}]}}}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                body
+            }));
+        }
+        let mut originals = 0;
+        for call in calls {
+            let body = call.await.unwrap();
+            assert!(body.get("errors").is_none(), "{body:#}");
+            originals +=
+                usize::from(body["data"]["submitRequest"]["request"]["duplicateOfId"].is_null());
+        }
+        assert!(originals >= 1);
+        let conn = app.workflow.store().conn();
+        let stored = subject_identity::Entity::find()
+            .filter(subject_identity::Column::Value.eq(email.to_lowercase()))
+            .all(conn)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 1, "one identity: {stored:?}");
+        let of_subject = subject_request::Entity::find()
+            .filter(subject_request::Column::SubjectId.eq(stored[0].subject_id))
+            .all(conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            of_subject.len(),
+            8,
+            "all eight requests belong to its subject"
+        );
+    }
+}
+e2e!(
+    first_request_race,
+    concurrent_first_requests_of_one_person_share_one_subject
+);

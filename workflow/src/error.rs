@@ -110,6 +110,15 @@ impl Error {
             Error::Validation(_) => ErrorCode::Validation,
             Error::Conflict(_) => ErrorCode::Conflict,
             Error::InvalidTransition { .. } => ErrorCode::InvalidTransition,
+            // A concurrent writer took the same unique value first: the caller may retry.
+            Error::Db(e)
+                if matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
+                ErrorCode::Conflict
+            }
             Error::Db(_) | Error::Casbin(_) | Error::Internal(_) => ErrorCode::Internal,
         }
     }

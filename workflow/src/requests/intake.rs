@@ -115,6 +115,7 @@ struct CheckedIdentity {
     as_given: String,
 }
 
+#[derive(Clone)]
 struct Checked {
     identities: Vec<CheckedIdentity>,
     text: Option<String>,
@@ -285,22 +286,32 @@ impl Workflow {
         {
             return self.replayed(&new, existing).await;
         }
-        match self
-            .insert_request(principal, &new, checked, &settings, at)
-            .await
-        {
-            Err(Error::Db(e))
-                if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-                    && new.idempotency_key.is_some() =>
+        // Two first requests of one new identity at once both create its subject; the
+        // unique (kind, value) index lets one win and the other is taken in again, in
+        // a new transaction that now finds the winner's subject (a duplicate).
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self
+                .insert_request(principal, &new, checked.clone(), &settings, at)
+                .await
             {
-                // A concurrent retry with the same key won the race.
-                let key = new.idempotency_key.as_deref().unwrap_or_default().trim();
-                match self.find_by_idempotency_key(principal, key).await? {
-                    Some(existing) => self.replayed(&new, existing).await,
-                    None => Err(Error::Db(e)),
+                Err(Error::Db(e))
+                    if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
+                {
+                    // A concurrent retry with the same key won the race.
+                    if let Some(key) = new.idempotency_key.as_deref()
+                        && let Some(existing) =
+                            self.find_by_idempotency_key(principal, key.trim()).await?
+                    {
+                        return self.replayed(&new, existing).await;
+                    }
+                    if attempts >= 3 {
+                        return Err(Error::Db(e));
+                    }
                 }
+                other => return other,
             }
-            other => other,
         }
     }
 
