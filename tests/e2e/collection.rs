@@ -5,12 +5,13 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, Database};
+use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use workflow::Role;
 use workflow::collection::WorkerOptions;
 use workflow::connectors::ConnectorKind;
+use workflow::entity::data_category;
 use workflow::register::fields::{ErasureStrategy, FieldDraft, IdentityType};
 use workflow::register::sources::SourceDraft;
 
@@ -91,6 +92,25 @@ async fn shop_source(app: &TestApp, backend: Backend) -> Option<(Uuid, Option<Te
         )
         .await
         .unwrap();
+    // Two categories of the organization's default taxonomy.
+    let mut categories = std::collections::HashMap::new();
+    for key in ["contact.email", "financial.bank_account"] {
+        let category = data_category::Entity::find()
+            .filter(data_category::Column::OrgId.eq(admin.org_id))
+            .filter(data_category::Column::Key.eq(key))
+            .one(app.workflow.store().conn())
+            .await
+            .unwrap()
+            .unwrap();
+        categories.insert(key, category.id);
+    }
+    let category_of = |location: &str| match location {
+        "customers.email" | "customers.name" | "tickets.customer_email" => {
+            Some(categories["contact.email"])
+        }
+        "invoices.iban" => Some(categories["financial.bank_account"]),
+        _ => None,
+    };
     let mut ids = std::collections::HashMap::new();
     for (location, identity, references) in [
         ("customers.id", None, None),
@@ -119,7 +139,7 @@ async fn shop_source(app: &TestApp, backend: Backend) -> Option<(Uuid, Option<Te
                     source_id: source.id,
                     location: location.into(),
                     description: None,
-                    data_category_id: None,
+                    data_category_id: category_of(location),
                     identifies_subject: identity.is_some(),
                     identity_type: identity,
                     references_id: references.map(|r| ids[r]),
@@ -194,6 +214,9 @@ const REQUEST: &str = "query($id: ID!) { node(id: $id) { ... on SubjectRequest {
     state version
     tasks { id state automatic completedByWorker completedById attempts error retryAfter }
     records { recordKey location value fieldId }
+    foundRecordsCount
+    collected { sourceId sourceName recordsCount categories {
+        dataCategory { key } records { recordKey taskId values { location value } } } }
     timeline(last: 50) { nodes { kind message } }
 } } }";
 
@@ -283,6 +306,57 @@ async fn sql_sources_are_collected_and_handed_to_review(app: TestApp) {
             .all(|v| v["fieldId"].is_string()),
         "every value names its mapped field"
     );
+    // The same values, grouped: one source, its categories, the records of each.
+    assert_eq!(r["foundRecordsCount"], 8);
+    let collected = r["collected"].as_array().unwrap();
+    assert_eq!(collected.len(), 1, "{collected:#?}");
+    assert_eq!(collected[0]["recordsCount"], 8);
+    assert!(
+        collected[0]["sourceName"]
+            .as_str()
+            .unwrap()
+            .starts_with("Shop")
+    );
+    let mut grouped: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+    let mut by_category: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for category in collected[0]["categories"].as_array().unwrap() {
+        let key = category["dataCategory"]["key"]
+            .as_str()
+            .unwrap_or("-")
+            .to_owned();
+        for record in category["records"].as_array().unwrap() {
+            let record_key = record["recordKey"].as_str().unwrap().to_owned();
+            assert_eq!(record["taskId"], task["id"]);
+            for v in record["values"].as_array().unwrap() {
+                let location = v["location"].as_str().unwrap().to_owned();
+                by_category
+                    .entry(key.clone())
+                    .or_default()
+                    .push(location.clone());
+                grouped
+                    .entry(record_key.clone())
+                    .or_default()
+                    .push((location, v["value"].as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    for v in grouped.values_mut() {
+        v.sort();
+    }
+    assert_eq!(grouped, records, "every value once, in its record");
+    for v in by_category.values_mut() {
+        v.sort();
+        v.dedup();
+    }
+    assert_eq!(
+        by_category["contact.email"],
+        [
+            "customers.email",
+            "customers.name",
+            "tickets.customer_email"
+        ]
+    );
+    assert_eq!(by_category["financial.bank_account"], ["invoices.iban"]);
     let timeline = r["timeline"].to_string();
     assert!(
         timeline.contains("collected automatically: 8 record(s)"),

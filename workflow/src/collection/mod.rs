@@ -8,6 +8,7 @@
 //! with the worker as the actor.
 
 mod claim;
+pub mod grouped;
 pub mod leaks;
 
 use std::time::Duration;

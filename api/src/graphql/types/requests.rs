@@ -493,6 +493,31 @@ impl TryFrom<subject_request::Model> for SubjectRequest {
     }
 }
 
+impl SubjectRequest {
+    /// The collected values with their redactions.
+    async fn load_records(&self, ctx: &Context<'_>) -> ApiResult<Vec<CollectedRecord>> {
+        let rows = loaders(ctx)?
+            .request_records
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default();
+        let redactions = loaders(ctx)?
+            .request_redactions
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default();
+        let mut redactions: std::collections::HashMap<Uuid, _> =
+            redactions.into_iter().map(|r| (r.record_id, r)).collect();
+        Ok(rows
+            .into_iter()
+            .map(|(m, value)| {
+                let redaction = redactions.remove(&m.id);
+                CollectedRecord::new(m, value, redaction)
+            })
+            .collect())
+    }
+}
+
 #[ComplexObject]
 impl SubjectRequest {
     /// Open and past its effective deadline, judged by the organization's local day
@@ -530,25 +555,36 @@ impl SubjectRequest {
 
     /// What the tasks found, values included; redacted records carry their redaction.
     async fn records(&self, ctx: &Context<'_>) -> ApiResult<Vec<CollectedRecord>> {
+        self.load_records(ctx).await
+    }
+
+    /// What the tasks found, in the shape a reviewer reads it: by source, then by
+    /// data category, then by record (a table row, an object of an HTTP response, an
+    /// upload) with its values. Holds the same values as `records`, each once, with
+    /// their redactions.
+    async fn collected(&self, ctx: &Context<'_>) -> ApiResult<Vec<CollectedSource>> {
+        let records = self.load_records(ctx).await?;
+        Ok(
+            workflow::collection::grouped::group(records, |r: &CollectedRecord| &r.model)
+                .into_iter()
+                .map(CollectedSource::from)
+                .collect(),
+        )
+    }
+
+    /// How many distinct records (rows, objects, uploads) the tasks collected; a
+    /// record has one or more values (`recordsCount` counts values).
+    async fn found_records_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
         let rows = loaders(ctx)?
             .request_records
             .load_one(self.uuid)
             .await?
             .unwrap_or_default();
-        let redactions = loaders(ctx)?
-            .request_redactions
-            .load_one(self.uuid)
-            .await?
-            .unwrap_or_default();
-        let mut redactions: std::collections::HashMap<Uuid, _> =
-            redactions.into_iter().map(|r| (r.record_id, r)).collect();
-        Ok(rows
-            .into_iter()
-            .map(|(m, value)| {
-                let redaction = redactions.remove(&m.id);
-                CollectedRecord::new(m, value, redaction)
-            })
-            .collect())
+        let keys: std::collections::HashSet<(Uuid, String)> = rows
+            .iter()
+            .map(|(m, _)| (m.source_id, workflow::collection::grouped::record_key(m)))
+            .collect();
+        Ok(keys.len() as i32)
     }
 
     /// What changed in the records since a reviewer last sent this request back
@@ -566,7 +602,7 @@ impl SubjectRequest {
             .map(ReviewChanges::from))
     }
 
-    /// How many records the tasks collected.
+    /// How many values the tasks collected (see `foundRecordsCount` for records).
     async fn records_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
         Ok(loaders(ctx)?
             .request_records
@@ -920,6 +956,9 @@ pub struct CollectedRecord {
     pub record_uuid: Uuid,
     #[graphql(skip)]
     pub request_uuid: Uuid,
+    /// The stored row (sealed value), for grouping.
+    #[graphql(skip)]
+    pub model: collected_record::Model,
 }
 
 impl CollectedRecord {
@@ -928,8 +967,8 @@ impl CollectedRecord {
             id: global_id("CollectedRecord", m.id),
             task_id: global_id("RequestTask", m.task_id),
             source_id: global_id("DataSource", m.source_id),
-            location: m.location,
-            record_key: m.record_key.unwrap_or_else(|| m.id.to_string()),
+            location: m.location.clone(),
+            record_key: workflow::collection::grouped::record_key(&m),
             field_id: m.field_id.map(|f| global_id("DataField", f)),
             value,
             redaction: r.map(|r| Redaction {
@@ -941,8 +980,108 @@ impl CollectedRecord {
             category_id: m.data_category_id,
             record_uuid: m.id,
             request_uuid: m.request_id,
+            model: m,
         }
     }
+}
+
+/// The values one source gave about the subject, by data category.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct CollectedSource {
+    /// Global ID of the data source.
+    pub source_id: ID,
+    /// Distinct records (rows, objects, uploads) of this source; a record with
+    /// values of two categories counts once.
+    pub records_count: i32,
+    /// The source's values by data category, in the order first found.
+    pub categories: Vec<CollectedCategory>,
+    #[graphql(skip)]
+    pub source_uuid: Uuid,
+}
+
+#[ComplexObject]
+impl CollectedSource {
+    /// Name of the data source.
+    async fn source_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        loaders(ctx)?
+            .source_name
+            .load_one(self.source_uuid)
+            .await?
+            .ok_or_else(|| {
+                ApiError::from(workflow::Error::NotFound {
+                    what: "data source",
+                })
+            })
+    }
+}
+
+impl From<workflow::collection::grouped::SourceGroup<CollectedRecord>> for CollectedSource {
+    fn from(g: workflow::collection::grouped::SourceGroup<CollectedRecord>) -> Self {
+        Self {
+            source_id: global_id("DataSource", g.source_id),
+            records_count: g.records as i32,
+            categories: g
+                .categories
+                .into_iter()
+                .map(|c| CollectedCategory {
+                    data_category_id: c.category_id.map(|id| global_id("DataCategory", id)),
+                    records: c
+                        .records
+                        .into_iter()
+                        .map(|r| FoundRecord {
+                            record_key: r.record_key,
+                            task_id: global_id("RequestTask", r.task_id),
+                            values: r.values,
+                        })
+                        .collect(),
+                    category_uuid: c.category_id,
+                })
+                .collect(),
+            source_uuid: g.source_id,
+        }
+    }
+}
+
+/// The records of one source with values of one data category.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct CollectedCategory {
+    /// Global ID of the data category; null for values whose field maps no category
+    /// (or values entered without a field).
+    pub data_category_id: Option<ID>,
+    /// The records, each with its values of this category only.
+    pub records: Vec<FoundRecord>,
+    #[graphql(skip)]
+    pub category_uuid: Option<Uuid>,
+}
+
+#[ComplexObject]
+impl CollectedCategory {
+    /// The data category; null as for `dataCategoryId`.
+    async fn data_category(&self, ctx: &Context<'_>) -> ApiResult<Option<DataCategory>> {
+        let Some(id) = self.category_uuid else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?
+            .data_category
+            .load_one(id)
+            .await?
+            .map(Into::into))
+    }
+}
+
+/// One record a source gave (a table row, an object of an HTTP response, an
+/// upload), with its values of one data category.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct FoundRecord {
+    /// The record, e.g. `customers(id=42)` or `/contacts/0` (see
+    /// `CollectedRecord.recordKey`).
+    pub record_key: String,
+    /// Global ID of the task that found it.
+    pub task_id: ID,
+    /// Its values (with their redactions), each tagged with its field and location.
+    pub values: Vec<CollectedRecord>,
 }
 
 #[ComplexObject]
