@@ -215,6 +215,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("RegisterFinding", "*", Allow(Register, Read)),
     ("SubjectRequest", "*", Allow(Request, Read)),
     ("SubjectIdentity", "*", Allow(Request, Read)),
+    ("FoundIdentity", "*", Allow(Request, Read)),
     ("RequestTask", "*", Allow(Request, Read)),
     // Uploaded files are collected personal data, like the records.
     ("RequestTask", "files", Allow(Request, ReadData)),

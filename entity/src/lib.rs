@@ -20,6 +20,7 @@ pub mod data_category;
 pub mod data_field;
 pub mod data_source;
 pub mod data_subject;
+pub mod found_identity;
 pub mod leak_finding;
 pub mod letter_template;
 pub mod organization;

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use workflow::Role;
-use workflow::collection::WorkerOptions;
+use workflow::collection::{Pass, WorkerOptions};
 use workflow::connectors::ConnectorKind;
 use workflow::entity::data_category;
 use workflow::register::fields::{ErasureStrategy, FieldDraft, IdentityType};
@@ -215,6 +215,7 @@ const REQUEST: &str = "query($id: ID!) { node(id: $id) { ... on SubjectRequest {
     tasks { id state automatic completedByWorker completedById attempts error retryAfter }
     records { recordKey location value fieldId }
     foundRecordsCount
+    identitiesFoundOnTheWay { kind value recordKey sourceName }
     collected { sourceId sourceName recordsCount categories {
         dataCategory { key } records { recordKey taskId values { location value } } } }
     timeline(last: 50) { nodes { kind message } }
@@ -387,6 +388,154 @@ async fn sql_sources_are_collected_and_handed_to_review(app: TestApp) {
 e2e!(
     sql_collection_follows_references_to_the_subjects_rows_only,
     sql_sources_are_collected_and_handed_to_review
+);
+
+/// A helpdesk database that knows customers only by their customer number.
+async fn helpdesk_source(app: &TestApp) -> Uuid {
+    let file = app
+        .sources_dir
+        .join(format!("helpdesk-{}.db", Uuid::new_v4().simple()));
+    let conn = Database::connect(format!("sqlite://{}?mode=rwc", file.display()))
+        .await
+        .unwrap();
+    for sql in [
+        "CREATE TABLE calls (id INTEGER PRIMARY KEY, customer_no TEXT, note TEXT)",
+        "INSERT INTO calls VALUES (1, 'K-1', 'Anna asked about her sofa'), (2, 'K-2', 'Ben asked about his lamp'), \
+         (3, 'k-1 ', 'spelled otherwise: not the same number')",
+    ] {
+        conn.execute_unprepared(sql).await.unwrap();
+    }
+    conn.close().await.unwrap();
+    let admin = principal(app, Role::Admin);
+    let wf = &app.workflow;
+    let source = wf
+        .create_data_source(
+            &admin,
+            SourceDraft {
+                name: "Helpdesk".into(),
+                description: None,
+                owner: None,
+                country: None,
+                processor_id: None,
+                connector_kind: ConnectorKind::Sqlite,
+                connector_config: json!({"path": file.display().to_string()}),
+            },
+        )
+        .await
+        .unwrap();
+    for (location, identity) in [
+        ("calls.id", None),
+        ("calls.customer_no", Some(IdentityType::CustomerNumber)),
+        ("calls.note", None),
+    ] {
+        wf.create_data_field(
+            &admin,
+            FieldDraft {
+                source_id: source.id,
+                location: location.into(),
+                description: None,
+                data_category_id: None,
+                identifies_subject: identity.is_some(),
+                identity_type: identity,
+                references_id: None,
+                erasure_strategy: ErasureStrategy::SetNull,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    source.id
+}
+
+/// The requester gave an e-mail address; the shop's customer row found by it names
+/// the customer number, and the helpdesk, which knows customers only by that
+/// number, is searched for it too, finding Anna's call and nobody else's. Tasks run
+/// in the order their sources were created: with the helpdesk first, its finished
+/// task is opened again when the shop's task finds the number.
+async fn identities_found_on_the_way(app: TestApp, helpdesk_first: bool) {
+    let shop_db = if helpdesk_first {
+        helpdesk_source(&app).await;
+        shop_source(&app, app.db.backend).await
+    } else {
+        let shop = shop_source(&app, app.db.backend).await;
+        helpdesk_source(&app).await;
+        shop
+    };
+    let Some((_source, _db)) = shop_db else {
+        return;
+    };
+    let id = collecting(&app, "anna@example.com").await;
+    // One worker, one task at a time, in claim order.
+    let mut passes = 0;
+    while let Pass::Done { to_review, .. } =
+        app.workflow.collect_once("test", &fast()).await.unwrap()
+    {
+        passes += 1;
+        if to_review {
+            break;
+        }
+    }
+    assert_eq!(passes, if helpdesk_first { 3 } else { 2 });
+    let r = request(&app, id).await;
+    assert_eq!(r["state"], "IN_REVIEW", "{r:#}");
+    assert_eq!(
+        r["identitiesFoundOnTheWay"],
+        json!([{"kind": "CUSTOMER_NUMBER", "value": "K-1", "recordKey": "customers(id=1)",
+                "sourceName": format!("Shop {:?}", app.db.backend)}])
+    );
+    let records = records_by_key(&r);
+    assert_eq!(
+        records["calls(id=1)"],
+        [
+            ("calls.customer_no".to_owned(), "K-1".to_owned()),
+            ("calls.id".to_owned(), "1".to_owned()),
+            (
+                "calls.note".to_owned(),
+                "Anna asked about her sofa".to_owned()
+            ),
+        ]
+    );
+    assert!(!records.contains_key("calls(id=2)"), "{records:#?}");
+    assert!(!records.contains_key("calls(id=3)"), "{records:#?}");
+    assert_eq!(
+        records.len(),
+        9,
+        "Anna's 8 shop rows and her call: {records:#?}"
+    );
+    assert!(
+        r["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["state"] == "DONE" && t["error"].is_null() && t["attempts"] == 1),
+        "{r:#}"
+    );
+    let timeline = r["timeline"].to_string();
+    let searched_again = if helpdesk_first { 1 } else { 0 };
+    assert!(
+        timeline.contains(&format!(
+            "identities found on the way in `Shop {:?}`: CUSTOMER_NUMBER in `customers(id=1)`; \
+             {searched_again} other source(s) searched again",
+            app.db.backend
+        )),
+        "{timeline}"
+    );
+}
+
+async fn identities_found_on_the_way_search_sources_not_yet_run(app: TestApp) {
+    identities_found_on_the_way(app, false).await;
+}
+e2e!(
+    identities_found_on_the_way_before,
+    identities_found_on_the_way_search_sources_not_yet_run
+);
+
+async fn identities_found_on_the_way_search_finished_sources_again(app: TestApp) {
+    identities_found_on_the_way(app, true).await;
+}
+e2e!(
+    identities_found_on_the_way_after,
+    identities_found_on_the_way_search_finished_sources_again
 );
 
 async fn hostile_identities_find_nothing_and_break_nothing(app: TestApp) {

@@ -220,6 +220,10 @@ grouped!(
     IdentitiesBySubject, subject_identity::Model, identities_of_subjects, |r| r.subject_id
 );
 grouped!(
+    /// Identities found on the way by request id.
+    FoundIdentitiesByRequest, workflow::collection::found::FoundIdentityView, found_identities_of_requests, |r| r.request_id
+);
+grouped!(
     /// Tasks by request id.
     TasksByRequest, request_task::Model, tasks_of_requests, |r| r.request_id
 );
@@ -339,6 +343,8 @@ pub struct Loaders {
     pub request_redactions: Cached<RedactionsByRequest>,
     /// Leak findings by request id.
     pub request_leak_findings: Cached<LeakFindingsByRequest>,
+    /// Identities found on the way by request id.
+    pub request_found_identities: Cached<FoundIdentitiesByRequest>,
     /// Attachments by request id.
     pub request_attachments: Cached<AttachmentsByRequest>,
     /// Uploaded files by task id.
@@ -413,6 +419,7 @@ impl Loaders {
             request_records: make(RecordsByRequest(scope.clone()), cache),
             request_redactions: make(RedactionsByRequest(scope.clone()), cache),
             request_leak_findings: make(LeakFindingsByRequest(scope.clone()), cache),
+            request_found_identities: make(FoundIdentitiesByRequest(scope.clone()), cache),
             request_attachments: make(AttachmentsByRequest(scope.clone()), cache),
             task_files: make(FilesByTask(scope.clone()), cache),
             answer_packages: make(AnswerPackagesByRequest(scope.clone()), cache),

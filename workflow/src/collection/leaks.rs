@@ -142,7 +142,11 @@ fn is_card(s: &str) -> bool {
 }
 
 /// The canonical spelling of `value` as an identity of `kind`, if it is one.
-fn canonical(kind: IdentityType, value: &str, region: identity::PhoneRegion) -> Option<String> {
+pub(crate) fn canonical(
+    kind: IdentityType,
+    value: &str,
+    region: identity::PhoneRegion,
+) -> Option<String> {
     match kind {
         IdentityType::Email => identity::email(value).ok(),
         IdentityType::Phone => identity::phone(value, region).ok(),

@@ -8,6 +8,7 @@
 //! with the worker as the actor.
 
 mod claim;
+pub mod found;
 pub mod grouped;
 pub mod leaks;
 
@@ -111,6 +112,9 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 /// The identities a collection searches for: those verified one by one (a code sent
 /// to them); when staff confirmed the request as a whole (document check, known
 /// customer, logged-in account), every identity the requester gave.
+/// The identities a request's sources are searched with: the subject's (only the
+/// verified ones when each identity is verified on its own), then those found on
+/// the way.
 async fn search_identities<C: crate::core::store::Conn>(
     conn: &C,
     request: &subject_request::Model,
@@ -124,7 +128,8 @@ async fn search_identities<C: crate::core::store::Conn>(
     let per_identity = request.verification_method.as_deref()
         == Some(VerificationMethod::EmailCode.as_str())
         || request.verification_method.is_none();
-    rows.into_iter()
+    let mut out: Vec<SearchIdentity> = rows
+        .into_iter()
         .filter(|i| !per_identity || i.verified_at.is_some())
         .map(|i| {
             Ok(SearchIdentity {
@@ -133,7 +138,16 @@ async fn search_identities<C: crate::core::store::Conn>(
                 value: i.value,
             })
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    for (identity, _, _) in found::search_identities(conn, request.id).await? {
+        if !out
+            .iter()
+            .any(|i| i.kind == identity.kind && i.value == identity.value)
+        {
+            out.push(identity);
+        }
+    }
+    Ok(out)
 }
 
 impl Workflow {
@@ -245,7 +259,7 @@ impl Workflow {
         metrics::histogram!("auskunft_collection_seconds").record(started.elapsed().as_secs_f64());
         match outcome {
             None => Ok(Pass::Lost { task_id }),
-            Some(Ok(found)) => self.finish(owner, &task, &fields, found).await,
+            Some(Ok(found)) => self.finish(owner, &task, &fields, &identities, found).await,
             Some(Err(e)) => self.fail(owner, options, &task, e).await,
         }
     }
@@ -281,6 +295,7 @@ impl Workflow {
         owner: &str,
         task: &request_task::Model,
         fields: &[data_field::Model],
+        searched: &[SearchIdentity],
         mut found: Vec<Found>,
     ) -> Result<Pass> {
         let worker = Principal::worker(task.org_id);
@@ -292,15 +307,62 @@ impl Workflow {
             crate::requests::find_request_locked(conn, task.org_id, task.request_id).await?;
         let at = now();
         use request_task::Column as T;
+        // Identities found on the way: kept for the request; this source is searched
+        // again when one it was not searched with concerns it, and so are the other
+        // sources' finished tasks.
+        // Read again under the request's lock: another source's finish may have found
+        // some since this task started.
+        let found_now = found::search_identities(conn, request.id).await?;
+        let mut known: Vec<SearchIdentity> = searched.to_vec();
+        let mut again = false;
+        for (identity, source_id, field_id) in found_now {
+            if known
+                .iter()
+                .any(|k| k.kind == identity.kind && k.value == identity.value)
+            {
+                continue;
+            }
+            let read_here = (source_id == task.source_id).then_some(field_id);
+            again |= found::concerns(fields, identity.kind, read_here);
+            known.push(identity);
+        }
+        // Phone numbers are read with the organization's region.
+        let region = if fields
+            .iter()
+            .any(|f| found::identity_type(f) == Some(IdentityType::Phone))
+        {
+            crate::requests::settings::load(conn, task.org_id)
+                .await?
+                .phone_region
+        } else {
+            identity::PhoneRegion::default()
+        };
+        let discovered = found::discover(&found, fields, &known, region);
+        let adopted = found::adopt(conn, &request, task.id, task.source_id, discovered, at).await?;
+        again |= adopted
+            .iter()
+            .any(|d| found::concerns(fields, d.kind, Some(d.field_id)));
         let records = found.len();
         let values: usize = found.iter().map(|f| f.values.len()).sum();
-        let note = format!("collected automatically: {records} record(s), {values} value(s)");
+        let note = if again {
+            format!(
+                "collected automatically: {records} record(s), {values} value(s); searching \
+                 again with identities found on the way"
+            )
+        } else {
+            format!("collected automatically: {records} record(s), {values} value(s)")
+        };
+        let (state, completed_by, completed_at) = if again {
+            (TaskState::Open, None, None)
+        } else {
+            (TaskState::Done, Some(WORKER_ID), Some(at))
+        };
         let completed = request_task::Entity::update_many()
-            .col_expr(T::State, Expr::value(TaskState::Done.as_str()))
+            .col_expr(T::State, Expr::value(state.as_str()))
             .col_expr(T::Note, Expr::value(note.clone()))
             .col_expr(T::Error, Expr::value(Option::<String>::None))
-            .col_expr(T::CompletedBy, Expr::value(WORKER_ID))
-            .col_expr(T::CompletedAt, Expr::value(at))
+            .col_expr(T::CompletedBy, Expr::value(completed_by))
+            .col_expr(T::CompletedAt, Expr::value(completed_at))
             .col_expr(T::LeaseOwner, Expr::value(Option::<String>::None))
             .col_expr(T::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .col_expr(T::RunAfter, Expr::value(Option::<DateTime<Utc>>::None))
@@ -315,6 +377,15 @@ impl Workflow {
             drop(tx);
             return Ok(Pass::Lost { task_id: task.id });
         }
+        if again {
+            // A new search, not a failed attempt.
+            request_task::Entity::update_many()
+                .col_expr(T::Attempts, Expr::value(0))
+                .filter(T::Id.eq(task.id))
+                .exec(conn)
+                .await?;
+        }
+        let reopened = self.search_again(conn, task, &adopted, at).await?;
         let flags: Vec<(String, leaks::LeakKind, String)> = found
             .iter_mut()
             .flat_map(|f| {
@@ -363,6 +434,25 @@ impl Workflow {
         .await?;
         self.note_dropped(&mut tx, &worker, &updated, &replaced.dropped)
             .await?;
+        if !adopted.is_empty() {
+            let what: Vec<String> = adopted
+                .iter()
+                .map(|d| format!("{} in `{}`", d.kind.as_str(), d.record_key))
+                .collect();
+            self.note(
+                &mut tx,
+                &worker,
+                &updated,
+                TimelineKind::Task,
+                format!(
+                    "identities found on the way in `{source_name}`: {}; {} other source(s) \
+                     searched again",
+                    what.join(", "),
+                    reopened
+                ),
+            )
+            .await?;
+        }
         audit::append(
             &mut tx,
             task.org_id,
@@ -400,6 +490,69 @@ impl Workflow {
             task_id: task.id,
             to_review,
         })
+    }
+
+    /// Opens again the request's other finished automatic collection tasks whose
+    /// source has an identifying field of a type just found; returns how many.
+    async fn search_again<C: crate::core::store::Conn>(
+        &self,
+        conn: &C,
+        task: &request_task::Model,
+        adopted: &[found::Discovered],
+        at: DateTime<Utc>,
+    ) -> Result<usize> {
+        if adopted.is_empty() {
+            return Ok(0);
+        }
+        use request_task::Column as T;
+        let done = request_task::Entity::find()
+            .filter(T::RequestId.eq(task.request_id))
+            .filter(T::Kind.eq(TaskKind::Collect.as_str()))
+            .filter(T::Automatic.eq(true))
+            .filter(T::State.eq(TaskState::Done.as_str()))
+            .filter(T::Id.ne(task.id))
+            .all(conn)
+            .await?;
+        if done.is_empty() {
+            return Ok(0);
+        }
+        let fields = data_field::Entity::find()
+            .filter(data_field::Column::SourceId.is_in(done.iter().map(|t| t.source_id)))
+            .all(conn)
+            .await?;
+        let again: Vec<Uuid> = done
+            .iter()
+            .filter(|t| {
+                let of_source: Vec<data_field::Model> = fields
+                    .iter()
+                    .filter(|f| f.source_id == t.source_id)
+                    .cloned()
+                    .collect();
+                adopted
+                    .iter()
+                    .any(|d| found::concerns(&of_source, d.kind, None))
+            })
+            .map(|t| t.id)
+            .collect();
+        if again.is_empty() {
+            return Ok(0);
+        }
+        request_task::Entity::update_many()
+            .col_expr(T::State, Expr::value(TaskState::Open.as_str()))
+            .col_expr(T::CompletedBy, Expr::value(Option::<Uuid>::None))
+            .col_expr(T::CompletedAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(T::Attempts, Expr::value(0))
+            .col_expr(T::RunAfter, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(
+                T::Note,
+                Expr::value("searching again with identities found on the way"),
+            )
+            .col_expr(T::UpdatedAt, Expr::value(at))
+            .filter(T::Id.is_in(again.iter().copied()))
+            .filter(T::State.eq(TaskState::Done.as_str()))
+            .exec(conn)
+            .await?;
+        Ok(again.len())
     }
 
     /// Records a failed attempt: retried after a backoff, or FAILED after the last.

@@ -624,6 +624,25 @@ impl SubjectRequest {
             .collect())
     }
 
+    /// Identifiers of the requester that collection read from their own records
+    /// (the customer number on the customer row found by e-mail) and searched the
+    /// request's other sources for too. Only identifying fields of records found by
+    /// an identity already searched for count, and never a known identity of another
+    /// data subject.
+    async fn identities_found_on_the_way(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<FoundIdentity>> {
+        Ok(loaders(ctx)?
+            .request_found_identities
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(FoundIdentity::from)
+            .collect())
+    }
+
     /// How many leak findings are still open (approval is refused while any is).
     async fn open_leak_findings(&self, ctx: &Context<'_>) -> ApiResult<i32> {
         Ok(loaders(ctx)?
@@ -981,6 +1000,56 @@ impl CollectedRecord {
             record_uuid: m.id,
             request_uuid: m.request_id,
             model: m,
+        }
+    }
+}
+
+/// An identifier of the requester found on the way, during collection.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
+pub struct FoundIdentity {
+    /// Kind of identifier.
+    pub kind: IdentityType,
+    /// Canonical value (as `SubjectIdentity.value`).
+    pub value: String,
+    /// Global ID of the data source it was read from.
+    pub source_id: ID,
+    /// The record it was read from, e.g. `customers(id=42)`.
+    pub record_key: String,
+    /// Global ID of the identifying data field it was read from.
+    pub field_id: ID,
+    /// When it was found.
+    pub found_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub source_uuid: Uuid,
+}
+
+#[ComplexObject]
+impl FoundIdentity {
+    /// Name of the data source it was read from.
+    async fn source_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        loaders(ctx)?
+            .source_name
+            .load_one(self.source_uuid)
+            .await?
+            .ok_or_else(|| {
+                ApiError::from(workflow::Error::NotFound {
+                    what: "data source",
+                })
+            })
+    }
+}
+
+impl From<workflow::collection::found::FoundIdentityView> for FoundIdentity {
+    fn from(f: workflow::collection::found::FoundIdentityView) -> Self {
+        Self {
+            kind: f.kind.into(),
+            value: f.value,
+            source_id: global_id("DataSource", f.source_id),
+            record_key: f.record_key,
+            field_id: global_id("DataField", f.field_id),
+            found_at: f.found_at,
+            source_uuid: f.source_id,
         }
     }
 }
