@@ -175,6 +175,7 @@ pub(crate) async fn serve(
             bind: "127.0.0.1:0".into(),
             metrics_bind: None,
             limits: api::Limits::default(),
+            demo_crm: None,
         },
         workflow.clone(),
     )

@@ -300,10 +300,13 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
     } else {
         None
     };
+    // The demo serves its own CRM, so that the demo's HTTP source collects something.
+    let demo_crm = demo.then(workflow::demo::crm::DemoCrm::new);
     let server_config = api::ServerConfig {
         bind: config.bind.clone(),
         metrics_bind: config.metrics_bind.clone(),
         limits: config.limits,
+        demo_crm: demo_crm.clone(),
     };
     let mailer: std::sync::Arc<dyn workflow::core::outbox::Mailer> = match &config.mail_dir {
         Some(dir) => std::sync::Arc::new(
@@ -318,10 +321,7 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
     };
     tokio::spawn(deliver_mail(workflow.clone(), mailer));
     tokio::spawn(follow_policy_changes(workflow.clone()));
-    // The workers live as long as the process; they are dropped with it.
-    let (_stop_workers, workers_stop) = tokio::sync::watch::channel(false);
-    let _workers = workflow.spawn_workers(config.collection.clone(), workers_stop);
-    let app = api::Application::build(server_config, workflow)
+    let app = api::Application::build(server_config, workflow.clone())
         .await
         .map_err(|cause| CliError::Bind {
             bind: config.bind.clone(),
@@ -341,6 +341,16 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
         addr.ip().to_string()
     };
     let base = format!("http://{host}:{}", addr.port());
+    if let Some(crm) = &demo_crm {
+        // Only now is the port known (it may be 0 in --bind).
+        if !workflow.connect_demo_crm(&base, crm).await? {
+            tracing::warn!("the demo's CRM source is gone or points elsewhere; left as it is");
+        }
+    }
+    // The workers live as long as the process; they are dropped with it. They start
+    // after the demo CRM's address is set, so no demo task tries the old one.
+    let (_stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+    let _workers = workflow.spawn_workers(config.collection.clone(), workers_stop);
     tracing::info!(
         %addr,
         database = %workflow::core::store::redact_url(&config.database_url),

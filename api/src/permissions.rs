@@ -219,6 +219,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("RequestTask", "*", Allow(Request, Read)),
     // Uploaded files are collected personal data, like the records.
     ("RequestTask", "files", Allow(Request, ReadData)),
+    ("RequestTask", "records", Allow(Request, ReadData)),
     ("SubjectRequest", "records", Allow(Request, ReadData)),
     ("CollectedRecord", "*", Allow(Request, ReadData)),
     ("SubjectRequest", "collected", Allow(Request, ReadData)),

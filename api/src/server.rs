@@ -54,6 +54,9 @@ pub struct ServerConfig {
     pub metrics_bind: Option<String>,
     /// Request limits.
     pub limits: Limits,
+    /// `serve --demo`: the demo CRM served at `/demo/crm/…` (for the demo's HTTP
+    /// source); `None` serves no such path.
+    pub demo_crm: Option<workflow::demo::crm::DemoCrm>,
 }
 
 #[derive(Clone)]
@@ -106,6 +109,12 @@ impl Application {
             .at("/answers/:token", get(download_answer))
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz));
+        if let Some(crm) = &config.demo_crm {
+            routes = routes.at(
+                format!("{}/:resource", workflow::demo::crm::DEMO_CRM_PATH),
+                get(demo_crm).data(crm.clone()),
+            );
+        }
         let metrics_listener = match &config.metrics_bind {
             None => {
                 routes = routes.at("/metrics", get(metrics));
@@ -218,6 +227,25 @@ fn origin(req: &Request) -> crate::graphql::RequestOrigin {
         })
         .map(|h| format!("{scheme}://{h}")),
     )
+}
+
+/// `GET /demo/crm/{resource}` (only with `serve --demo`): the demo CRM's answer.
+#[handler]
+fn demo_crm(
+    req: &Request,
+    poem::web::Path(resource): poem::web::Path<String>,
+    poem::web::Query(query): poem::web::Query<Vec<(String, String)>>,
+    crm: poem::web::Data<&workflow::demo::crm::DemoCrm>,
+) -> Response {
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let answer = crm.answer(&resource, authorization, &query);
+    Response::builder()
+        .status(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .content_type("application/json")
+        .body(answer.body.to_string())
 }
 
 /// `GET /exports/{token}`: the register export a `registerExport` link stands for.

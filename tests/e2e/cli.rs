@@ -223,6 +223,19 @@ async fn serve_demo_prints_working_keys_for_every_role() {
         register["data"]["dataSources"]["nodes"][0]["identityKeys"],
         serde_json::json!(["CUSTOMER_NUMBER", "EMAIL", "PHONE"])
     );
+    // The CRM is served by the demo server itself, at its real (random) port.
+    let crm = register["data"]["dataSources"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "CRM")
+        .expect("a CRM source");
+    assert_eq!(
+        crm["connectorConfig"]["baseUrl"],
+        format!("{base}/demo/crm"),
+        "{crm}"
+    );
+    assert!(crm["connectorConfig"].get("token").is_none(), "{crm}");
     assert_eq!(
         register["data"]["registerFindings"]["totalCount"], 0,
         "the demo register has no errors: {register}"

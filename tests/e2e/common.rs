@@ -180,6 +180,8 @@ pub struct TestApp {
     /// What data sources may reach in this app.
     pub sources: workflow::SourceSettings,
     server: tokio::task::JoinHandle<()>,
+    /// Stops the collection workers of a demo app (dropping it stops them).
+    _workers: Option<tokio::sync::watch::Sender<bool>>,
     // Dropped last: the database outlives the server.
     pub db: TestDb,
 }
@@ -274,6 +276,7 @@ impl TestApp {
                 bind: "127.0.0.1:0".into(),
                 metrics_bind: None,
                 limits,
+                demo_crm: None,
             },
             workflow.clone(),
         )
@@ -294,6 +297,86 @@ impl TestApp {
             sources_dir,
             sources,
             server,
+            _workers: None,
+            db,
+        })
+    }
+
+    /// Starts the server as `serve --demo` does: the demo organization (its keys in
+    /// `keys`; `key_ids` stays empty), the demo CRM served on the server's own
+    /// address with the demo source pointed at it, and collection workers (fast
+    /// retries). `None` when the backend is not configured.
+    pub async fn spawn_demo(backend: Backend) -> Option<Self> {
+        let db = TestDb::create(backend).await?;
+        let store = Store::connect_and_migrate(&db.url, &StoreOptions::default())
+            .await
+            .expect("connect and migrate");
+        let encryption_key = workflow::core::crypto::Cipher::generate_key();
+        let cipher = workflow::core::crypto::Cipher::from_base64(&encryption_key).unwrap();
+        let sources_dir =
+            std::env::temp_dir().join(format!("auskunft-sources-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&sources_dir).expect("create the SQLite source directory");
+        let sources = workflow::SourceSettings {
+            sqlite_dir: sources_dir.clone(),
+            allowed_hosts: None,
+        };
+        let options = workflow::WorkflowOptions {
+            sources: sources.clone(),
+        };
+        let workflow = Workflow::open_with(store, cipher, options)
+            .await
+            .expect("open workflow");
+        let setup = workflow
+            .ensure_demo(&sources_dir.join("auskunft-demo-shop.db"))
+            .await
+            .expect("the demo");
+        let crm = workflow::demo::crm::DemoCrm::new();
+        let app = api::Application::build(
+            api::ServerConfig {
+                bind: "127.0.0.1:0".into(),
+                metrics_bind: None,
+                limits: api::Limits::default(),
+                demo_crm: Some(crm.clone()),
+            },
+            workflow.clone(),
+        )
+        .await
+        .expect("bind");
+        let addr = app.local_addr();
+        assert!(
+            workflow
+                .connect_demo_crm(&format!("http://{addr}"), &crm)
+                .await
+                .expect("point the demo CRM source at the server"),
+            "the demo has a CRM source"
+        );
+        let server = tokio::spawn(async move {
+            let _ = app.run_until_stopped().await;
+        });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        workflow.spawn_workers(
+            workflow::collection::WorkerOptions {
+                workers: 2,
+                lease: Duration::from_secs(10),
+                max_attempts: 3,
+                backoff: Duration::from_millis(100),
+                max_backoff: Duration::from_millis(500),
+                poll: Duration::from_millis(50),
+            },
+            stopped,
+        );
+        Some(Self {
+            addr,
+            workflow,
+            org_id: setup.organization.id,
+            keys: setup.keys.into_iter().collect(),
+            key_ids: HashMap::new(),
+            client: reqwest::Client::new(),
+            encryption_key,
+            sources_dir,
+            sources,
+            server,
+            _workers: Some(stop),
             db,
         })
     }

@@ -209,6 +209,7 @@ async fn metrics_can_be_served_on_their_own_address_only() {
             bind: "127.0.0.1:0".into(),
             metrics_bind: Some("127.0.0.1:0".into()),
             limits: api::Limits::default(),
+            demo_crm: None,
         },
         app.reopen().await.unwrap(),
     )

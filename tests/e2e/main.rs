@@ -11,6 +11,7 @@ mod authz;
 mod cli;
 mod collection;
 mod counters;
+mod demo;
 mod drift;
 mod export;
 mod hostile;

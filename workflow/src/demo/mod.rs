@@ -1,6 +1,8 @@
 //! The demo setup of `serve --demo`: a demo organization, one API key per role, a
-//! small register with the demo shop database as a source, and sample requests.
+//! small register with the demo shop database as a source, a CRM the demo server
+//! serves itself ([`crm`]), and sample requests.
 
+pub mod crm;
 pub mod register;
 pub mod requests;
 
@@ -120,5 +122,58 @@ impl Workflow {
             created,
             keys,
         })
+    }
+}
+
+impl Workflow {
+    /// Points the demo's CRM source at the CRM the demo server serves at `server`
+    /// (its real address, e.g. `http://127.0.0.1:8080`, known once the port is bound)
+    /// with the token `crm` accepts. Only the source's `baseUrl` and `token` change,
+    /// and only while `baseUrl` still names a demo CRM (someone who pointed the source
+    /// elsewhere keeps their setting). Returns whether the source was updated.
+    pub async fn connect_demo_crm(&self, server: &str, crm: &crm::DemoCrm) -> Result<bool> {
+        let Some(org) = self.organization_named(DEMO_ORGANIZATION).await? else {
+            return Ok(false);
+        };
+        let admin = self.admin_principal(&org).await?;
+        let page = crate::PageRequest {
+            first: Some(100),
+            ..Default::default()
+        };
+        let filter = crate::register::sources::SourceFilter {
+            search: Some(register::DEMO_CRM_SOURCE.to_owned()),
+            connector_kind: Some(crate::connectors::ConnectorKind::Http),
+        };
+        let Some(source) = self
+            .data_sources(&admin, &filter, &page)
+            .await?
+            .items
+            .into_iter()
+            .find(|s| s.name == register::DEMO_CRM_SOURCE)
+        else {
+            return Ok(false);
+        };
+        let mut config = source.connector_config.clone();
+        let demo_url = config
+            .get("baseUrl")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|u| url::Url::parse(u).ok())
+            .is_some_and(|u| u.path().trim_end_matches('/') == crm::DEMO_CRM_PATH);
+        let Some(map) = config.as_object_mut().filter(|_| demo_url) else {
+            return Ok(false);
+        };
+        let fresh = crm::source_config(server, crm.token());
+        map.insert("baseUrl".into(), fresh["baseUrl"].clone());
+        map.insert("token".into(), fresh["token"].clone());
+        self.update_data_source(
+            &admin,
+            source.id,
+            crate::register::sources::SourcePatch {
+                connector_config: Some(config),
+                ..Default::default()
+            },
+        )
+        .await?;
+        Ok(true)
     }
 }

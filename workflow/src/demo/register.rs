@@ -74,7 +74,41 @@ fn ids(found: &[(String, Uuid)], keys: &[&str]) -> Result<Vec<Uuid>> {
         .collect()
 }
 
+/// Name of the demo's CRM source (an HTTP source served by the demo server).
+pub const DEMO_CRM_SOURCE: &str = "CRM";
+/// Name of the demo's MANUAL source (a steward searches the support mailbox).
+pub const DEMO_MAILBOX_SOURCE: &str = "Support mailbox";
+/// The CRM's address until the server has bound its port: nothing listens there.
+const UNBOUND_SERVER: &str = "http://127.0.0.1:9";
+
 impl Workflow {
+    /// Maps fields (location, category key, identity type) of a demo source.
+    async fn map_demo_fields(
+        &self,
+        admin: &Principal,
+        source_id: Uuid,
+        categories: &[(String, Uuid)],
+        fields: &[(&str, &str, Option<IdentityType>)],
+    ) -> Result<()> {
+        for (location, category, identity) in fields {
+            self.create_data_field(
+                admin,
+                FieldDraft {
+                    source_id,
+                    location: (*location).into(),
+                    description: None,
+                    data_category_id: Some(ids(categories, &[category])?[0]),
+                    identifies_subject: identity.is_some(),
+                    identity_type: *identity,
+                    references_id: None,
+                    erasure_strategy: ErasureStrategy::DeleteRow,
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Fills the demo organization's register: sources (incl. the shop database at
     /// `shop_db`), purposes, recipients, a transfer, retention and activities.
     pub async fn seed_demo_register(&self, admin: &Principal, shop_db: &Path) -> Result<()> {
@@ -326,11 +360,25 @@ impl Workflow {
                 ErasureStrategy::SetNull,
             ),
             (
+                "customers.postal_code",
+                Some("contact.postal_address"),
+                None,
+                None,
+                ErasureStrategy::SetNull,
+            ),
+            (
                 "customers.birth_date",
                 Some("identity.birth_date"),
                 None,
                 None,
                 ErasureStrategy::SetNull,
+            ),
+            (
+                "orders.id",
+                None,
+                None,
+                None,
+                ErasureStrategy::KeepUnderHold,
             ),
             (
                 "orders.customer_id",
@@ -344,6 +392,20 @@ impl Workflow {
                 Some("contract.delivery"),
                 None,
                 None,
+                ErasureStrategy::KeepUnderHold,
+            ),
+            (
+                "orders.delivery_postal_code",
+                Some("contract.delivery"),
+                None,
+                None,
+                ErasureStrategy::KeepUnderHold,
+            ),
+            (
+                "invoices.order_id",
+                Some("financial.invoices"),
+                None,
+                Some("orders.id"),
                 ErasureStrategy::KeepUnderHold,
             ),
             (
@@ -361,10 +423,17 @@ impl Workflow {
                 ErasureStrategy::DeleteRow,
             ),
             (
-                "support_tickets.body",
+                "support_tickets.customer_id",
                 Some("communication.support"),
                 None,
                 Some("customers.id"),
+                ErasureStrategy::DeleteRow,
+            ),
+            (
+                "support_tickets.body",
+                Some("communication.support"),
+                None,
+                None,
                 ErasureStrategy::DeleteRow,
             ),
         ] {
@@ -388,7 +457,43 @@ impl Workflow {
                 .await?;
             mapped.push((location.to_owned(), field.id));
         }
-        let crm = self.create_data_source(admin, source("CRM", ConnectorKind::Http, json!({"baseUrl": "http://127.0.0.1:9/crm/api", "auth": "bearer", "token": "demo-token-not-real"}), "Sales", None)).await?;
+        // The CRM is served by the demo server itself (`demo::crm`); its address and
+        // token are set when the server has bound its port (`connect_demo_crm`).
+        let crm = self
+            .create_data_source(
+                admin,
+                source(
+                    DEMO_CRM_SOURCE,
+                    ConnectorKind::Http,
+                    super::crm::source_config(UNBOUND_SERVER, "demo-token-not-real"),
+                    "Sales",
+                    None,
+                ),
+            )
+            .await?;
+        self.map_demo_fields(
+            admin,
+            crm.id,
+            &categories,
+            &[
+                ("$.email", "contact.email", Some(IdentityType::Email)),
+                ("$.firstName", "identity.name", None),
+                ("$.lastName", "identity.name", None),
+                ("$.phone", "contact.phone", Some(IdentityType::Phone)),
+                (
+                    "$.customerNumber",
+                    "account.customer_number",
+                    Some(IdentityType::CustomerNumber),
+                ),
+                ("$.segment", "marketing.preferences", None),
+                ("$.marketing.email", "marketing.preferences", None),
+                ("$.marketing.phone", "marketing.preferences", None),
+                ("$.marketing.post", "marketing.preferences", None),
+                ("$.subject", "communication.support", None),
+                ("$.text", "communication.support", None),
+            ],
+        )
+        .await?;
         let invoicing = self
             .create_data_source(
                 admin,
@@ -413,7 +518,44 @@ impl Workflow {
                 ),
             )
             .await?;
-        let mailbox = self.create_data_source(admin, source("Support mailbox", ConnectorKind::Manual, json!({"contact": "support@moebelhaus.example", "instructions": "Search the mailbox for the requester's addresses; export matching threads as PDF."}), "Customer service", None)).await?;
+        let mailbox = self
+            .create_data_source(
+                admin,
+                source(
+                    DEMO_MAILBOX_SOURCE,
+                    ConnectorKind::Manual,
+                    json!({
+                        "contact": "support@moebelhaus.example",
+                        "instructions": "Search the support mailbox for the requester's addresses; upload one record per message found (date, from, subject, message), or an empty list.",
+                        "recordSchema": {
+                            "type": "object",
+                            "required": ["date", "from", "subject"],
+                            "properties": {
+                                "date": {"type": "string", "format": "date", "description": "When the message came in."},
+                                "from": {"type": "string", "maxLength": 320, "description": "The sender's address."},
+                                "subject": {"type": "string", "maxLength": 500},
+                                "message": {"type": "string", "maxLength": 5000, "description": "The message, or a summary of it."}
+                            },
+                            "additionalProperties": false
+                        }
+                    }),
+                    "Customer service",
+                    None,
+                ),
+            )
+            .await?;
+        self.map_demo_fields(
+            admin,
+            mailbox.id,
+            &categories,
+            &[
+                ("from", "contact.email", Some(IdentityType::Email)),
+                ("date", "communication.support", None),
+                ("subject", "communication.support", None),
+                ("message", "communication.support", None),
+            ],
+        )
+        .await?;
 
         let activity = |name: &str,
                         purposes: Vec<Uuid>,
@@ -493,12 +635,19 @@ impl Workflow {
             activity(
                 "Newsletter",
                 vec![newsletter.id],
-                ids(&categories, &["contact.email", "marketing.newsletter"])?,
-                ids(&subjects, &["newsletter_subscribers"])?,
+                ids(
+                    &categories,
+                    &[
+                        "contact.email",
+                        "marketing.newsletter",
+                        "marketing.preferences",
+                    ],
+                )?,
+                ids(&subjects, &["newsletter_subscribers", "customers"])?,
                 vec![],
                 vec![],
                 newsletter_retention.id,
-                vec![newsletter_tool.id, shop.id],
+                vec![newsletter_tool.id, shop.id, crm.id],
             ),
         )
         .await?;

@@ -799,6 +799,8 @@ pub struct RequestTask {
     #[graphql(skip)]
     pub source_uuid: Uuid,
     #[graphql(skip)]
+    pub request_uuid: Uuid,
+    #[graphql(skip)]
     pub uuid: Uuid,
 }
 
@@ -825,6 +827,7 @@ impl TryFrom<request_task::Model> for RequestTask {
             retry_after: m.run_after,
             created_at: m.created_at,
             source_uuid: m.source_id,
+            request_uuid: m.request_id,
             uuid: m.id,
         })
     }
@@ -842,6 +845,32 @@ impl RequestTask {
             .await?
             .unwrap_or_default();
         Ok(rows.into_iter().map(RequestAttachment::from).collect())
+    }
+
+    /// What this task found in its source (the request's records of this source,
+    /// in the order found), values included; redacted records carry their redaction.
+    /// Collected personal data: needs request:read_data.
+    async fn records(&self, ctx: &Context<'_>) -> ApiResult<Vec<CollectedRecord>> {
+        let rows = loaders(ctx)?
+            .request_records
+            .load_one(self.request_uuid)
+            .await?
+            .unwrap_or_default();
+        let redactions = loaders(ctx)?
+            .request_redactions
+            .load_one(self.request_uuid)
+            .await?
+            .unwrap_or_default();
+        let mut redactions: std::collections::HashMap<Uuid, _> =
+            redactions.into_iter().map(|r| (r.record_id, r)).collect();
+        Ok(rows
+            .into_iter()
+            .filter(|(m, _)| m.task_id == self.uuid)
+            .map(|(m, value)| {
+                let redaction = redactions.remove(&m.id);
+                CollectedRecord::new(m, value, redaction)
+            })
+            .collect())
     }
 
     /// Name of the data source.
