@@ -12,9 +12,8 @@ use std::collections::HashMap;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
 use workflow::entity::{
-    answer_package, collected_record, data_category, data_field, data_source, purpose, recipient,
-    redaction, request_attachment, request_task, retention_policy, subject_category,
-    subject_identity, transfer,
+    collected_record, data_category, data_field, data_source, purpose, recipient, redaction,
+    request_attachment, retention_policy, subject_category, transfer,
 };
 use workflow::{Principal, Workflow};
 
@@ -217,11 +216,11 @@ macro_rules! grouped {
 
 grouped!(
     /// Identities by subject id.
-    IdentitiesBySubject, subject_identity::Model, identities_of_subjects, |r| r.subject_id
+    IdentitiesBySubject, workflow::requests::IdentityView, identities_of_subjects, |r| r.subject_id
 );
 grouped!(
     /// Tasks by request id.
-    TasksByRequest, request_task::Model, tasks_of_requests, |r| r.request_id
+    TasksByRequest, workflow::requests::TaskView, tasks_of_requests, |r| r.request_id
 );
 grouped!(
     /// Collected records (with opened values) by request id.
@@ -236,10 +235,6 @@ grouped!(
     LeakFindingsByRequest, workflow::collection::leaks::LeakFindingView, leak_findings_of_requests, |r| r.finding.request_id
 );
 grouped!(
-    /// Current answer packages (without content) by request id.
-    AnswerPackagesByRequest, answer_package::Model, answer_packages_of_requests, |r| r.request_id
-);
-grouped!(
     /// Attachments (without content) by request id.
     AttachmentsByRequest, request_attachment::Model, attachments_of_requests, |r| r.request_id
 );
@@ -248,6 +243,24 @@ grouped!(
     /// Files uploaded as task results (without content) by task id.
     FilesByTask, request_attachment::Model, files_of_tasks, |r| r.task_id.unwrap_or_default()
 );
+
+/// The current answer package (without content) by request id (only requests
+/// that have one).
+pub struct AnswerPackageByRequest(Scope);
+
+impl Loader<Uuid> for AnswerPackageByRequest {
+    type Value = workflow::answer::AnswerPackageView;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .0
+            .workflow
+            .current_answer_packages(self.0.principal()?, keys)
+            .await?;
+        Ok(rows.into_iter().map(|p| (p.request_id, p)).collect())
+    }
+}
 
 /// What changed since the last review, by request id (only reviewed requests).
 pub struct ReviewChangesByRequest(Scope);
@@ -343,8 +356,8 @@ pub struct Loaders {
     pub request_attachments: Cached<AttachmentsByRequest>,
     /// Uploaded files by task id.
     pub task_files: Cached<FilesByTask>,
-    /// Current answer packages by request id.
-    pub answer_packages: Cached<AnswerPackagesByRequest>,
+    /// The current answer package by request id.
+    pub answer_packages: Cached<AnswerPackageByRequest>,
     /// Changes since the last review by request id.
     pub review_changes: Cached<ReviewChangesByRequest>,
     /// Data source names by id.
@@ -415,7 +428,7 @@ impl Loaders {
             request_leak_findings: make(LeakFindingsByRequest(scope.clone()), cache),
             request_attachments: make(AttachmentsByRequest(scope.clone()), cache),
             task_files: make(FilesByTask(scope.clone()), cache),
-            answer_packages: make(AnswerPackagesByRequest(scope.clone()), cache),
+            answer_packages: make(AnswerPackageByRequest(scope.clone()), cache),
             review_changes: make(ReviewChangesByRequest(scope.clone()), cache),
             source_name: make(SourceNameById(scope.clone()), cache),
             stalled_reasons: make(StalledReasonsByRequest(scope.clone()), cache),

@@ -93,7 +93,7 @@ async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
             session
                 .require(workflow::Object::Request, workflow::Action::Read, op)
                 .await?;
-            Node::SubjectRequest(wf.request(principal, uuid).await?.try_into()?)
+            Node::SubjectRequest(wf.request(principal, uuid).await?.into())
         }
         _ => {
             return Err(crate::error::ApiError::invalid(
