@@ -12,8 +12,10 @@ use std::collections::HashMap;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
 use workflow::entity::{
-    collected_record, data_category, data_field, data_source, purpose, recipient, redaction,
-    request_attachment, retention_policy, subject_category, transfer,
+    collected_record, data_category, redaction, request_attachment, subject_category,
+};
+use workflow::register::view::{
+    DataFieldView, DataSourceView, PurposeView, RecipientView, RetentionPolicyView, TransferView,
 };
 use workflow::{Principal, Workflow};
 
@@ -38,7 +40,7 @@ impl Scope {
 pub struct RecipientById(Scope);
 
 impl Loader<Uuid> for RecipientById {
-    type Value = recipient::Model;
+    type Value = RecipientView;
     type Error = ApiError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
@@ -55,7 +57,7 @@ impl Loader<Uuid> for RecipientById {
 pub struct TransfersByRecipient(Scope);
 
 impl Loader<Uuid> for TransfersByRecipient {
-    type Value = Vec<transfer::Model>;
+    type Value = Vec<TransferView>;
     type Error = ApiError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
@@ -64,7 +66,7 @@ impl Loader<Uuid> for TransfersByRecipient {
             .workflow
             .transfers_of_recipients(self.0.principal()?, keys)
             .await?;
-        let mut by_recipient: HashMap<Uuid, Vec<transfer::Model>> =
+        let mut by_recipient: HashMap<Uuid, Vec<TransferView>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
             by_recipient.entry(row.recipient_id).or_default().push(row);
@@ -101,7 +103,7 @@ macro_rules! activity_links {
 
 activity_links!(
     /// Purposes by activity id.
-    PurposesByActivity, purpose::Model, purposes_of_activities
+    PurposesByActivity, PurposeView, purposes_of_activities
 );
 activity_links!(
     /// Data categories by activity id.
@@ -113,22 +115,22 @@ activity_links!(
 );
 activity_links!(
     /// Recipients by activity id.
-    RecipientsByActivity, recipient::Model, recipients_of_activities
+    RecipientsByActivity, RecipientView, recipients_of_activities
 );
 activity_links!(
     /// Transfers by activity id.
-    TransfersByActivity, transfer::Model, transfers_of_activities
+    TransfersByActivity, TransferView, transfers_of_activities
 );
 activity_links!(
     /// Data sources by activity id.
-    SourcesByActivity, data_source::Model, sources_of_activities
+    SourcesByActivity, DataSourceView, sources_of_activities
 );
 
 /// Retention policies by id.
 pub struct RetentionPolicyById(Scope);
 
 impl Loader<Uuid> for RetentionPolicyById {
-    type Value = retention_policy::Model;
+    type Value = RetentionPolicyView;
     type Error = ApiError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
@@ -165,14 +167,14 @@ by_id!(
 );
 by_id!(
     /// Data fields by id.
-    DataFieldById, data_field::Model, data_fields_by_ids
+    DataFieldById, DataFieldView, data_fields_by_ids
 );
 
 /// Fields by source id, in creation order.
 pub struct FieldsBySource(Scope);
 
 impl Loader<Uuid> for FieldsBySource {
-    type Value = Vec<data_field::Model>;
+    type Value = Vec<DataFieldView>;
     type Error = ApiError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
@@ -181,7 +183,7 @@ impl Loader<Uuid> for FieldsBySource {
             .workflow
             .data_fields_of_sources(self.0.principal()?, keys)
             .await?;
-        let mut by_source: HashMap<Uuid, Vec<data_field::Model>> =
+        let mut by_source: HashMap<Uuid, Vec<DataFieldView>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
             by_source.entry(row.source_id).or_default().push(row);

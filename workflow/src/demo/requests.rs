@@ -90,7 +90,7 @@ impl Workflow {
                 .await?;
             let values = fields
                 .iter()
-                .filter(|f| f.identity_type.as_deref() == Some(IdentityType::Email.as_str()))
+                .filter(|f| f.identity_type == Some(IdentityType::Email))
                 .take(1)
                 .map(|f| CollectedValue {
                     field_id: Some(f.id),
