@@ -11,11 +11,10 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
-use workflow::entity::{
-    collected_record, data_category, redaction, request_attachment, subject_category,
-};
+use workflow::entity::{collected_record, redaction, request_attachment, subject_category};
 use workflow::register::view::{
-    DataFieldView, DataSourceView, PurposeView, RecipientView, RetentionPolicyView, TransferView,
+    DataCategoryView, DataFieldView, DataSourceView, PurposeView, RecipientView,
+    RetentionPolicyView, TransferView,
 };
 use workflow::{Principal, Workflow};
 
@@ -107,7 +106,7 @@ activity_links!(
 );
 activity_links!(
     /// Data categories by activity id.
-    DataCategoriesByActivity, data_category::Model, data_categories_of_activities
+    DataCategoriesByActivity, DataCategoryView, data_categories_of_activities
 );
 activity_links!(
     /// Subject categories by activity id.
@@ -163,7 +162,7 @@ macro_rules! by_id {
 
 by_id!(
     /// Data categories by id.
-    DataCategoryById, data_category::Model, data_categories_by_ids
+    DataCategoryById, DataCategoryView, data_categories_by_ids
 );
 by_id!(
     /// Data fields by id.

@@ -29,7 +29,8 @@ use entity::{
 use super::purposes::LegalBasis;
 use super::taxonomy::{Sensitivity, sensitivity_of};
 use super::view::{
-    ActivityView, DataSourceView, PurposeView, RecipientView, RetentionPolicyView, TransferView,
+    ActivityView, DataCategoryView, DataSourceView, PurposeView, RecipientView,
+    RetentionPolicyView, TransferView,
 };
 use crate::access::audit::Entry;
 use crate::access::principal::Principal;
@@ -783,7 +784,7 @@ activity_links! {
     /// Purposes of these activities (for DataLoaders).
     purpose_ids, purposes_of_activities: activity_purpose.purpose_id -> purpose as PurposeView = PurposeView::try_from;
     /// Data categories of these activities (for DataLoaders).
-    data_category_ids, data_categories_of_activities: activity_data_category.data_category_id -> data_category as data_category::Model = Ok::<_, Error>;
+    data_category_ids, data_categories_of_activities: activity_data_category.data_category_id -> data_category as DataCategoryView = |m| Ok::<_, Error>(DataCategoryView::from(m));
     /// Subject categories of these activities (for DataLoaders).
     subject_category_ids, subject_categories_of_activities: activity_subject_category.subject_category_id -> subject_category as subject_category::Model = Ok::<_, Error>;
     /// Recipients of these activities (for DataLoaders).

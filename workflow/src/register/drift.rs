@@ -15,7 +15,7 @@ use uuid::Uuid;
 use entity::{data_category, data_field};
 
 use super::fields::{ErasureStrategy, FieldDraft, IdentityType};
-use super::view::{DataFieldView, DataSourceView};
+use super::view::{DataCategoryView, DataFieldView, DataSourceView};
 use crate::access::audit::Entry;
 use crate::access::principal::Principal;
 use crate::connectors::ConnectorKind;
@@ -33,7 +33,7 @@ pub struct Suggestion {
     /// The column's declared type.
     pub data_type: String,
     /// Suggested category (None: probably technical, or no guess).
-    pub data_category: Option<data_category::Model>,
+    pub data_category: Option<DataCategoryView>,
     /// Suggested identifier kind (the column can find the data subject).
     pub identity_type: Option<IdentityType>,
     /// Suggested erasure strategy.
@@ -715,7 +715,8 @@ fn compare(
                     let category = guess
                         .as_ref()
                         .and_then(|(k, _, _)| categories.get(*k))
-                        .cloned();
+                        .cloned()
+                        .map(DataCategoryView::from);
                     unmapped.push(Suggestion {
                         location: format!("{}.{}", table.name, column.name),
                         data_type: column.data_type.clone(),

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use entity::{data_category, data_field};
 
-use super::view::DataFieldView;
+use super::view::{DataCategoryView, DataFieldView};
 use crate::access::audit::Entry;
 use crate::access::principal::Principal;
 use crate::connectors::{ConnectorKind, connector};
@@ -362,12 +362,15 @@ impl Workflow {
         &self,
         principal: &Principal,
         ids: &[Uuid],
-    ) -> Result<Vec<data_category::Model>> {
+    ) -> Result<Vec<DataCategoryView>> {
         Ok(data_category::Entity::find()
             .filter(data_category::Column::OrgId.eq(principal.org_id))
             .filter(data_category::Column::Id.is_in(ids.iter().copied()))
             .all(self.store.conn())
-            .await?)
+            .await?
+            .into_iter()
+            .map(DataCategoryView::from)
+            .collect())
     }
 
     /// Maps a field of a source.

@@ -7,7 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use entity::{
-    data_field, data_source, processing_activity, purpose, recipient, retention_policy, transfer,
+    data_category, data_field, data_source, processing_activity, purpose, recipient,
+    retention_policy, transfer,
 };
 
 use super::activities::ActivityStatus;
@@ -15,6 +16,7 @@ use super::fields::{ErasureStrategy, IdentityType};
 use super::purposes::{LegalBasis, SpecialCategoryCondition};
 use super::recipients::{RecipientKind, Safeguard};
 use super::retention::{ExpiryAction, RetentionTrigger};
+use super::taxonomy::{Sensitivity, parent_key, sensitivity_of};
 use crate::connectors::ConnectorKind;
 use crate::error::{Error, Result};
 
@@ -330,6 +332,47 @@ impl TryFrom<data_field::Model> for DataFieldView {
     }
 }
 
+/// A category of personal data, keyed hierarchically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataCategoryView {
+    /// Its id.
+    pub id: Uuid,
+    /// Dot-separated key, unique in the organization.
+    pub key: String,
+    /// Key of the parent category (none at the top level).
+    pub parent_key: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Explanation.
+    pub description: Option<String>,
+    /// How sensitive the data is.
+    pub sensitivity: Sensitivity,
+    /// Seeded from the shipped default taxonomy.
+    pub is_default: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<data_category::Model> for DataCategoryView {
+    /// A stored sensitivity that does not read back (hand-edited data) is shown as
+    /// special (Art. 9), the most careful reading, rather than failing the category.
+    fn from(m: data_category::Model) -> Self {
+        Self {
+            sensitivity: sensitivity_of(&m).unwrap_or(Sensitivity::SpecialArt9),
+            parent_key: parent_key(&m.key).map(str::to_owned),
+            id: m.id,
+            key: m.key,
+            name: m.name,
+            description: m.description,
+            is_default: m.is_default,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,6 +421,27 @@ mod tests {
         .unwrap();
         assert_eq!(p.legal_basis, LegalBasis::LegalObligation);
         assert_eq!(p.special_category_condition, None);
+    }
+
+    #[test]
+    fn categories_know_their_parent_and_read_an_unknown_sensitivity_carefully() {
+        let category = |key: &str, sensitivity: &str| data_category::Model {
+            id: Uuid::from_u128(7),
+            org_id: Uuid::from_u128(2),
+            key: key.into(),
+            name: key.into(),
+            description: None,
+            sensitivity: sensitivity.into(),
+            is_default: false,
+            created_at: t(),
+            updated_at: t(),
+        };
+        let c = DataCategoryView::from(category("contact.email", "ORDINARY"));
+        assert_eq!(c.parent_key.as_deref(), Some("contact"));
+        assert_eq!(c.sensitivity, Sensitivity::Ordinary);
+        let c = DataCategoryView::from(category("health", "secret"));
+        assert_eq!(c.parent_key, None);
+        assert_eq!(c.sensitivity, Sensitivity::SpecialArt9);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use async_graphql::{Enum, ID, SimpleObject};
 use chrono::{DateTime, Utc};
-use workflow::entity::{data_category, subject_category};
+use workflow::entity::subject_category;
 use workflow::register::taxonomy;
 use workflow::register::view as v;
 
@@ -64,20 +64,18 @@ pub struct DataCategory {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<data_category::Model> for DataCategory {
-    fn from(m: data_category::Model) -> Self {
+impl From<v::DataCategoryView> for DataCategory {
+    fn from(v: v::DataCategoryView) -> Self {
         Self {
-            id: global_id("DataCategory", m.id),
-            parent_key: taxonomy::parent_key(&m.key).map(str::to_owned),
-            sensitivity: taxonomy::sensitivity_of(&m)
-                .map(Into::into)
-                .unwrap_or(Sensitivity::SpecialArt9),
-            key: m.key,
-            name: m.name,
-            description: m.description,
-            is_default: m.is_default,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
+            id: global_id("DataCategory", v.id),
+            parent_key: v.parent_key,
+            sensitivity: v.sensitivity.into(),
+            key: v.key,
+            name: v.name,
+            description: v.description,
+            is_default: v.is_default,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
         }
     }
 }
