@@ -276,7 +276,7 @@ async fn seed(wf: &Workflow, opts: &RegisterBench) -> Result<String, BenchError>
         .await?
         .items
         .iter()
-        .filter(|c| c.sensitivity == "ORDINARY")
+        .filter(|c| c.sensitivity == workflow::register::taxonomy::Sensitivity::Ordinary)
         .map(|c| c.id)
         .collect();
     let subjects: Vec<Uuid> = wf

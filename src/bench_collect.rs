@@ -1184,7 +1184,7 @@ async fn burst(
         }
         match tokio::time::timeout(Duration::from_secs(1), events.recv()).await {
             Ok(Ok(DomainEvent::RequestChanged(change)))
-                if change.request.state != RequestState::Collecting.as_str() =>
+                if change.request.state != RequestState::Collecting =>
             {
                 pending.remove(&change.request.id);
             }

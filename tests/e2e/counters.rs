@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 use workflow::Role;
 use workflow::entity::{outbox, verification_challenge};
-use workflow::requests::{MAX_CODE_ATTEMPTS, MAX_CODE_SENDS};
+use workflow::requests::{MAX_CODE_ATTEMPTS, MAX_CODE_SENDS, RequestState};
 
 use crate::common::{TestApp, e2e};
 use crate::requests::{in_review, principal};
@@ -111,7 +111,7 @@ async fn concurrent_confirms_evaluate_at_most_five_codes(app: TestApp) {
             match result {
                 Ok(r) => {
                     assert!(right, "only the right code verifies");
-                    assert_eq!(r.state, "COLLECTING");
+                    assert_eq!(r.state, RequestState::Collecting);
                     verified += 1;
                     right_evaluated = true;
                 }
@@ -145,7 +145,7 @@ async fn concurrent_confirms_evaluate_at_most_five_codes(app: TestApp) {
         let state = app.workflow.request(&integrator, id).await.unwrap().state;
         if verified == 1 {
             assert!(right_evaluated && wrong < MAX_CODE_ATTEMPTS);
-            assert_eq!(state, "COLLECTING");
+            assert_eq!(state, RequestState::Collecting);
             verified_bursts += 1;
         } else {
             assert_eq!(verified, 0);
@@ -153,7 +153,7 @@ async fn concurrent_confirms_evaluate_at_most_five_codes(app: TestApp) {
                 wrong, MAX_CODE_ATTEMPTS,
                 "burst {burst}: without the right code, exactly the limit was evaluated"
             );
-            assert_eq!(state, "REJECTED", "burst {burst}");
+            assert_eq!(state, RequestState::Rejected, "burst {burst}");
         }
     }
     eprintln!("{verified_bursts} of 6 bursts verified (the right code was among the first 5)");
@@ -198,7 +198,7 @@ async fn a_resend_brings_no_new_attempts(app: TestApp) {
         "the fifth wrong code, after a resend, is the last: {e}"
     );
     let r = app.workflow.request(&integrator, id).await.unwrap();
-    assert_eq!(r.state, "REJECTED");
+    assert_eq!(r.state, RequestState::Rejected);
     // Nothing is evaluated any more, the new code included.
     let e = app
         .workflow

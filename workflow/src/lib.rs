@@ -22,7 +22,7 @@ pub mod requests;
 use chrono::{DateTime, SubsecRound, Utc};
 use uuid::Uuid;
 
-pub use self::core::events::{DomainEvent, EventBus, RequestChange};
+pub use self::core::events::{DomainEvent, EventBus};
 pub use self::core::paging::{Page, PageRequest};
 pub use self::core::store::{ConnectError, Store, StoreOptions};
 pub use access::api_keys::{IssuedKey, NewApiKey};
@@ -31,6 +31,7 @@ pub use access::principal::Principal;
 pub use connectors::guard::SourceSettings;
 pub use entity;
 pub use error::{Error, ErrorCode, FieldError, Result};
+pub use requests::RequestChange;
 
 /// A new time-ordered primary key (UUID v7).
 pub fn new_id() -> Uuid {

@@ -11,10 +11,10 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
-use workflow::entity::{
-    answer_package, collected_record, data_category, data_field, data_source, purpose, recipient,
-    redaction, request_attachment, request_task, retention_policy, subject_category,
-    subject_identity, transfer,
+use workflow::entity::{collected_record, redaction, request_attachment, subject_category};
+use workflow::register::view::{
+    DataCategoryView, DataFieldView, DataSourceView, PurposeView, RecipientView,
+    RetentionPolicyView, TransferView,
 };
 use workflow::{Principal, Workflow};
 
@@ -39,7 +39,7 @@ impl Scope {
 pub struct RecipientById(Scope);
 
 impl Loader<Uuid> for RecipientById {
-    type Value = recipient::Model;
+    type Value = RecipientView;
     type Error = ApiError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
@@ -56,7 +56,7 @@ impl Loader<Uuid> for RecipientById {
 pub struct TransfersByRecipient(Scope);
 
 impl Loader<Uuid> for TransfersByRecipient {
-    type Value = Vec<transfer::Model>;
+    type Value = Vec<TransferView>;
     type Error = ApiError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
@@ -65,7 +65,7 @@ impl Loader<Uuid> for TransfersByRecipient {
             .workflow
             .transfers_of_recipients(self.0.principal()?, keys)
             .await?;
-        let mut by_recipient: HashMap<Uuid, Vec<transfer::Model>> =
+        let mut by_recipient: HashMap<Uuid, Vec<TransferView>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
             by_recipient.entry(row.recipient_id).or_default().push(row);
@@ -102,11 +102,11 @@ macro_rules! activity_links {
 
 activity_links!(
     /// Purposes by activity id.
-    PurposesByActivity, purpose::Model, purposes_of_activities
+    PurposesByActivity, PurposeView, purposes_of_activities
 );
 activity_links!(
     /// Data categories by activity id.
-    DataCategoriesByActivity, data_category::Model, data_categories_of_activities
+    DataCategoriesByActivity, DataCategoryView, data_categories_of_activities
 );
 activity_links!(
     /// Subject categories by activity id.
@@ -114,22 +114,22 @@ activity_links!(
 );
 activity_links!(
     /// Recipients by activity id.
-    RecipientsByActivity, recipient::Model, recipients_of_activities
+    RecipientsByActivity, RecipientView, recipients_of_activities
 );
 activity_links!(
     /// Transfers by activity id.
-    TransfersByActivity, transfer::Model, transfers_of_activities
+    TransfersByActivity, TransferView, transfers_of_activities
 );
 activity_links!(
     /// Data sources by activity id.
-    SourcesByActivity, data_source::Model, sources_of_activities
+    SourcesByActivity, DataSourceView, sources_of_activities
 );
 
 /// Retention policies by id.
 pub struct RetentionPolicyById(Scope);
 
 impl Loader<Uuid> for RetentionPolicyById {
-    type Value = retention_policy::Model;
+    type Value = RetentionPolicyView;
     type Error = ApiError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
@@ -162,18 +162,18 @@ macro_rules! by_id {
 
 by_id!(
     /// Data categories by id.
-    DataCategoryById, data_category::Model, data_categories_by_ids
+    DataCategoryById, DataCategoryView, data_categories_by_ids
 );
 by_id!(
     /// Data fields by id.
-    DataFieldById, data_field::Model, data_fields_by_ids
+    DataFieldById, DataFieldView, data_fields_by_ids
 );
 
 /// Fields by source id, in creation order.
 pub struct FieldsBySource(Scope);
 
 impl Loader<Uuid> for FieldsBySource {
-    type Value = Vec<data_field::Model>;
+    type Value = Vec<DataFieldView>;
     type Error = ApiError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
@@ -182,7 +182,7 @@ impl Loader<Uuid> for FieldsBySource {
             .workflow
             .data_fields_of_sources(self.0.principal()?, keys)
             .await?;
-        let mut by_source: HashMap<Uuid, Vec<data_field::Model>> =
+        let mut by_source: HashMap<Uuid, Vec<DataFieldView>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
             by_source.entry(row.source_id).or_default().push(row);
@@ -217,7 +217,7 @@ macro_rules! grouped {
 
 grouped!(
     /// Identities by subject id.
-    IdentitiesBySubject, subject_identity::Model, identities_of_subjects, |r| r.subject_id
+    IdentitiesBySubject, workflow::requests::IdentityView, identities_of_subjects, |r| r.subject_id
 );
 grouped!(
     /// Identities found on the way by request id.
@@ -225,7 +225,7 @@ grouped!(
 );
 grouped!(
     /// Tasks by request id.
-    TasksByRequest, request_task::Model, tasks_of_requests, |r| r.request_id
+    TasksByRequest, workflow::requests::TaskView, tasks_of_requests, |r| r.request_id
 );
 grouped!(
     /// Collected records (with opened values) by request id.
@@ -240,10 +240,6 @@ grouped!(
     LeakFindingsByRequest, workflow::collection::leaks::LeakFindingView, leak_findings_of_requests, |r| r.finding.request_id
 );
 grouped!(
-    /// Current answer packages (without content) by request id.
-    AnswerPackagesByRequest, answer_package::Model, answer_packages_of_requests, |r| r.request_id
-);
-grouped!(
     /// Attachments (without content) by request id.
     AttachmentsByRequest, request_attachment::Model, attachments_of_requests, |r| r.request_id
 );
@@ -252,6 +248,24 @@ grouped!(
     /// Files uploaded as task results (without content) by task id.
     FilesByTask, request_attachment::Model, files_of_tasks, |r| r.task_id.unwrap_or_default()
 );
+
+/// The current answer package (without content) by request id (only requests
+/// that have one).
+pub struct AnswerPackageByRequest(Scope);
+
+impl Loader<Uuid> for AnswerPackageByRequest {
+    type Value = workflow::answer::AnswerPackageView;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .0
+            .workflow
+            .current_answer_packages(self.0.principal()?, keys)
+            .await?;
+        Ok(rows.into_iter().map(|p| (p.request_id, p)).collect())
+    }
+}
 
 /// What changed since the last review, by request id (only reviewed requests).
 pub struct ReviewChangesByRequest(Scope);
@@ -349,8 +363,8 @@ pub struct Loaders {
     pub request_attachments: Cached<AttachmentsByRequest>,
     /// Uploaded files by task id.
     pub task_files: Cached<FilesByTask>,
-    /// Current answer packages by request id.
-    pub answer_packages: Cached<AnswerPackagesByRequest>,
+    /// The current answer package by request id.
+    pub answer_packages: Cached<AnswerPackageByRequest>,
     /// Changes since the last review by request id.
     pub review_changes: Cached<ReviewChangesByRequest>,
     /// Data source names by id.
@@ -422,7 +436,7 @@ impl Loaders {
             request_found_identities: make(FoundIdentitiesByRequest(scope.clone()), cache),
             request_attachments: make(AttachmentsByRequest(scope.clone()), cache),
             task_files: make(FilesByTask(scope.clone()), cache),
-            answer_packages: make(AnswerPackagesByRequest(scope.clone()), cache),
+            answer_packages: make(AnswerPackageByRequest(scope.clone()), cache),
             review_changes: make(ReviewChangesByRequest(scope.clone()), cache),
             source_name: make(SourceNameById(scope.clone()), cache),
             stalled_reasons: make(StalledReasonsByRequest(scope.clone()), cache),

@@ -64,6 +64,40 @@ impl Serialize for Language {
     }
 }
 
+/// An answer package frozen at approval, without its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerPackageView {
+    /// Its id.
+    pub id: Uuid,
+    /// The request it answers.
+    pub request_id: Uuid,
+    /// SHA-256 (hex) of the ZIP bytes.
+    pub digest: String,
+    /// Size of the ZIP in bytes.
+    pub size_bytes: i64,
+    /// The language of the letter.
+    pub language: Language,
+    /// Built for a test request.
+    pub is_test: bool,
+    /// When it was frozen (the approval).
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<answer_package::Model> for AnswerPackageView {
+    type Error = Error;
+    fn try_from(m: answer_package::Model) -> Result<Self> {
+        Ok(Self {
+            language: m.language.parse()?,
+            id: m.id,
+            request_id: m.request_id,
+            digest: m.digest,
+            size_bytes: m.size_bytes,
+            is_test: m.is_test,
+            created_at: m.created_at,
+        })
+    }
+}
+
 /// What a reviewer sees before deciding: the answer as it would be sent now.
 #[derive(Debug, Clone)]
 pub struct AnswerPreview {
@@ -334,15 +368,15 @@ impl Workflow {
             .rows_affected)
     }
 
-    /// The current (not superseded) answer packages of these requests, without
-    /// their content, in one query (for DataLoaders).
-    pub async fn answer_packages_of_requests(
+    /// The current answer package of each of these requests that has one (the
+    /// latest not superseded), without its content, in one query (for DataLoaders).
+    pub async fn current_answer_packages(
         &self,
         principal: &Principal,
         ids: &[Uuid],
-    ) -> Result<Vec<answer_package::Model>> {
+    ) -> Result<Vec<AnswerPackageView>> {
         use answer_package::Column as C;
-        Ok(answer_package::Entity::find()
+        let rows = answer_package::Entity::find()
             .select_only()
             .columns([
                 C::Id,
@@ -363,7 +397,16 @@ impl Workflow {
             .order_by_asc(C::CreatedAt)
             .into_model::<answer_package::Model>()
             .all(self.store.conn())
-            .await?)
+            .await?;
+        // Oldest first: a later package of the same request replaces an earlier one.
+        let mut current: HashMap<Uuid, answer_package::Model> = HashMap::new();
+        for row in rows {
+            current.insert(row.request_id, row);
+        }
+        current
+            .into_values()
+            .map(AnswerPackageView::try_from)
+            .collect()
     }
 
     /// A link to download a frozen package, valid for [`crate::core::links::LINK_TTL`].

@@ -597,7 +597,7 @@ impl Workflow {
         principal: &Principal,
         finding_id: Uuid,
         reason: String,
-    ) -> Result<(leak_finding::Model, subject_request::Model)> {
+    ) -> Result<(leak_finding::Model, crate::requests::RequestView)> {
         self.authz
             .require(
                 principal.key_id,
@@ -659,7 +659,7 @@ impl Workflow {
         .await?;
         let entry = Entry::success("dismissLeakFinding", "LeakFinding", finding.id);
         self.commit_audited(tx, principal, entry).await?;
-        Ok((finding, updated))
+        Ok((finding, updated.try_into()?))
     }
 }
 

@@ -632,7 +632,7 @@ impl Workflow {
         &self,
         principal: &Principal,
         task_id: Uuid,
-    ) -> Result<(request_task::Model, subject_request::Model)> {
+    ) -> Result<(crate::requests::TaskView, crate::requests::RequestView)> {
         self.authz
             .require(
                 principal.key_id,
@@ -692,7 +692,7 @@ impl Workflow {
         .await?;
         let entry = Entry::success("retryTask", "RequestTask", task.id);
         self.commit_audited(tx, principal, entry).await?;
-        Ok((task, updated))
+        Ok((task.try_into()?, updated.try_into()?))
     }
 }
 

@@ -3,7 +3,9 @@
 
 use tokio::sync::broadcast;
 
-use entity::{audit_event, request_event, subject_request};
+use entity::audit_event;
+
+use crate::requests::RequestChange;
 
 /// Something that happened and committed.
 #[derive(Debug, Clone)]
@@ -13,17 +15,6 @@ pub enum DomainEvent {
     /// A request changed: its timeline grew, and it may have entered or left the
     /// review queue.
     RequestChanged(Box<RequestChange>),
-}
-
-/// A committed change of a request.
-#[derive(Debug, Clone)]
-pub struct RequestChange {
-    /// The request after the change.
-    pub request: subject_request::Model,
-    /// The timeline entry of the change.
-    pub entry: request_event::Model,
-    /// The request was in the review queue (IN_REVIEW) before the change.
-    pub was_in_review: bool,
 }
 
 impl DomainEvent {

@@ -25,7 +25,7 @@ impl Workflow {
         &self,
         admin: &Principal,
         s: &Sample,
-    ) -> Result<entity::subject_request::Model> {
+    ) -> Result<crate::requests::RequestView> {
         Ok(self
             .submit_request(
                 admin,
@@ -50,10 +50,10 @@ impl Workflow {
     async fn demo_step(
         &self,
         who: &Principal,
-        r: &entity::subject_request::Model,
+        r: &crate::requests::RequestView,
         event: RequestEvent,
         reason: Option<&str>,
-    ) -> Result<entity::subject_request::Model> {
+    ) -> Result<crate::requests::RequestView> {
         self.fire(
             who,
             Fire {
@@ -72,9 +72,9 @@ impl Workflow {
     async fn demo_collect(
         &self,
         admin: &Principal,
-        r: &entity::subject_request::Model,
+        r: &crate::requests::RequestView,
         email: &str,
-    ) -> Result<entity::subject_request::Model> {
+    ) -> Result<crate::requests::RequestView> {
         let mut r = self
             .verify_identity(
                 admin,
@@ -90,7 +90,7 @@ impl Workflow {
                 .await?;
             let values = fields
                 .iter()
-                .filter(|f| f.identity_type.as_deref() == Some(IdentityType::Email.as_str()))
+                .filter(|f| f.identity_type == Some(IdentityType::Email))
                 .take(1)
                 .map(|f| CollectedValue {
                     field_id: Some(f.id),

@@ -28,6 +28,10 @@ use entity::{
 
 use super::purposes::LegalBasis;
 use super::taxonomy::{Sensitivity, sensitivity_of};
+use super::view::{
+    ActivityView, DataCategoryView, DataSourceView, PurposeView, RecipientView,
+    RetentionPolicyView, TransferView,
+};
 use crate::access::audit::Entry;
 use crate::access::principal::Principal;
 use crate::core::paging::{Page, PageRequest, paginate};
@@ -524,7 +528,7 @@ impl Workflow {
         principal: &Principal,
         filter: &ActivityFilter,
         page: &PageRequest<Uuid>,
-    ) -> Result<Page<processing_activity::Model>> {
+    ) -> Result<Page<ActivityView>> {
         use processing_activity::Column as C;
         let mut select = processing_activity::Entity::find().filter(C::OrgId.eq(principal.org_id));
         select = crate::core::search::filter_contains(
@@ -573,7 +577,9 @@ impl Workflow {
         if let Some(by) = filter.review_due_by {
             select = select.filter(C::NextReviewOn.lte(by));
         }
-        paginate(self.store.conn(), select, C::Id, page).await
+        paginate(self.store.conn(), select, C::Id, page)
+            .await?
+            .try_map(ActivityView::try_from)
     }
 
     /// One processing activity of the organization.
@@ -581,8 +587,10 @@ impl Workflow {
         &self,
         principal: &Principal,
         id: Uuid,
-    ) -> Result<processing_activity::Model> {
-        find(self.store.conn(), principal.org_id, id).await
+    ) -> Result<ActivityView> {
+        find(self.store.conn(), principal.org_id, id)
+            .await?
+            .try_into()
     }
 
     /// Adds a processing activity with its links.
@@ -591,13 +599,13 @@ impl Workflow {
         &self,
         principal: &Principal,
         draft: ActivityDraft,
-    ) -> Result<processing_activity::Model> {
+    ) -> Result<ActivityView> {
         let tx = self.store.begin().await?;
         let (created, d) = insert_processing_activity(tx.conn(), principal.org_id, draft).await?;
         let entry = Entry::success("createProcessingActivity", "ProcessingActivity", created.id)
             .after(state(&created, &d));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(created)
+        created.try_into()
     }
 
     /// Changes a processing activity; the result must satisfy the rules of a new one.
@@ -607,7 +615,7 @@ impl Workflow {
         principal: &Principal,
         id: Uuid,
         patch: ActivityPatch,
-    ) -> Result<processing_activity::Model> {
+    ) -> Result<ActivityView> {
         let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         let links = link_ids(tx.conn(), existing.id).await?;
@@ -673,7 +681,7 @@ impl Workflow {
             .before(before)
             .after(state(&updated, &d));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(updated)
+        updated.try_into()
     }
 
     /// Deletes a processing activity and its links.
@@ -701,12 +709,14 @@ impl Workflow {
         &self,
         principal: &Principal,
         ids: &[Uuid],
-    ) -> Result<Vec<retention_policy::Model>> {
-        Ok(retention_policy::Entity::find()
-            .filter(retention_policy::Column::OrgId.eq(principal.org_id))
-            .filter(retention_policy::Column::Id.is_in(ids.iter().copied()))
-            .all(self.store.conn())
-            .await?)
+    ) -> Result<Vec<RetentionPolicyView>> {
+        super::view::views(
+            retention_policy::Entity::find()
+                .filter(retention_policy::Column::OrgId.eq(principal.org_id))
+                .filter(retention_policy::Column::Id.is_in(ids.iter().copied()))
+                .all(self.store.conn())
+                .await?,
+        )
     }
 }
 
@@ -715,7 +725,7 @@ impl Workflow {
 /// view: for a page of activity ids, the linked rows of one kind as (activity id,
 /// row) pairs, in one query per kind, limited to the principal's organization.
 macro_rules! activity_links {
-    ($($(#[$meta:meta])* $ids:ident, $loader:ident: $join:ident . $col:ident -> $target:ident;)+) => {
+    ($($(#[$meta:meta])* $ids:ident, $loader:ident: $join:ident . $col:ident -> $target:ident as $view:ty = $convert:expr;)+) => {
         /// Replaces every link of an activity with those of `d`.
         async fn write_links<C: Conn>(conn: &C, id: Uuid, d: &ActivityDraft) -> Result<()> {
             $(
@@ -752,7 +762,7 @@ macro_rules! activity_links {
         impl Workflow {
             $(
                 $(#[$meta])*
-                pub async fn $loader(&self, principal: &Principal, ids: &[Uuid]) -> Result<Vec<(Uuid, $target::Model)>> {
+                pub async fn $loader(&self, principal: &Principal, ids: &[Uuid]) -> Result<Vec<(Uuid, $view)>> {
                     let rows = linked::<$join::Entity, $target::Entity, _>(
                         self.store.conn(),
                         $join::Column::ActivityId,
@@ -760,7 +770,10 @@ macro_rules! activity_links {
                         |j| j.activity_id,
                     )
                     .await?;
-                    Ok(rows.into_iter().filter(|(_, t)| t.org_id == principal.org_id).collect())
+                    rows.into_iter()
+                        .filter(|(_, t)| t.org_id == principal.org_id)
+                        .map(|(a, t)| Ok((a, $convert(t)?)))
+                        .collect()
                 }
             )+
         }
@@ -769,15 +782,15 @@ macro_rules! activity_links {
 
 activity_links! {
     /// Purposes of these activities (for DataLoaders).
-    purpose_ids, purposes_of_activities: activity_purpose.purpose_id -> purpose;
+    purpose_ids, purposes_of_activities: activity_purpose.purpose_id -> purpose as PurposeView = PurposeView::try_from;
     /// Data categories of these activities (for DataLoaders).
-    data_category_ids, data_categories_of_activities: activity_data_category.data_category_id -> data_category;
+    data_category_ids, data_categories_of_activities: activity_data_category.data_category_id -> data_category as DataCategoryView = |m| Ok::<_, Error>(DataCategoryView::from(m));
     /// Subject categories of these activities (for DataLoaders).
-    subject_category_ids, subject_categories_of_activities: activity_subject_category.subject_category_id -> subject_category;
+    subject_category_ids, subject_categories_of_activities: activity_subject_category.subject_category_id -> subject_category as subject_category::Model = Ok::<_, Error>;
     /// Recipients of these activities (for DataLoaders).
-    recipient_ids, recipients_of_activities: activity_recipient.recipient_id -> recipient;
+    recipient_ids, recipients_of_activities: activity_recipient.recipient_id -> recipient as RecipientView = RecipientView::try_from;
     /// Transfers of these activities (for DataLoaders).
-    transfer_ids, transfers_of_activities: activity_transfer.transfer_id -> transfer;
+    transfer_ids, transfers_of_activities: activity_transfer.transfer_id -> transfer as TransferView = TransferView::try_from;
     /// Data sources of these activities (for DataLoaders).
-    source_ids, sources_of_activities: activity_source.source_id -> data_source;
+    source_ids, sources_of_activities: activity_source.source_id -> data_source as DataSourceView = DataSourceView::try_from;
 }

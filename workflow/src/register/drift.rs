@@ -12,9 +12,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use uuid::Uuid;
 
-use entity::{data_category, data_field, data_source};
+use entity::{data_category, data_field};
 
 use super::fields::{ErasureStrategy, FieldDraft, IdentityType};
+use super::view::{DataCategoryView, DataFieldView, DataSourceView};
 use crate::access::audit::Entry;
 use crate::access::principal::Principal;
 use crate::connectors::ConnectorKind;
@@ -32,7 +33,7 @@ pub struct Suggestion {
     /// The column's declared type.
     pub data_type: String,
     /// Suggested category (None: probably technical, or no guess).
-    pub data_category: Option<data_category::Model>,
+    pub data_category: Option<DataCategoryView>,
     /// Suggested identifier kind (the column can find the data subject).
     pub identity_type: Option<IdentityType>,
     /// Suggested erasure strategy.
@@ -47,18 +48,18 @@ pub struct Suggestion {
 #[derive(Debug, Clone)]
 pub struct UndeclaredReference {
     /// The mapped field holding the foreign key.
-    pub field: data_field::Model,
+    pub field: DataFieldView,
     /// `table.column` the foreign key points to.
     pub references_location: String,
     /// The field mapping that column, if any.
-    pub referenced_field: Option<data_field::Model>,
+    pub referenced_field: Option<DataFieldView>,
 }
 
 /// The result of comparing a source's mapping with its catalog.
 #[derive(Debug, Clone)]
 pub struct Inspection {
     /// The source.
-    pub source: data_source::Model,
+    pub source: DataSourceView,
     /// When the catalog was read.
     pub inspected_at: DateTime<Utc>,
     /// Why the catalog could not be read (then everything below is empty).
@@ -66,21 +67,21 @@ pub struct Inspection {
     /// The catalog as read.
     pub catalog: Catalog,
     /// Mapped fields by lower-case `table.column` (see [`Inspection::mapped_field`]).
-    mapped: HashMap<String, data_field::Model>,
+    mapped: HashMap<String, DataFieldView>,
     /// Columns no field maps, in table and column order.
     pub unmapped: Vec<Suggestion>,
     /// Mapped fields whose table or column no longer exists.
-    pub vanished: Vec<data_field::Model>,
+    pub vanished: Vec<DataFieldView>,
     /// Foreign keys the mapping does not declare as references.
     pub undeclared_references: Vec<UndeclaredReference>,
     /// Fields the collection engine looks rows up by (identifying fields and both
     /// ends of references) whose column leads no index.
-    pub unindexed_lookups: Vec<data_field::Model>,
+    pub unindexed_lookups: Vec<DataFieldView>,
 }
 
 impl Inspection {
     /// The field mapping `table.column`, if any.
-    pub fn mapped_field(&self, table: &str, column: &str) -> Option<&data_field::Model> {
+    pub fn mapped_field(&self, table: &str, column: &str) -> Option<&DataFieldView> {
         self.mapped.get(&key(table, column))
     }
 }
@@ -510,11 +511,13 @@ impl Workflow {
                 ),
             ));
         }
-        let fields = data_field::Entity::find()
-            .filter(data_field::Column::SourceId.eq(source.id))
-            .order_by_asc(data_field::Column::Location)
-            .all(conn)
-            .await?;
+        let fields: Vec<DataFieldView> = super::view::views(
+            data_field::Entity::find()
+                .filter(data_field::Column::SourceId.eq(source.id))
+                .order_by_asc(data_field::Column::Location)
+                .all(conn)
+                .await?,
+        )?;
         let categories: HashMap<String, data_category::Model> = data_category::Entity::find()
             .filter(data_category::Column::OrgId.eq(principal.org_id))
             .all(conn)
@@ -523,6 +526,7 @@ impl Workflow {
             .map(|c| (c.key.clone(), c))
             .collect();
         let config = super::sources::connection_config(&self.cipher, &source)?;
+        let source = DataSourceView::try_from(source)?;
         let inspected_at = now();
         let catalog = match connector(kind).catalog(&self.sources, &config).await {
             Ok(catalog) => catalog,
@@ -552,7 +556,7 @@ impl Workflow {
         principal: &Principal,
         source_id: Uuid,
         accepted: Vec<Accepted>,
-    ) -> Result<Vec<data_field::Model>> {
+    ) -> Result<Vec<DataFieldView>> {
         if accepted.is_empty() {
             return Err(Error::invalid(
                 &["input", "accept"],
@@ -657,16 +661,16 @@ impl Workflow {
             "fields": created.iter().map(super::fields::state).collect::<Vec<_>>(),
         }));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(created)
+        super::view::views(created)
     }
 }
 
 /// Compares a catalog with the mapped fields.
 fn compare(
-    source: data_source::Model,
+    source: DataSourceView,
     inspected_at: DateTime<Utc>,
     catalog: Catalog,
-    fields: Vec<data_field::Model>,
+    fields: Vec<DataFieldView>,
     categories: &HashMap<String, data_category::Model>,
 ) -> Inspection {
     let schema = catalog.schema.clone();
@@ -682,7 +686,7 @@ fn compare(
             vanished.push(field.clone());
         }
     }
-    let by_id: HashMap<Uuid, &data_field::Model> = fields.iter().map(|f| (f.id, f)).collect();
+    let by_id: HashMap<Uuid, &DataFieldView> = fields.iter().map(|f| (f.id, f)).collect();
     let mut unmapped = Vec::new();
     let mut undeclared_references = Vec::new();
     for table in &catalog.tables {
@@ -711,7 +715,8 @@ fn compare(
                     let category = guess
                         .as_ref()
                         .and_then(|(k, _, _)| categories.get(*k))
-                        .cloned();
+                        .cloned()
+                        .map(DataCategoryView::from);
                     unmapped.push(Suggestion {
                         location: format!("{}.{}", table.name, column.name),
                         data_type: column.data_type.clone(),
@@ -730,7 +735,7 @@ fn compare(
     }
     // The collection engine looks rows up by identifying fields and follows
     // references in both directions: all of these columns need an index.
-    let mut lookups: Vec<&data_field::Model> = Vec::new();
+    let mut lookups: Vec<&DataFieldView> = Vec::new();
     for field in mapped.values() {
         if field.identifies_subject || field.references_id.is_some() {
             lookups.push(field);
@@ -740,7 +745,7 @@ fn compare(
         }
     }
     let mut seen = HashSet::new();
-    let mut unindexed_lookups: Vec<data_field::Model> = lookups
+    let mut unindexed_lookups: Vec<DataFieldView> = lookups
         .into_iter()
         .filter(|f| seen.insert(f.id))
         .filter(|f| {

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use entity::{data_category, data_field};
 
+use super::view::{DataCategoryView, DataFieldView};
 use crate::access::audit::Entry;
 use crate::access::principal::Principal;
 use crate::connectors::{ConnectorKind, connector};
@@ -54,17 +55,16 @@ stored_enum! {
 
 /// The identifier kinds a source can be searched by: those of its identifying
 /// fields, each once, in the order of the fields.
-pub fn identity_keys(fields: &[data_field::Model]) -> Result<Vec<IdentityType>> {
+pub fn identity_keys(fields: &[DataFieldView]) -> Vec<IdentityType> {
     let mut keys = Vec::new();
     for field in fields.iter().filter(|f| f.identifies_subject) {
-        if let Some(kind) = field.identity_type.as_deref() {
-            let kind: IdentityType = kind.parse()?;
-            if !keys.contains(&kind) {
-                keys.push(kind);
-            }
+        if let Some(kind) = field.identity_type
+            && !keys.contains(&kind)
+        {
+            keys.push(kind);
         }
     }
-    Ok(keys)
+    keys
 }
 
 /// A field as it will be stored.
@@ -296,7 +296,7 @@ impl Workflow {
         principal: &Principal,
         filter: &FieldFilter,
         page: &PageRequest<Uuid>,
-    ) -> Result<Page<data_field::Model>> {
+    ) -> Result<Page<DataFieldView>> {
         use data_field::Column as C;
         let mut select = data_field::Entity::find().filter(C::OrgId.eq(principal.org_id));
         select = crate::core::search::filter_contains(
@@ -314,12 +314,16 @@ impl Workflow {
         if let Some(i) = filter.identifies_subject {
             select = select.filter(C::IdentifiesSubject.eq(i));
         }
-        paginate(self.store.conn(), select, C::Id, page).await
+        paginate(self.store.conn(), select, C::Id, page)
+            .await?
+            .try_map(DataFieldView::try_from)
     }
 
     /// One field of the organization.
-    pub async fn data_field(&self, principal: &Principal, id: Uuid) -> Result<data_field::Model> {
-        find(self.store.conn(), principal.org_id, id).await
+    pub async fn data_field(&self, principal: &Principal, id: Uuid) -> Result<DataFieldView> {
+        find(self.store.conn(), principal.org_id, id)
+            .await?
+            .try_into()
     }
 
     /// Fields by id (for DataLoaders; one query).
@@ -327,12 +331,14 @@ impl Workflow {
         &self,
         principal: &Principal,
         ids: &[Uuid],
-    ) -> Result<Vec<data_field::Model>> {
-        Ok(data_field::Entity::find()
-            .filter(data_field::Column::OrgId.eq(principal.org_id))
-            .filter(data_field::Column::Id.is_in(ids.iter().copied()))
-            .all(self.store.conn())
-            .await?)
+    ) -> Result<Vec<DataFieldView>> {
+        super::view::views(
+            data_field::Entity::find()
+                .filter(data_field::Column::OrgId.eq(principal.org_id))
+                .filter(data_field::Column::Id.is_in(ids.iter().copied()))
+                .all(self.store.conn())
+                .await?,
+        )
     }
 
     /// Fields of these sources (for DataLoaders; one query).
@@ -340,13 +346,15 @@ impl Workflow {
         &self,
         principal: &Principal,
         ids: &[Uuid],
-    ) -> Result<Vec<data_field::Model>> {
-        Ok(data_field::Entity::find()
-            .filter(data_field::Column::OrgId.eq(principal.org_id))
-            .filter(data_field::Column::SourceId.is_in(ids.iter().copied()))
-            .order_by_asc(data_field::Column::Id)
-            .all(self.store.conn())
-            .await?)
+    ) -> Result<Vec<DataFieldView>> {
+        super::view::views(
+            data_field::Entity::find()
+                .filter(data_field::Column::OrgId.eq(principal.org_id))
+                .filter(data_field::Column::SourceId.is_in(ids.iter().copied()))
+                .order_by_asc(data_field::Column::Id)
+                .all(self.store.conn())
+                .await?,
+        )
     }
 
     /// Data categories by id (for DataLoaders; one query).
@@ -354,12 +362,15 @@ impl Workflow {
         &self,
         principal: &Principal,
         ids: &[Uuid],
-    ) -> Result<Vec<data_category::Model>> {
+    ) -> Result<Vec<DataCategoryView>> {
         Ok(data_category::Entity::find()
             .filter(data_category::Column::OrgId.eq(principal.org_id))
             .filter(data_category::Column::Id.is_in(ids.iter().copied()))
             .all(self.store.conn())
-            .await?)
+            .await?
+            .into_iter()
+            .map(DataCategoryView::from)
+            .collect())
     }
 
     /// Maps a field of a source.
@@ -368,13 +379,13 @@ impl Workflow {
         &self,
         principal: &Principal,
         draft: FieldDraft,
-    ) -> Result<data_field::Model> {
+    ) -> Result<DataFieldView> {
         let tx = self.store.begin().await?;
         let created = insert_field(tx.conn(), principal.org_id, draft).await?;
         let entry =
             Entry::success("createDataField", "DataField", created.id).after(state(&created));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(created)
+        created.try_into()
     }
 
     /// Changes a field; the result must satisfy the rules of a new one.
@@ -384,7 +395,7 @@ impl Workflow {
         principal: &Principal,
         id: Uuid,
         patch: FieldPatch,
-    ) -> Result<data_field::Model> {
+    ) -> Result<DataFieldView> {
         let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         let draft = FieldDraft {
@@ -427,7 +438,7 @@ impl Workflow {
             .before(before)
             .after(state(&updated));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(updated)
+        updated.try_into()
     }
 
     /// Deletes a field; CONFLICT while other fields reference it.

@@ -12,6 +12,7 @@ pub mod recipients;
 pub mod retention;
 pub mod sources;
 pub mod taxonomy;
+pub mod view;
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;

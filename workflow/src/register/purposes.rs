@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use entity::purpose;
 
+use super::view::PurposeView;
 use crate::access::audit::Entry;
 use crate::access::principal::Principal;
 use crate::core::paging::{Page, PageRequest, paginate};
@@ -217,7 +218,7 @@ impl Workflow {
         principal: &Principal,
         filter: &PurposeFilter,
         page: &PageRequest<Uuid>,
-    ) -> Result<Page<purpose::Model>> {
+    ) -> Result<Page<PurposeView>> {
         use purpose::Column as C;
         let mut select = purpose::Entity::find().filter(C::OrgId.eq(principal.org_id));
         select = crate::core::search::filter_contains(
@@ -229,12 +230,16 @@ impl Workflow {
         if let Some(basis) = filter.legal_basis {
             select = select.filter(C::LegalBasis.eq(basis.as_str()));
         }
-        paginate(self.store.conn(), select, C::Id, page).await
+        paginate(self.store.conn(), select, C::Id, page)
+            .await?
+            .try_map(PurposeView::try_from)
     }
 
     /// One purpose of the organization.
-    pub async fn purpose(&self, principal: &Principal, id: Uuid) -> Result<purpose::Model> {
-        find(self.store.conn(), principal.org_id, id).await
+    pub async fn purpose(&self, principal: &Principal, id: Uuid) -> Result<PurposeView> {
+        find(self.store.conn(), principal.org_id, id)
+            .await?
+            .try_into()
     }
 
     /// Adds a purpose.
@@ -243,12 +248,12 @@ impl Workflow {
         &self,
         principal: &Principal,
         draft: PurposeDraft,
-    ) -> Result<purpose::Model> {
+    ) -> Result<PurposeView> {
         let tx = self.store.begin().await?;
         let created = insert_purpose(tx.conn(), principal.org_id, draft).await?;
         let entry = Entry::success("createPurpose", "Purpose", created.id).after(state(&created));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(created)
+        created.try_into()
     }
 
     /// Changes a purpose; the result must satisfy the same rules as a new one.
@@ -258,7 +263,7 @@ impl Workflow {
         principal: &Principal,
         id: Uuid,
         patch: PurposePatch,
-    ) -> Result<purpose::Model> {
+    ) -> Result<PurposeView> {
         let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         let current = draft_of(&existing)?;
@@ -289,7 +294,7 @@ impl Workflow {
             .before(before)
             .after(state(&updated));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(updated)
+        updated.try_into()
     }
 
     /// Deletes a purpose.

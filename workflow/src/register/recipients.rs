@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use entity::{recipient, transfer};
 
+use super::view::{RecipientView, TransferView};
 use crate::access::audit::Entry;
 use crate::access::principal::Principal;
 use crate::core::paging::{Page, PageRequest, paginate};
@@ -265,7 +266,7 @@ impl Workflow {
         principal: &Principal,
         filter: &RecipientFilter,
         page: &PageRequest<Uuid>,
-    ) -> Result<Page<recipient::Model>> {
+    ) -> Result<Page<RecipientView>> {
         use recipient::Column as C;
         let mut select = recipient::Entity::find().filter(C::OrgId.eq(principal.org_id));
         select = crate::core::search::filter_contains(
@@ -277,12 +278,16 @@ impl Workflow {
         if let Some(kind) = filter.kind {
             select = select.filter(C::Kind.eq(kind.as_str()));
         }
-        paginate(self.store.conn(), select, C::Id, page).await
+        paginate(self.store.conn(), select, C::Id, page)
+            .await?
+            .try_map(RecipientView::try_from)
     }
 
     /// One recipient of the organization.
-    pub async fn recipient(&self, principal: &Principal, id: Uuid) -> Result<recipient::Model> {
-        find_recipient(self.store.conn(), principal.org_id, id).await
+    pub async fn recipient(&self, principal: &Principal, id: Uuid) -> Result<RecipientView> {
+        find_recipient(self.store.conn(), principal.org_id, id)
+            .await?
+            .try_into()
     }
 
     /// The organization's recipients with these ids, in one query (for DataLoaders).
@@ -290,12 +295,14 @@ impl Workflow {
         &self,
         principal: &Principal,
         ids: &[Uuid],
-    ) -> Result<Vec<recipient::Model>> {
-        Ok(recipient::Entity::find()
-            .filter(recipient::Column::OrgId.eq(principal.org_id))
-            .filter(recipient::Column::Id.is_in(ids.iter().copied()))
-            .all(self.store.conn())
-            .await?)
+    ) -> Result<Vec<RecipientView>> {
+        super::view::views(
+            recipient::Entity::find()
+                .filter(recipient::Column::OrgId.eq(principal.org_id))
+                .filter(recipient::Column::Id.is_in(ids.iter().copied()))
+                .all(self.store.conn())
+                .await?,
+        )
     }
 
     /// The transfers of these recipients, in one query (for DataLoaders).
@@ -303,13 +310,15 @@ impl Workflow {
         &self,
         principal: &Principal,
         ids: &[Uuid],
-    ) -> Result<Vec<transfer::Model>> {
-        Ok(transfer::Entity::find()
-            .filter(transfer::Column::OrgId.eq(principal.org_id))
-            .filter(transfer::Column::RecipientId.is_in(ids.iter().copied()))
-            .order_by_asc(transfer::Column::Id)
-            .all(self.store.conn())
-            .await?)
+    ) -> Result<Vec<TransferView>> {
+        super::view::views(
+            transfer::Entity::find()
+                .filter(transfer::Column::OrgId.eq(principal.org_id))
+                .filter(transfer::Column::RecipientId.is_in(ids.iter().copied()))
+                .order_by_asc(transfer::Column::Id)
+                .all(self.store.conn())
+                .await?,
+        )
     }
 
     /// Adds a recipient.
@@ -318,13 +327,13 @@ impl Workflow {
         &self,
         principal: &Principal,
         draft: RecipientDraft,
-    ) -> Result<recipient::Model> {
+    ) -> Result<RecipientView> {
         let tx = self.store.begin().await?;
         let created = insert_recipient(tx.conn(), principal.org_id, draft).await?;
         let entry = Entry::success("createRecipient", "Recipient", created.id)
             .after(recipient_state(&created));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(created)
+        created.try_into()
     }
 
     /// Changes a recipient.
@@ -334,7 +343,7 @@ impl Workflow {
         principal: &Principal,
         id: Uuid,
         patch: RecipientPatch,
-    ) -> Result<recipient::Model> {
+    ) -> Result<RecipientView> {
         let tx = self.store.begin().await?;
         let existing = find_recipient(tx.conn(), principal.org_id, id).await?;
         let d = RecipientDraft {
@@ -366,7 +375,7 @@ impl Workflow {
             .before(before)
             .after(recipient_state(&updated));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(updated)
+        updated.try_into()
     }
 
     /// Deletes a recipient; CONFLICT while transfers to it are recorded.
@@ -404,8 +413,10 @@ impl Workflow {
     }
 
     /// One transfer of the organization.
-    pub async fn transfer(&self, principal: &Principal, id: Uuid) -> Result<transfer::Model> {
-        find_transfer(self.store.conn(), principal.org_id, id).await
+    pub async fn transfer(&self, principal: &Principal, id: Uuid) -> Result<TransferView> {
+        find_transfer(self.store.conn(), principal.org_id, id)
+            .await?
+            .try_into()
     }
 
     /// Records a transfer to a recipient in a third country.
@@ -414,13 +425,13 @@ impl Workflow {
         &self,
         principal: &Principal,
         draft: TransferDraft,
-    ) -> Result<transfer::Model> {
+    ) -> Result<TransferView> {
         let tx = self.store.begin().await?;
         let created = insert_transfer(tx.conn(), principal.org_id, draft).await?;
         let entry = Entry::success("createTransfer", "Transfer", created.id)
             .after(transfer_state(&created));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(created)
+        created.try_into()
     }
 
     /// Changes a transfer (the recipient is fixed).
@@ -430,7 +441,7 @@ impl Workflow {
         principal: &Principal,
         id: Uuid,
         patch: TransferPatch,
-    ) -> Result<transfer::Model> {
+    ) -> Result<TransferView> {
         let tx = self.store.begin().await?;
         let existing = find_transfer(tx.conn(), principal.org_id, id).await?;
         let d = TransferDraft {
@@ -456,7 +467,7 @@ impl Workflow {
             .before(before)
             .after(transfer_state(&updated));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(updated)
+        updated.try_into()
     }
 
     /// Deletes a transfer.

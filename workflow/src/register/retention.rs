@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use entity::retention_policy;
 
+use super::view::RetentionPolicyView;
 use crate::access::audit::Entry;
 use crate::access::principal::Principal;
 use crate::core::paging::{Page, PageRequest, paginate};
@@ -215,7 +216,7 @@ impl Workflow {
         principal: &Principal,
         search: Option<&str>,
         page: &PageRequest<Uuid>,
-    ) -> Result<Page<retention_policy::Model>> {
+    ) -> Result<Page<RetentionPolicyView>> {
         use retention_policy::Column as C;
         let select = retention_policy::Entity::find().filter(C::OrgId.eq(principal.org_id));
         let select = crate::core::search::filter_contains(
@@ -224,7 +225,9 @@ impl Workflow {
             search,
             &["search"],
         )?;
-        paginate(self.store.conn(), select, C::Id, page).await
+        paginate(self.store.conn(), select, C::Id, page)
+            .await?
+            .try_map(RetentionPolicyView::try_from)
     }
 
     /// One retention policy of the organization.
@@ -232,8 +235,10 @@ impl Workflow {
         &self,
         principal: &Principal,
         id: Uuid,
-    ) -> Result<retention_policy::Model> {
-        find(self.store.conn(), principal.org_id, id).await
+    ) -> Result<RetentionPolicyView> {
+        find(self.store.conn(), principal.org_id, id)
+            .await?
+            .try_into()
     }
 
     /// Adds a retention policy.
@@ -242,13 +247,13 @@ impl Workflow {
         &self,
         principal: &Principal,
         draft: RetentionDraft,
-    ) -> Result<retention_policy::Model> {
+    ) -> Result<RetentionPolicyView> {
         let tx = self.store.begin().await?;
         let created = insert_retention_policy(tx.conn(), principal.org_id, draft).await?;
         let entry = Entry::success("createRetentionPolicy", "RetentionPolicy", created.id)
             .after(state(&created));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(created)
+        created.try_into()
     }
 
     /// Changes a retention policy; the result must satisfy the rules of a new one.
@@ -258,7 +263,7 @@ impl Workflow {
         principal: &Principal,
         id: Uuid,
         patch: RetentionPatch,
-    ) -> Result<retention_policy::Model> {
+    ) -> Result<RetentionPolicyView> {
         let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         let d = RetentionDraft {
@@ -299,7 +304,7 @@ impl Workflow {
             .before(before)
             .after(state(&updated));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(updated)
+        updated.try_into()
     }
 
     /// Deletes a retention policy.

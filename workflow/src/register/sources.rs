@@ -14,6 +14,7 @@ use uuid::Uuid;
 use entity::{data_source, recipient};
 
 use super::recipients::RecipientKind;
+use super::view::DataSourceView;
 use crate::access::audit::Entry;
 use crate::access::principal::Principal;
 pub use crate::connectors::ConnectorKind;
@@ -231,7 +232,7 @@ impl Workflow {
         principal: &Principal,
         filter: &SourceFilter,
         page: &PageRequest<Uuid>,
-    ) -> Result<Page<data_source::Model>> {
+    ) -> Result<Page<DataSourceView>> {
         use data_source::Column as C;
         let mut select = data_source::Entity::find().filter(C::OrgId.eq(principal.org_id));
         select = crate::core::search::filter_contains(
@@ -243,12 +244,16 @@ impl Workflow {
         if let Some(kind) = filter.connector_kind {
             select = select.filter(C::ConnectorKind.eq(kind.as_str()));
         }
-        paginate(self.store.conn(), select, C::Id, page).await
+        paginate(self.store.conn(), select, C::Id, page)
+            .await?
+            .try_map(DataSourceView::try_from)
     }
 
     /// One data source of the organization.
-    pub async fn data_source(&self, principal: &Principal, id: Uuid) -> Result<data_source::Model> {
-        find(self.store.conn(), principal.org_id, id).await
+    pub async fn data_source(&self, principal: &Principal, id: Uuid) -> Result<DataSourceView> {
+        find(self.store.conn(), principal.org_id, id)
+            .await?
+            .try_into()
     }
 
     /// The names of the secrets stored for a source (never their values).
@@ -263,7 +268,7 @@ impl Workflow {
         &self,
         principal: &Principal,
         draft: SourceDraft,
-    ) -> Result<data_source::Model> {
+    ) -> Result<DataSourceView> {
         let tx = self.store.begin().await?;
         let (created, secret_names) = insert_data_source(
             tx.conn(),
@@ -276,7 +281,7 @@ impl Workflow {
         let entry = Entry::success("createDataSource", "DataSource", created.id)
             .after(state(&created, &secret_names));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(created)
+        created.try_into()
     }
 
     /// Changes a data source; see [`SourcePatch`] for how secrets are kept.
@@ -286,7 +291,7 @@ impl Workflow {
         principal: &Principal,
         id: Uuid,
         patch: SourcePatch,
-    ) -> Result<data_source::Model> {
+    ) -> Result<DataSourceView> {
         let tx = self.store.begin().await?;
         let existing = find(tx.conn(), principal.org_id, id).await?;
         let old_kind: ConnectorKind = existing.connector_kind.parse()?;
@@ -366,7 +371,7 @@ impl Workflow {
             .before(before)
             .after(state(&updated, &p.secret_names));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(updated)
+        updated.try_into()
     }
 
     /// Deletes a data source.

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use entity::{data_category, organization, subject_category};
 
+use super::view::DataCategoryView;
 use crate::access::audit::{self, Actor, Entry};
 use crate::access::principal::Principal;
 use crate::core::paging::{Page, PageRequest, paginate};
@@ -409,7 +410,7 @@ impl Workflow {
         principal: &Principal,
         filter: &DataCategoryFilter,
         page: &PageRequest<Uuid>,
-    ) -> Result<Page<data_category::Model>> {
+    ) -> Result<Page<DataCategoryView>> {
         use data_category::Column as C;
         let mut select = data_category::Entity::find().filter(C::OrgId.eq(principal.org_id));
         select = crate::core::search::filter_contains(
@@ -437,16 +438,16 @@ impl Workflow {
                     ),
             };
         }
-        paginate(self.store.conn(), select, C::Id, page).await
+        Ok(paginate(self.store.conn(), select, C::Id, page)
+            .await?
+            .map(DataCategoryView::from))
     }
 
     /// One data category of the organization.
-    pub async fn data_category(
-        &self,
-        principal: &Principal,
-        id: Uuid,
-    ) -> Result<data_category::Model> {
-        find_category(self.store.conn(), principal.org_id, id).await
+    pub async fn data_category(&self, principal: &Principal, id: Uuid) -> Result<DataCategoryView> {
+        Ok(find_category(self.store.conn(), principal.org_id, id)
+            .await?
+            .into())
     }
 
     /// Adds a data category under an existing parent.
@@ -455,13 +456,13 @@ impl Workflow {
         &self,
         principal: &Principal,
         input: NewDataCategory,
-    ) -> Result<data_category::Model> {
+    ) -> Result<DataCategoryView> {
         let tx = self.store.begin().await?;
         let category = insert_data_category(tx.conn(), principal.org_id, input).await?;
         let entry = Entry::success("createDataCategory", "DataCategory", category.id)
             .after(category_state(&category));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(category)
+        Ok(category.into())
     }
 
     /// Changes a data category's name, description or sensitivity (the key is fixed).
@@ -471,7 +472,7 @@ impl Workflow {
         principal: &Principal,
         id: Uuid,
         patch: DataCategoryPatch,
-    ) -> Result<data_category::Model> {
+    ) -> Result<DataCategoryView> {
         let mut v = Validator::default();
         let name = patch.name.map(|n| v.text(&n, &["input", "name"], 200));
         let description = patch
@@ -523,7 +524,7 @@ impl Workflow {
             .before(before)
             .after(category_state(&category));
         self.commit_audited(tx, principal, entry).await?;
-        Ok(category)
+        Ok(category.into())
     }
 
     /// Deletes a data category; CONFLICT while sub-categories exist.

@@ -70,7 +70,7 @@ pub struct NewRequest {
 #[derive(Debug, Clone)]
 pub struct Submitted {
     /// The request.
-    pub request: subject_request::Model,
+    pub request: super::RequestView,
     /// False when the idempotency key named an earlier submit.
     pub created: bool,
 }
@@ -338,7 +338,7 @@ impl Workflow {
             ));
         }
         Ok(Submitted {
-            request: existing,
+            request: existing.try_into()?,
             created: false,
         })
     }
@@ -474,7 +474,7 @@ impl Workflow {
             .after(super::request_state(&request));
         self.commit_audited(tx, principal, audit).await?;
         Ok(Submitted {
-            request,
+            request: request.try_into()?,
             created: true,
         })
     }

@@ -17,6 +17,7 @@ pub(crate) mod tasks;
 mod transitions;
 mod uploads;
 mod verification;
+mod view;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TryIntoModel};
@@ -42,6 +43,7 @@ pub use tasks::{CollectedValue, TaskKind, TaskOutcome, TaskState};
 pub use transitions::{BulkOutcome, Fire};
 pub use uploads::{MAX_UPLOAD_RECORDS, MAX_UPLOAD_VALUES, TaskUpload, UploadFormat};
 pub use verification::{CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, MAX_CODE_SENDS, RESEND_AFTER_SECONDS};
+pub use view::{IdentityView, RequestChange, RequestView, TaskView, TimelineEntryView};
 
 stored_enum! {
     /// How the request reached the organization.
@@ -142,20 +144,9 @@ pub(crate) fn open_states() -> Vec<&'static str> {
         .collect()
 }
 
-/// The deadline that applies: the extended one if the deadline was extended.
-pub fn effective_due_date(r: &subject_request::Model) -> Option<NaiveDate> {
-    r.extended_due_date.or(r.due_date)
-}
-
-/// Whether the request is open and its deadline ended before `today` (the
-/// organization's local day, see [`LocalClock::today`]).
-pub fn is_overdue(r: &subject_request::Model, today: NaiveDate) -> Result<bool> {
-    Ok(state_of(r)?.is_open() && effective_due_date(r).is_some_and(|d| d < today))
-}
-
-/// The request's state, parsed.
-pub fn state_of(r: &subject_request::Model) -> Result<RequestState> {
-    r.state.parse()
+/// The deadline that applies to a stored request (see [`RequestView::effective_due_date`]).
+pub(crate) fn effective_due_date(r: &subject_request::Model) -> Option<NaiveDate> {
+    view::effective_due_date(r.due_date, r.extended_due_date)
 }
 
 /// The request with this id in the caller's organization, or NOT_FOUND.
@@ -306,13 +297,23 @@ impl crate::Workflow {
         was_in_review: bool,
     ) -> Result<()> {
         let entry = append_timeline(tx.conn(), principal, request.id, entry, now()).await?;
-        tx.raise(crate::DomainEvent::RequestChanged(Box::new(
-            crate::core::events::RequestChange {
-                request: request.clone(),
-                entry,
-                was_in_review,
-            },
-        )));
+        // A row that does not read back (hand-edited data) is not raised: the change
+        // itself stands, subscribers just do not see it.
+        match (
+            RequestView::try_from(request.clone()),
+            TimelineEntryView::try_from(entry),
+        ) {
+            (Ok(request), Ok(entry)) => tx.raise(crate::DomainEvent::RequestChanged(Box::new(
+                RequestChange {
+                    request,
+                    entry,
+                    was_in_review,
+                },
+            ))),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(request_id = %request.id, error = %e, "request change not raised");
+            }
+        }
         Ok(())
     }
 

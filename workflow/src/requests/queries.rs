@@ -12,6 +12,7 @@ use entity::{request_attachment, request_event, request_task, subject_identity, 
 
 use super::machine::{RequestKind, RequestState};
 use super::tasks::TaskState;
+use super::view::{IdentityView, RequestView, TimelineEntryView, views};
 use crate::access::principal::Principal;
 use crate::core::paging::{Page, PageRequest, paginate};
 use crate::error::Result;
@@ -86,7 +87,7 @@ impl Workflow {
         principal: &Principal,
         filter: &RequestFilter,
         page: &PageRequest<Uuid>,
-    ) -> Result<Page<subject_request::Model>> {
+    ) -> Result<Page<RequestView>> {
         use subject_request::Column as C;
         let mut select = subject_request::Entity::find().filter(C::OrgId.eq(principal.org_id));
         if !filter.states.is_empty() {
@@ -158,12 +159,16 @@ impl Workflow {
                 ),
             );
         }
-        paginate(self.store.conn(), select, C::Id, page).await
+        paginate(self.store.conn(), select, C::Id, page)
+            .await?
+            .try_map(RequestView::try_from)
     }
 
     /// One request of the organization.
-    pub async fn request(&self, principal: &Principal, id: Uuid) -> Result<subject_request::Model> {
-        super::find_request(self.store.conn(), principal.org_id, id).await
+    pub async fn request(&self, principal: &Principal, id: Uuid) -> Result<RequestView> {
+        super::find_request(self.store.conn(), principal.org_id, id)
+            .await?
+            .try_into()
     }
 
     /// The organization's requests with these ids, in one query (for DataLoaders).
@@ -171,12 +176,14 @@ impl Workflow {
         &self,
         principal: &Principal,
         ids: &[Uuid],
-    ) -> Result<Vec<subject_request::Model>> {
-        Ok(subject_request::Entity::find()
-            .filter(subject_request::Column::OrgId.eq(principal.org_id))
-            .filter(subject_request::Column::Id.is_in(ids.iter().copied()))
-            .all(self.store.conn())
-            .await?)
+    ) -> Result<Vec<RequestView>> {
+        views(
+            subject_request::Entity::find()
+                .filter(subject_request::Column::OrgId.eq(principal.org_id))
+                .filter(subject_request::Column::Id.is_in(ids.iter().copied()))
+                .all(self.store.conn())
+                .await?,
+        )
     }
 
     /// A request's timeline, oldest first.
@@ -185,12 +192,14 @@ impl Workflow {
         principal: &Principal,
         request_id: Uuid,
         page: &PageRequest<Uuid>,
-    ) -> Result<Page<request_event::Model>> {
+    ) -> Result<Page<TimelineEntryView>> {
         use request_event::Column as C;
         let select = request_event::Entity::find()
             .filter(C::OrgId.eq(principal.org_id))
             .filter(C::RequestId.eq(request_id));
-        paginate(self.store.conn(), select, C::Id, page).await
+        paginate(self.store.conn(), select, C::Id, page)
+            .await?
+            .try_map(TimelineEntryView::try_from)
     }
 
     /// The identities of these subjects, in one query (for DataLoaders).
@@ -198,13 +207,15 @@ impl Workflow {
         &self,
         principal: &Principal,
         subject_ids: &[Uuid],
-    ) -> Result<Vec<subject_identity::Model>> {
-        Ok(subject_identity::Entity::find()
-            .filter(subject_identity::Column::OrgId.eq(principal.org_id))
-            .filter(subject_identity::Column::SubjectId.is_in(subject_ids.iter().copied()))
-            .order_by_asc(subject_identity::Column::CreatedAt)
-            .all(self.store.conn())
-            .await?)
+    ) -> Result<Vec<IdentityView>> {
+        views(
+            subject_identity::Entity::find()
+                .filter(subject_identity::Column::OrgId.eq(principal.org_id))
+                .filter(subject_identity::Column::SubjectId.is_in(subject_ids.iter().copied()))
+                .order_by_asc(subject_identity::Column::CreatedAt)
+                .all(self.store.conn())
+                .await?,
+        )
     }
 
     /// The attachments (without content) that came with these requests, in one query.
@@ -237,7 +248,7 @@ impl Workflow {
         &self,
         principal: &Principal,
         page: &PageRequest<Uuid>,
-    ) -> Result<Page<subject_request::Model>> {
+    ) -> Result<Page<RequestView>> {
         let settings = super::settings::load(self.store.conn(), principal.org_id).await?;
         let cutoff = now() - Duration::hours(i64::from(settings.stall_after_hours));
         use subject_request::Column as C;
@@ -245,7 +256,9 @@ impl Workflow {
             .filter(C::OrgId.eq(principal.org_id))
             .filter(C::State.is_in(super::open_states()))
             .filter(stalled(Some(principal.org_id), cutoff));
-        paginate(self.store.conn(), select, C::Id, page).await
+        paginate(self.store.conn(), select, C::Id, page)
+            .await?
+            .try_map(RequestView::try_from)
     }
 
     /// Why each of these requests counts as stalled (an empty list: it does not), in
@@ -272,7 +285,7 @@ impl Workflow {
             .into_iter()
             .map(|r| {
                 let mut reasons = Vec::new();
-                if r.state.parse::<RequestState>()?.is_open() {
+                if r.is_open() {
                     if r.state_changed_at < cutoff {
                         reasons.push(StalledReason::NotMoved);
                     }

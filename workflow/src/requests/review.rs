@@ -9,6 +9,7 @@ use entity::{api_key, collected_record, redaction, subject_request};
 
 use super::TimelineKind;
 use super::machine::RequestState;
+use super::view::RequestView;
 use crate::access::audit::Entry;
 use crate::access::principal::Principal;
 use crate::core::outbox;
@@ -45,21 +46,19 @@ impl Workflow {
         &self,
         principal: &Principal,
         page: &PageRequest<String>,
-    ) -> Result<Page<subject_request::Model>> {
+    ) -> Result<Page<RequestView>> {
         use subject_request::Column as C;
         let select = subject_request::Entity::find()
             .filter(C::OrgId.eq(principal.org_id))
             .filter(C::State.eq(RequestState::InReview.as_str()));
-        paginate(self.store.conn(), select, C::DueSortKey, page).await
+        paginate(self.store.conn(), select, C::DueSortKey, page)
+            .await?
+            .try_map(RequestView::try_from)
     }
 
     /// Claims a request in review so that no other reviewer works on it.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
-    pub async fn claim_request(
-        &self,
-        principal: &Principal,
-        id: Uuid,
-    ) -> Result<subject_request::Model> {
+    pub async fn claim_request(&self, principal: &Principal, id: Uuid) -> Result<RequestView> {
         let tx = self.store.begin().await?;
         let request = super::find_request(tx.conn(), principal.org_id, id).await?;
         if request.state != RequestState::InReview.as_str() {
@@ -69,7 +68,7 @@ impl Workflow {
             )));
         }
         if request.claimed_by == Some(principal.key_id) {
-            return Ok(request);
+            return request.try_into();
         }
         use subject_request::Column as C;
         let at = now();
@@ -96,20 +95,16 @@ impl Workflow {
             "claimRequest",
         )
         .await?;
-        Ok(request)
+        request.try_into()
     }
 
     /// Releases a claim; only the claimer can.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
-    pub async fn unclaim_request(
-        &self,
-        principal: &Principal,
-        id: Uuid,
-    ) -> Result<subject_request::Model> {
+    pub async fn unclaim_request(&self, principal: &Principal, id: Uuid) -> Result<RequestView> {
         let tx = self.store.begin().await?;
         let request = super::find_request(tx.conn(), principal.org_id, id).await?;
         match request.claimed_by {
-            None => return Ok(request),
+            None => return request.try_into(),
             Some(k) if k != principal.key_id => {
                 return Err(Error::Conflict(
                     "another reviewer has claimed this request; only they can release it".into(),
@@ -130,7 +125,9 @@ impl Workflow {
             .exec(tx.conn())
             .await?;
         if released.rows_affected == 0 {
-            return super::find_request(tx.conn(), principal.org_id, id).await;
+            return super::find_request(tx.conn(), principal.org_id, id)
+                .await?
+                .try_into();
         }
         let request = super::find_request(tx.conn(), principal.org_id, id).await?;
         self.commit_note(
@@ -142,7 +139,7 @@ impl Workflow {
             "unclaimRequest",
         )
         .await?;
-        Ok(request)
+        request.try_into()
     }
 
     /// Adds a comment to the timeline. Not on requests whose content is final.
@@ -151,7 +148,7 @@ impl Workflow {
         principal: &Principal,
         id: Uuid,
         text: String,
-    ) -> Result<subject_request::Model> {
+    ) -> Result<RequestView> {
         self.comment(
             principal,
             id,
@@ -168,7 +165,7 @@ impl Workflow {
         principal: &Principal,
         id: Uuid,
         text: String,
-    ) -> Result<subject_request::Model> {
+    ) -> Result<RequestView> {
         self.comment(
             principal,
             id,
@@ -187,7 +184,7 @@ impl Workflow {
         text: String,
         kind: TimelineKind,
         operation: &str,
-    ) -> Result<subject_request::Model> {
+    ) -> Result<RequestView> {
         let mut v = Validator::default();
         let text = v.multiline_text(&text, &["input", "text"], 10_000);
         v.finish()?;
@@ -201,7 +198,7 @@ impl Workflow {
         }
         self.commit_note(tx, principal, &request, kind, text, operation)
             .await?;
-        Ok(request)
+        request.try_into()
     }
 
     /// Records that a collected record is left out of the answer (applied when the
@@ -213,7 +210,7 @@ impl Workflow {
         principal: &Principal,
         record_id: Uuid,
         reason: Option<String>,
-    ) -> Result<subject_request::Model> {
+    ) -> Result<RequestView> {
         let mut v = Validator::default();
         let reason = reason.map(|r| v.multiline_text(&r, &["input", "reason"], 2000));
         v.finish()?;
@@ -277,7 +274,7 @@ impl Workflow {
             Entry::success("redactRecord", "CollectedRecord", record.id),
         )
         .await?;
-        Ok(updated)
+        updated.try_into()
     }
 
     /// Assigns a request to a key of the organization, or unassigns it.
@@ -287,7 +284,7 @@ impl Workflow {
         principal: &Principal,
         id: Uuid,
         assignee: Option<Uuid>,
-    ) -> Result<subject_request::Model> {
+    ) -> Result<RequestView> {
         let tx = self.store.begin().await?;
         let request = super::find_request(tx.conn(), principal.org_id, id).await?;
         let name = match assignee {
@@ -332,7 +329,7 @@ impl Workflow {
             "assignRequest",
         )
         .await?;
-        Ok(request)
+        request.try_into()
     }
 
     /// Assigns each request; each item on its own.
@@ -357,7 +354,7 @@ impl Workflow {
         id: Uuid,
         version: i32,
         reason: String,
-    ) -> Result<subject_request::Model> {
+    ) -> Result<RequestView> {
         let mut v = Validator::default();
         let reason = v.multiline_text(&reason, &["input", "reason"], 5000);
         v.finish()?;
@@ -422,6 +419,6 @@ impl Workflow {
             .before(super::request_state(&request))
             .after(super::request_state(&updated));
         self.commit_audited(tx, principal, audit).await?;
-        Ok(updated)
+        updated.try_into()
     }
 }

@@ -361,55 +361,6 @@ mod tests {
     }
 
     #[test]
-    fn overdue_switches_at_local_midnight() {
-        let clock = RequestSettings::default().clock();
-        let due = day("2026-12-01");
-        let request = entity::subject_request::Model {
-            id: Uuid::nil(),
-            org_id: Uuid::nil(),
-            subject_id: Uuid::nil(),
-            kind: "ACCESS".into(),
-            state: "COLLECTING".into(),
-            channel: "LETTER".into(),
-            received_at: at("2026-11-01T00:30:00+01:00"),
-            deadline_basis: "RECEIPT".into(),
-            deadline_start: Some(day("2026-11-01")),
-            due_date: Some(due),
-            extended_due_date: None,
-            extension_reason: None,
-            extended_at: None,
-            due_sort_key: String::new(),
-            assignee_id: None,
-            claimed_by: None,
-            claimed_at: None,
-            is_test: false,
-            version: 1,
-            request_text: None,
-            idempotency_key: None,
-            duplicate_of: None,
-            possibly_excessive: false,
-            verified_at: None,
-            verification_method: None,
-            verification_evidence: None,
-            submitted_for_review_by: None,
-            rejection_ground: None,
-            state_reason: None,
-            state_changed_at: at("2026-11-01T00:30:00+01:00"),
-            created_by: None,
-            created_at: at("2026-11-01T00:30:00+01:00"),
-            updated_at: at("2026-11-01T00:30:00+01:00"),
-        };
-        let overdue_at =
-            |instant: &str| super::super::is_overdue(&request, clock.date_of(at(instant))).unwrap();
-        // 23:30 UTC on 1 December is already 2 December in Germany.
-        assert!(!overdue_at("2026-12-01T22:59:59Z"));
-        assert!(overdue_at("2026-12-01T23:00:00Z"));
-        // In UTC the day would only end an hour later.
-        assert_eq!(at("2026-12-01T23:30:00Z").date_naive(), due);
-        assert!(overdue_at("2026-12-01T23:30:00Z"));
-    }
-
-    #[test]
     fn time_zones_are_validated() {
         let mut v = Validator::default();
         assert_eq!(

@@ -16,6 +16,7 @@ use entity::{
 
 use super::TimelineKind;
 use super::machine::RequestState;
+use super::view::{RequestView, TaskView};
 use crate::access::audit::Entry;
 use crate::access::authz::{Action, Object};
 use crate::access::principal::Principal;
@@ -322,7 +323,7 @@ impl Workflow {
         open: OpenTask,
         end: TaskEnd,
         operation: &'static str,
-    ) -> Result<(request_task::Model, subject_request::Model)> {
+    ) -> Result<(TaskView, RequestView)> {
         let TaskEnd {
             mut active,
             message,
@@ -350,7 +351,7 @@ impl Workflow {
             .await?;
         let audit = Entry::success(operation, "RequestTask", task.id);
         self.commit_audited(tx, principal, audit).await?;
-        Ok((task, updated))
+        Ok((task.try_into()?, updated.try_into()?))
     }
 
     /// Completes or fails a task by hand. COLLECT tasks need `request:collect` and a
@@ -362,7 +363,7 @@ impl Workflow {
         principal: &Principal,
         task_id: Uuid,
         outcome: TaskOutcome,
-    ) -> Result<(request_task::Model, subject_request::Model)> {
+    ) -> Result<(TaskView, RequestView)> {
         let tx = self.store.begin().await?;
         let conn = tx.conn();
         let open = self.open_task(conn, principal, task_id).await?;
@@ -432,13 +433,15 @@ impl Workflow {
         &self,
         principal: &Principal,
         ids: &[Uuid],
-    ) -> Result<Vec<request_task::Model>> {
-        Ok(request_task::Entity::find()
-            .filter(request_task::Column::OrgId.eq(principal.org_id))
-            .filter(request_task::Column::RequestId.is_in(ids.iter().copied()))
-            .order_by_asc(request_task::Column::Id)
-            .all(self.store.conn())
-            .await?)
+    ) -> Result<Vec<TaskView>> {
+        super::view::views(
+            request_task::Entity::find()
+                .filter(request_task::Column::OrgId.eq(principal.org_id))
+                .filter(request_task::Column::RequestId.is_in(ids.iter().copied()))
+                .order_by_asc(request_task::Column::Id)
+                .all(self.store.conn())
+                .await?,
+        )
     }
 
     /// The collected records of these requests (values opened), in one query.

@@ -14,6 +14,7 @@ use entity::{data_field, data_source, request_task, subject_identity, subject_re
 
 use super::machine::{self, Context, RequestEvent, RequestKind, RequestState, TransitionError};
 use super::tasks::{TaskKind, TaskState};
+use super::view::RequestView;
 use super::{
     DeadlineBasis, RejectionGround, TimelineEntry, TimelineKind, VerificationMethod, settings,
 };
@@ -56,7 +57,7 @@ pub struct BulkOutcome {
     /// The request the item was about.
     pub request_id: Uuid,
     /// The request after the action, or why the action did not apply to it.
-    pub result: Result<subject_request::Model>,
+    pub result: Result<RequestView>,
 }
 
 impl From<TransitionError> for Error {
@@ -185,7 +186,7 @@ async fn task_facts<C: Conn>(
 impl Workflow {
     /// Fires a state-machine event at a request.
     #[tracing::instrument(skip(self, fire), fields(org = %principal.org_id, event = fire.event.as_str()), err(level = "debug"))]
-    pub async fn fire(&self, principal: &Principal, fire: Fire) -> Result<subject_request::Model> {
+    pub async fn fire(&self, principal: &Principal, fire: Fire) -> Result<RequestView> {
         let mut tx = self.store.begin().await?;
         let r = super::find_request(tx.conn(), principal.org_id, fire.request_id).await?;
         super::check_version(&r, fire.version)?;
@@ -201,7 +202,7 @@ impl Workflow {
             )
             .await?;
         self.commit_audited(tx, principal, audit).await?;
-        Ok(updated)
+        updated.try_into()
     }
 
     /// The core of every transition, inside the caller's transaction (the caller
@@ -414,7 +415,7 @@ impl Workflow {
     pub(crate) async fn bulk<F, Fut>(&self, ids: &[Uuid], one: F) -> Result<Vec<BulkOutcome>>
     where
         F: Fn(Uuid) -> Fut,
-        Fut: std::future::Future<Output = Result<subject_request::Model>>,
+        Fut: std::future::Future<Output = Result<RequestView>>,
     {
         let mut v = Validator::default();
         v.check(

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use entity::{data_field, data_source, request_attachment, request_task, subject_request};
+use entity::{data_field, data_source, request_attachment};
 
 use super::intake::MAX_ATTACHMENT_BYTES;
 use super::tasks::{NewValue, TaskEnd, TaskKind, TaskState};
@@ -371,7 +371,7 @@ impl Workflow {
         principal: &Principal,
         task_id: Uuid,
         upload: TaskUpload,
-    ) -> Result<(request_task::Model, subject_request::Model)> {
+    ) -> Result<(super::TaskView, super::RequestView)> {
         let tx = self.store.begin().await?;
         let conn = tx.conn();
         let open = self.open_task(conn, principal, task_id).await?;

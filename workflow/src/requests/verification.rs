@@ -99,7 +99,7 @@ impl Workflow {
         request_id: Uuid,
         version: i32,
         email: Option<String>,
-    ) -> Result<subject_request::Model> {
+    ) -> Result<super::RequestView> {
         let mut tx = self.store.begin().await?;
         let request = super::find_request(tx.conn(), principal.org_id, request_id).await?;
         super::check_version(&request, version)?;
@@ -117,7 +117,7 @@ impl Workflow {
             .await?;
         self.send_code(&tx, principal, &updated, &identity).await?;
         self.commit_audited(tx, principal, audit).await?;
-        Ok(updated)
+        updated.try_into()
     }
 
     /// Creates the request's challenge (one per request: its counters are the
@@ -197,7 +197,7 @@ impl Workflow {
         &self,
         principal: &Principal,
         request_id: Uuid,
-    ) -> Result<subject_request::Model> {
+    ) -> Result<super::RequestView> {
         self.authz
             .require(
                 principal.key_id,
@@ -265,7 +265,7 @@ impl Workflow {
             "resendVerificationCode",
         )
         .await?;
-        Ok(request)
+        request.try_into()
     }
 
     /// Checks a code the requester entered. Right: the identity is verified and
@@ -282,7 +282,7 @@ impl Workflow {
         principal: &Principal,
         request_id: Uuid,
         code: &str,
-    ) -> Result<subject_request::Model> {
+    ) -> Result<super::RequestView> {
         let mut tx = self.store.begin().await?;
         let at = now();
         use verification_challenge::Column as V;
@@ -344,7 +344,7 @@ impl Workflow {
                 )
                 .await?;
             self.commit_audited(tx, principal, audit).await?;
-            return Ok(updated);
+            return updated.try_into();
         }
         // `challenge` was read after this call's attempt was counted.
         let left = MAX_CODE_ATTEMPTS - challenge.attempts;
@@ -410,7 +410,7 @@ impl Workflow {
         version: Option<i32>,
         method: VerificationMethod,
         evidence: String,
-    ) -> Result<subject_request::Model> {
+    ) -> Result<super::RequestView> {
         let mut v = Validator::default();
         let evidence = v.multiline_text(&evidence, &["input", "evidence"], 2000);
         v.check(
@@ -440,7 +440,7 @@ impl Workflow {
             )
             .await?;
         self.commit_audited(tx, principal, audit).await?;
-        Ok(updated)
+        updated.try_into()
     }
 
     /// Marks each request verified by staff with the same evidence; each item on its own.

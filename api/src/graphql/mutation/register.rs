@@ -150,7 +150,7 @@ impl RegisterMutation {
         };
         let created = s.workflow().create_purpose(s.principal()?, draft).await?;
         Ok(PurposePayload {
-            purpose: Purpose::try_from(created)?,
+            purpose: Purpose::from(created),
         })
     }
 
@@ -176,7 +176,7 @@ impl RegisterMutation {
             .update_purpose(s.principal()?, id, change)
             .await?;
         Ok(PurposePayload {
-            purpose: Purpose::try_from(updated)?,
+            purpose: Purpose::from(updated),
         })
     }
 
@@ -215,7 +215,7 @@ impl RegisterMutation {
             .create_retention_policy(s.principal()?, draft)
             .await?;
         Ok(RetentionPolicyPayload {
-            retention_policy: RetentionPolicy::try_from(created)?,
+            retention_policy: RetentionPolicy::from(created),
         })
     }
 
@@ -241,7 +241,7 @@ impl RegisterMutation {
             .update_retention_policy(s.principal()?, id, change)
             .await?;
         Ok(RetentionPolicyPayload {
-            retention_policy: RetentionPolicy::try_from(updated)?,
+            retention_policy: RetentionPolicy::from(updated),
         })
     }
 
@@ -277,7 +277,7 @@ impl RegisterMutation {
         };
         let created = s.workflow().create_recipient(s.principal()?, draft).await?;
         Ok(RecipientPayload {
-            recipient: Recipient::try_from(created)?,
+            recipient: Recipient::from(created),
         })
     }
 
@@ -301,7 +301,7 @@ impl RegisterMutation {
             .update_recipient(s.principal()?, id, change)
             .await?;
         Ok(RecipientPayload {
-            recipient: Recipient::try_from(updated)?,
+            recipient: Recipient::from(updated),
         })
     }
 
@@ -336,7 +336,7 @@ impl RegisterMutation {
         };
         let created = s.workflow().create_transfer(s.principal()?, draft).await?;
         Ok(TransferPayload {
-            transfer: Transfer::try_from(created)?,
+            transfer: Transfer::from(created),
         })
     }
 
@@ -358,7 +358,7 @@ impl RegisterMutation {
             .update_transfer(s.principal()?, id, change)
             .await?;
         Ok(TransferPayload {
-            transfer: Transfer::try_from(updated)?,
+            transfer: Transfer::from(updated),
         })
     }
 
@@ -419,7 +419,7 @@ impl RegisterMutation {
             .create_processing_activity(s.principal()?, draft)
             .await?;
         Ok(ProcessingActivityPayload {
-            processing_activity: ProcessingActivity::try_from(created)?,
+            processing_activity: ProcessingActivity::from(created),
         })
     }
 
@@ -469,7 +469,7 @@ impl RegisterMutation {
             .update_processing_activity(s.principal()?, id, change)
             .await?;
         Ok(ProcessingActivityPayload {
-            processing_activity: ProcessingActivity::try_from(updated)?,
+            processing_activity: ProcessingActivity::from(updated),
         })
     }
 
@@ -511,7 +511,7 @@ impl RegisterMutation {
         let wf = s.workflow();
         let created = wf.create_data_source(s.principal()?, draft).await?;
         Ok(DataSourcePayload {
-            data_source: DataSource::try_from(created)?,
+            data_source: DataSource::from(created),
         })
     }
 
@@ -541,7 +541,7 @@ impl RegisterMutation {
         let wf = s.workflow();
         let updated = wf.update_data_source(s.principal()?, id, change).await?;
         Ok(DataSourcePayload {
-            data_source: DataSource::try_from(updated)?,
+            data_source: DataSource::from(updated),
         })
     }
 
@@ -586,10 +586,7 @@ impl RegisterMutation {
             .suggest_field_mappings(s.principal()?, source_id, accepted)
             .await?;
         Ok(SuggestFieldMappingsPayload {
-            data_fields: created
-                .into_iter()
-                .map(DataField::try_from)
-                .collect::<Result<_, _>>()?,
+            data_fields: created.into_iter().map(DataField::from).collect(),
         })
     }
 
@@ -647,7 +644,7 @@ impl RegisterMutation {
             .create_data_field(s.principal()?, draft)
             .await?;
         Ok(DataFieldPayload {
-            data_field: DataField::try_from(created)?,
+            data_field: DataField::from(created),
         })
     }
 
@@ -683,7 +680,7 @@ impl RegisterMutation {
             .update_data_field(s.principal()?, id, change)
             .await?;
         Ok(DataFieldPayload {
-            data_field: DataField::try_from(updated)?,
+            data_field: DataField::from(updated),
         })
     }
 

@@ -9,7 +9,7 @@ use workflow::requests::{self as rq, Fire, RequestEvent};
 
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::inputs::requests::*;
-use crate::graphql::types::requests::{BulkItemResult, RequestTask, SubjectRequest};
+use crate::graphql::types::requests::BulkItemResult;
 use crate::graphql::{ids, session};
 
 /// Running data-subject requests.
@@ -33,9 +33,9 @@ fn request_ids(list: &[ID]) -> ApiResult<Vec<Uuid>> {
         .collect()
 }
 
-fn payload(model: workflow::entity::subject_request::Model) -> ApiResult<RequestPayload> {
+fn payload(request: rq::RequestView) -> ApiResult<RequestPayload> {
     Ok(RequestPayload {
-        request: SubjectRequest::try_from(model)?,
+        request: request.into(),
     })
 }
 
@@ -120,7 +120,7 @@ impl RequestMutation {
         };
         let submitted = s.workflow().submit_request(s.principal()?, new).await?;
         Ok(SubmitRequestPayload {
-            request: SubjectRequest::try_from(submitted.request)?,
+            request: submitted.request.into(),
             created: submitted.created,
         })
     }
@@ -250,8 +250,8 @@ impl RequestMutation {
             )
             .await?;
         Ok(TaskPayload {
-            task: RequestTask::try_from(task)?,
-            request: SubjectRequest::try_from(request)?,
+            task: task.into(),
+            request: request.into(),
         })
     }
 
@@ -278,8 +278,8 @@ impl RequestMutation {
             .upload_task_result(s.principal()?, task_id, upload)
             .await?;
         Ok(TaskPayload {
-            task: RequestTask::try_from(task)?,
-            request: SubjectRequest::try_from(request)?,
+            task: task.into(),
+            request: request.into(),
         })
     }
 
@@ -300,8 +300,8 @@ impl RequestMutation {
             )
             .await?;
         Ok(TaskPayload {
-            task: RequestTask::try_from(task)?,
-            request: SubjectRequest::try_from(request)?,
+            task: task.into(),
+            request: request.into(),
         })
     }
 
@@ -329,7 +329,7 @@ impl RequestMutation {
             })?;
         Ok(LeakFindingPayload {
             finding: finding.into(),
-            request: SubjectRequest::try_from(request)?,
+            request: request.into(),
         })
     }
 
@@ -344,8 +344,8 @@ impl RequestMutation {
         let task_id = ids::decode(&input.task_id, "RequestTask", &["input", "taskId"])?;
         let (task, request) = s.workflow().retry_task(s.principal()?, task_id).await?;
         Ok(TaskPayload {
-            task: RequestTask::try_from(task)?,
-            request: SubjectRequest::try_from(request)?,
+            task: task.into(),
+            request: request.into(),
         })
     }
 

@@ -50,50 +50,50 @@ async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
             session
                 .require(workflow::Object::Register, workflow::Action::Read, op)
                 .await?;
-            Node::Purpose(wf.purpose(principal, uuid).await?.try_into()?)
+            Node::Purpose(wf.purpose(principal, uuid).await?.into())
         }
         "RetentionPolicy" => {
             session
                 .require(workflow::Object::Register, workflow::Action::Read, op)
                 .await?;
-            Node::RetentionPolicy(wf.retention_policy(principal, uuid).await?.try_into()?)
+            Node::RetentionPolicy(wf.retention_policy(principal, uuid).await?.into())
         }
         "Recipient" => {
             session
                 .require(workflow::Object::Register, workflow::Action::Read, op)
                 .await?;
-            Node::Recipient(wf.recipient(principal, uuid).await?.try_into()?)
+            Node::Recipient(wf.recipient(principal, uuid).await?.into())
         }
         "Transfer" => {
             session
                 .require(workflow::Object::Register, workflow::Action::Read, op)
                 .await?;
-            Node::Transfer(wf.transfer(principal, uuid).await?.try_into()?)
+            Node::Transfer(wf.transfer(principal, uuid).await?.into())
         }
         "ProcessingActivity" => {
             session
                 .require(workflow::Object::Register, workflow::Action::Read, op)
                 .await?;
-            Node::ProcessingActivity(wf.processing_activity(principal, uuid).await?.try_into()?)
+            Node::ProcessingActivity(wf.processing_activity(principal, uuid).await?.into())
         }
         "DataSource" => {
             session
                 .require(workflow::Object::DataSource, workflow::Action::Read, op)
                 .await?;
             let source = wf.data_source(principal, uuid).await?;
-            Node::DataSource(DataSource::try_from(source)?)
+            Node::DataSource(DataSource::from(source))
         }
         "DataField" => {
             session
                 .require(workflow::Object::DataSource, workflow::Action::Read, op)
                 .await?;
-            Node::DataField(wf.data_field(principal, uuid).await?.try_into()?)
+            Node::DataField(wf.data_field(principal, uuid).await?.into())
         }
         "SubjectRequest" => {
             session
                 .require(workflow::Object::Request, workflow::Action::Read, op)
                 .await?;
-            Node::SubjectRequest(wf.request(principal, uuid).await?.try_into()?)
+            Node::SubjectRequest(wf.request(principal, uuid).await?.into())
         }
         _ => {
             return Err(crate::error::ApiError::invalid(

@@ -100,8 +100,7 @@ impl RegisterQuery {
             .workflow()
             .purposes(s.principal()?, &filter, &page)
             .await?;
-        let page =
-            page.try_map(|m| Ok::<_, workflow::Error>((m.id.to_string(), Purpose::try_from(m)?)))?;
+        let page = page.map(|m| (m.id.to_string(), Purpose::from(m)));
         Ok(PurposeConnection::from_page(
             page,
             |(k, _)| k.clone(),
@@ -128,9 +127,7 @@ impl RegisterQuery {
             .workflow()
             .retention_policies(s.principal()?, search.as_deref(), &page)
             .await?;
-        let page = page.try_map(|m| {
-            Ok::<_, workflow::Error>((m.id.to_string(), RetentionPolicy::try_from(m)?))
-        })?;
+        let page = page.map(|m| (m.id.to_string(), RetentionPolicy::from(m)));
         Ok(RetentionPolicyConnection::from_page(
             page,
             |(k, _)| k.clone(),
@@ -165,8 +162,7 @@ impl RegisterQuery {
                 .load_many(page.items.iter().map(|r| r.id))
                 .await?;
         }
-        let page = page
-            .try_map(|m| Ok::<_, workflow::Error>((m.id.to_string(), Recipient::try_from(m)?)))?;
+        let page = page.map(|m| (m.id.to_string(), Recipient::from(m)));
         Ok(RecipientConnection::from_page(
             page,
             |(k, _)| k.clone(),
@@ -237,9 +233,7 @@ impl RegisterQuery {
                 .load_many(page.items.iter().filter_map(|a| a.retention_policy_id))
                 .await?;
         }
-        let page = page.try_map(|m| {
-            Ok::<_, workflow::Error>((m.id.to_string(), ProcessingActivity::try_from(m)?))
-        })?;
+        let page = page.map(|m| (m.id.to_string(), ProcessingActivity::from(m)));
         Ok(ProcessingActivityConnection::from_page(
             page,
             |(k, _)| k.clone(),
@@ -266,8 +260,7 @@ impl RegisterQuery {
         };
         let wf = s.workflow();
         let page = wf.data_sources(s.principal()?, &filter, &page).await?;
-        let page = page
-            .try_map(|m| Ok::<_, workflow::Error>((m.id.to_string(), DataSource::try_from(m)?)))?;
+        let page = page.map(|m| (m.id.to_string(), DataSource::from(m)));
         Ok(DataSourceConnection::from_page(
             page,
             |(k, _)| k.clone(),
@@ -288,7 +281,7 @@ impl RegisterQuery {
         let s = session(ctx)?;
         let id = ids::decode(&id, "DataSource", &["id"])?;
         let inspection = s.workflow().inspect_source(s.principal()?, id).await?;
-        Ok(SourceInspection::try_from(inspection)?)
+        Ok(SourceInspection::from(inspection))
     }
 
     /// A short-lived link (five minutes) to download the Art. 30 register in a
@@ -392,8 +385,7 @@ impl RegisterQuery {
                 .load_many(page.items.iter().filter_map(|f| f.data_category_id))
                 .await?;
         }
-        let page = page
-            .try_map(|m| Ok::<_, workflow::Error>((m.id.to_string(), DataField::try_from(m)?)))?;
+        let page = page.map(|m| (m.id.to_string(), DataField::from(m)));
         Ok(DataFieldConnection::from_page(
             page,
             |(k, _)| k.clone(),

@@ -38,7 +38,7 @@ impl TryFrom<RequestFilter> for workflow::requests::RequestFilter {
 /// page costs one statement per relation, not one per request.
 async fn prefetch(
     ctx: &Context<'_>,
-    page: &workflow::Page<workflow::entity::subject_request::Model>,
+    page: &workflow::Page<workflow::requests::RequestView>,
 ) -> ApiResult<()> {
     let selects = |field: &str| {
         let ahead = ctx.look_ahead();
@@ -107,11 +107,11 @@ impl RequestQuery {
             .requests(s.principal()?, &filter, &page)
             .await?;
         prefetch(ctx, &page).await?;
-        SubjectRequestConnection::try_from_page(
+        Ok(SubjectRequestConnection::from_page(
             page,
             |r| r.id.to_string(),
-            SubjectRequest::try_from,
-        )
+            SubjectRequest::from,
+        ))
     }
 
     /// The review queue: requests IN_REVIEW, earliest deadline first.
@@ -128,11 +128,11 @@ impl RequestQuery {
         let page = s.workflow().review_queue(s.principal()?, &page).await?;
         prefetch(ctx, &page).await?;
         prefetch(ctx, &page).await?;
-        SubjectRequestConnection::try_from_page(
+        Ok(SubjectRequestConnection::from_page(
             page,
             |r| r.due_sort_key.clone(),
-            SubjectRequest::try_from,
-        )
+            SubjectRequest::from,
+        ))
     }
 
     /// Open requests that need attention: not moved for longer than `stallAfterHours`,
@@ -150,11 +150,11 @@ impl RequestQuery {
         let page = s.workflow().stalled_requests(s.principal()?, &page).await?;
         prefetch(ctx, &page).await?;
         prefetch(ctx, &page).await?;
-        SubjectRequestConnection::try_from_page(
+        Ok(SubjectRequestConnection::from_page(
             page,
             |r| r.id.to_string(),
-            SubjectRequest::try_from,
-        )
+            SubjectRequest::from,
+        ))
     }
 
     /// How the organization runs requests.

@@ -5,7 +5,6 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use tokio_stream::wrappers::BroadcastStream;
 use workflow::DomainEvent;
-use workflow::requests::{QueueChange, RequestState};
 
 use crate::error::ApiError;
 use crate::graphql::types::AuditEvent;
@@ -59,12 +58,11 @@ impl Subscription {
         let org_id = s.principal()?.org_id;
         Ok(request_changes(s, org_id)
             .filter_map(|change| async move {
-                let is_in_review = change.request.state == RequestState::InReview.as_str();
-                let kind = QueueChange::of(change.was_in_review, is_in_review)?;
+                let kind = change.queue_change()?;
                 Some(ReviewQueueUpdate {
                     change: kind.into(),
-                    request: SubjectRequest::try_from(change.request).ok()?,
-                    entry: TimelineEntry::try_from(change.entry).ok()?,
+                    request: SubjectRequest::from(change.request),
+                    entry: TimelineEntry::from(change.entry),
                 })
             })
             .boxed())
@@ -89,8 +87,8 @@ impl Subscription {
                     return None;
                 }
                 Some(RequestUpdate {
-                    request: SubjectRequest::try_from(change.request).ok()?,
-                    entry: TimelineEntry::try_from(change.entry).ok()?,
+                    request: SubjectRequest::from(change.request),
+                    entry: TimelineEntry::from(change.entry),
                 })
             })
             .boxed())

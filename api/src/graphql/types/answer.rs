@@ -5,7 +5,6 @@ use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use workflow::answer as wa;
-use workflow::entity::answer_package;
 
 use crate::error::ApiResult;
 use crate::graphql::ids::global_id;
@@ -117,18 +116,17 @@ impl AnswerPackage {
     }
 }
 
-impl TryFrom<answer_package::Model> for AnswerPackage {
-    type Error = workflow::Error;
-    fn try_from(m: answer_package::Model) -> Result<Self, Self::Error> {
-        Ok(Self {
-            id: global_id("AnswerPackage", m.id),
-            digest: m.digest,
-            size_bytes: m.size_bytes,
-            language: m.language.parse::<wa::Language>()?.into(),
-            is_test: m.is_test,
-            created_at: m.created_at,
-            uuid: m.id,
-        })
+impl From<wa::AnswerPackageView> for AnswerPackage {
+    fn from(v: wa::AnswerPackageView) -> Self {
+        Self {
+            id: global_id("AnswerPackage", v.id),
+            digest: v.digest,
+            size_bytes: v.size_bytes,
+            language: v.language.into(),
+            is_test: v.is_test,
+            created_at: v.created_at,
+            uuid: v.id,
+        }
     }
 }
 

@@ -93,10 +93,9 @@ pub struct UndeclaredReference {
     pub referenced_field: Option<DataField>,
 }
 
-impl TryFrom<drift::Inspection> for SourceInspection {
-    type Error = workflow::Error;
-    fn try_from(i: drift::Inspection) -> Result<Self, Self::Error> {
-        let field = |f: &workflow::entity::data_field::Model| DataField::try_from(f.clone());
+impl From<drift::Inspection> for SourceInspection {
+    fn from(i: drift::Inspection) -> Self {
+        let field = |f: &workflow::register::view::DataFieldView| DataField::from(f.clone());
         let mut tables = Vec::with_capacity(i.catalog.tables.len());
         for t in &i.catalog.tables {
             let mut columns = Vec::with_capacity(t.columns.len());
@@ -109,7 +108,7 @@ impl TryFrom<drift::Inspection> for SourceInspection {
                     primary_key: c.primary_key,
                     indexed: c.indexed,
                     references: c.references.as_ref().map(|(t, c)| format!("{t}.{c}")),
-                    mapped_field: mapped.map(field).transpose()?,
+                    mapped_field: mapped.map(field),
                 });
             }
             tables.push(InspectedTable {
@@ -117,7 +116,7 @@ impl TryFrom<drift::Inspection> for SourceInspection {
                 columns,
             });
         }
-        Ok(Self {
+        Self {
             inspected_at: i.inspected_at,
             schema_name: i
                 .connection_error
@@ -138,24 +137,18 @@ impl TryFrom<drift::Inspection> for SourceInspection {
                     reason: s.reason,
                 })
                 .collect(),
-            vanished_fields: i.vanished.iter().map(field).collect::<Result<_, _>>()?,
+            vanished_fields: i.vanished.iter().map(field).collect(),
             undeclared_references: i
                 .undeclared_references
                 .iter()
-                .map(|u| {
-                    Ok::<_, workflow::Error>(UndeclaredReference {
-                        field: field(&u.field)?,
-                        references: u.references_location.clone(),
-                        referenced_field: u.referenced_field.as_ref().map(field).transpose()?,
-                    })
+                .map(|u| UndeclaredReference {
+                    field: field(&u.field),
+                    references: u.references_location.clone(),
+                    referenced_field: u.referenced_field.as_ref().map(field),
                 })
-                .collect::<Result<_, _>>()?,
-            unindexed_lookups: i
-                .unindexed_lookups
-                .iter()
-                .map(field)
-                .collect::<Result<_, _>>()?,
-            source: DataSource::try_from(i.source)?,
-        })
+                .collect(),
+            unindexed_lookups: i.unindexed_lookups.iter().map(field).collect(),
+            source: DataSource::from(i.source),
+        }
     }
 }

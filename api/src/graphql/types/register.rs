@@ -1,7 +1,8 @@
 use async_graphql::{Enum, ID, SimpleObject};
 use chrono::{DateTime, Utc};
-use workflow::entity::{data_category, subject_category};
+use workflow::entity::subject_category;
 use workflow::register::taxonomy;
+use workflow::register::view as v;
 
 use crate::graphql::ids::global_id;
 
@@ -63,20 +64,18 @@ pub struct DataCategory {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<data_category::Model> for DataCategory {
-    fn from(m: data_category::Model) -> Self {
+impl From<v::DataCategoryView> for DataCategory {
+    fn from(v: v::DataCategoryView) -> Self {
         Self {
-            id: global_id("DataCategory", m.id),
-            parent_key: taxonomy::parent_key(&m.key).map(str::to_owned),
-            sensitivity: taxonomy::sensitivity_of(&m)
-                .map(Into::into)
-                .unwrap_or(Sensitivity::SpecialArt9),
-            key: m.key,
-            name: m.name,
-            description: m.description,
-            is_default: m.is_default,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
+            id: global_id("DataCategory", v.id),
+            parent_key: v.parent_key,
+            sensitivity: v.sensitivity.into(),
+            key: v.key,
+            name: v.name,
+            description: v.description,
+            is_default: v.is_default,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
         }
     }
 }
@@ -228,26 +227,19 @@ pub struct Purpose {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<workflow::entity::purpose::Model> for Purpose {
-    type Error = workflow::Error;
-    fn try_from(m: workflow::entity::purpose::Model) -> Result<Self, Self::Error> {
-        use workflow::register::purposes as p;
-        Ok(Self {
-            id: global_id("Purpose", m.id),
-            legal_basis: m.legal_basis.parse::<p::LegalBasis>()?.into(),
-            special_category_condition: m
-                .special_category_condition
-                .as_deref()
-                .map(str::parse::<p::SpecialCategoryCondition>)
-                .transpose()?
-                .map(Into::into),
-            name: m.name,
-            description: m.description,
-            legal_reference: m.legal_reference,
-            balancing_test: m.balancing_test,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        })
+impl From<v::PurposeView> for Purpose {
+    fn from(v: v::PurposeView) -> Self {
+        Self {
+            id: global_id("Purpose", v.id),
+            legal_basis: v.legal_basis.into(),
+            special_category_condition: v.special_category_condition.map(Into::into),
+            name: v.name,
+            description: v.description,
+            legal_reference: v.legal_reference,
+            balancing_test: v.balancing_test,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
     }
 }
 
@@ -277,22 +269,20 @@ pub struct RetentionPolicy {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<workflow::entity::retention_policy::Model> for RetentionPolicy {
-    type Error = workflow::Error;
-    fn try_from(m: workflow::entity::retention_policy::Model) -> Result<Self, Self::Error> {
-        use workflow::register::retention as r;
-        Ok(Self {
-            id: global_id("RetentionPolicy", m.id),
-            trigger: m.trigger.parse::<r::RetentionTrigger>()?.into(),
-            action_at_expiry: m.action_at_expiry.parse::<r::ExpiryAction>()?.into(),
-            name: m.name,
-            description: m.description,
-            duration: m.duration,
-            trigger_description: m.trigger_description,
-            legal_reference: m.legal_reference,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        })
+impl From<v::RetentionPolicyView> for RetentionPolicy {
+    fn from(v: v::RetentionPolicyView) -> Self {
+        Self {
+            id: global_id("RetentionPolicy", v.id),
+            trigger: v.trigger.into(),
+            action_at_expiry: v.action_at_expiry.into(),
+            name: v.name,
+            description: v.description,
+            duration: v.duration,
+            trigger_description: v.trigger_description,
+            legal_reference: v.legal_reference,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
     }
 }
 
@@ -382,30 +372,23 @@ impl Recipient {
             .load_one(self.uuid)
             .await?
             .unwrap_or_default();
-        Ok(rows
-            .into_iter()
-            .map(Transfer::try_from)
-            .collect::<Result<_, _>>()?)
+        Ok(rows.into_iter().map(Transfer::from).collect())
     }
 }
 
-impl TryFrom<workflow::entity::recipient::Model> for Recipient {
-    type Error = workflow::Error;
-    fn try_from(m: workflow::entity::recipient::Model) -> Result<Self, Self::Error> {
-        Ok(Self {
-            id: global_id("Recipient", m.id),
-            uuid: m.id,
-            kind: m
-                .kind
-                .parse::<workflow::register::recipients::RecipientKind>()?
-                .into(),
-            name: m.name,
-            country: m.country,
-            description: m.description,
-            contract_reference: m.contract_reference,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        })
+impl From<v::RecipientView> for Recipient {
+    fn from(v: v::RecipientView) -> Self {
+        Self {
+            id: global_id("Recipient", v.id),
+            uuid: v.id,
+            kind: v.kind.into(),
+            name: v.name,
+            country: v.country,
+            description: v.description,
+            contract_reference: v.contract_reference,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
     }
 }
 
@@ -444,25 +427,21 @@ impl Transfer {
             .ok_or_else(|| {
                 crate::error::ApiError::from(workflow::Error::NotFound { what: "recipient" })
             })?;
-        Ok(Recipient::try_from(row)?)
+        Ok(Recipient::from(row))
     }
 }
 
-impl TryFrom<workflow::entity::transfer::Model> for Transfer {
-    type Error = workflow::Error;
-    fn try_from(m: workflow::entity::transfer::Model) -> Result<Self, Self::Error> {
-        Ok(Self {
-            id: global_id("Transfer", m.id),
-            safeguard: m
-                .safeguard
-                .parse::<workflow::register::recipients::Safeguard>()?
-                .into(),
-            recipient_id: m.recipient_id,
-            country: m.country,
-            safeguard_description: m.safeguard_description,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        })
+impl From<v::TransferView> for Transfer {
+    fn from(v: v::TransferView) -> Self {
+        Self {
+            id: global_id("Transfer", v.id),
+            safeguard: v.safeguard.into(),
+            recipient_id: v.recipient_id,
+            country: v.country,
+            safeguard_description: v.safeguard_description,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
     }
 }
 
@@ -524,14 +503,8 @@ pub struct ProcessingActivity {
     pub retention_policy_id: Option<uuid::Uuid>,
 }
 
-fn convert_all<M, T: TryFrom<M, Error = workflow::Error>>(
-    rows: Option<Vec<M>>,
-) -> crate::error::ApiResult<Vec<T>> {
-    Ok(rows
-        .unwrap_or_default()
-        .into_iter()
-        .map(T::try_from)
-        .collect::<Result<_, _>>()?)
+fn convert_all<M, T: From<M>>(rows: Option<Vec<M>>) -> crate::error::ApiResult<Vec<T>> {
+    Ok(rows.unwrap_or_default().into_iter().map(T::from).collect())
 }
 
 #[async_graphql::ComplexObject]
@@ -633,33 +606,29 @@ impl ProcessingActivity {
             .retention_policy
             .load_one(id)
             .await?;
-        Ok(row.map(RetentionPolicy::try_from).transpose()?)
+        Ok(row.map(RetentionPolicy::from))
     }
 }
 
-impl TryFrom<workflow::entity::processing_activity::Model> for ProcessingActivity {
-    type Error = workflow::Error;
-    fn try_from(m: workflow::entity::processing_activity::Model) -> Result<Self, Self::Error> {
-        Ok(Self {
-            id: global_id("ProcessingActivity", m.id),
-            uuid: m.id,
-            status: m
-                .status
-                .parse::<workflow::register::activities::ActivityStatus>()?
-                .into(),
-            retention_policy_id: m.retention_policy_id,
-            name: m.name,
-            description: m.description,
-            owner: m.owner,
-            tom_description: m.tom_description,
-            automated_decision_making: m.automated_decision_making,
-            automated_decision_logic: m.automated_decision_logic,
-            dpia_required: m.dpia_required,
-            dpia_reference: m.dpia_reference,
-            next_review_on: m.next_review_on,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        })
+impl From<v::ActivityView> for ProcessingActivity {
+    fn from(v: v::ActivityView) -> Self {
+        Self {
+            id: global_id("ProcessingActivity", v.id),
+            uuid: v.id,
+            status: v.status.into(),
+            retention_policy_id: v.retention_policy_id,
+            name: v.name,
+            description: v.description,
+            owner: v.owner,
+            tom_description: v.tom_description,
+            automated_decision_making: v.automated_decision_making,
+            automated_decision_logic: v.automated_decision_logic,
+            dpia_required: v.dpia_required,
+            dpia_reference: v.dpia_reference,
+            next_review_on: v.next_review_on,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
     }
 }
 
@@ -755,8 +724,8 @@ impl DataSource {
         Ok(rows
             .unwrap_or_default()
             .into_iter()
-            .map(DataField::try_from)
-            .collect::<Result<_, _>>()?)
+            .map(DataField::from)
+            .collect())
     }
 
     /// The identifiers this source can be searched by (from its identifying fields).
@@ -768,7 +737,7 @@ impl DataSource {
             .source_fields
             .load_one(self.uuid)
             .await?;
-        let keys = workflow::register::fields::identity_keys(&rows.unwrap_or_default())?;
+        let keys = workflow::register::fields::identity_keys(&rows.unwrap_or_default());
         Ok(keys.into_iter().map(Into::into).collect())
     }
 
@@ -784,30 +753,26 @@ impl DataSource {
             .recipient
             .load_one(id)
             .await?;
-        Ok(row.map(Recipient::try_from).transpose()?)
+        Ok(row.map(Recipient::from))
     }
 }
 
-impl TryFrom<workflow::entity::data_source::Model> for DataSource {
-    type Error = workflow::Error;
-    fn try_from(m: workflow::entity::data_source::Model) -> Result<Self, Self::Error> {
-        Ok(Self {
-            id: global_id("DataSource", m.id),
-            uuid: m.id,
-            connector_kind: m
-                .connector_kind
-                .parse::<workflow::connectors::ConnectorKind>()?
-                .into(),
-            connector_config: async_graphql::Json(m.connector_config),
-            processor_id: m.processor_id,
-            sealed_secrets: m.secrets,
-            name: m.name,
-            description: m.description,
-            owner: m.owner,
-            country: m.country,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        })
+impl From<v::DataSourceView> for DataSource {
+    fn from(v: v::DataSourceView) -> Self {
+        Self {
+            id: global_id("DataSource", v.id),
+            uuid: v.id,
+            connector_kind: v.connector_kind.into(),
+            connector_config: async_graphql::Json(v.connector_config),
+            processor_id: v.processor_id,
+            sealed_secrets: v.sealed_secrets,
+            name: v.name,
+            description: v.description,
+            owner: v.owner,
+            country: v.country,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
     }
 }
 
@@ -986,32 +951,25 @@ impl DataField {
             .data_field
             .load_one(id)
             .await?;
-        Ok(row.map(DataField::try_from).transpose()?)
+        Ok(row.map(DataField::from))
     }
 }
 
-impl TryFrom<workflow::entity::data_field::Model> for DataField {
-    type Error = workflow::Error;
-    fn try_from(m: workflow::entity::data_field::Model) -> Result<Self, Self::Error> {
-        use workflow::register::fields as f;
-        Ok(Self {
-            id: global_id("DataField", m.id),
-            source_id: global_id("DataSource", m.source_id),
-            identity_type: m
-                .identity_type
-                .as_deref()
-                .map(str::parse::<f::IdentityType>)
-                .transpose()?
-                .map(Into::into),
-            erasure_strategy: m.erasure_strategy.parse::<f::ErasureStrategy>()?.into(),
-            data_category_id: m.data_category_id,
-            references_id: m.references_id,
-            location: m.location,
-            description: m.description,
-            identifies_subject: m.identifies_subject,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        })
+impl From<v::DataFieldView> for DataField {
+    fn from(v: v::DataFieldView) -> Self {
+        Self {
+            id: global_id("DataField", v.id),
+            source_id: global_id("DataSource", v.source_id),
+            identity_type: v.identity_type.map(Into::into),
+            erasure_strategy: v.erasure_strategy.into(),
+            data_category_id: v.data_category_id,
+            references_id: v.references_id,
+            location: v.location,
+            description: v.description,
+            identifies_subject: v.identifies_subject,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
     }
 }
 

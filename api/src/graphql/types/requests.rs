@@ -4,10 +4,7 @@
 use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
-use workflow::entity::{
-    collected_record, redaction, request_attachment, request_event, request_task, subject_identity,
-    subject_request,
-};
+use workflow::entity::{collected_record, redaction, request_attachment};
 use workflow::requests::{self as rq, machine};
 
 use crate::error::{ApiError, ApiResult};
@@ -358,10 +355,6 @@ impl From<rq::StalledReason> for StalledReason {
     }
 }
 
-fn parse<T: std::str::FromStr<Err = workflow::Error>>(s: &str) -> Result<T, workflow::Error> {
-    s.parse()
-}
-
 /// A data-subject request (Art. 15-21) and where it stands.
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
@@ -432,64 +425,48 @@ pub struct SubjectRequest {
     pub uuid: Uuid,
     #[graphql(skip)]
     pub subject_id: Uuid,
+    /// The request as workflow sees it (for `isOverdue`).
     #[graphql(skip)]
-    pub is_open: bool,
+    pub view: Box<rq::RequestView>,
 }
 
-impl TryFrom<subject_request::Model> for SubjectRequest {
-    type Error = workflow::Error;
-    fn try_from(m: subject_request::Model) -> Result<Self, Self::Error> {
-        let state: machine::RequestState = parse(&m.state)?;
-        let kind: machine::RequestKind = parse(&m.kind)?;
-        let effective = rq::effective_due_date(&m);
+impl From<rq::RequestView> for SubjectRequest {
+    fn from(v: rq::RequestView) -> Self {
         let key = |id: Option<Uuid>| id.map(|k| global_id("ApiKey", k));
-        Ok(Self {
-            id: global_id("SubjectRequest", m.id),
-            kind: kind.into(),
-            state: state.into(),
-            channel: parse::<rq::Channel>(&m.channel)?.into(),
-            received_at: m.received_at,
-            deadline_basis: parse::<rq::DeadlineBasis>(&m.deadline_basis)?.into(),
-            deadline_start: m.deadline_start,
-            due_date: m.due_date,
-            extended_due_date: m.extended_due_date,
-            effective_due_date: effective,
-            extension_reason: m.extension_reason,
-            is_test: m.is_test,
-            version: m.version,
-            text: m.request_text,
-            duplicate_of_id: m.duplicate_of.map(|d| global_id("SubjectRequest", d)),
-            possibly_excessive: m.possibly_excessive,
-            verified_at: m.verified_at,
-            verification_method: m
-                .verification_method
-                .as_deref()
-                .map(parse::<rq::VerificationMethod>)
-                .transpose()?
-                .map(Into::into),
-            verification_evidence: m.verification_evidence,
-            rejection_ground: m
-                .rejection_ground
-                .as_deref()
-                .map(parse::<rq::RejectionGround>)
-                .transpose()?
-                .map(Into::into),
-            state_reason: m.state_reason,
-            state_changed_at: m.state_changed_at,
-            assignee_id: key(m.assignee_id),
-            claimed_by_id: key(m.claimed_by),
-            claimed_at: m.claimed_at,
-            submitted_for_review_by_id: key(m.submitted_for_review_by),
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            allowed_events: machine::allowed_events(state, kind)
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-            uuid: m.id,
-            subject_id: m.subject_id,
-            is_open: state.is_open(),
-        })
+        Self {
+            id: global_id("SubjectRequest", v.id),
+            kind: v.kind.into(),
+            state: v.state.into(),
+            channel: v.channel.into(),
+            received_at: v.received_at,
+            deadline_basis: v.deadline_basis.into(),
+            deadline_start: v.deadline_start,
+            due_date: v.due_date,
+            extended_due_date: v.extended_due_date,
+            effective_due_date: v.effective_due_date(),
+            extension_reason: v.extension_reason.clone(),
+            is_test: v.is_test,
+            version: v.version,
+            text: v.request_text.clone(),
+            duplicate_of_id: v.duplicate_of.map(|d| global_id("SubjectRequest", d)),
+            possibly_excessive: v.possibly_excessive,
+            verified_at: v.verified_at,
+            verification_method: v.verification_method.map(Into::into),
+            verification_evidence: v.verification_evidence.clone(),
+            rejection_ground: v.rejection_ground.map(Into::into),
+            state_reason: v.state_reason.clone(),
+            state_changed_at: v.state_changed_at,
+            assignee_id: key(v.assignee_id),
+            claimed_by_id: key(v.claimed_by),
+            claimed_at: v.claimed_at,
+            submitted_for_review_by_id: key(v.submitted_for_review_by),
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+            allowed_events: v.allowed_events().into_iter().map(Into::into).collect(),
+            uuid: v.id,
+            subject_id: v.subject_id,
+            view: Box::new(v),
+        }
     }
 }
 
@@ -524,7 +501,7 @@ impl SubjectRequest {
     /// (its time zone), not by UTC.
     async fn is_overdue(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let today = loaders(ctx)?.clock.get().await?.today();
-        Ok(self.is_open && self.effective_due_date.is_some_and(|d| d < today))
+        Ok(self.view.is_overdue(today))
     }
 
     /// The ways the requester can be identified (normalized), as known for the subject.
@@ -534,10 +511,7 @@ impl SubjectRequest {
             .load_one(self.subject_id)
             .await?
             .unwrap_or_default();
-        rows.into_iter()
-            .map(SubjectIdentity::try_from)
-            .collect::<Result<_, _>>()
-            .map_err(Into::into)
+        Ok(rows.into_iter().map(SubjectIdentity::from).collect())
     }
 
     /// One task per mapped source (collection, then execution for erasure and the like).
@@ -547,10 +521,7 @@ impl SubjectRequest {
             .load_one(self.uuid)
             .await?
             .unwrap_or_default();
-        rows.into_iter()
-            .map(RequestTask::try_from)
-            .collect::<Result<_, _>>()
-            .map_err(Into::into)
+        Ok(rows.into_iter().map(RequestTask::from).collect())
     }
 
     /// What the tasks found, values included; redacted records carry their redaction.
@@ -690,7 +661,11 @@ impl SubjectRequest {
             .workflow()
             .request_timeline(s.principal()?, self.uuid, &page)
             .await?;
-        TimelineEntryConnection::try_from_page(page, |e| e.id.to_string(), TimelineEntry::try_from)
+        Ok(TimelineEntryConnection::from_page(
+            page,
+            |e| e.id.to_string(),
+            TimelineEntry::from,
+        ))
     }
 
     /// The answer package frozen at the request's approval (ACCESS and PORTABILITY
@@ -700,16 +675,11 @@ impl SubjectRequest {
         &self,
         ctx: &Context<'_>,
     ) -> ApiResult<Option<crate::graphql::types::answer::AnswerPackage>> {
-        let rows = loaders(ctx)?
+        Ok(loaders(ctx)?
             .answer_packages
             .load_one(self.uuid)
             .await?
-            .unwrap_or_default();
-        rows.into_iter()
-            .next_back()
-            .map(crate::graphql::types::answer::AnswerPackage::try_from)
-            .transpose()
-            .map_err(Into::into)
+            .map(crate::graphql::types::answer::AnswerPackage::from))
     }
 
     /// Why this request needs attention (empty when it does not).
@@ -742,21 +712,15 @@ pub struct SubjectIdentity {
     pub verification_method: Option<VerificationMethod>,
 }
 
-impl TryFrom<subject_identity::Model> for SubjectIdentity {
-    type Error = workflow::Error;
-    fn try_from(m: subject_identity::Model) -> Result<Self, Self::Error> {
-        Ok(Self {
-            kind: parse::<workflow::register::fields::IdentityType>(&m.kind)?.into(),
-            value: m.value,
-            value_as_given: m.value_as_given,
-            verified_at: m.verified_at,
-            verification_method: m
-                .verification_method
-                .as_deref()
-                .map(parse::<rq::VerificationMethod>)
-                .transpose()?
-                .map(Into::into),
-        })
+impl From<rq::IdentityView> for SubjectIdentity {
+    fn from(v: rq::IdentityView) -> Self {
+        Self {
+            kind: v.kind.into(),
+            value: v.value,
+            value_as_given: v.value_as_given,
+            verified_at: v.verified_at,
+            verification_method: v.verification_method.map(Into::into),
+        }
     }
 }
 
@@ -804,32 +768,28 @@ pub struct RequestTask {
     pub uuid: Uuid,
 }
 
-impl TryFrom<request_task::Model> for RequestTask {
-    type Error = workflow::Error;
-    fn try_from(m: request_task::Model) -> Result<Self, Self::Error> {
-        Ok(Self {
-            id: global_id("RequestTask", m.id),
-            kind: parse::<rq::TaskKind>(&m.kind)?.into(),
-            state: parse::<rq::TaskState>(&m.state)?.into(),
-            source_id: global_id("DataSource", m.source_id),
-            note: m.note,
-            error: m.error,
-            completed_by_id: m
-                .completed_by
-                .filter(|k| *k != workflow::access::principal::WORKER_ID)
-                .map(|k| global_id("ApiKey", k)),
-            completed_by_worker: m.completed_by == Some(workflow::access::principal::WORKER_ID),
-            completed_at: m.completed_at,
-            attempts: m.attempts,
-            automatic: m.automatic,
-            lease_until: m.lease_until,
-            heartbeat_at: m.heartbeat_at,
-            retry_after: m.run_after,
-            created_at: m.created_at,
-            source_uuid: m.source_id,
-            request_uuid: m.request_id,
-            uuid: m.id,
-        })
+impl From<rq::TaskView> for RequestTask {
+    fn from(v: rq::TaskView) -> Self {
+        Self {
+            id: global_id("RequestTask", v.id),
+            kind: v.kind.into(),
+            state: v.state.into(),
+            source_id: global_id("DataSource", v.source_id),
+            note: v.note,
+            error: v.error,
+            completed_by_id: v.completed_by.map(|k| global_id("ApiKey", k)),
+            completed_by_worker: v.completed_by_worker,
+            completed_at: v.completed_at,
+            attempts: v.attempts,
+            automatic: v.automatic,
+            lease_until: v.lease_until,
+            heartbeat_at: v.heartbeat_at,
+            retry_after: v.retry_after,
+            created_at: v.created_at,
+            source_uuid: v.source_id,
+            request_uuid: v.request_id,
+            uuid: v.id,
+        }
     }
 }
 
@@ -1285,32 +1245,20 @@ pub struct TimelineEntry {
     pub at: DateTime<Utc>,
 }
 
-impl TryFrom<request_event::Model> for TimelineEntry {
-    type Error = workflow::Error;
-    fn try_from(m: request_event::Model) -> Result<Self, Self::Error> {
-        let state = |s: Option<String>| -> Result<Option<RequestState>, workflow::Error> {
-            Ok(s.as_deref()
-                .map(parse::<machine::RequestState>)
-                .transpose()?
-                .map(Into::into))
-        };
-        Ok(Self {
-            id: global_id("TimelineEntry", m.id),
-            request_id: global_id("SubjectRequest", m.request_id),
-            kind: parse::<rq::TimelineKind>(&m.kind)?.into(),
-            event: m
-                .event
-                .as_deref()
-                .map(parse::<machine::RequestEvent>)
-                .transpose()?
-                .map(Into::into),
-            from_state: state(m.from_state)?,
-            to_state: state(m.to_state)?,
-            actor_id: m.actor_id.map(|k| global_id("ApiKey", k)),
-            actor_name: m.actor_name,
-            message: m.message,
-            at: m.at,
-        })
+impl From<rq::TimelineEntryView> for TimelineEntry {
+    fn from(v: rq::TimelineEntryView) -> Self {
+        Self {
+            id: global_id("TimelineEntry", v.id),
+            request_id: global_id("SubjectRequest", v.request_id),
+            kind: v.kind.into(),
+            event: v.event.map(Into::into),
+            from_state: v.from_state.map(Into::into),
+            to_state: v.to_state.map(Into::into),
+            actor_id: v.actor_id.map(|k| global_id("ApiKey", k)),
+            actor_name: v.actor_name,
+            message: v.message,
+            at: v.at,
+        }
     }
 }
 
@@ -1447,12 +1395,11 @@ impl BulkItemResult {
     /// Converts a workflow outcome.
     pub fn from_outcome(o: rq::BulkOutcome) -> Self {
         let request_id = global_id("SubjectRequest", o.request_id);
-        let converted = o.result.and_then(SubjectRequest::try_from);
-        match converted {
+        match o.result {
             Ok(request) => Self {
                 request_id,
                 ok: true,
-                request: Some(request),
+                request: Some(request.into()),
                 error: None,
             },
             Err(err) => {
