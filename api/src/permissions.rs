@@ -215,7 +215,13 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("RegisterFinding", "*", Allow(Register, Read)),
     ("SubjectRequest", "*", Allow(Request, Read)),
     ("SubjectIdentity", "*", Allow(Request, Read)),
-    ("FoundIdentity", "*", Allow(Request, Read)),
+    // Read from the sources: collected personal data.
+    (
+        "SubjectRequest",
+        "identitiesFoundOnTheWay",
+        Allow(Request, ReadData),
+    ),
+    ("FoundIdentity", "*", Allow(Request, ReadData)),
     ("RequestTask", "*", Allow(Request, Read)),
     // Uploaded files are collected personal data, like the records.
     ("RequestTask", "files", Allow(Request, ReadData)),

@@ -33,6 +33,7 @@ mod m20261129_000023_answer;
 mod m20261129_000024_create_leak_finding;
 mod m20261129_000025_task_files;
 mod m20261129_000027_create_found_identity;
+mod m20261129_000028_create_request_identity;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000024_create_leak_finding::Migration),
             Box::new(m20261129_000025_task_files::Migration),
             Box::new(m20261129_000027_create_found_identity::Migration),
+            Box::new(m20261129_000028_create_request_identity::Migration),
         ]
     }
 }

@@ -390,6 +390,71 @@ e2e!(
     sql_sources_are_collected_and_handed_to_review
 );
 
+/// A request searches only the identities it gave. Somebody gives Anna's e-mail
+/// address together with a customer number; a second request gives only that
+/// number and is verified by staff. It must not be searched (nor answered, nor
+/// shown) with Anna's e-mail address, which nobody verified for its requester.
+async fn identities_of_another_request_are_never_searched(app: TestApp) {
+    let Some((_source, _db)) = shop_source(&app, app.db.backend).await else {
+        return;
+    };
+    let wf = &app.workflow;
+    let first = wf
+        .submit_request(
+            &principal(&app, Role::Integrator),
+            workflow::requests::NewRequest {
+                kind: workflow::requests::RequestKind::Access,
+                channel: workflow::requests::Channel::Api,
+                identities: vec![
+                    workflow::requests::NewIdentity {
+                        kind: IdentityType::Email,
+                        value: "anna@example.com".into(),
+                    },
+                    workflow::requests::NewIdentity {
+                        kind: IdentityType::CustomerNumber,
+                        value: "K-404".into(),
+                    },
+                ],
+                text: None,
+                is_test: false,
+                received_at: None,
+                idempotency_key: None,
+                attachments: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    let second = submit_verified(&app, IdentityType::CustomerNumber, "K-404")
+        .await
+        .unwrap();
+    while let Pass::Done { .. } = wf.collect_once("test", &fast()).await.unwrap() {}
+    let r = request(&app, second).await;
+    assert_eq!(r["state"], "IN_REVIEW", "{r:#}");
+    assert_eq!(r["records"], json!([]), "nothing of Anna's: {r:#}");
+    let gid = api::graphql::ids::global_id("SubjectRequest", second).to_string();
+    let shown = app
+        .gql_ok(
+            &app.keys[&Role::Dpo],
+            "query($id: ID!) { node(id: $id) { ... on SubjectRequest { duplicateOfId identities { kind value } } } }",
+            json!({"id": gid}),
+        )
+        .await;
+    assert_eq!(
+        shown["node"]["identities"],
+        json!([{"kind": "CUSTOMER_NUMBER", "value": "K-404"}]),
+        "{shown}"
+    );
+    // Still recognized as the same subject (a duplicate of the first request).
+    assert_eq!(
+        shown["node"]["duplicateOfId"],
+        json!(api::graphql::ids::global_id("SubjectRequest", first.request.id).to_string())
+    );
+}
+e2e!(
+    another_requests_identities,
+    identities_of_another_request_are_never_searched
+);
+
 /// A helpdesk database that knows customers only by their customer number.
 async fn helpdesk_source(app: &TestApp) -> Uuid {
     let file = app

@@ -216,8 +216,8 @@ macro_rules! grouped {
 }
 
 grouped!(
-    /// Identities by subject id.
-    IdentitiesBySubject, workflow::requests::IdentityView, identities_of_subjects, |r| r.subject_id
+    /// Identities each request gave, by request id.
+    IdentitiesByRequest, (Uuid, workflow::requests::IdentityView), identities_of_requests, |r| r.0
 );
 grouped!(
     /// Identities found on the way by request id.
@@ -347,8 +347,8 @@ pub struct Loaders {
     pub data_field: Cached<DataFieldById>,
     /// Fields by source id.
     pub source_fields: Cached<FieldsBySource>,
-    /// Identities by subject id.
-    pub subject_identities: Cached<IdentitiesBySubject>,
+    /// Identities each request gave, by request id.
+    pub request_identities: Cached<IdentitiesByRequest>,
     /// Tasks by request id.
     pub request_tasks: Cached<TasksByRequest>,
     /// Collected records by request id.
@@ -428,7 +428,7 @@ impl Loaders {
             data_category: make(DataCategoryById(scope.clone()), cache),
             data_field: make(DataFieldById(scope.clone()), cache),
             source_fields: make(FieldsBySource(scope.clone()), cache),
-            subject_identities: make(IdentitiesBySubject(scope.clone()), cache),
+            request_identities: make(IdentitiesByRequest(scope.clone()), cache),
             request_tasks: make(TasksByRequest(scope.clone()), cache),
             request_records: make(RecordsByRequest(scope.clone()), cache),
             request_redactions: make(RedactionsByRequest(scope.clone()), cache),

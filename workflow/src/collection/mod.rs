@@ -112,16 +112,15 @@ fn to_chrono(d: Duration) -> chrono::Duration {
 /// The identities a collection searches for: those verified one by one (a code sent
 /// to them); when staff confirmed the request as a whole (document check, known
 /// customer, logged-in account), every identity the requester gave.
-/// The identities a request's sources are searched with: the subject's (only the
-/// verified ones when each identity is verified on its own), then those found on
-/// the way.
+/// The identities a request's sources are searched with: those the request gave
+/// (only the verified ones when each identity is verified on its own), then those
+/// found on the way.
 async fn search_identities<C: crate::core::store::Conn>(
     conn: &C,
     request: &subject_request::Model,
 ) -> Result<Vec<SearchIdentity>> {
-    let rows = subject_identity::Entity::find()
+    let rows = crate::requests::identities_of(request.id)
         .filter(subject_identity::Column::OrgId.eq(request.org_id))
-        .filter(subject_identity::Column::SubjectId.eq(request.subject_id))
         .order_by_asc(subject_identity::Column::Id)
         .all(conn)
         .await?;

@@ -10,7 +10,9 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use entity::{data_subject, request_attachment, subject_identity, subject_request};
+use entity::{
+    data_subject, request_attachment, request_identity, subject_identity, subject_request,
+};
 
 use super::machine::{RequestKind, RequestState};
 use super::{Channel, DeadlineBasis, TimelineKind, settings};
@@ -210,12 +212,13 @@ fn validate(new: &NewRequest, at: DateTime<Utc>, region: PhoneRegion) -> Result<
 }
 
 /// Finds the subject any of the identities belongs to, or creates one; adds the
-/// identities not yet known. Returns the subject id and whether it was known.
+/// identities not yet known. Returns the subject id, whether it was known, and the
+/// ids of the identities given (the request's own: collection searches only these).
 async fn match_subject<C: Conn>(
     conn: &C,
     org_id: Uuid,
     identities: &[CheckedIdentity],
-) -> Result<(Uuid, bool)> {
+) -> Result<(Uuid, bool, Vec<Uuid>)> {
     use subject_identity::Column as C;
     // One query for all identities: (kind, canonical value) is unique per organization.
     let any_of = identities.iter().fold(Condition::any(), |any, i| {
@@ -245,15 +248,21 @@ async fn match_subject<C: Conn>(
             (id, false)
         }
     };
+    let mut given = Vec::with_capacity(identities.len());
     for identity in identities {
-        if known
+        if let Some(k) = known
             .iter()
-            .any(|k| k.kind == identity.kind.as_str() && k.value == identity.value)
+            .find(|k| k.kind == identity.kind.as_str() && k.value == identity.value)
         {
+            if !given.contains(&k.id) {
+                given.push(k.id);
+            }
             continue;
         }
+        let identity_id = new_id();
+        given.push(identity_id);
         subject_identity::ActiveModel {
-            id: Set(new_id()),
+            id: Set(identity_id),
             org_id: Set(org_id),
             subject_id: Set(subject_id),
             kind: Set(identity.kind.as_str().to_owned()),
@@ -266,7 +275,7 @@ async fn match_subject<C: Conn>(
         .insert(conn)
         .await?;
     }
-    Ok((subject_id, was_known))
+    Ok((subject_id, was_known, given))
 }
 
 impl Workflow {
@@ -353,7 +362,7 @@ impl Workflow {
     ) -> Result<Submitted> {
         let mut tx = self.store.begin().await?;
         let conn = tx.conn();
-        let (subject_id, was_known) =
+        let (subject_id, was_known, given) =
             match_subject(conn, principal.org_id, &checked.identities).await?;
         use subject_request::Column as C;
         let mut flags = Vec::new();
@@ -436,6 +445,17 @@ impl Workflow {
         }
         .insert(conn)
         .await?;
+        if !given.is_empty() {
+            request_identity::Entity::insert_many(given.into_iter().map(|identity_id| {
+                request_identity::ActiveModel {
+                    request_id: Set(id),
+                    identity_id: Set(identity_id),
+                    org_id: Set(principal.org_id),
+                }
+            }))
+            .exec(conn)
+            .await?;
+        }
         for a in &new.attachments {
             request_attachment::ActiveModel {
                 id: Set(new_id()),

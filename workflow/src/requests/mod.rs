@@ -45,6 +45,22 @@ pub use uploads::{MAX_UPLOAD_RECORDS, MAX_UPLOAD_VALUES, TaskUpload, UploadForma
 pub use verification::{CODE_TTL_MINUTES, MAX_CODE_ATTEMPTS, MAX_CODE_SENDS, RESEND_AFTER_SECONDS};
 pub use view::{IdentityView, RequestChange, RequestView, TaskView, TimelineEntryView};
 
+/// The identities one request gave, as a query. Identities belong to the subject and
+/// are shared by its requests; a request is searched, verified, written to and
+/// answered only with its own: another request of the same subject may have added
+/// one that nobody verified for this requester.
+pub(crate) fn identities_of(
+    request_id: uuid::Uuid,
+) -> sea_orm::Select<entity::subject_identity::Entity> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+    let given = entity::request_identity::Entity::find()
+        .select_only()
+        .column(entity::request_identity::Column::IdentityId)
+        .filter(entity::request_identity::Column::RequestId.eq(request_id));
+    entity::subject_identity::Entity::find()
+        .filter(entity::subject_identity::Column::Id.in_subquery(given.into_query()))
+}
+
 stored_enum! {
     /// How the request reached the organization.
     Channel {

@@ -202,20 +202,44 @@ impl Workflow {
             .try_map(TimelineEntryView::try_from)
     }
 
-    /// The identities of these subjects, in one query (for DataLoaders).
-    pub async fn identities_of_subjects(
+    /// The identities each of these requests gave, in two queries: (request id,
+    /// identity), oldest identity first.
+    pub async fn identities_of_requests(
         &self,
         principal: &Principal,
-        subject_ids: &[Uuid],
-    ) -> Result<Vec<IdentityView>> {
-        views(
+        request_ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, IdentityView)>> {
+        let conn = self.store.conn();
+        let links = entity::request_identity::Entity::find()
+            .filter(entity::request_identity::Column::OrgId.eq(principal.org_id))
+            .filter(entity::request_identity::Column::RequestId.is_in(request_ids.iter().copied()))
+            .all(conn)
+            .await?;
+        if links.is_empty() {
+            return Ok(Vec::new());
+        }
+        let identities: Vec<IdentityView> = views(
             subject_identity::Entity::find()
                 .filter(subject_identity::Column::OrgId.eq(principal.org_id))
-                .filter(subject_identity::Column::SubjectId.is_in(subject_ids.iter().copied()))
+                .filter(
+                    subject_identity::Column::Id.is_in(
+                        links
+                            .iter()
+                            .map(|l| l.identity_id)
+                            .collect::<std::collections::BTreeSet<_>>(),
+                    ),
+                )
                 .order_by_asc(subject_identity::Column::CreatedAt)
-                .all(self.store.conn())
+                .all(conn)
                 .await?,
-        )
+        )?;
+        let mut out = Vec::with_capacity(links.len());
+        for identity in identities {
+            for link in links.iter().filter(|l| l.identity_id == identity.id) {
+                out.push((link.request_id, identity.clone()));
+            }
+        }
+        Ok(out)
     }
 
     /// The attachments (without content) that came with these requests, in one query.

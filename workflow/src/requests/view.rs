@@ -170,6 +170,8 @@ impl TryFrom<subject_request::Model> for RequestView {
 /// One way a data subject can be identified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityView {
+    /// The identity.
+    pub id: Uuid,
     /// The data subject.
     pub subject_id: Uuid,
     /// Kind of identifier.
@@ -190,6 +192,7 @@ impl TryFrom<subject_identity::Model> for IdentityView {
         Ok(Self {
             kind: m.kind.parse()?,
             verification_method: parse_opt(m.verification_method.as_deref())?,
+            id: m.id,
             subject_id: m.subject_id,
             value: m.value,
             value_as_given: m.value_as_given,

@@ -80,9 +80,7 @@ async fn prefetch(
         l.stalled_reasons.load_many(ids.iter().copied()).await?;
     }
     if selects("identities") {
-        l.subject_identities
-            .load_many(page.items.iter().map(|r| r.subject_id))
-            .await?;
+        l.request_identities.load_many(ids.iter().copied()).await?;
     }
     Ok(())
 }

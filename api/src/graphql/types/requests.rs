@@ -504,14 +504,19 @@ impl SubjectRequest {
         Ok(self.view.is_overdue(today))
     }
 
-    /// The ways the requester can be identified (normalized), as known for the subject.
+    /// The ways the requester can be identified (normalized), as this request gave
+    /// them. Identities another request of the same subject gave are not shown, and
+    /// this request's collection never searches them.
     async fn identities(&self, ctx: &Context<'_>) -> ApiResult<Vec<SubjectIdentity>> {
         let rows = loaders(ctx)?
-            .subject_identities
-            .load_one(self.subject_id)
+            .request_identities
+            .load_one(self.uuid)
             .await?
             .unwrap_or_default();
-        Ok(rows.into_iter().map(SubjectIdentity::from).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(_, i)| SubjectIdentity::from(i))
+            .collect())
     }
 
     /// One task per mapped source (collection, then execution for erasure and the like).
