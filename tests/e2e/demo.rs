@@ -415,6 +415,14 @@ async fn the_wrong_mapping_leaks_and_blocks_approval_until_resolved(app: TestApp
         flagged.iter().all(|(key, _)| ERIKAS_ROWS.contains(key)),
         "only Erika's rows: {flagged:?}"
     );
+    // Every one of Erika's rows is flagged as a record, not only the order the wrong
+    // join reached: her customer row and invoice were reached from it.
+    for key in ERIKAS_ROWS {
+        assert!(
+            flagged.contains(&(key, "SHARED_REFERENCE")),
+            "{key} is flagged as a record: {flagged:?}"
+        );
+    }
     assert!(r["openLeakFindings"].as_i64().unwrap() >= 3, "{r:#}");
 
     // Approval is refused while any finding is open.

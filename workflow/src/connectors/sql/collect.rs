@@ -232,6 +232,10 @@ pub(super) async fn collect(
     let mut known_keys: HashSet<(usize, String)> = HashSet::new();
     let mut referenced_rows: Vec<(usize, Vec<Option<String>>, usize)> = Vec::new();
     let mut found: Vec<Found> = Vec::new();
+    let mut origins = Origins::default();
+    // Rows taken that were reached through a join on a non-unique column, or from
+    // such a row: (table, key).
+    let mut tainted_rows: HashSet<(usize, String)> = HashSet::new();
     while !level.is_empty() {
         let mut next: BTreeMap<Step, BTreeSet<String>> = BTreeMap::new();
         let work: Vec<(Step, Vec<String>)> = level
@@ -292,7 +296,16 @@ pub(super) async fn collect(
                     // Reached again as the subject's own: follow it back now too.
                     if before == Reach::Referenced && reach == Reach::Own {
                         seen.insert((at.0, key.clone()), (i, Reach::Own));
-                        follow(&plan, at.0, row, true, &mut next);
+                        let tainted = tainted_rows.contains(&(at.0, key.clone()));
+                        follow(
+                            &plan,
+                            at.0,
+                            row,
+                            true,
+                            tainted.then_some(key.as_str()),
+                            &mut origins,
+                            &mut next,
+                        );
                     }
                     continue;
                 }
@@ -321,7 +334,8 @@ pub(super) async fn collect(
                         ),
                     ));
                 }
-                if let (true, Some(e)) = (non_unique && first_of_step, via) {
+                if let (true, Some(e)) = (non_unique, via) {
+                    // Every row of such a step: any of them may be somebody else's.
                     flags.push((
                         LeakKind::SharedReference,
                         format!(
@@ -332,6 +346,21 @@ pub(super) async fn collect(
                             edge_name(e)
                         ),
                     ));
+                } else if let Some(origin) = row[at.1].as_deref().and_then(|v| origins.taint(at, v))
+                {
+                    flags.push((
+                        LeakKind::SharedReference,
+                        format!(
+                            "reached only from `{origin}`, a record reached through a join on a \
+                             non-unique column: it may be another subject's"
+                        ),
+                    ));
+                }
+                let tainted = flags
+                    .iter()
+                    .any(|(kind, _)| *kind == LeakKind::SharedReference);
+                if tainted {
+                    tainted_rows.insert((at.0, key.clone()));
                 }
                 first_of_step = false;
                 seen.insert((at.0, key.clone()), (found.len(), reach));
@@ -346,7 +375,16 @@ pub(super) async fn collect(
                         table.name
                     )));
                 }
-                follow(&plan, at.0, row, reach == Reach::Own, &mut next);
+                let key = &found[found.len() - 1].key;
+                follow(
+                    &plan,
+                    at.0,
+                    row,
+                    reach == Reach::Own,
+                    tainted.then_some(key.as_str()),
+                    &mut origins,
+                    &mut next,
+                );
             }
         }
         level = next;
@@ -362,24 +400,61 @@ fn follow(
     table: usize,
     row: &[Option<String>],
     back: bool,
+    tainted_by: Option<&str>,
+    origins: &mut Origins,
     next: &mut BTreeMap<Step, BTreeSet<String>>,
 ) {
+    let mut queue = |at: (usize, usize), reach: Reach, edge: usize, v: &String| {
+        match tainted_by {
+            Some(key) => {
+                origins
+                    .tainted
+                    .entry((at, v.clone()))
+                    .or_insert_with(|| key.to_owned());
+            }
+            None => {
+                origins.clean.insert((at, v.clone()));
+            }
+        }
+        next.entry((at, reach, Some(edge)))
+            .or_default()
+            .insert(v.clone());
+    };
     for (i, edge) in plan.edges.iter().enumerate() {
         if edge.from.0 == table
             && let Some(v) = &row[edge.from.1]
         {
-            next.entry((edge.to, Reach::Referenced, Some(i)))
-                .or_default()
-                .insert(v.clone());
+            queue(edge.to, Reach::Referenced, i, v);
         }
         if back
             && edge.to.0 == table
             && let Some(v) = &row[edge.to.1]
         {
-            next.entry((edge.from, Reach::Own, Some(i)))
-                .or_default()
-                .insert(v.clone());
+            queue(edge.from, Reach::Own, i, v);
         }
+    }
+}
+
+/// Where the values to search next came from: rows reached cleanly, or rows reached
+/// through a join on a non-unique column (tainted, with the first such record).
+/// A row found only through tainted values is flagged too: another subject's order
+/// reached through a shared postal code leads on to that subject's invoice and
+/// customer row.
+#[derive(Default)]
+struct Origins {
+    clean: HashSet<((usize, usize), String)>,
+    tainted: HashMap<((usize, usize), String), String>,
+}
+
+impl Origins {
+    /// The tainted record a row found at `at` by `value` was reached from, unless a
+    /// clean row led there too.
+    fn taint(&self, at: (usize, usize), value: &str) -> Option<&str> {
+        let key = (at, value.to_owned());
+        if self.clean.contains(&key) {
+            return None;
+        }
+        self.tainted.get(&key).map(String::as_str)
     }
 }
 
