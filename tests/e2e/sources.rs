@@ -109,19 +109,34 @@ async fn connector_configs_are_validated_and_secrets_never_leave(app: TestApp) {
         .await;
     assert!(!everything.to_string().contains(PASSWORD));
 
-    // Updating the config without the password keeps it; clearing removes it.
+    // Updating the config without the password keeps it while the source stays
+    // where it is; clearing removes it.
     let data = app
-        .gql_ok(steward, UPDATE, json!({"i": {"id": id, "connectorConfig": {"host": "db2.internal", "database": "shop", "user": "auskunft"}}}))
+        .gql_ok(steward, UPDATE, json!({"i": {"id": id, "connectorConfig": {"host": "db.internal", "database": "shop2", "user": "auskunft"}}}))
         .await;
     assert_eq!(
         data["updateDataSource"]["dataSource"]["secretsSet"],
         json!(["password"])
     );
+    assert!(raw_row(&app, "Shop DB").await.1.is_some(), "password kept");
+    // Pointing it at another host would send the stored password there: refused
+    // unless the password is given again.
+    let moved = app
+        .gql(steward, UPDATE, json!({"i": {"id": id, "connectorConfig": {"host": "db2.internal", "database": "shop", "user": "auskunft"}}}))
+        .await;
+    assert_code(&moved, "VALIDATION");
+    assert!(moved.to_string().contains("`password`"), "{moved}");
+    let data = app
+        .gql_ok(steward, UPDATE, json!({"i": {"id": id, "connectorConfig": {"host": "db2.internal", "database": "shop", "user": "auskunft", "password": "an0ther"}}}))
+        .await;
     assert_eq!(
         data["updateDataSource"]["dataSource"]["connectorConfig"]["host"],
         "db2.internal"
     );
-    assert!(raw_row(&app, "Shop DB").await.1.is_some(), "password kept");
+    assert_eq!(
+        data["updateDataSource"]["dataSource"]["secretsSet"],
+        json!(["password"])
+    );
     assert_code(
         &app.gql(
             steward,

@@ -60,6 +60,13 @@ pub(crate) trait Connector: Send + Sync + 'static {
         stage: Stage,
     ) -> std::result::Result<Target, Refusal>;
 
+    /// Where the source's secrets go (a host and port, an origin), if it has a
+    /// destination: stored secrets are kept across a change only while it stays the
+    /// same, so nobody can point a source elsewhere and receive its password.
+    fn destination(&self, _config: &Map<String, Value>) -> Option<String> {
+        None
+    }
+
     /// Checks what the JSON Schema of the configuration cannot express (JSON paths,
     /// request templates, embedded JSON Schemas). Runs after the schema passed; each
     /// problem names its path below the configuration and never repeats a value.

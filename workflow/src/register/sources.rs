@@ -329,12 +329,36 @@ impl Workflow {
                 .cloned()
                 .unwrap_or_default(),
         };
-        // Secrets the input does not repeat are kept (same kind only) unless cleared.
+        // Secrets the input does not repeat are kept (same kind, same destination)
+        // unless cleared. Pointing a source elsewhere (another host, another origin)
+        // with its stored password would hand the password to whoever is there.
         if kind == old_kind {
+            let connector = crate::connectors::connector(kind);
+            let old_config = existing
+                .connector_config
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let moved = connector.destination(&old_config) != connector.destination(&config);
+            let mut kept = Vec::new();
             for (name, value) in old_secrets {
                 if !patch.clear_secrets.contains(&name) && !config.contains_key(&name) {
+                    kept.push(name.clone());
                     config.insert(name, value);
                 }
+            }
+            if moved && !kept.is_empty() {
+                return Err(Error::invalid(
+                    &["input", "connectorConfig"],
+                    format!(
+                        "the source now points elsewhere: give its secrets again or clear them \
+                         ({})",
+                        kept.iter()
+                            .map(|s| format!("`{s}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
             }
         }
         let processor_id = patch.processor_id.unwrap_or(existing.processor_id);

@@ -45,6 +45,14 @@ impl Connector for HttpConnector {
         ConnectorKind::Http
     }
 
+    fn destination(&self, config: &Map<String, Value>) -> Option<String> {
+        let base = config.get("baseUrl").and_then(Value::as_str)?;
+        Some(match reqwest::Url::parse(base) {
+            Ok(url) => url.origin().ascii_serialization(),
+            Err(_) => base.to_owned(),
+        })
+    }
+
     fn config_schema(&self) -> &'static str {
         include_str!("http.schema.json")
     }
@@ -235,5 +243,25 @@ impl Run<'_> {
             .host("baseUrl", url.host_str().map(str::to_owned))
             .map(|_| ())
             .map_err(refused)
+    }
+}
+
+#[cfg(test)]
+mod destination_tests {
+    use serde_json::json;
+
+    use super::HttpConnector;
+    use crate::connectors::Connector;
+
+    #[test]
+    fn secrets_stay_with_the_origin_of_the_base_url() {
+        let at = |url: &str| {
+            HttpConnector.destination(json!({"baseUrl": url}).as_object().expect("object"))
+        };
+        assert_eq!(at("https://crm.example/api/"), at("https://crm.example/v2"));
+        assert_eq!(at("https://crm.example/"), at("https://crm.example:443/"));
+        assert_ne!(at("https://crm.example/"), at("https://evil.example/"));
+        assert_ne!(at("https://crm.example/"), at("http://crm.example/"));
+        assert_ne!(at("https://crm.example/"), at("https://crm.example:8443/"));
     }
 }

@@ -174,6 +174,26 @@ impl Connector for SqlConnector {
         self.0.kind()
     }
 
+    fn destination(&self, config: &Map<String, Value>) -> Option<String> {
+        match self.0 {
+            Dialect::Sqlite => text(config, "path").map(str::to_owned),
+            Dialect::Postgres | Dialect::Mysql => Some(format!(
+                "{}:{}",
+                text(config, "host")
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
+                port(
+                    config,
+                    if self.0 == Dialect::Postgres {
+                        5432
+                    } else {
+                        3306
+                    }
+                )
+            )),
+        }
+    }
+
     fn config_schema(&self) -> &'static str {
         match self.0 {
             Dialect::Postgres => include_str!("postgres.schema.json"),
