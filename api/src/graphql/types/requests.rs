@@ -840,15 +840,7 @@ impl RequestTask {
 
     /// Name of the data source.
     async fn source_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
-        loaders(ctx)?
-            .source_name
-            .load_one(self.source_uuid)
-            .await?
-            .ok_or_else(|| {
-                ApiError::from(workflow::Error::NotFound {
-                    what: "data source",
-                })
-            })
+        source_name(ctx, self.source_uuid).await
     }
 }
 
@@ -927,15 +919,7 @@ pub struct GoneRecord {
 impl GoneRecord {
     /// Name of the data source.
     async fn source_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
-        loaders(ctx)?
-            .source_name
-            .load_one(self.source_uuid)
-            .await?
-            .ok_or_else(|| {
-                ApiError::from(workflow::Error::NotFound {
-                    what: "data source",
-                })
-            })
+        source_name(ctx, self.source_uuid).await
     }
 }
 
@@ -1022,15 +1006,7 @@ pub struct FoundIdentity {
 impl FoundIdentity {
     /// Name of the data source it was read from.
     async fn source_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
-        loaders(ctx)?
-            .source_name
-            .load_one(self.source_uuid)
-            .await?
-            .ok_or_else(|| {
-                ApiError::from(workflow::Error::NotFound {
-                    what: "data source",
-                })
-            })
+        source_name(ctx, self.source_uuid).await
     }
 }
 
@@ -1067,15 +1043,7 @@ pub struct CollectedSource {
 impl CollectedSource {
     /// Name of the data source.
     async fn source_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
-        loaders(ctx)?
-            .source_name
-            .load_one(self.source_uuid)
-            .await?
-            .ok_or_else(|| {
-                ApiError::from(workflow::Error::NotFound {
-                    what: "data source",
-                })
-            })
+        source_name(ctx, self.source_uuid).await
     }
 }
 
@@ -1461,4 +1429,17 @@ pub struct RequestUpdate {
     pub request: SubjectRequest,
     /// The timeline entry of the change.
     pub entry: TimelineEntry,
+}
+
+/// The name of a data source, through the page's loader.
+async fn source_name(ctx: &Context<'_>, id: Uuid) -> ApiResult<String> {
+    loaders(ctx)?
+        .source_name
+        .load_one(id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::from(workflow::Error::NotFound {
+                what: "data source",
+            })
+        })
 }
