@@ -88,10 +88,12 @@ const SCAN: &str = "SCAN";
 pub(crate) const TASK: &str = "TASK";
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+").expect("valid")
+    // Letters of any script: a look-alike domain (Cyrillic а for Latin a) is an
+    // address too, and somebody else's.
+    Regex::new(r"[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)+").expect("valid")
 });
 static IBAN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b").expect("valid"));
+    LazyLock::new(|| Regex::new(r"(?i)\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b").expect("valid"));
 static CARD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b[0-9](?:[ \-]?[0-9]){12,18}\b").expect("valid"));
 static PHONE: LazyLock<Regex> =
@@ -166,7 +168,26 @@ struct Token {
 }
 
 /// The identifiers in a free-text value.
+/// The text as the scan reads it: compatibility forms folded (a fullwidth ＠ or
+/// digit is the plain one), and invisible format characters (zero-width space and
+/// joiner, soft hyphen, byte order mark) removed, so that an identifier cannot hide
+/// behind its spelling.
+fn readable(value: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    value
+        .nfkc()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+            )
+        })
+        .collect()
+}
+
 fn tokens(value: &str, region: identity::PhoneRegion) -> Vec<Token> {
+    let value = readable(value);
+    let value = value.as_str();
     let mut out = Vec::new();
     for m in EMAIL.find_iter(value) {
         if let Some(v) = canonical(IdentityType::Email, m.as_str(), region) {
@@ -178,8 +199,9 @@ fn tokens(value: &str, region: identity::PhoneRegion) -> Vec<Token> {
         }
     }
     for m in IBAN.find_iter(value) {
-        if is_iban(m.as_str()) {
-            let v: String = m.as_str().chars().filter(|c| !c.is_whitespace()).collect();
+        let upper = m.as_str().to_ascii_uppercase();
+        if is_iban(&upper) {
+            let v: String = upper.chars().filter(|c| !c.is_whitespace()).collect();
             out.push(Token {
                 kind: IdentityType::Other,
                 value: format!("iban:{v}"),
@@ -199,11 +221,21 @@ fn tokens(value: &str, region: identity::PhoneRegion) -> Vec<Token> {
     }
     // IBANs and card numbers are digits too: not read again as phone numbers.
     let mut rest = value.to_owned();
-    for m in IBAN.find_iter(value).chain(CARD.find_iter(value)) {
+    // (Only those that passed their checksum: a long phone number looks like a card.)
+    for m in IBAN
+        .find_iter(value)
+        .filter(|m| is_iban(&m.as_str().to_ascii_uppercase()))
+        .chain(CARD.find_iter(value).filter(|m| is_card(m.as_str())))
+    {
         rest.replace_range(m.range(), &" ".repeat(m.len()));
     }
     for m in PHONE.find_iter(&rest) {
-        if let Some(v) = canonical(IdentityType::Phone, m.as_str(), region) {
+        // 00 is the international call prefix: 0049 30 … is +49 30 ….
+        let number = match m.as_str().strip_prefix("00") {
+            Some(international) => format!("+{international}"),
+            None => m.as_str().to_owned(),
+        };
+        if let Some(v) = canonical(IdentityType::Phone, &number, region) {
             out.push(Token {
                 kind: IdentityType::Phone,
                 value: v,
@@ -689,6 +721,30 @@ mod tests {
         assert_eq!(found[0].value, "ben.berg@example.org");
         assert_eq!(found[3].value, "+49301234567");
         assert!(tokens("Sofa Lindholm, 3-Sitzer, 129900 Cent", region).is_empty());
+    }
+
+    /// Spellings the attack helper slipped past the scan: each is found, as the same
+    /// identifier as its plain spelling where there is one.
+    #[test]
+    fn identifiers_are_found_whatever_their_spelling() {
+        let region = identity::PhoneRegion::default();
+        let one = |text: &str| {
+            let found = tokens(text, region);
+            assert_eq!(found.len(), 1, "{text:?}: {found:?}");
+            found[0].value.clone()
+        };
+        assert_eq!(one("Tel. 0049301234567"), "+49301234567");
+        assert_eq!(one("Tel. 0049 30 1234567"), "+49301234567");
+        assert_eq!(
+            one("IBAN de89 3704 0044 0532 0130 00"),
+            "iban:DE89370400440532013000"
+        );
+        assert_eq!(one("erika\u{200B}@example.org"), "erika@example.org");
+        assert_eq!(one("erika＠example.org"), "erika@example.org");
+        assert_eq!(one("erika@exa\u{00AD}mple.org"), "erika@example.org");
+        // A Cyrillic а in the domain is another domain, in its punycode form.
+        let lookalike = one("race.upload@ex\u{0430}mple.net");
+        assert!(lookalike.starts_with("race.upload@xn--"), "{lookalike}");
     }
 
     #[test]
