@@ -141,6 +141,16 @@ async fn the_whole_path_runs_over_http_and_websocket(app: TestApp) {
         (again["created"].clone(), again["request"]["id"].clone()),
         (json!(false), json!(id))
     );
+    // The same key for somebody else's request is a conflict, never a lost request.
+    let other = app
+        .gql(
+            app.key(Role::Integrator),
+            "mutation($i: SubmitRequestInput!) { submitRequest(input: $i) { created } }",
+            json!({"i": {"kind": "ACCESS", "channel": "WEB_FORM", "idempotencyKey": "form-4711",
+                         "identities": [{"kind": "EMAIL", "value": "someone.else@example.de"}]}}),
+        )
+        .await;
+    assert_code(&other, "CONFLICT");
 
     // The agent follows the request live.
     let agent_auth = json!({"Authorization": format!("Bearer {}", app.key(Role::Agent))});

@@ -293,7 +293,7 @@ impl Workflow {
         if let Some(key) = &checked.idempotency_key
             && let Some(existing) = self.find_by_idempotency_key(principal, key).await?
         {
-            return self.replayed(&new, existing).await;
+            return self.replayed(&new, &checked, existing).await;
         }
         // Two first requests of one new identity at once both create its subject; the
         // unique (kind, value) index lets one win and the other is taken in again, in
@@ -313,7 +313,7 @@ impl Workflow {
                         && let Some(existing) =
                             self.find_by_idempotency_key(principal, key.trim()).await?
                     {
-                        return self.replayed(&new, existing).await;
+                        return self.replayed(&new, &checked, existing).await;
                     }
                     if attempts >= 3 {
                         return Err(Error::Db(e));
@@ -336,12 +336,31 @@ impl Workflow {
             .await?)
     }
 
+    /// The first request again, for a retry with its idempotency key; the same key
+    /// with another request (kind, channel, test flag or identities) is a CONFLICT,
+    /// never a silently lost request.
     async fn replayed(
         &self,
         new: &NewRequest,
+        checked: &Checked,
         existing: subject_request::Model,
     ) -> Result<Submitted> {
-        if existing.kind != new.kind.as_str() || existing.is_test != new.is_test {
+        let given: std::collections::BTreeSet<(String, String)> = super::identities_of(existing.id)
+            .all(self.store.conn())
+            .await?
+            .into_iter()
+            .map(|i| (i.kind, i.value))
+            .collect();
+        let asked: std::collections::BTreeSet<(String, String)> = checked
+            .identities
+            .iter()
+            .map(|i| (i.kind.as_str().to_owned(), i.value.clone()))
+            .collect();
+        if existing.kind != new.kind.as_str()
+            || existing.is_test != new.is_test
+            || existing.channel != new.channel.as_str()
+            || given != asked
+        {
             return Err(Error::Conflict(
                 "this idempotency key was used for a different request".into(),
             ));
