@@ -1075,6 +1075,22 @@ async fn planted_leaks_are_flagged_and_block_approval(app: TestApp) {
         assert_eq!(d["dismissLeakFinding"]["finding"]["state"], "DISMISSED");
         version = d["dismissLeakFinding"]["request"]["version"].clone();
     }
+    // A dismissal stands: dismissing again (another reason) is a conflict.
+    let again = app
+        .gql(
+            &app.keys[&Role::Reviewer],
+            dismiss,
+            json!({"id": open[0]["id"], "reason": "something else"}),
+        )
+        .await;
+    crate::common::assert_code(&again, "CONFLICT");
+    assert_eq!(
+        blank["errors"][0]["extensions"]["fields"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "one message for a blank reason: {blank}"
+    );
     let approved = app
         .gql_ok(
             &app.keys[&Role::Reviewer],

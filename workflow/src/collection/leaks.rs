@@ -640,11 +640,6 @@ impl Workflow {
             .await?;
         let mut v = Validator::default();
         let reason = v.text(&reason, &["input", "reason"], 2000);
-        v.check(
-            !reason.is_empty(),
-            &["input", "reason"],
-            "must not be empty",
-        );
         v.finish()?;
         let mut tx = self.store.begin().await?;
         let conn = tx.conn();
@@ -665,6 +660,12 @@ impl Workflow {
             )));
         }
         crate::requests::ensure_not_claimed_by_other(&request, principal)?;
+        if finding.status == FindingStatus::Dismissed.as_str() {
+            // The first reason stays what the audit trail and the timeline show.
+            return Err(Error::Conflict(
+                "this finding is dismissed already; its reason stands".into(),
+            ));
+        }
         let at = now();
         let mut active: leak_finding::ActiveModel = finding.clone().into();
         active.status = Set(FindingStatus::Dismissed.as_str().to_owned());
