@@ -470,31 +470,6 @@ impl From<rq::RequestView> for SubjectRequest {
     }
 }
 
-impl SubjectRequest {
-    /// The collected values with their redactions.
-    async fn load_records(&self, ctx: &Context<'_>) -> ApiResult<Vec<CollectedRecord>> {
-        let rows = loaders(ctx)?
-            .request_records
-            .load_one(self.uuid)
-            .await?
-            .unwrap_or_default();
-        let redactions = loaders(ctx)?
-            .request_redactions
-            .load_one(self.uuid)
-            .await?
-            .unwrap_or_default();
-        let mut redactions: std::collections::HashMap<Uuid, _> =
-            redactions.into_iter().map(|r| (r.record_id, r)).collect();
-        Ok(rows
-            .into_iter()
-            .map(|(m, value)| {
-                let redaction = redactions.remove(&m.id);
-                CollectedRecord::new(m, value, redaction)
-            })
-            .collect())
-    }
-}
-
 #[ComplexObject]
 impl SubjectRequest {
     /// Open and past its effective deadline, judged by the organization's local day
@@ -531,7 +506,7 @@ impl SubjectRequest {
 
     /// What the tasks found, values included; redacted records carry their redaction.
     async fn records(&self, ctx: &Context<'_>) -> ApiResult<Vec<CollectedRecord>> {
-        self.load_records(ctx).await
+        request_records(ctx, self.uuid).await
     }
 
     /// What the tasks found, in the shape a reviewer reads it: by source, then by
@@ -539,7 +514,7 @@ impl SubjectRequest {
     /// upload) with its values. Holds the same values as `records`, each once, with
     /// their redactions.
     async fn collected(&self, ctx: &Context<'_>) -> ApiResult<Vec<CollectedSource>> {
-        let records = self.load_records(ctx).await?;
+        let records = request_records(ctx, self.uuid).await?;
         Ok(
             workflow::collection::grouped::group(records, |r: &CollectedRecord| &r.model)
                 .into_iter()
@@ -816,26 +791,9 @@ impl RequestTask {
     /// in the order found), values included; redacted records carry their redaction.
     /// Collected personal data: needs request:read_data.
     async fn records(&self, ctx: &Context<'_>) -> ApiResult<Vec<CollectedRecord>> {
-        let rows = loaders(ctx)?
-            .request_records
-            .load_one(self.request_uuid)
-            .await?
-            .unwrap_or_default();
-        let redactions = loaders(ctx)?
-            .request_redactions
-            .load_one(self.request_uuid)
-            .await?
-            .unwrap_or_default();
-        let mut redactions: std::collections::HashMap<Uuid, _> =
-            redactions.into_iter().map(|r| (r.record_id, r)).collect();
-        Ok(rows
-            .into_iter()
-            .filter(|(m, _)| m.task_id == self.uuid)
-            .map(|(m, value)| {
-                let redaction = redactions.remove(&m.id);
-                CollectedRecord::new(m, value, redaction)
-            })
-            .collect())
+        let mut records = request_records(ctx, self.request_uuid).await?;
+        records.retain(|r| r.model.task_id == self.uuid);
+        Ok(records)
     }
 
     /// Name of the data source.
@@ -1442,4 +1400,27 @@ async fn source_name(ctx: &Context<'_>, id: Uuid) -> ApiResult<String> {
                 what: "data source",
             })
         })
+}
+
+/// A request's collected values with their redactions, through the page's loaders.
+async fn request_records(ctx: &Context<'_>, request: Uuid) -> ApiResult<Vec<CollectedRecord>> {
+    let rows = loaders(ctx)?
+        .request_records
+        .load_one(request)
+        .await?
+        .unwrap_or_default();
+    let redactions = loaders(ctx)?
+        .request_redactions
+        .load_one(request)
+        .await?
+        .unwrap_or_default();
+    let mut redactions: std::collections::HashMap<Uuid, _> =
+        redactions.into_iter().map(|r| (r.record_id, r)).collect();
+    Ok(rows
+        .into_iter()
+        .map(|(m, value)| {
+            let redaction = redactions.remove(&m.id);
+            CollectedRecord::new(m, value, redaction)
+        })
+        .collect())
 }
