@@ -750,6 +750,57 @@ async fn failing_sources_are_retried_then_failed_then_restarted(app: TestApp) {
         )
         .await;
     crate::common::assert_code(&again, "CONFLICT");
+    // The reviewer sends it back; the finished task searches its source again, and
+    // its new result replaces the old one (the same records, not twice as many).
+    let before = record_set(&app, id).await;
+    assert!(!before.is_empty());
+    let gid = api::graphql::ids::global_id("SubjectRequest", id).to_string();
+    let version = request(&app, id).await["version"].clone();
+    let sent_back = app
+        .gql_ok(
+            &app.keys[&Role::Reviewer],
+            "mutation($id: ID!, $v: Int!) { requestChanges(input: {requestId: $id, version: $v, reason: \"search again\"}) { request { version } } }",
+            json!({"id": gid, "v": version}),
+        )
+        .await;
+    app.gql_ok(
+        &app.keys[&Role::Dpo],
+        "mutation($id: ID!, $v: Int!) { resumeCollection(input: {requestId: $id, version: $v}) { request { state } } }",
+        json!({"id": gid, "v": sent_back["requestChanges"]["request"]["version"]}),
+    )
+    .await;
+    assert_eq!(request(&app, id).await["state"], "COLLECTING");
+    let again = app
+        .gql_ok(
+            &app.keys[&Role::Steward],
+            "mutation($id: ID!) { retryTask(input: {taskId: $id}) { task { state attempts completedAt } } }",
+            json!({"id": task["id"]}),
+        )
+        .await;
+    assert_eq!(again["retryTask"]["task"]["state"], "OPEN", "{again}");
+    assert!(
+        again["retryTask"]["task"]["completedAt"].is_null(),
+        "{again}"
+    );
+    let pass = app.workflow.collect_once(owner, &options).await.unwrap();
+    assert!(
+        matches!(
+            pass,
+            workflow::collection::Pass::Done {
+                to_review: true,
+                ..
+            }
+        ),
+        "{pass:?}"
+    );
+    let r = request(&app, id).await;
+    assert_eq!(r["state"], "IN_REVIEW");
+    assert_eq!(record_set(&app, id).await, before);
+    assert!(
+        r["timeline"].to_string().contains("searched again"),
+        "{}",
+        r["timeline"]
+    );
 }
 e2e!(
     failing_sources_are_retried_with_backoff_then_failed,

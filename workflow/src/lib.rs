@@ -132,15 +132,25 @@ impl Workflow {
     /// then publishes the transaction's events.
     pub(crate) async fn commit_audited(
         &self,
-        mut tx: self::core::store::Tx,
+        tx: self::core::store::Tx,
         principal: &Principal,
         entry: access::audit::Entry,
     ) -> Result<()> {
-        access::audit::append(
+        self.commit_audited_all(tx, principal, vec![entry]).await
+    }
+
+    /// [`Workflow::commit_audited`] with several entries, appended in order.
+    pub(crate) async fn commit_audited_all(
+        &self,
+        mut tx: self::core::store::Tx,
+        principal: &Principal,
+        entries: Vec<access::audit::Entry>,
+    ) -> Result<()> {
+        access::audit::append_all(
             &mut tx,
             principal.org_id,
             &access::audit::Actor::from(principal),
-            entry,
+            entries,
         )
         .await?;
         tx.commit(&self.bus).await

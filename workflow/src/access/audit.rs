@@ -7,7 +7,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -204,85 +207,97 @@ pub(crate) async fn start_chain<C: Conn>(conn: &C, org_id: Uuid) -> Result<()> {
 }
 
 /// Appends a row in the caller's transaction and queues it for subscribers.
-///
-/// The chain head is updated *first*: that statement takes the row lock (PostgreSQL,
-/// MySQL) or the write lock (SQLite), so concurrent appends to one chain queue up
-/// instead of forking it.
 pub(crate) async fn append(
     tx: &mut Tx,
     org_id: Uuid,
     actor: &Actor,
     entry: Entry,
 ) -> Result<audit_event::Model> {
+    let mut rows = append_all(tx, org_id, actor, vec![entry]).await?;
+    rows.pop()
+        .ok_or_else(|| Error::Internal("an audit append wrote no row".to_owned()))
+}
+
+/// Appends `entries` in order, as consecutive links of the chain, in the caller's
+/// transaction, and queues them for subscribers: three statements however many
+/// entries there are (four on MariaDB/MySQL, which cannot return from an update).
+///
+/// The chain head is updated *first*: that statement takes the row lock (PostgreSQL,
+/// MySQL) or the write lock (SQLite), so concurrent appends to one chain queue up
+/// instead of forking it.
+pub(crate) async fn append_all(
+    tx: &mut Tx,
+    org_id: Uuid,
+    actor: &Actor,
+    entries: Vec<Entry>,
+) -> Result<Vec<audit_event::Model>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
     let conn = tx.conn();
-    let bumped = audit_chain_head::Entity::update_many()
+    let bump = audit_chain_head::Entity::update_many()
         .col_expr(
             audit_chain_head::Column::Seq,
-            Expr::col(audit_chain_head::Column::Seq).add(1),
+            Expr::col(audit_chain_head::Column::Seq).add(entries.len() as i64),
         )
-        .filter(audit_chain_head::Column::OrgId.eq(org_id))
-        .exec(conn)
-        .await?;
-    if bumped.rows_affected != 1 {
-        return Err(Error::Internal(format!(
+        .filter(audit_chain_head::Column::OrgId.eq(org_id));
+    let missing = || {
+        Error::Internal(format!(
             "audit chain head of organization {org_id} is missing"
-        )));
-    }
-    let head = audit_chain_head::Entity::find_by_id(org_id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| {
-            Error::Internal(format!(
-                "audit chain head of organization {org_id} vanished"
-            ))
-        })?;
-    let mut row = audit_event::Model {
-        id: new_id(),
-        org_id,
-        seq: head.seq,
-        occurred_at: now(),
-        actor_id: actor.id,
-        actor_name: actor.name.chars().take(200).collect(),
-        operation: entry.operation.chars().take(100).collect(),
-        object_type: entry.object_type,
-        object_id: entry.object_id.map(|s| s.chars().take(200).collect()),
-        outcome: entry.outcome.as_str().to_owned(),
-        error_code: entry.error_code,
-        before_digest: entry.before.as_ref().map(digest),
-        after_digest: entry.after.as_ref().map(digest),
-        prev_hash: head.hash.clone(),
-        hash: String::new(),
+        ))
     };
-    row.hash = chain_hash(&head.hash, &row);
-    audit_event::Entity::insert(audit_event::ActiveModel {
-        id: Set(row.id),
-        org_id: Set(row.org_id),
-        seq: Set(row.seq),
-        occurred_at: Set(row.occurred_at),
-        actor_id: Set(row.actor_id),
-        actor_name: Set(row.actor_name.clone()),
-        operation: Set(row.operation.clone()),
-        object_type: Set(row.object_type.clone()),
-        object_id: Set(row.object_id.clone()),
-        outcome: Set(row.outcome.clone()),
-        error_code: Set(row.error_code.clone()),
-        before_digest: Set(row.before_digest.clone()),
-        after_digest: Set(row.after_digest.clone()),
-        prev_hash: Set(row.prev_hash.clone()),
-        hash: Set(row.hash.clone()),
-    })
-    .exec(conn)
-    .await?;
+    let head = if conn.support_returning() {
+        bump.exec_with_returning(conn)
+            .await?
+            .pop()
+            .ok_or_else(missing)?
+    } else {
+        if bump.exec(conn).await?.rows_affected != 1 {
+            return Err(missing());
+        }
+        audit_chain_head::Entity::find_by_id(org_id)
+            .one(conn)
+            .await?
+            .ok_or_else(missing)?
+    };
+    let at = now();
+    let first = head.seq - entries.len() as i64 + 1;
+    let mut prev = head.hash;
+    let mut rows = Vec::with_capacity(entries.len());
+    for (n, entry) in entries.into_iter().enumerate() {
+        let mut row = audit_event::Model {
+            id: new_id(),
+            org_id,
+            seq: first + n as i64,
+            occurred_at: at,
+            actor_id: actor.id,
+            actor_name: actor.name.chars().take(200).collect(),
+            operation: entry.operation.chars().take(100).collect(),
+            object_type: entry.object_type,
+            object_id: entry.object_id.map(|s| s.chars().take(200).collect()),
+            outcome: entry.outcome.as_str().to_owned(),
+            error_code: entry.error_code,
+            before_digest: entry.before.as_ref().map(digest),
+            after_digest: entry.after.as_ref().map(digest),
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        row.hash = chain_hash(&row.prev_hash, &row);
+        prev = row.hash.clone();
+        rows.push(row);
+    }
+    audit_event::Entity::insert_many(rows.iter().cloned().map(IntoActiveModel::into_active_model))
+        .exec(conn)
+        .await?;
     audit_chain_head::Entity::update_many()
-        .col_expr(
-            audit_chain_head::Column::Hash,
-            Expr::value(row.hash.clone()),
-        )
+        .col_expr(audit_chain_head::Column::Hash, Expr::value(prev))
         .filter(audit_chain_head::Column::OrgId.eq(org_id))
         .exec(conn)
         .await?;
-    tx.raise(DomainEvent::AuditAppended(Box::new(row.clone())));
-    Ok(row)
+    for row in &rows {
+        tx.raise(DomainEvent::AuditAppended(Box::new(row.clone())));
+    }
+    Ok(rows)
 }
 
 /// Filters of the audit log listing.

@@ -1,14 +1,14 @@
 //! Claiming collection tasks with a lease. PostgreSQL claims with
 //! `FOR UPDATE SKIP LOCKED` (workers of several processes never wait for each
-//! other's rows); SQLite and MariaDB/MySQL with a portable compare-and-set: read a
+//! other's rows) and gets the claimed row back in the same statement; SQLite and MariaDB/MySQL with a portable compare-and-set: read a
 //! few candidates, then take one with an `UPDATE … WHERE` that only matches while it
 //! is still claimable.
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 use uuid::Uuid;
 
@@ -28,7 +28,7 @@ pub(crate) trait Claimer: Send + Sync {
         owner: &str,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<Option<Uuid>>;
+    ) -> Result<Option<request_task::Model>>;
 }
 
 /// The claimer of the store's backend.
@@ -50,7 +50,7 @@ impl Claimer for SkipLocked {
         owner: &str,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<Option<Uuid>> {
+    ) -> Result<Option<request_task::Model>> {
         let sql = "UPDATE request_task SET lease_owner = $1, lease_until = $2, heartbeat_at = $3, \
                    attempts = attempts + 1, updated_at = $3 \
                    WHERE id = (SELECT t.id FROM request_task t \
@@ -59,7 +59,7 @@ impl Claimer for SkipLocked {
                        AND (t.run_after IS NULL OR t.run_after <= $3) \
                        AND (t.lease_until IS NULL OR t.lease_until < $3) \
                      ORDER BY t.created_at, t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED) \
-                   RETURNING id";
+                   RETURNING *";
         let row = store
             .conn()
             .query_one_raw(Statement::from_sql_and_values(
@@ -76,7 +76,7 @@ impl Claimer for SkipLocked {
             ))
             .await?;
         Ok(match row {
-            Some(row) => Some(row.try_get("", "id")?),
+            Some(row) => Some(request_task::Model::from_query_result(&row, "")?),
             None => None,
         })
     }
@@ -97,7 +97,7 @@ impl Claimer for CompareAndSet {
         owner: &str,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<Option<Uuid>> {
+    ) -> Result<Option<request_task::Model>> {
         use request_task::Column as T;
         let collecting = Query::select()
             .column(subject_request::Column::Id)
@@ -152,7 +152,9 @@ impl Claimer for CompareAndSet {
                 .rows_affected;
             tx.commit(&Default::default()).await?;
             if taken == 1 {
-                return Ok(Some(id));
+                return Ok(request_task::Entity::find_by_id(id)
+                    .one(store.conn())
+                    .await?);
             }
         }
         Ok(None)

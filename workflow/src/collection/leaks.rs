@@ -287,6 +287,16 @@ pub(crate) fn is_redacted(
 
 /// Open findings of a request that no redaction resolves.
 pub(crate) async fn unresolved<C: Conn>(conn: &C, request_id: Uuid) -> Result<usize> {
+    count_unresolved(conn, request_id, None).await
+}
+
+/// [`unresolved`], with the request's collected records when the caller has them
+/// already (read in the same transaction).
+async fn count_unresolved<C: Conn>(
+    conn: &C,
+    request_id: Uuid,
+    known: Option<&[collected_record::Model]>,
+) -> Result<usize> {
     let findings = leak_finding::Entity::find()
         .filter(leak_finding::Column::RequestId.eq(request_id))
         .filter(leak_finding::Column::Status.eq(FindingStatus::Open.as_str()))
@@ -295,10 +305,17 @@ pub(crate) async fn unresolved<C: Conn>(conn: &C, request_id: Uuid) -> Result<us
     if findings.is_empty() {
         return Ok(0);
     }
-    let records = collected_record::Entity::find()
-        .filter(collected_record::Column::RequestId.eq(request_id))
-        .all(conn)
-        .await?;
+    let loaded;
+    let records = match known {
+        Some(records) => records,
+        None => {
+            loaded = collected_record::Entity::find()
+                .filter(collected_record::Column::RequestId.eq(request_id))
+                .all(conn)
+                .await?;
+            &loaded
+        }
+    };
     let redacted: HashSet<Uuid> = redaction::Entity::find()
         .filter(redaction::Column::RequestId.eq(request_id))
         .all(conn)
@@ -308,7 +325,7 @@ pub(crate) async fn unresolved<C: Conn>(conn: &C, request_id: Uuid) -> Result<us
         .collect();
     Ok(findings
         .iter()
-        .filter(|f| !is_redacted(f, &records, &redacted))
+        .filter(|f| !is_redacted(f, records, &redacted))
         .count())
 }
 
@@ -321,9 +338,7 @@ impl Workflow {
         conn: &C,
         request: &subject_request::Model,
     ) -> Result<usize> {
-        let region = crate::requests::settings::load(conn, request.org_id)
-            .await?
-            .phone_region;
+        let region = crate::requests::settings::phone_region(conn, request.org_id).await?;
         let records = collected_record::Entity::find()
             .filter(collected_record::Column::RequestId.eq(request.id))
             .order_by_asc(collected_record::Column::Id)
@@ -456,16 +471,19 @@ impl Workflow {
             .filter(leak_finding::Column::Origin.eq(SCAN))
             .all(conn)
             .await?;
+        let had = !existing.is_empty();
         let mut dismissed: HashMap<String, leak_finding::Model> = existing
             .into_iter()
             .filter(|f| f.status == FindingStatus::Dismissed.as_str())
             .map(|f| (format!("{}:{}", f.kind, f.fingerprint), f))
             .collect();
-        leak_finding::Entity::delete_many()
-            .filter(leak_finding::Column::RequestId.eq(request.id))
-            .filter(leak_finding::Column::Origin.eq(SCAN))
-            .exec(conn)
-            .await?;
+        if had {
+            leak_finding::Entity::delete_many()
+                .filter(leak_finding::Column::RequestId.eq(request.id))
+                .filter(leak_finding::Column::Origin.eq(SCAN))
+                .exec(conn)
+                .await?;
+        }
         let at = now();
         let rows: Vec<leak_finding::ActiveModel> = candidates
             .into_iter()
@@ -502,7 +520,8 @@ impl Workflow {
                 .exec(conn)
                 .await?;
         }
-        unresolved(conn, request.id).await
+        let records: Vec<collected_record::Model> = opened.into_iter().map(|(r, _)| r).collect();
+        count_unresolved(conn, request.id, Some(&records)).await
     }
 
     /// Replaces the findings a connector reported with a task's result (record
@@ -522,16 +541,19 @@ impl Workflow {
         if existing.is_empty() && flags.is_empty() {
             return Ok(());
         }
+        let had = !existing.is_empty();
         let mut dismissed: HashMap<String, leak_finding::Model> = existing
             .into_iter()
             .filter(|f| f.status == FindingStatus::Dismissed.as_str())
             .map(|f| (f.fingerprint.clone(), f))
             .collect();
-        leak_finding::Entity::delete_many()
-            .filter(leak_finding::Column::TaskId.eq(task_id))
-            .filter(leak_finding::Column::Origin.eq(TASK))
-            .exec(conn)
-            .await?;
+        if had {
+            leak_finding::Entity::delete_many()
+                .filter(leak_finding::Column::TaskId.eq(task_id))
+                .filter(leak_finding::Column::Origin.eq(TASK))
+                .exec(conn)
+                .await?;
+        }
         let at = now();
         let rows: Vec<leak_finding::ActiveModel> = flags
             .into_iter()

@@ -109,25 +109,32 @@ fn to_chrono(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
-/// The identities a collection searches for: those verified one by one (a code sent
-/// to them); when staff confirmed the request as a whole (document check, known
-/// customer, logged-in account), every identity the requester gave.
-/// The identities a request's sources are searched with: those the request gave
-/// (only the verified ones when each identity is verified on its own), then those
-/// found on the way.
-async fn search_identities<C: crate::core::store::Conn>(
+/// The identities a request gave, in a stable order.
+async fn given_identities<C: crate::core::store::Conn>(
     conn: &C,
-    request: &subject_request::Model,
-) -> Result<Vec<SearchIdentity>> {
-    let rows = crate::requests::identities_of(request.id)
-        .filter(subject_identity::Column::OrgId.eq(request.org_id))
+    org_id: Uuid,
+    request_id: Uuid,
+) -> Result<Vec<subject_identity::Model>> {
+    Ok(crate::requests::identities_of(request_id)
+        .filter(subject_identity::Column::OrgId.eq(org_id))
         .order_by_asc(subject_identity::Column::Id)
         .all(conn)
-        .await?;
+        .await?)
+}
+
+/// The identities a request's sources are searched with: those the request gave
+/// (only the verified ones when each identity is verified on its own, by a code sent
+/// to it; every one when staff confirmed the request as a whole), then those found
+/// on the way.
+fn merge_identities(
+    request: &subject_request::Model,
+    given: Vec<subject_identity::Model>,
+    found: Vec<(SearchIdentity, Uuid, Uuid)>,
+) -> Result<Vec<SearchIdentity>> {
     let per_identity = request.verification_method.as_deref()
         == Some(VerificationMethod::EmailCode.as_str())
         || request.verification_method.is_none();
-    let mut out: Vec<SearchIdentity> = rows
+    let mut out: Vec<SearchIdentity> = given
         .into_iter()
         .filter(|i| !per_identity || i.verified_at.is_some())
         .map(|i| {
@@ -138,7 +145,7 @@ async fn search_identities<C: crate::core::store::Conn>(
             })
         })
         .collect::<Result<_>>()?;
-    for (identity, _, _) in found::search_identities(conn, request.id).await? {
+    for (identity, _, _) in found {
         if !out
             .iter()
             .any(|i| i.kind == identity.kind && i.value == identity.value)
@@ -147,6 +154,16 @@ async fn search_identities<C: crate::core::store::Conn>(
         }
     }
     Ok(out)
+}
+
+/// [`merge_identities`] read from the store.
+async fn search_identities<C: crate::core::store::Conn>(
+    conn: &C,
+    request: &subject_request::Model,
+) -> Result<Vec<SearchIdentity>> {
+    let given = given_identities(conn, request.org_id, request.id).await?;
+    let found = found::search_identities(conn, request.id).await?;
+    merge_identities(request, given, found)
 }
 
 impl Workflow {
@@ -199,25 +216,27 @@ impl Workflow {
     /// Claims one task and runs it (for workers, tests and benchmarks).
     pub async fn collect_once(&self, owner: &str, options: &WorkerOptions) -> Result<Pass> {
         let at = now();
-        let Some(task_id) = claim::claimer(&self.store)
+        let Some(task) = claim::claimer(&self.store)
             .claim(&self.store, owner, at, at + to_chrono(options.lease))
             .await?
         else {
             return Ok(Pass::Idle);
         };
         metrics::counter!("auskunft_collection_claims_total").increment(1);
-        self.run_task(owner, options, task_id).await
+        self.run_task(owner, options, task).await
     }
 
     /// Runs a claimed task: collects, then stores the result or the failure.
-    async fn run_task(&self, owner: &str, options: &WorkerOptions, task_id: Uuid) -> Result<Pass> {
+    async fn run_task(
+        &self,
+        owner: &str,
+        options: &WorkerOptions,
+        task: request_task::Model,
+    ) -> Result<Pass> {
+        let task_id = task.id;
         let conn = self.store.conn();
-        let task = request_task::Entity::find_by_id(task_id)
-            .one(conn)
-            .await?
-            .ok_or(Error::NotFound { what: "task" })?;
-        // Independent reads at once (one round trip instead of three on a server).
-        let (request, source, fields) = tokio::try_join!(
+        // Independent reads at once (one round trip instead of five on a server).
+        let (request, source, fields, given, found_before) = tokio::try_join!(
             crate::requests::find_request(conn, task.org_id, task.request_id),
             async {
                 data_source::Entity::find_by_id(task.source_id)
@@ -234,8 +253,10 @@ impl Workflow {
                     .all(conn)
                     .await?)
             },
+            given_identities(conn, task.org_id, task.request_id),
+            found::search_identities(conn, task.request_id),
         )?;
-        let identities = search_identities(conn, &request).await?;
+        let identities = merge_identities(&request, given, found_before)?;
         let kind: ConnectorKind = source.connector_kind.parse()?;
         let config = crate::register::sources::connection_config(&self.cipher, &source)?;
         let job = CollectJob {
@@ -258,7 +279,10 @@ impl Workflow {
         metrics::histogram!("auskunft_collection_seconds").record(started.elapsed().as_secs_f64());
         match outcome {
             None => Ok(Pass::Lost { task_id }),
-            Some(Ok(found)) => self.finish(owner, &task, &fields, &identities, found).await,
+            Some(Ok(found)) => {
+                self.finish(owner, &task, &source.name, &fields, &identities, found)
+                    .await
+            }
             Some(Err(e)) => self.fail(owner, options, &task, e).await,
         }
     }
@@ -293,6 +317,7 @@ impl Workflow {
         &self,
         owner: &str,
         task: &request_task::Model,
+        source_name: &str,
         fields: &[data_field::Model],
         searched: &[SearchIdentity],
         mut found: Vec<Found>,
@@ -330,9 +355,7 @@ impl Workflow {
             .iter()
             .any(|f| found::identity_type(f) == Some(IdentityType::Phone))
         {
-            crate::requests::settings::load(conn, task.org_id)
-                .await?
-                .phone_region
+            crate::requests::settings::phone_region(conn, task.org_id).await?
         } else {
             identity::PhoneRegion::default()
         };
@@ -412,17 +435,24 @@ impl Workflow {
         let replaced = self
             .replace_task_results(conn, task, rows, flags, at)
             .await?;
-        let updated = crate::requests::update_versioned(
-            conn,
-            request.clone().into_active_model(),
-            request.version,
-        )
-        .await?;
-        let source_name = data_source::Entity::find_by_id(task.source_id)
-            .one(conn)
+        let open = request_task::Entity::find()
+            .filter(T::RequestId.eq(task.request_id))
+            .filter(T::Kind.eq(TaskKind::Collect.as_str()))
+            .filter(T::State.ne(TaskState::Done.as_str()))
+            .count(conn)
+            .await? as usize;
+        // The request's content changed: its version moves, here or, when this was
+        // the last task, with the transition to review.
+        let updated = if open == 0 {
+            request
+        } else {
+            crate::requests::update_versioned(
+                conn,
+                request.clone().into_active_model(),
+                request.version,
+            )
             .await?
-            .map(|s| s.name)
-            .unwrap_or_default();
+        };
         self.note(
             &mut tx,
             &worker,
@@ -452,23 +482,10 @@ impl Workflow {
             )
             .await?;
         }
-        audit::append(
-            &mut tx,
-            task.org_id,
-            &audit::Actor::from(&worker),
-            Entry::success("collectTask", "RequestTask", task.id),
-        )
-        .await?;
-        let open = request_task::Entity::find()
-            .filter(T::RequestId.eq(task.request_id))
-            .filter(T::Kind.eq(TaskKind::Collect.as_str()))
-            .filter(T::State.ne(TaskState::Done.as_str()))
-            .count(tx.conn())
-            .await?;
-        let mut to_review = false;
-        let audit_entry = if open == 0 {
+        let collected = Entry::success("collectTask", "RequestTask", task.id);
+        let (to_review, entry) = if open == 0 {
             let (_, entry) = self
-                .transition_in(
+                .transition_counted(
                     &mut tx,
                     &worker,
                     updated,
@@ -476,14 +493,16 @@ impl Workflow {
                     None,
                     None,
                     None,
+                    0,
                 )
                 .await?;
-            to_review = true;
-            entry
+            (true, entry)
         } else {
-            Entry::success("storeCollection", "SubjectRequest", task.request_id)
+            let entry = Entry::success("storeCollection", "SubjectRequest", task.request_id);
+            (false, entry)
         };
-        self.commit_audited(tx, &worker, audit_entry).await?;
+        self.commit_audited_all(tx, &worker, vec![collected, entry])
+            .await?;
         metrics::counter!("auskunft_collection_tasks_total", "outcome" => "done").increment(1);
         Ok(Pass::Done {
             task_id: task.id,
@@ -625,7 +644,9 @@ impl Workflow {
         })
     }
 
-    /// Restarts a FAILED (or waiting) automatic task now, with fresh attempts.
+    /// Restarts a FAILED, waiting or finished automatic task now, with fresh
+    /// attempts; a finished one searches its source again and its new result
+    /// replaces the earlier one.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn retry_task(
         &self,
@@ -661,14 +682,14 @@ impl Workflow {
                 "only automatic collection tasks are retried; complete this one by hand",
             ));
         }
-        if task.state == TaskState::Done.as_str() {
-            return Err(Error::Conflict(
-                "the task is done; nothing to retry".to_owned(),
-            ));
-        }
+        // A finished task collects again (after the reviewer requested changes, say):
+        // its new result replaces the earlier one.
+        let again = task.state == TaskState::Done.as_str();
         let at = now();
         let mut active = task.clone().into_active_model();
         active.state = Set(TaskState::Open.as_str().to_owned());
+        active.completed_by = Set(None);
+        active.completed_at = Set(None);
         active.attempts = Set(0);
         active.run_after = Set(None);
         active.lease_owner = Set(None);
@@ -686,7 +707,11 @@ impl Workflow {
             principal,
             &updated,
             TimelineKind::Task,
-            "COLLECT task restarted".to_owned(),
+            if again {
+                "COLLECT task restarted: its source is searched again".to_owned()
+            } else {
+                "COLLECT task restarted".to_owned()
+            },
         )
         .await?;
         let entry = Entry::success("retryTask", "RequestTask", task.id);

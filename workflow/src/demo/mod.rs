@@ -57,6 +57,30 @@ impl Workflow {
     }
 }
 
+/// The demo controller's details (Art. 13/14, Art. 30(1)(a)): what its answers name
+/// as controller, data protection officer and supervisory authority. Fictitious.
+fn demo_controller() -> crate::access::organizations::OrganizationPatch {
+    use crate::access::organizations::{Contact, OrganizationPatch};
+    OrganizationPatch {
+        address: Some(Some("Musterstraße 1, 10115 Berlin".to_owned())),
+        country: Some(Some("DE".to_owned())),
+        email: Some(Some("datenschutz@moebelhaus.example".to_owned())),
+        phone: Some(Some("+49 30 1234567".to_owned())),
+        dpo: Some(Some(Contact {
+            name: "Dr. Erika Mustermann (Datenschutzbeauftragte)".to_owned(),
+            address: Some("Musterstraße 1, 10115 Berlin".to_owned()),
+            email: Some("dsb@moebelhaus.example".to_owned()),
+            phone: None,
+        })),
+        supervisory_authority: Some(Some(
+            "Berliner Beauftragte für Datenschutz und Informationsfreiheit, Alt-Moabit 59-61, \
+             10555 Berlin"
+                .to_owned(),
+        )),
+        ..Default::default()
+    }
+}
+
 impl Workflow {
     /// Creates the demo organization if missing and issues a fresh key per role.
     /// Keys are stored hashed, so earlier demo keys cannot be shown again: they are
@@ -79,8 +103,9 @@ impl Workflow {
                         org_id: new.organization.id,
                         key_name: new.admin_key.key.name.clone(),
                     };
+                    let organization = self.update_organization(&admin, demo_controller()).await?;
                     self.seed_demo_register(&admin, shop_db).await?;
-                    (new.organization, admin, true)
+                    (organization, admin, true)
                 }
             };
         // Replace earlier demo keys (their secrets are unknown by now).

@@ -187,6 +187,20 @@ pub(crate) async fn local_clock<C: Conn>(conn: &C, org_id: Uuid) -> Result<Local
     }))
 }
 
+/// The region phone numbers without a country code are read in, in one small query.
+pub(crate) async fn phone_region<C: Conn>(conn: &C, org_id: Uuid) -> Result<PhoneRegion> {
+    let region: Option<String> = request_settings::Entity::find_by_id(org_id)
+        .select_only()
+        .column(request_settings::Column::PhoneRegion)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    match region {
+        Some(r) => stored(&r, "phone region"),
+        None => Ok(PhoneRegion::default()),
+    }
+}
+
 fn settings_state(s: &RequestSettings) -> serde_json::Value {
     json!({"holidayRegion": s.holiday_region.map(|r| r.as_str()),
            "deadlineStart": s.deadline_start.as_str(),

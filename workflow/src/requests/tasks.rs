@@ -3,10 +3,11 @@
 //! engine completes them automatically. What a task found is stored as sealed
 //! collected records, replacing what it stored before.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseBackend, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -230,24 +231,31 @@ impl Workflow {
             .order_by_asc(collected_record::Column::Id)
             .all(conn)
             .await?;
-        let old_redactions = redaction::Entity::find()
-            .filter(redaction::Column::RequestId.eq(task.request_id))
-            .filter(redaction::Column::RecordId.is_in(old.iter().map(|r| r.id)))
-            .all(conn)
-            .await?;
-        let redacted_old = old_redactions
-            .into_iter()
-            .filter_map(|d| Some((old.iter().find(|r| r.id == d.record_id)?, d)))
-            .map(|(r, d)| Ok((r.clone(), self.open_value(r)?, d)))
-            .collect::<Result<Vec<_>>>()?;
-        collected_record::Entity::delete_many()
-            .filter(collected_record::Column::TaskId.eq(task.id))
-            .exec(conn)
-            .await?;
-        request_attachment::Entity::delete_many()
-            .filter(request_attachment::Column::TaskId.eq(task.id))
-            .exec(conn)
-            .await?;
+        // A task that stored nothing yet has no redactions and no files either (every
+        // file comes with its record): its first result needs no clearing.
+        let redacted_old = if old.is_empty() {
+            Vec::new()
+        } else {
+            let old_redactions = redaction::Entity::find()
+                .filter(redaction::Column::RequestId.eq(task.request_id))
+                .filter(redaction::Column::RecordId.is_in(old.iter().map(|r| r.id)))
+                .all(conn)
+                .await?;
+            let redacted_old = old_redactions
+                .into_iter()
+                .filter_map(|d| Some((old.iter().find(|r| r.id == d.record_id)?, d)))
+                .map(|(r, d)| Ok((r.clone(), self.open_value(r)?, d)))
+                .collect::<Result<Vec<_>>>()?;
+            collected_record::Entity::delete_many()
+                .filter(collected_record::Column::TaskId.eq(task.id))
+                .exec(conn)
+                .await?;
+            request_attachment::Entity::delete_many()
+                .filter(request_attachment::Column::TaskId.eq(task.id))
+                .exec(conn)
+                .await?;
+            redacted_old
+        };
         let records = values
             .into_iter()
             .map(|v| {
@@ -269,15 +277,7 @@ impl Workflow {
             .collect::<Result<Vec<_>>>()?;
         let (carried, dropped) = super::changes::carry_redactions(redacted_old, &records);
         let kept = carried.len();
-        let mut left = records.len();
-        let mut records = records.into_iter().map(|(m, _)| m.into_active_model());
-        while left > 0 {
-            let chunk: Vec<_> = records.by_ref().take(insert_chunk(left)).collect();
-            left -= chunk.len();
-            collected_record::Entity::insert_many(chunk)
-                .exec(conn)
-                .await?;
-        }
+        insert_records(conn, records.into_iter().map(|(m, _)| m).collect()).await?;
         if !carried.is_empty() {
             redaction::Entity::insert_many(carried).exec(conn).await?;
         }
@@ -484,6 +484,62 @@ impl Workflow {
 /// exact count would be a new text each time, parsed and planned anew (2-4 ms on
 /// PostgreSQL, a prepare of thousands of placeholders on SQLite), while these nine
 /// texts stay prepared, at a few more statements (170 values: 128 + 32 + 8 + 2).
+/// Inserts collected values. On PostgreSQL in one statement however many there are
+/// (the rows travel as one JSON parameter, so the statement stays the same and
+/// prepared); elsewhere in power-of-two chunks, so that few distinct statements are
+/// prepared.
+async fn insert_records<C: Conn>(conn: &C, records: Vec<collected_record::Model>) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        const SQL: &str = "INSERT INTO collected_record (id, org_id, request_id, task_id, \
+            source_id, field_id, data_category_id, location, record_key, value, created_at) \
+            SELECT id, org_id, request_id, task_id, source_id, field_id, data_category_id, \
+            location, record_key, value, created_at FROM json_to_recordset($1::json) AS x(\
+            id uuid, org_id uuid, request_id uuid, task_id uuid, source_id uuid, \
+            field_id uuid, data_category_id uuid, location text, record_key text, value text, \
+            created_at timestamptz)";
+        let rows: Vec<serde_json::Value> = records
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id, "org_id": r.org_id, "request_id": r.request_id,
+                    "task_id": r.task_id, "source_id": r.source_id, "field_id": r.field_id,
+                    "data_category_id": r.data_category_id, "location": r.location,
+                    "record_key": r.record_key, "value": r.value,
+                    "created_at": r.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+                })
+            })
+            .collect();
+        let inserted = conn
+            .execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                SQL,
+                [serde_json::Value::Array(rows).to_string().into()],
+            ))
+            .await?
+            .rows_affected();
+        if inserted != records.len() as u64 {
+            return Err(Error::Internal(format!(
+                "stored {inserted} of {} collected values",
+                records.len()
+            )));
+        }
+        return Ok(());
+    }
+    let mut left = records.len();
+    let mut records = records.into_iter().map(IntoActiveModel::into_active_model);
+    while left > 0 {
+        let chunk: Vec<_> = records.by_ref().take(insert_chunk(left)).collect();
+        left -= chunk.len();
+        collected_record::Entity::insert_many(chunk)
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 fn insert_chunk(left: usize) -> usize {
     const MAX: usize = 256;
     let n = left.clamp(1, MAX);

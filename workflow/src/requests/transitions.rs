@@ -218,6 +218,34 @@ impl Workflow {
         ground: Option<RejectionGround>,
         verified: Option<Verified>,
     ) -> Result<(subject_request::Model, Entry)> {
+        let open_tasks = match event {
+            RequestEvent::SubmitForReview => {
+                task_facts(tx.conn(), r.id, TaskKind::Collect).await?.0
+            }
+            RequestEvent::Dispatch => task_facts(tx.conn(), r.id, TaskKind::Execute).await?.0,
+            _ => 0,
+        };
+        self.transition_counted(
+            tx, principal, r, event, reason, ground, verified, open_tasks,
+        )
+        .await
+    }
+
+    /// [`Self::transition_in`] for a caller that has just counted the request's open
+    /// tasks of the kind the event needs done (collection before review, execution
+    /// before dispatch) in the same transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn transition_counted(
+        &self,
+        tx: &mut Tx,
+        principal: &Principal,
+        r: subject_request::Model,
+        event: RequestEvent,
+        reason: Option<String>,
+        ground: Option<RejectionGround>,
+        verified: Option<Verified>,
+        open_tasks: usize,
+    ) -> Result<(subject_request::Model, Entry)> {
         self.authz
             .require(
                 principal.key_id,
@@ -232,11 +260,6 @@ impl Workflow {
         let state: RequestState = r.state.parse()?;
         let kind: RequestKind = r.kind.parse()?;
         let conn = tx.conn();
-        let (open_tasks, _) = match event {
-            RequestEvent::SubmitForReview => task_facts(conn, r.id, TaskKind::Collect).await?,
-            RequestEvent::Dispatch => task_facts(conn, r.id, TaskKind::Execute).await?,
-            _ => (0, Vec::new()),
-        };
         let (_, collected_by) = if event == RequestEvent::Approve {
             task_facts(conn, r.id, TaskKind::Collect).await?
         } else {

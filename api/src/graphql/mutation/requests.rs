@@ -333,8 +333,11 @@ impl RequestMutation {
         })
     }
 
-    /// Restarts a FAILED (or waiting) automatic collection task now, with fresh
-    /// attempts (request:collect; the request must be COLLECTING).
+    /// Restarts an automatic collection task now, with fresh attempts: a FAILED or
+    /// waiting one, or a DONE one, which searches its source again (after the
+    /// reviewer requested changes, say); the new result replaces the earlier one, and
+    /// redactions of values found again at the same place are kept (request:collect;
+    /// the request must be COLLECTING).
     async fn retry_task(
         &self,
         ctx: &Context<'_>,
