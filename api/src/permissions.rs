@@ -151,6 +151,7 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ),
     ("Mutation", "retryTask", Allow(Request, Collect)),
     ("Mutation", "dismissLeakFinding", Allow(Request, Review)),
+    ("Mutation", "resolveLeakFindings", Allow(Request, Review)),
     ("Mutation", "uploadTaskResult", Allow(Request, Collect)),
     ("Mutation", "submitForReview", Allow(Request, Submit)),
     ("Mutation", "resumeCollection", Allow(Request, Submit)),

@@ -34,6 +34,7 @@ mod m20261129_000024_create_leak_finding;
 mod m20261129_000025_task_files;
 mod m20261129_000027_create_found_identity;
 mod m20261129_000028_create_request_identity;
+mod m20261129_000029_collected_record_checks;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000025_task_files::Migration),
             Box::new(m20261129_000027_create_found_identity::Migration),
             Box::new(m20261129_000028_create_request_identity::Migration),
+            Box::new(m20261129_000029_collected_record_checks::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use workflow::Role;
 
-use crate::common::{TestApp, assert_code, create_org, e2e};
+use crate::common::{TestApp, assert_code, create_org, e2e, error_paths};
 
 /// A small register; returns the ids by name.
 struct Register {
@@ -111,23 +111,6 @@ async fn register(app: &TestApp) -> Register {
 
 const CREATE: &str = "mutation($i: CreateProcessingActivityInput!) { createProcessingActivity(input: $i) { processingActivity { id name status } } }";
 
-fn field_paths(body: &Value) -> Vec<String> {
-    body["errors"][0]["extensions"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            f["path"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p.as_str().unwrap())
-                .collect::<Vec<_>>()
-                .join(".")
-        })
-        .collect()
-}
-
 async fn activities_follow_the_legal_rules(app: TestApp) {
     let r = register(&app).await;
     let dpo = app.key(Role::Dpo);
@@ -141,7 +124,7 @@ async fn activities_follow_the_legal_rules(app: TestApp) {
         .await;
     assert_code(&body, "VALIDATION");
     assert_eq!(
-        field_paths(&body),
+        error_paths(&body),
         [
             "input.purposeIds",
             "input.dataCategoryIds",
@@ -153,7 +136,7 @@ async fn activities_follow_the_legal_rules(app: TestApp) {
         .gql(dpo, CREATE, json!({"i": {"name": "Meals", "purposeIds": [r.contract, r.care], "dataCategoryIds": [r.health]}}))
         .await;
     assert_code(&body, "VALIDATION");
-    assert_eq!(field_paths(&body), ["input.purposeIds"]);
+    assert_eq!(error_paths(&body), ["input.purposeIds"]);
     assert!(
         body["errors"][0]["message"]
             .as_str()
@@ -169,7 +152,7 @@ async fn activities_follow_the_legal_rules(app: TestApp) {
             json!({"i": {"name": "Scoring", "automatedDecisionMaking": true}}),
         )
         .await;
-    assert_eq!(field_paths(&body), ["input.automatedDecisionLogic"]);
+    assert_eq!(error_paths(&body), ["input.automatedDecisionLogic"]);
     let body = app
         .gql(
             dpo,
@@ -177,7 +160,7 @@ async fn activities_follow_the_legal_rules(app: TestApp) {
             json!({"i": {"name": "Pay", "transferIds": [r.us_transfer]}}),
         )
         .await;
-    assert_eq!(field_paths(&body), ["input.transferIds"]);
+    assert_eq!(error_paths(&body), ["input.transferIds"]);
     // Ids of the wrong type or of other organizations.
     let body = app
         .gql(
@@ -186,7 +169,7 @@ async fn activities_follow_the_legal_rules(app: TestApp) {
             json!({"i": {"name": "X", "purposeIds": [r.email]}}),
         )
         .await;
-    assert_eq!(field_paths(&body), ["input.purposeIds.0"]);
+    assert_eq!(error_paths(&body), ["input.purposeIds.0"]);
     let other = create_org(&app.workflow, "Woanders AG").await;
     let body = app
         .gql(
@@ -246,7 +229,7 @@ async fn activities_follow_the_legal_rules(app: TestApp) {
         )
         .await;
     assert_eq!(
-        field_paths(&body),
+        error_paths(&body),
         ["input.transferIds"],
         "dropping the recipient strands its transfer"
     );

@@ -544,6 +544,26 @@ pub fn error_code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
 }
 
+/// The paths of the first error's field errors (`extensions.fields[].path`), each
+/// joined with dots (`input.content.0.email`). Panics without field errors.
+#[track_caller]
+pub fn error_paths(body: &Value) -> Vec<String> {
+    body["errors"][0]["extensions"]["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("VALIDATION with fields: {body:#}"))
+        .iter()
+        .map(|f| {
+            f["path"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+        .collect()
+}
+
 /// Asserts the first error has `code`.
 #[track_caller]
 pub fn assert_code(body: &Value, code: &str) {

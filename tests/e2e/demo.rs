@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use workflow::Role;
 
-use crate::common::{Backend, TestApp, assert_code};
+use crate::common::{Backend, TestApp, assert_code, error_paths};
 
 const MAX: &str = "max.mustermann@example.org";
 const ERIKA: &str = "erika.mustermann@example.org";
@@ -235,6 +235,30 @@ async fn wrong_mapping(app: &TestApp, on: bool) {
 }
 
 async fn a_demo_access_request_is_collected_from_shop_crm_and_mailbox(app: TestApp) {
+    // What each source is searched by: the shop by its identifying columns, the CRM
+    // only by its search templates (e-mail), although its contacts hold a phone
+    // number and a customer number too.
+    let sources = gql(
+        &app,
+        Role::Admin,
+        "{ dataSources(first: 20) { nodes { name identityKeys } } }",
+        json!({}),
+    )
+    .await;
+    let keys = |name: &str| {
+        sources["dataSources"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("a source named {name}: {sources}"))["identityKeys"]
+            .clone()
+    };
+    assert_eq!(keys("CRM"), json!(["EMAIL"]));
+    assert_eq!(
+        keys("Shop database"),
+        json!(["CUSTOMER_NUMBER", "EMAIL", "PHONE"])
+    );
     let r = collected(&app, MAX).await;
     // The shop database (SQL): the customer, the order, the ticket, the invoice.
     let shop = task(&r, "Shop database");
@@ -301,20 +325,7 @@ async fn a_demo_access_request_is_collected_from_shop_crm_and_mailbox(app: TestA
         )
         .await;
     assert_code(&bad, "VALIDATION");
-    let paths: Vec<String> = bad["errors"][0]["extensions"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            f["path"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p.as_str().unwrap_or_default().to_owned())
-                .collect::<Vec<_>>()
-                .join(".")
-        })
-        .collect();
+    let paths = error_paths(&bad);
     assert!(
         paths.iter().any(|p| p.starts_with("input.content.0")),
         "{bad:#}"
@@ -465,6 +476,109 @@ async fn the_wrong_mapping_leaks_and_blocks_approval_until_resolved(app: TestApp
     redact(last).await;
     let r2 = request(&app, r["id"].as_str().unwrap()).await;
     assert_eq!(r2["openLeakFindings"], 0, "{r2:#}");
+    let approved = approve(&app, &r["id"]).await;
+    assert_eq!(
+        approved["data"]["approveRequest"]["request"]["state"], "APPROVED",
+        "{approved:#}"
+    );
+
+    // The same wrong join on a new request, resolved in bulk: the reviewer redacts
+    // every record finding at once and dismisses the rest at once.
+    let first_findings: Vec<Value> = findings.iter().map(|f| f["id"].clone()).collect();
+    let r = collected(&app, MAX).await;
+    let version = upload_mailbox(&app, &r, "[]").await;
+    submit_for_review(&app, &r["id"], &version).await;
+    let r = request(&app, r["id"].as_str().unwrap()).await;
+    let findings = r["leakFindings"].as_array().unwrap().clone();
+    let of_kind = |shared: bool| -> Vec<Value> {
+        findings
+            .iter()
+            .filter(|f| (f["kind"] == "SHARED_REFERENCE") == shared)
+            .map(|f| f["id"].clone())
+            .collect()
+    };
+    let (shared, rest) = (of_kind(true), of_kind(false));
+    assert!(!shared.is_empty() && !rest.is_empty(), "{findings:#?}");
+    let resolve = |ids: Vec<Value>, resolution: &'static str| {
+        let app = &app;
+        let id = r["id"].clone();
+        async move {
+            app.gql(
+                app.key(Role::Reviewer),
+                "mutation($id: ID!, $f: [ID!]!, $r: LeakResolution!) { resolveLeakFindings(input: {requestId: $id, findingIds: $f, resolution: $r, reason: \"Daten einer anderen Kundin (falsche Verknüpfung über die Postleitzahl)\"}) { request { version openLeakFindings leakFindings { id state } } } }",
+                json!({"id": id, "f": ids, "r": resolution}),
+            )
+            .await
+        }
+    };
+    // Bad input resolves nothing: a finding named twice, a finding of another
+    // request, the id of something else.
+    let twice = resolve(vec![shared[0].clone(), shared[0].clone()], "REDACT").await;
+    assert_code(&twice, "VALIDATION");
+    let foreign = resolve(vec![shared[0].clone(), first_findings[0].clone()], "REDACT").await;
+    assert_code(&foreign, "VALIDATION");
+    assert_eq!(error_paths(&foreign), ["input.findingIds.1"], "{foreign}");
+    let not_a_finding = resolve(vec![shared[0].clone(), r["id"].clone()], "DISMISS").await;
+    assert_code(&not_a_finding, "VALIDATION");
+    let unchanged = request(&app, r["id"].as_str().unwrap()).await;
+    assert_eq!(unchanged["version"], r["version"], "nothing was resolved");
+    assert_eq!(unchanged["openLeakFindings"], r["openLeakFindings"]);
+    // The record findings, redacted at once; then the others, dismissed at once.
+    let redacted = resolve(shared.clone(), "REDACT").await;
+    let after = &redacted["data"]["resolveLeakFindings"]["request"];
+    assert!(
+        after["version"].as_i64() > r["version"].as_i64(),
+        "{redacted}"
+    );
+    for f in after["leakFindings"].as_array().unwrap() {
+        let expected = if shared.contains(&f["id"]) {
+            "REDACTED"
+        } else {
+            "OPEN"
+        };
+        // A value finding in one of the redacted records is resolved with it.
+        assert!(
+            f["state"] == expected || f["state"] == "REDACTED",
+            "{f} after redacting the records: {redacted}"
+        );
+    }
+    let still_open: Vec<Value> = after["leakFindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["state"] == "OPEN")
+        .map(|f| f["id"].clone())
+        .collect();
+    if !still_open.is_empty() {
+        let dismissed = resolve(still_open, "DISMISS").await;
+        assert_eq!(
+            dismissed["data"]["resolveLeakFindings"]["request"]["openLeakFindings"], 0,
+            "{dismissed}"
+        );
+    }
+    // Resolved is resolved: naming a redacted finding again is refused.
+    let again = resolve(vec![shared[0].clone()], "DISMISS").await;
+    assert_code(&again, "VALIDATION");
+    let timeline = gql(
+        &app,
+        Role::Reviewer,
+        "query($id: ID!) { node(id: $id) { ... on SubjectRequest { timeline(first: 100) { nodes { message } } } } }",
+        json!({"id": r["id"]}),
+    )
+    .await;
+    let messages: Vec<&str> = timeline["node"]["timeline"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["message"].as_str())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.starts_with(&format!(
+            "{} leak finding(s) resolved by redacting",
+            shared.len()
+        ))),
+        "{messages:#?}"
+    );
     let approved = approve(&app, &r["id"]).await;
     assert_eq!(
         approved["data"]["approveRequest"]["request"]["state"], "APPROVED",

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use workflow::Role;
 
-use crate::common::{TestApp, e2e};
+use crate::common::{TestApp, assert_code, e2e};
 
 const RECORDS: &str = "records { id location value redaction { reason } changeSinceLastReview } \
     changesSinceLastReview { reviewedAt newCount changedCount unchangedCount \
@@ -163,6 +163,50 @@ async fn redact_and_send_back(app: &TestApp, flow: &Flow, reviewed: &Value, loca
         json!({"recordId": note, "reason": "call centre note, not the subject's data"}),
     )
     .await;
+    // A decision stands until it is withdrawn: redacting again does not replace the
+    // reason, and withdrawing a redaction that does not exist is no silent success.
+    // Neither changes the request.
+    let again = app
+        .gql(
+            app.key(Role::Reviewer),
+            "mutation($id: ID!) { redactRecord(input: {recordId: $id, reason: \"another reason\"}) { request { version } } }",
+            json!({"id": note}),
+        )
+        .await;
+    assert_code(&again, "CONFLICT");
+    assert!(
+        again["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("call centre note")),
+        "the conflict names the standing reason: {again}"
+    );
+    let unredacted = reviewed["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|rec| rec["location"] != location)
+        .expect("another record")["id"]
+        .clone();
+    let none = app
+        .gql(
+            app.key(Role::Reviewer),
+            "mutation($id: ID!) { unredactRecord(input: {recordId: $id}) { request { version } } }",
+            json!({"id": unredacted}),
+        )
+        .await;
+    assert_code(&none, "CONFLICT");
+    let now = gql(
+        app,
+        Role::Reviewer,
+        "query($id: ID!) { node(id: $id) { ... on SubjectRequest { version } } }",
+        json!({"id": flow.request}),
+    )
+    .await;
+    assert_eq!(now["node"]["version"], r["version"], "nothing changed");
+    assert_eq!(
+        record(&r, location)["redaction"]["reason"],
+        "call centre note, not the subject's data"
+    );
     let r = transition(
         app,
         Role::Reviewer,

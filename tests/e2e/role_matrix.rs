@@ -138,6 +138,7 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     ("Mutation.failTask",                     [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.retryTask",                    [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.dismissLeakFinding",           [Y,   Y,  N,   Y,  N,    N,    N]),
+    ("Mutation.resolveLeakFindings",          [Y,   Y,  N,   Y,  N,    N,    N]),
     ("Mutation.uploadTaskResult",             [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.submitForReview",              [Y,   Y,  N,   N,  Y,    N,    N]),
     ("Mutation.resumeCollection",             [Y,   Y,  N,   N,  Y,    N,    N]),
@@ -627,6 +628,13 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
                 "mutation($id: ID!) { dismissLeakFinding(input: {findingId: $id, reason: \"own\"}) { finding { id } } }",
             ),
             gid("LeakFinding"),
+        ),
+        (
+            "Mutation.resolveLeakFindings",
+            q(
+                "mutation($id: ID!) { resolveLeakFindings(input: {requestId: $id, findingIds: [], resolution: DISMISS, reason: \"own\"}) { request { id } } }",
+            ),
+            rid(),
         ),
         (
             "Mutation.retryTask",

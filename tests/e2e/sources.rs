@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 use workflow::Role;
 
-use crate::common::{TestApp, assert_code, create_org, e2e};
+use crate::common::{TestApp, assert_code, create_org, e2e, error_paths};
 
 const CREATE: &str = "mutation($i: CreateDataSourceInput!) { createDataSource(input: $i) { dataSource { id name connectorKind connectorConfig secretsSet processor { name } } } }";
 const UPDATE: &str = "mutation($i: UpdateDataSourceInput!) { updateDataSource(input: $i) { dataSource { connectorConfig secretsSet } } }";
@@ -58,27 +58,15 @@ async fn connector_configs_are_validated_and_secrets_never_leave(app: TestApp) {
         true
     );
 
-    // Every schema error is reported with its JSON pointer.
+    // Every schema error is reported with its JSON pointer; a missing property with
+    // its own.
     let body = app
         .gql(steward, CREATE, json!({"i": {"name": "Shop DB", "connectorKind": "POSTGRES", "connectorConfig": {"host": "db", "port": 70000, "user": 7, "colour": "red"}}}))
         .await;
     assert_code(&body, "VALIDATION");
-    let paths: Vec<String> = body["errors"][0]["extensions"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            f["path"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p.as_str().unwrap())
-                .collect::<Vec<_>>()
-                .join(".")
-        })
-        .collect();
+    let paths = error_paths(&body);
     for expected in [
-        "input.connectorConfig",
+        "input.connectorConfig.database",
         "input.connectorConfig.port",
         "input.connectorConfig.user",
     ] {

@@ -6,7 +6,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use workflow::Role;
 
-use crate::common::{TestApp, assert_code, e2e};
+use crate::common::{TestApp, assert_code, e2e, error_paths};
 
 const UPLOAD: &str = "mutation($i: UploadTaskResultInput!) { uploadTaskResult(input: $i) { \
     task { state note completedById files { fileName mediaType sizeBytes sha256 downloadUrl } } \
@@ -77,7 +77,8 @@ fn schema() -> Value {
             "email": {"type": "string", "minLength": 3},
             "phone": {"type": ["string", "null"]},
             "age": {"type": "integer", "minimum": 0},
-            "note": {"type": "string", "maxLength": 10000}
+            "note": {"type": "string", "maxLength": 10000},
+            "born": {"type": "string", "format": "date"}
         }
     })
 }
@@ -113,23 +114,6 @@ async fn stored(app: &TestApp, flow: &Flow) -> Vec<(Option<String>, String, Stri
         .collect();
     rows.sort();
     rows
-}
-
-fn paths(body: &Value) -> Vec<String> {
-    body["errors"][0]["extensions"]["fields"]
-        .as_array()
-        .unwrap_or_else(|| panic!("VALIDATION with fields: {body:#}"))
-        .iter()
-        .map(|f| {
-            f["path"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s.as_str().unwrap().to_owned())
-                .collect::<Vec<_>>()
-                .join(".")
-        })
-        .collect()
 }
 
 async fn json_csv_and_file_uploads_complete_the_task(app: TestApp) {
@@ -387,7 +371,9 @@ async fn hostile_uploads_get_coded_errors_naming_the_path(app: TestApp) {
         .await;
         refused(&body);
         assert!(
-            paths(&body).iter().all(|p| p.starts_with("input.content")),
+            error_paths(&body)
+                .iter()
+                .all(|p| p.starts_with("input.content")),
             "{body:#}"
         );
     }
@@ -407,13 +393,13 @@ async fn hostile_uploads_get_coded_errors_naming_the_path(app: TestApp) {
     )
     .await;
     refused(&body);
-    let mut got = paths(&body);
+    let mut got = error_paths(&body);
     got.sort();
     assert_eq!(
         got,
         [
             "input.content.0.age",
-            "input.content.1",
+            "input.content.1.email",
             "input.content.1.phone",
             "input.content.2.age",
             "input.content.2.note",
@@ -421,6 +407,37 @@ async fn hostile_uploads_get_coded_errors_naming_the_path(app: TestApp) {
         ],
         "{body:#}"
     );
+
+    // A property named twice (JSON would silently keep the last one), a date the
+    // schema's `format` refuses, a control character: each named, nothing stored.
+    for (content, path, says) in [
+        (
+            r#"[{"email": "a@example.com", "email": "b@example.com"}]"#,
+            "input.content",
+            "`email` twice",
+        ),
+        (
+            r#"[{"email": "a@example.com", "born": "31.02.2024"}]"#,
+            "input.content.0.born",
+            "date",
+        ),
+        (
+            r#"[{"email": "a@example.com", "note": "bell \u0007 and nul \u0000"}]"#,
+            "input.content.0.note",
+            "control characters",
+        ),
+    ] {
+        let body = upload(
+            &app,
+            Role::Steward,
+            &flow,
+            json!({"format": "JSON", "content": content}),
+        )
+        .await;
+        refused(&body);
+        assert_eq!(error_paths(&body), [path], "{content}: {body:#}");
+        assert!(body.to_string().contains(says), "{content}: {body:#}");
+    }
 
     // CSV with ragged rows, a bad header and values of the wrong type.
     let body = upload(
@@ -432,7 +449,7 @@ async fn hostile_uploads_get_coded_errors_naming_the_path(app: TestApp) {
     .await;
     refused(&body);
     assert_eq!(
-        paths(&body),
+        error_paths(&body),
         ["input.content.1", "input.content.2", "input.content.0.age"],
         "{body:#}"
     );
@@ -445,7 +462,7 @@ async fn hostile_uploads_get_coded_errors_naming_the_path(app: TestApp) {
     .await;
     refused(&body);
     assert_eq!(
-        paths(&body),
+        error_paths(&body),
         ["input.content.header.1", "input.content.header.2"]
     );
 
@@ -461,7 +478,7 @@ async fn hostile_uploads_get_coded_errors_naming_the_path(app: TestApp) {
     )
     .await;
     refused(&body);
-    assert_eq!(paths(&body), ["input.content"]);
+    assert_eq!(error_paths(&body), ["input.content"]);
     assert!(body.to_string().contains("FILE"), "{body:#}");
     // 10k bad rows in JSON: the list of problems is bounded.
     let bad: Vec<Value> = (0..4_000).map(|_| json!({"age": "x"})).collect();
@@ -473,7 +490,7 @@ async fn hostile_uploads_get_coded_errors_naming_the_path(app: TestApp) {
     )
     .await;
     refused(&body);
-    let listed = paths(&body);
+    let listed = error_paths(&body);
     assert!(listed.len() <= 101, "{}", listed.len());
     assert_eq!(listed.last().map(String::as_str), Some("input.content"));
 
@@ -502,7 +519,7 @@ async fn hostile_uploads_get_coded_errors_naming_the_path(app: TestApp) {
     ] {
         let body = upload(&app, Role::Steward, &flow, input.clone()).await;
         refused(&body);
-        assert_eq!(paths(&body), [path], "{input}: {body:#}");
+        assert_eq!(error_paths(&body), [path], "{input}: {body:#}");
     }
 
     // Nothing was stored by any refused upload; a big valid one goes through.
@@ -564,7 +581,7 @@ async fn a_record_schema_must_be_a_schema(app: TestApp) {
         )
         .await;
     assert_code(&body, "VALIDATION");
-    assert_eq!(paths(&body), ["input.connectorConfig.recordSchema"]);
+    assert_eq!(error_paths(&body), ["input.connectorConfig.recordSchema"]);
     // The same for an HTTP source's templates and paths.
     let body = app
         .gql(
@@ -575,7 +592,7 @@ async fn a_record_schema_must_be_a_schema(app: TestApp) {
         )
         .await;
     assert_code(&body, "VALIDATION");
-    let mut got = paths(&body);
+    let mut got = error_paths(&body);
     got.sort();
     assert_eq!(
         got,

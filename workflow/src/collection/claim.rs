@@ -51,6 +51,10 @@ impl Claimer for SkipLocked {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Option<request_task::Model>> {
+        // The claim commits without waiting for the WAL flush (`set_config`, local to
+        // this statement's transaction, evaluated only when a task was claimed): a
+        // claim lost in a server crash leaves the task claimable, which is where it
+        // was, and the finish checks the lease again.
         let sql = "UPDATE request_task SET lease_owner = $1, lease_until = $2, heartbeat_at = $3, \
                    attempts = attempts + 1, updated_at = $3 \
                    WHERE id = (SELECT t.id FROM request_task t \
@@ -59,7 +63,7 @@ impl Claimer for SkipLocked {
                        AND (t.run_after IS NULL OR t.run_after <= $3) \
                        AND (t.lease_until IS NULL OR t.lease_until < $3) \
                      ORDER BY t.created_at, t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED) \
-                   RETURNING *";
+                   RETURNING *, set_config('synchronous_commit', 'off', true)";
         let row = store
             .conn()
             .query_one_raw(Statement::from_sql_and_values(

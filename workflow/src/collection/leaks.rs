@@ -285,6 +285,55 @@ pub(crate) fn is_redacted(
     of_record.peek().is_some() && of_record.all(|r| redacted.contains(&r.id))
 }
 
+/// Most findings resolved by one `resolveLeakFindings`.
+pub const MAX_RESOLVED_AT_ONCE: usize = 1000;
+
+/// How a reviewer resolves findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// Leave the data out of the answer.
+    Redact,
+    /// Keep it: the reviewer explains why it is the requester's data.
+    Dismiss,
+}
+
+/// A redaction of `record_id`, decided by `principal` at `at`.
+pub(crate) fn redaction_row(
+    principal: &Principal,
+    request_id: Uuid,
+    record_id: Uuid,
+    reason: String,
+    at: chrono::DateTime<chrono::Utc>,
+) -> redaction::ActiveModel {
+    redaction::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(principal.org_id),
+        request_id: Set(request_id),
+        record_id: Set(record_id),
+        reason: Set(reason),
+        decided_by: Set(Some(principal.key_id)),
+        decided_at: Set(at),
+    }
+}
+
+/// The request of a finding, locked, if its findings can be resolved now: it is
+/// IN_REVIEW and not claimed by somebody else.
+async fn in_review<C: Conn>(
+    conn: &C,
+    principal: &Principal,
+    request_id: Uuid,
+) -> Result<subject_request::Model> {
+    let request = crate::requests::find_request_locked(conn, principal.org_id, request_id).await?;
+    if request.state != RequestState::InReview.as_str() {
+        return Err(Error::Conflict(format!(
+            "findings are resolved while the request is IN_REVIEW; it is {}",
+            request.state
+        )));
+    }
+    crate::requests::ensure_not_claimed_by_other(&request, principal)?;
+    Ok(request)
+}
+
 /// Open findings of a request that no redaction resolves.
 pub(crate) async fn unresolved<C: Conn>(conn: &C, request_id: Uuid) -> Result<usize> {
     count_unresolved(conn, request_id, None).await
@@ -643,6 +692,180 @@ impl Workflow {
             .collect::<Result<_>>()
     }
 
+    /// Resolves several open findings of one request at once, all or none: DISMISS
+    /// records the reviewer's reason on each; REDACT leaves out each finding's value
+    /// (a record finding: every value of its record) with the reason. One version
+    /// change, one timeline entry, one audit entry per finding (request:review; the
+    /// request must be IN_REVIEW). An id that is not an open finding of the request
+    /// is a validation error at its index, and nothing is resolved.
+    #[tracing::instrument(skip(self, ids, reason), fields(org = %principal.org_id, count = ids.len()), err(level = "debug"))]
+    pub async fn resolve_leak_findings(
+        &self,
+        principal: &Principal,
+        request_id: Uuid,
+        ids: &[Uuid],
+        resolution: Resolution,
+        reason: String,
+    ) -> Result<crate::requests::RequestView> {
+        self.authz
+            .require(
+                principal.key_id,
+                principal.org_id,
+                crate::Object::Request,
+                crate::Action::Review,
+            )
+            .await?;
+        let mut v = Validator::default();
+        let reason = v.text(&reason, &["input", "reason"], 2000);
+        v.check(
+            !ids.is_empty(),
+            &["input", "findingIds"],
+            "name at least one finding",
+        );
+        v.check(
+            ids.len() <= MAX_RESOLVED_AT_ONCE,
+            &["input", "findingIds"],
+            format!("at most {MAX_RESOLVED_AT_ONCE} findings at once"),
+        );
+        let distinct: HashSet<&Uuid> = ids.iter().collect();
+        v.check(
+            distinct.len() == ids.len(),
+            &["input", "findingIds"],
+            "lists a finding twice",
+        );
+        v.finish()?;
+        let mut tx = self.store.begin().await?;
+        let conn = tx.conn();
+        let request = in_review(conn, principal, request_id).await?;
+        let findings = leak_finding::Entity::find()
+            .filter(leak_finding::Column::OrgId.eq(principal.org_id))
+            .filter(leak_finding::Column::RequestId.eq(request.id))
+            .filter(leak_finding::Column::Id.is_in(ids.iter().copied()))
+            .all(conn)
+            .await?;
+        let records = collected_record::Entity::find()
+            .filter(collected_record::Column::RequestId.eq(request.id))
+            .all(conn)
+            .await?;
+        let redacted: HashSet<Uuid> = redaction::Entity::find()
+            .filter(redaction::Column::RequestId.eq(request.id))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| r.record_id)
+            .collect();
+        let mut v = Validator::default();
+        let mut chosen = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            let at = i.to_string();
+            let path = ["input", "findingIds", at.as_str()];
+            let problem = match findings.iter().find(|f| f.id == *id) {
+                None => Some("is not a finding of this request"),
+                Some(f) if f.status == FindingStatus::Dismissed.as_str() => {
+                    Some("is dismissed already; its reason stands")
+                }
+                Some(f) if is_redacted(f, &records, &redacted) => {
+                    Some("is resolved already: its data is redacted")
+                }
+                Some(f)
+                    if resolution == Resolution::Redact
+                        && f.record_id.is_none()
+                        && f.record_key.is_none() =>
+                {
+                    Some("names no record to redact; dismiss it with a reason")
+                }
+                Some(f) => {
+                    chosen.push(f);
+                    None
+                }
+            };
+            if let Some(message) = problem {
+                v.check(false, &path, message);
+            }
+        }
+        v.finish()?;
+        let at = now();
+        let message = match resolution {
+            Resolution::Dismiss => {
+                leak_finding::Entity::update_many()
+                    .col_expr(
+                        leak_finding::Column::Status,
+                        sea_orm::sea_query::Expr::value(FindingStatus::Dismissed.as_str()),
+                    )
+                    .col_expr(
+                        leak_finding::Column::Resolution,
+                        sea_orm::sea_query::Expr::value(reason.clone()),
+                    )
+                    .col_expr(
+                        leak_finding::Column::ResolvedBy,
+                        sea_orm::sea_query::Expr::value(principal.key_id),
+                    )
+                    .col_expr(
+                        leak_finding::Column::ResolvedAt,
+                        sea_orm::sea_query::Expr::value(at),
+                    )
+                    .filter(leak_finding::Column::Id.is_in(ids.iter().copied()))
+                    .exec(conn)
+                    .await?;
+                format!("{} leak finding(s) dismissed: {reason}", chosen.len())
+            }
+            Resolution::Redact => {
+                let mut to_redact: Vec<Uuid> = Vec::new();
+                for f in &chosen {
+                    let of_finding = records.iter().filter(|r| match f.record_id {
+                        Some(id) => r.id == id,
+                        None => {
+                            f.record_key.is_some()
+                                && r.record_key == f.record_key
+                                && Some(r.task_id) == f.task_id
+                        }
+                    });
+                    for r in of_finding {
+                        if !redacted.contains(&r.id) && !to_redact.contains(&r.id) {
+                            to_redact.push(r.id);
+                        }
+                    }
+                }
+                let rows: Vec<redaction::ActiveModel> = to_redact
+                    .iter()
+                    .map(|&record_id| {
+                        redaction_row(principal, request.id, record_id, reason.clone(), at)
+                    })
+                    .collect();
+                for chunk in rows.chunks(500) {
+                    redaction::Entity::insert_many(chunk.to_vec())
+                        .exec(conn)
+                        .await?;
+                }
+                format!(
+                    "{} leak finding(s) resolved by redacting {} record(s): {reason}",
+                    chosen.len(),
+                    to_redact.len()
+                )
+            }
+        };
+        let updated = crate::requests::update_versioned(
+            conn,
+            sea_orm::IntoActiveModel::into_active_model(request.clone()),
+            request.version,
+        )
+        .await?;
+        self.note(
+            &mut tx,
+            principal,
+            &updated,
+            TimelineKind::Redaction,
+            message,
+        )
+        .await?;
+        let entries = chosen
+            .iter()
+            .map(|f| Entry::success("resolveLeakFindings", "LeakFinding", f.id))
+            .collect();
+        self.commit_audited_all(tx, principal, entries).await?;
+        updated.try_into()
+    }
+
     /// Dismisses a finding with the reviewer's reason (request:review; the request
     /// must be IN_REVIEW). Audited; named in the timeline.
     #[tracing::instrument(skip(self, reason), fields(org = %principal.org_id), err(level = "debug"))]
@@ -672,16 +895,7 @@ impl Workflow {
             .ok_or(Error::NotFound {
                 what: "leak finding",
             })?;
-        let request =
-            crate::requests::find_request_locked(conn, principal.org_id, finding.request_id)
-                .await?;
-        if request.state != RequestState::InReview.as_str() {
-            return Err(Error::Conflict(format!(
-                "findings are resolved while the request is IN_REVIEW; it is {}",
-                request.state
-            )));
-        }
-        crate::requests::ensure_not_claimed_by_other(&request, principal)?;
+        let request = in_review(conn, principal, finding.request_id).await?;
         if finding.status == FindingStatus::Dismissed.as_str() {
             // The first reason stays what the audit trail and the timeline show.
             return Err(Error::Conflict(

@@ -356,6 +356,9 @@ impl Workflow {
         let worker = Principal::worker(task.org_id);
         let mut tx = self.store.begin().await?;
         let conn = tx.conn();
+        // A finish lost in a server crash is done again: the task stays claimed by a
+        // lease that expires, and the result replaces whatever the task stored.
+        crate::core::store::redo_if_lost(conn).await?;
         // The request row first: finishes of one request run one after another, so
         // the last one sees every other task done.
         let request =

@@ -26,10 +26,12 @@ impl Connector for ManualConnector {
 
     fn check_details(&self, config: &Map<String, Value>) -> Vec<ConfigProblem> {
         match config.get("recordSchema") {
-            Some(schema) if jsonschema::validator_for(schema).is_err() => vec![ConfigProblem::new(
-                &["recordSchema"],
-                "must be a valid JSON Schema (remote references are not fetched)",
-            )],
+            Some(schema) if crate::connectors::data_schema(schema).is_err() => {
+                vec![ConfigProblem::new(
+                    &["recordSchema"],
+                    "must be a valid JSON Schema (remote references are not fetched)",
+                )]
+            }
             _ => Vec::new(),
         }
     }

@@ -74,6 +74,17 @@ pub(crate) trait Connector: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The identifier kinds a source with this configuration is searched by, given
+    /// the kinds of its identifying fields (each once, in field order). SQL and
+    /// MANUAL sources are searched by their identifying fields.
+    fn search_keys(
+        &self,
+        _config: &Map<String, Value>,
+        field_keys: Vec<IdentityType>,
+    ) -> Vec<IdentityType> {
+        field_keys
+    }
+
     /// Reads the source's catalog (tables, columns, keys); kinds without one say so.
     async fn catalog(
         &self,
@@ -251,22 +262,15 @@ pub fn secret_properties(kind: ConnectorKind) -> &'static [String] {
 /// `"hunter2" is not of type "integer"`): a secret typed into the wrong field or of
 /// the wrong type must not come back in an error, a log line or an audit record.
 pub(crate) fn check_config(kind: ConnectorKind, config: &Value) -> Result<()> {
-    let mut errors: Vec<FieldError> = compiled(kind)
-        .validator
-        .iter_errors(config)
-        .map(|e| {
-            let mut path = vec!["input".to_owned(), "connectorConfig".to_owned()];
-            path.extend(
-                e.instance_path()
-                    .as_str()
-                    .split('/')
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.replace("~1", "/").replace("~0", "~")),
-            );
-            FieldError {
-                path,
-                message: e.masked_with("the value").to_string(),
-            }
+    let mut errors: Vec<FieldError> = schema_violations(&compiled(kind).validator, config, 100)
+        .into_iter()
+        .map(|(at, message)| FieldError {
+            path: ["input", "connectorConfig"]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .chain(pointer_segments(&at))
+                .collect(),
+            message,
         })
         .collect();
     if errors.is_empty()
@@ -292,8 +296,21 @@ pub(crate) fn check_config(kind: ConnectorKind, config: &Value) -> Result<()> {
     }
 }
 
+/// Compiles a JSON Schema that data from a source is checked against (a MANUAL
+/// source's `recordSchema`, an HTTP search's `responseSchema`). Formats are
+/// assertions here (`"format": "date"` refuses `31.02.2024`), not the annotations
+/// draft 2020-12 makes them by default: a schema that names a format means it.
+pub(crate) fn data_schema(
+    schema: &Value,
+) -> std::result::Result<jsonschema::Validator, jsonschema::ValidationError<'static>> {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema)
+}
+
 /// The JSON Schema errors of `instance` against `validator`, as (JSON pointer, message)
-/// pairs whose messages never repeat the offending value.
+/// pairs whose messages never repeat the offending value. A missing required
+/// property is named by its own path (`/0/email`), not its object's.
 pub(crate) fn schema_violations(
     validator: &jsonschema::Validator,
     instance: &Value,
@@ -303,11 +320,25 @@ pub(crate) fn schema_violations(
         .iter_errors(instance)
         .take(limit)
         .map(|e| {
-            (
-                e.instance_path().as_str().to_owned(),
-                e.masked_with("the value").to_string(),
-            )
+            let mut at = e.instance_path().as_str().to_owned();
+            if let jsonschema::error::ValidationErrorKind::Required {
+                property: Value::String(property),
+            } = e.kind()
+            {
+                at.push('/');
+                at.push_str(&property.replace('~', "~0").replace('/', "~1"));
+            }
+            (at, e.masked_with("the value").to_string())
         })
+        .collect()
+}
+
+/// The path segments of a JSON pointer (`/a~1b/0` is `a/b`, `0`).
+pub(crate) fn pointer_segments(pointer: &str) -> Vec<String> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
         .collect()
 }
 
@@ -353,6 +384,29 @@ mod tests {
     }
 
     #[test]
+    fn data_schemas_assert_formats() {
+        let schema = json!({"type": "object", "required": ["email", "a/b"],
+            "properties": {"born": {"type": "string", "format": "date"}}});
+        let validator = data_schema(&schema).unwrap();
+        let got = schema_violations(&validator, &json!({"born": "31.02.2024"}), 10);
+        let mut at: Vec<&str> = got.iter().map(|(a, _)| a.as_str()).collect();
+        at.sort_unstable();
+        assert_eq!(at, ["/a~1b", "/born", "/email"], "{got:?}");
+        assert!(
+            got.iter().all(|(_, m)| !m.contains("31.02")),
+            "the value is not repeated: {got:?}"
+        );
+        assert!(
+            schema_violations(
+                &validator,
+                &json!({"born": "2024-02-29", "email": "x", "a/b": 1}),
+                10
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
     fn schema_errors_point_into_the_config() {
         let err = check_config(
             ConnectorKind::Postgres,
@@ -364,8 +418,8 @@ mod tests {
         };
         let paths: Vec<String> = fields.iter().map(|f| f.path.join(".")).collect();
         assert!(
-            paths.contains(&"input.connectorConfig".to_owned()),
-            "missing database: {paths:?}"
+            paths.contains(&"input.connectorConfig.database".to_owned()),
+            "a missing property is named by its own path: {paths:?}"
         );
         assert!(
             paths.contains(&"input.connectorConfig.port".to_owned()),

@@ -292,6 +292,18 @@ impl Tx {
     }
 }
 
+/// Lets the transaction of `conn` commit without waiting for its WAL record to reach
+/// the disk, on PostgreSQL (`SET LOCAL synchronous_commit = off`; other backends keep
+/// their setting). Only for work that is done again when lost: a server crash can
+/// lose the last such commits as a whole, never part of one, and never corrupts.
+pub(crate) async fn redo_if_lost<C: ConnectionTrait>(conn: &C) -> Result<()> {
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        conn.execute_unprepared("SET LOCAL synchronous_commit = off")
+            .await?;
+    }
+    Ok(())
+}
+
 /// Anything statements can run on: the pool or a transaction.
 pub trait Conn: ConnectionTrait + Sync {}
 impl<T: ConnectionTrait + Sync> Conn for T {}

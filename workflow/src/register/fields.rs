@@ -53,9 +53,14 @@ stored_enum! {
     }
 }
 
-/// The identifier kinds a source can be searched by: those of its identifying
-/// fields, each once, in the order of the fields.
-pub fn identity_keys(fields: &[DataFieldView]) -> Vec<IdentityType> {
+/// The identifier kinds a source is searched by, each once: for SQL and MANUAL
+/// sources those of its identifying fields (in field order), for HTTP sources those
+/// of its search templates (in template order).
+pub fn identity_keys(
+    kind: ConnectorKind,
+    config: &serde_json::Value,
+    fields: &[DataFieldView],
+) -> Vec<IdentityType> {
     let mut keys = Vec::new();
     for field in fields.iter().filter(|f| f.identifies_subject) {
         if let Some(kind) = field.identity_type
@@ -64,7 +69,9 @@ pub fn identity_keys(fields: &[DataFieldView]) -> Vec<IdentityType> {
             keys.push(kind);
         }
     }
-    keys
+    let empty = serde_json::Map::new();
+    let config = config.as_object().unwrap_or(&empty);
+    connector(kind).search_keys(config, keys)
 }
 
 /// A field as it will be stored.

@@ -15,7 +15,7 @@ use crate::access::principal::Principal;
 use crate::core::outbox;
 use crate::core::paging::{Page, PageRequest, paginate};
 use crate::error::{Error, Result, Validator};
-use crate::{Workflow, new_id, now};
+use crate::{Workflow, now};
 
 /// How a request's place in the review queue changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,7 +203,8 @@ impl Workflow {
 
     /// Records that a collected record is left out of the answer (applied when the
     /// answer is built), or withdraws that decision (`reason == None`). Only while the
-    /// request is IN_REVIEW; changes the request's version.
+    /// request is IN_REVIEW; changes the request's version. Redacting a redacted
+    /// record, or withdrawing a redaction that does not exist, is a conflict.
     #[tracing::instrument(skip(self, reason), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn redact_record(
         &self,
@@ -230,21 +231,43 @@ impl Workflow {
             )));
         }
         super::ensure_not_claimed_by_other(&request, principal)?;
-        redaction::Entity::delete_many()
+        let existing = redaction::Entity::find()
             .filter(redaction::Column::RecordId.eq(record.id))
-            .exec(tx.conn())
+            .one(tx.conn())
             .await?;
-        let message = match &reason {
-            Some(reason) => {
-                redaction::ActiveModel {
-                    id: Set(new_id()),
-                    org_id: Set(principal.org_id),
-                    request_id: Set(request.id),
-                    record_id: Set(record.id),
-                    reason: Set(reason.clone()),
-                    decided_by: Set(Some(principal.key_id)),
-                    decided_at: Set(now()),
-                }
+        let message = match (&reason, existing) {
+            // A decision stands until it is withdrawn: a second redaction would
+            // silently replace the reason the first reviewer gave.
+            (Some(_), Some(existing)) => {
+                return Err(Error::Conflict(format!(
+                    "record {} is redacted already ({}); withdraw that redaction first to give another reason",
+                    record.id, existing.reason
+                )));
+            }
+            (None, None) => {
+                return Err(Error::Conflict(format!(
+                    "record {} is not redacted: there is no redaction to withdraw",
+                    record.id
+                )));
+            }
+            (None, Some(existing)) => {
+                redaction::Entity::delete_many()
+                    .filter(redaction::Column::RecordId.eq(record.id))
+                    .exec(tx.conn())
+                    .await?;
+                format!(
+                    "redaction of record {} ({}) withdrawn (it said: {})",
+                    record.id, record.location, existing.reason
+                )
+            }
+            (Some(reason), None) => {
+                crate::collection::leaks::redaction_row(
+                    principal,
+                    request.id,
+                    record.id,
+                    reason.clone(),
+                    now(),
+                )
                 .insert(tx.conn())
                 .await?;
                 format!(
@@ -252,10 +275,6 @@ impl Workflow {
                     record.id, record.location
                 )
             }
-            None => format!(
-                "redaction of record {} ({}) withdrawn",
-                record.id, record.location
-            ),
         };
         let expected = request.version;
         let updated =

@@ -19,9 +19,9 @@ use uuid::Uuid;
 use entity::{data_field, data_source, request_attachment};
 
 use super::intake::MAX_ATTACHMENT_BYTES;
-use super::tasks::{NewValue, TaskEnd, TaskKind, TaskState};
+use super::tasks::{CONTROL_CHARACTERS, NewValue, TaskEnd, TaskKind, TaskState, is_plain_text};
 use crate::access::principal::Principal;
-use crate::connectors::{ConnectorKind, schema_violations};
+use crate::connectors::{ConnectorKind, pointer_segments, schema_violations};
 use crate::error::{Error, Result, Validator};
 use crate::{Workflow, new_id, now};
 
@@ -116,10 +116,84 @@ impl Problems {
 /// A record of an upload with its place (index in the array, row after the header).
 type Record = (usize, Map<String, Value>);
 
+/// A JSON value read like [`Value`], except that an object naming a property twice
+/// is an error: `serde_json` would keep the last one and silently drop a value.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                let shown: String = key.chars().take(60).collect();
+                return Err(serde::de::Error::custom(format!(
+                    "an object names the property `{}` twice",
+                    shown.escape_debug()
+                )));
+            }
+            let Strict(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
 /// The records of a JSON upload.
 fn json_records(problems: &mut Problems, content: &str) -> Vec<Record> {
-    let parsed: Value = match serde_json::from_str(content) {
-        Ok(v) => v,
+    let parsed: Value = match serde_json::from_str::<Strict>(content) {
+        Ok(Strict(v)) => v,
+        // A duplicate property: the message says which, and where.
+        Err(e) if e.is_data() => {
+            problems.content(e.to_string());
+            return Vec::new();
+        }
         Err(e) => {
             problems.content(format!(
                 "is not valid JSON (line {}, column {})",
@@ -321,6 +395,10 @@ fn record_values<'f>(
                 );
                 continue;
             }
+            if !is_plain_text(&text) {
+                problems.at(i, &[name], CONTROL_CHARACTERS);
+                continue;
+            }
             values.push(NewValue {
                 field: fields.iter().find(|f| f.location == name),
                 location: name.to_owned(),
@@ -343,22 +421,13 @@ fn record_schema(source: &data_source::Model) -> Result<Option<(Value, jsonschem
     let Some(schema) = source.connector_config.get("recordSchema") else {
         return Ok(None);
     };
-    let validator = jsonschema::validator_for(schema).map_err(|_| {
+    let validator = crate::connectors::data_schema(schema).map_err(|_| {
         Error::Conflict(
             "the source's recordSchema is not a valid JSON Schema; a steward must fix the source"
                 .to_owned(),
         )
     })?;
     Ok(Some((schema.clone(), validator)))
-}
-
-/// The path segments of a JSON pointer.
-fn pointer_segments(pointer: &str) -> Vec<String> {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect()
 }
 
 impl Workflow {
@@ -549,6 +618,42 @@ mod tests {
             assert!(json_records(&mut p, bad).is_empty());
             assert_eq!(paths(&p), ["input.content"], "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_property_named_twice_is_refused_not_dropped() {
+        let mut p = Problems::default();
+        let records = json_records(
+            &mut p,
+            r#"[{"email": "a@example.com", "x": {"y": 1, "y": 2}}]"#,
+        );
+        assert!(records.is_empty());
+        assert_eq!(paths(&p), ["input.content"]);
+        let message = &p.listed[0].1;
+        assert!(
+            message.contains("`y` twice") && message.contains("line 1"),
+            "{message}"
+        );
+        let mut p = Problems::default();
+        let records = json_records(&mut p, r#"{"a": [1, 2.5, true, null, "x", {"b": "c"}]}"#);
+        assert!(p.listed.is_empty());
+        assert_eq!(
+            Value::Object(records[0].1.clone()),
+            json!({"a": [1, 2.5, true, null, "x", {"b": "c"}]})
+        );
+    }
+
+    #[test]
+    fn control_characters_in_values_are_refused() {
+        let fields: Vec<data_field::Model> = Vec::new();
+        let mut p = Problems::default();
+        let records = json_records(
+            &mut p,
+            "[{\"a\": \"line one\\nline two\\ttab\"}, {\"a\": \"nul\\u0000\", \"b\": \"esc\\u001b[31m\"}]",
+        );
+        let values = record_values(&mut p, &records, &fields);
+        assert_eq!(values.len(), 1, "the line breaks and the tab are fine");
+        assert_eq!(paths(&p), ["input.content.1.a", "input.content.1.b"]);
     }
 
     #[test]

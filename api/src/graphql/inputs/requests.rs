@@ -173,6 +173,20 @@ pub struct DismissLeakFindingInput {
     pub reason: String,
 }
 
+/// Resolve several open leak findings of one request at once, all or none.
+#[derive(InputObject, Debug)]
+pub struct ResolveLeakFindingsInput {
+    /// The request the findings belong to.
+    pub request_id: ID,
+    /// The findings: each must be an open finding of this request, named once (at
+    /// most 1000).
+    pub finding_ids: Vec<ID>,
+    /// Redact their data or dismiss them.
+    pub resolution: crate::graphql::types::requests::LeakResolution,
+    /// Why (kept in the timeline, and with each redaction or dismissal).
+    pub reason: String,
+}
+
 /// The finding and its request after the change.
 #[derive(SimpleObject)]
 pub struct LeakFindingPayload {

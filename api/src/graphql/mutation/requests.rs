@@ -333,6 +333,38 @@ impl RequestMutation {
         })
     }
 
+    /// Resolves several open leak findings of one request at once, all or none
+    /// (request:review, while IN_REVIEW): REDACT leaves their data out of the answer,
+    /// DISMISS keeps it with the reason. One version change and one timeline entry;
+    /// each finding is audited. A finding id that is not an open finding of the
+    /// request is a `VALIDATION` error at `input.findingIds.<index>`, and nothing is
+    /// resolved.
+    async fn resolve_leak_findings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to do; see the input type.")] input: ResolveLeakFindingsInput,
+    ) -> ApiResult<RequestPayload> {
+        let s = session(ctx)?;
+        let request = ids::decode(&input.request_id, "SubjectRequest", &["input", "requestId"])?;
+        let findings = input
+            .finding_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| ids::decode(id, "LeakFinding", &["input", "findingIds", &i.to_string()]))
+            .collect::<Result<Vec<_>, _>>()?;
+        payload(
+            s.workflow()
+                .resolve_leak_findings(
+                    s.principal()?,
+                    request,
+                    &findings,
+                    input.resolution.into(),
+                    input.reason,
+                )
+                .await?,
+        )
+    }
+
     /// Restarts an automatic collection task now, with fresh attempts: a FAILED or
     /// waiting one, or a DONE one, which searches its source again (after the
     /// reviewer requested changes, say); the new result replaces the earlier one, and
@@ -491,7 +523,9 @@ impl RequestMutation {
     }
 
     /// Leaves a collected record out of the answer (applied when the answer is
-    /// built). Only IN_REVIEW; changes the request's version.
+    /// built). Only IN_REVIEW; changes the request's version. A record that is
+    /// redacted already is a `CONFLICT`: withdraw that redaction first to give
+    /// another reason.
     async fn redact_record(
         &self,
         ctx: &Context<'_>,
@@ -506,7 +540,9 @@ impl RequestMutation {
         )
     }
 
-    /// Withdraws a redaction.
+    /// Withdraws a redaction (the timeline keeps its reason). Only IN_REVIEW;
+    /// changes the request's version. A record without a redaction is a
+    /// `CONFLICT`.
     async fn unredact_record(
         &self,
         ctx: &Context<'_>,

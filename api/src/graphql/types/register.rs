@@ -728,7 +728,10 @@ impl DataSource {
             .collect())
     }
 
-    /// The identifiers this source can be searched by (from its identifying fields).
+    /// The identifiers this source is searched by: for SQL and MANUAL sources the
+    /// kinds of its identifying fields, for HTTP sources the kinds of its search
+    /// templates (`connectorConfig.search[].identityType`; an identity kind without a
+    /// template is never sent to the source).
     async fn identity_keys(
         &self,
         ctx: &async_graphql::Context<'_>,
@@ -737,7 +740,11 @@ impl DataSource {
             .source_fields
             .load_one(self.uuid)
             .await?;
-        let keys = workflow::register::fields::identity_keys(&rows.unwrap_or_default());
+        let keys = workflow::register::fields::identity_keys(
+            self.connector_kind.into(),
+            &self.connector_config.0,
+            &rows.unwrap_or_default(),
+        );
         Ok(keys.into_iter().map(Into::into).collect())
     }
 

@@ -225,6 +225,17 @@ mirror_enum! {
 }
 
 mirror_enum! {
+    /// How `resolveLeakFindings` resolves the findings it names.
+    LeakResolution = workflow::collection::leaks::Resolution {
+        /// Leave the data out of the answer: each finding's value, or for a record
+        /// finding every value of its record, is redacted with the reason.
+        Redact,
+        /// Keep the data: the reason says why it is the requester's after all.
+        Dismiss,
+    }
+}
+
+mirror_enum! {
     /// Where a leak finding stands.
     LeakFindingState = workflow::collection::leaks::FindingState {
         /// Not resolved: approval is refused until it is redacted or dismissed.

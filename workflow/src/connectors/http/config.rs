@@ -123,7 +123,7 @@ impl Reader {
 
     fn schema(&mut self, schema: Option<&Value>, path: &[&str]) -> Option<jsonschema::Validator> {
         let schema = schema?;
-        match jsonschema::validator_for(schema) {
+        match crate::connectors::data_schema(schema) {
             Ok(v) => Some(v),
             Err(_) => {
                 self.problem(

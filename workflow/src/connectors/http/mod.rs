@@ -29,6 +29,7 @@ use super::{
     CollectError, CollectJob, ConfigProblem, Connector, ConnectorKind, Found, schema_violations,
     text,
 };
+use crate::register::fields::IdentityType;
 use config::{HttpConfig, Pagination, Search};
 use fetch::Fetcher;
 use records::Gathered;
@@ -69,6 +70,28 @@ impl Connector for HttpConnector {
         HttpConfig::read(config, Stage::Register)
             .err()
             .unwrap_or_default()
+    }
+
+    /// The kinds of the search templates: an identity kind without a template is
+    /// never sent to the source, whatever its fields hold.
+    fn search_keys(
+        &self,
+        config: &Map<String, Value>,
+        _field_keys: Vec<IdentityType>,
+    ) -> Vec<IdentityType> {
+        let mut keys = Vec::new();
+        let templates = config.get("search").and_then(Value::as_array);
+        for template in templates.into_iter().flatten() {
+            if let Some(kind) = template
+                .get("identityType")
+                .and_then(Value::as_str)
+                .and_then(|t| t.parse::<IdentityType>().ok())
+                && !keys.contains(&kind)
+            {
+                keys.push(kind);
+            }
+        }
+        keys
     }
 
     fn locate(
