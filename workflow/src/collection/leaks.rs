@@ -844,24 +844,13 @@ impl Workflow {
                 )
             }
         };
-        let updated = crate::requests::update_versioned(
-            conn,
-            sea_orm::IntoActiveModel::into_active_model(request.clone()),
-            request.version,
-        )
-        .await?;
-        self.note(
-            &mut tx,
-            principal,
-            &updated,
-            TimelineKind::Redaction,
-            message,
-        )
-        .await?;
-        let entries = chosen
+        let entries: Vec<Entry> = chosen
             .iter()
             .map(|f| Entry::success("resolveLeakFindings", "LeakFinding", f.id))
             .collect();
+        let updated = self
+            .review_decision(&mut tx, principal, request, message)
+            .await?;
         self.commit_audited_all(tx, principal, entries).await?;
         updated.try_into()
     }
@@ -909,23 +898,13 @@ impl Workflow {
         active.resolved_by = Set(Some(principal.key_id));
         active.resolved_at = Set(Some(at));
         let finding = active.update(conn).await?;
-        let updated = crate::requests::update_versioned(
-            conn,
-            sea_orm::IntoActiveModel::into_active_model(request.clone()),
-            request.version,
-        )
-        .await?;
-        self.note(
-            &mut tx,
-            principal,
-            &updated,
-            TimelineKind::Redaction,
-            format!(
-                "leak finding dismissed ({}: {}): {reason}",
-                finding.kind, finding.detail
-            ),
-        )
-        .await?;
+        let message = format!(
+            "leak finding dismissed ({}: {}): {reason}",
+            finding.kind, finding.detail
+        );
+        let updated = self
+            .review_decision(&mut tx, principal, request, message)
+            .await?;
         let entry = Entry::success("dismissLeakFinding", "LeakFinding", finding.id);
         self.commit_audited(tx, principal, entry).await?;
         Ok((finding, updated.try_into()?))

@@ -20,7 +20,9 @@ mod verification;
 mod view;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TryIntoModel};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TryIntoModel,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -331,6 +333,23 @@ impl crate::Workflow {
             }
         }
         Ok(())
+    }
+
+    /// A reviewer's decision on the collected data (a redaction, a dismissed
+    /// finding): the request's version moves, so an approval of what the reviewer saw
+    /// before conflicts, and the timeline says what was decided. The caller commits.
+    pub(crate) async fn review_decision(
+        &self,
+        tx: &mut crate::core::store::Tx,
+        principal: &Principal,
+        request: subject_request::Model,
+        message: String,
+    ) -> Result<subject_request::Model> {
+        let expected = request.version;
+        let updated = update_versioned(tx.conn(), request.into_active_model(), expected).await?;
+        self.note(tx, principal, &updated, TimelineKind::Redaction, message)
+            .await?;
+        Ok(updated)
     }
 
     /// A timeline note about a change that left the state as it was.

@@ -276,17 +276,9 @@ impl Workflow {
                 )
             }
         };
-        let expected = request.version;
-        let updated =
-            super::update_versioned(tx.conn(), request.into_active_model(), expected).await?;
-        self.note(
-            &mut tx,
-            principal,
-            &updated,
-            TimelineKind::Redaction,
-            message,
-        )
-        .await?;
+        let updated = self
+            .review_decision(&mut tx, principal, request, message)
+            .await?;
         self.commit_audited(
             tx,
             principal,
