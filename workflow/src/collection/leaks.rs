@@ -32,7 +32,7 @@ use crate::access::principal::Principal;
 use crate::core::store::Conn;
 use crate::error::{Error, Result, Validator};
 use crate::register::fields::IdentityType;
-use crate::requests::{RequestState, TimelineKind};
+use crate::requests::RequestState;
 use crate::{Workflow, new_id, now};
 
 stored_enum! {
