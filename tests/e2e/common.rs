@@ -564,6 +564,16 @@ pub fn error_paths(body: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The UUID inside a GraphQL ID (what the audit log names as `objectId`).
+pub fn workflow_id(id: &Value) -> uuid::Uuid {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id.as_str().unwrap())
+        .unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    text.rsplit(':').next().unwrap().parse().unwrap()
+}
+
 /// Asserts the first error has `code`.
 #[track_caller]
 pub fn assert_code(body: &Value, code: &str) {

@@ -4,7 +4,7 @@
 use serde_json::json;
 use workflow::Role;
 
-use crate::common::{TestApp, assert_code, create_org, e2e};
+use crate::common::{TestApp, assert_code, create_org, e2e, error_paths};
 
 const DETAILS: &str = "{ organization { name address country email phone supervisoryAuthority dpo { name address email phone } representative { name email } } }";
 
@@ -78,20 +78,7 @@ async fn bad_controller_details_are_rejected_with_field_paths(app: TestApp) {
         )
         .await;
     assert_code(&body, "VALIDATION");
-    let paths: Vec<String> = body["errors"][0]["extensions"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            f["path"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p.as_str().unwrap())
-                .collect::<Vec<_>>()
-                .join(".")
-        })
-        .collect();
+    let paths = error_paths(&body);
     assert_eq!(
         paths,
         [

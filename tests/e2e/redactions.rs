@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 use workflow::Role;
 
-use crate::common::{TestApp, assert_code, e2e};
+use crate::common::{TestApp, assert_code, e2e, workflow_id};
 
 const RECORDS: &str = "records { id location value redaction { reason } changeSinceLastReview } \
     changesSinceLastReview { reviewedAt newCount changedCount unchangedCount \
@@ -26,6 +26,7 @@ async fn transition(app: &TestApp, role: Role, name: &str, input: Value) -> Valu
         "requestChanges" => "ReasonedTransition",
         "verifyIdentity" => "VerifyIdentity",
         "redactRecord" => "RedactRecord",
+        "unredactRecord" => "UnredactRecord",
         "claimRequest" => "RequestId",
         _ => "Transition",
     };
@@ -206,6 +207,46 @@ async fn redact_and_send_back(app: &TestApp, flow: &Flow, reviewed: &Value, loca
     assert_eq!(
         record(&r, location)["redaction"]["reason"],
         "call centre note, not the subject's data"
+    );
+    // Withdrawn and given again: the audit log names each action as what it was.
+    let r = transition(
+        app,
+        Role::Reviewer,
+        "unredactRecord",
+        json!({"recordId": note}),
+    )
+    .await;
+    assert!(record(&r, location)["redaction"].is_null());
+    let r = transition(
+        app,
+        Role::Reviewer,
+        "redactRecord",
+        json!({"recordId": note, "reason": "call centre note, not the subject's data"}),
+    )
+    .await;
+    let audited = app
+        .gql_ok(
+            app.key(Role::Auditor),
+            "query($id: String!) { auditEvents(last: 10, filter: {objectId: $id}) { nodes { operation outcome } } }",
+            json!({"id": workflow_id(&note).to_string()}),
+        )
+        .await;
+    let ops: Vec<(&str, &str)> = audited["auditEvents"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["outcome"] == "SUCCESS")
+        .map(|n| {
+            (
+                n["operation"].as_str().unwrap(),
+                n["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ops.iter().map(|(op, _)| *op).collect::<Vec<_>>(),
+        ["redactRecord", "unredactRecord", "redactRecord"],
+        "{audited:#}"
     );
     let r = transition(
         app,

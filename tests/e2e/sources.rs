@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
 use workflow::Role;
 
-use crate::common::{TestApp, assert_code, create_org, e2e, error_paths};
+use crate::common::{TestApp, assert_code, create_org, e2e, error_paths, workflow_id};
 
 const CREATE: &str = "mutation($i: CreateDataSourceInput!) { createDataSource(input: $i) { dataSource { id name connectorKind connectorConfig secretsSet processor { name } } } }";
 const UPDATE: &str = "mutation($i: UpdateDataSourceInput!) { updateDataSource(input: $i) { dataSource { connectorConfig secretsSet } } }";
@@ -764,16 +764,6 @@ async fn hosts_outside_the_allow_list_are_refused(backend: crate::common::Backen
         error.contains("db.allowed.example") && error.contains("sources.allowed_hosts"),
         "{error}"
     );
-}
-
-/// The UUID inside a GraphQL ID.
-fn workflow_id(id: &serde_json::Value) -> uuid::Uuid {
-    use base64::Engine;
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(id.as_str().unwrap())
-        .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    text.rsplit(':').next().unwrap().parse().unwrap()
 }
 
 mod allow_list {

@@ -31,8 +31,8 @@ use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
 use entity::{
-    answer_package, collected_record, data_category, data_source, organization, redaction,
-    subject_identity, subject_request,
+    answer_package, collected_record, data_category, data_source, organization, subject_identity,
+    subject_request,
 };
 
 pub use letter::{LetterFormat, LetterTemplate};
@@ -168,14 +168,8 @@ impl Workflow {
             .order_by_asc(collected_record::Column::Id)
             .all(conn)
             .await?;
-        let redacted: HashSet<Uuid> = redaction::Entity::find()
-            .filter(redaction::Column::OrgId.eq(org_id))
-            .filter(redaction::Column::RequestId.eq(request.id))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|r| r.record_id)
-            .collect();
+        let redacted: HashSet<Uuid> =
+            crate::collection::leaks::redacted_records(conn, request.id).await?;
         let category_keys: HashMap<Uuid, String> = data_category::Entity::find()
             .select_only()
             .column(data_category::Column::Id)

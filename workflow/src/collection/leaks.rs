@@ -19,7 +19,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -334,6 +336,18 @@ async fn in_review<C: Conn>(
     Ok(request)
 }
 
+/// The ids of a request's redacted records.
+pub(crate) async fn redacted_records<C: Conn>(conn: &C, request_id: Uuid) -> Result<HashSet<Uuid>> {
+    let ids: Vec<Uuid> = redaction::Entity::find()
+        .select_only()
+        .column(redaction::Column::RecordId)
+        .filter(redaction::Column::RequestId.eq(request_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.into_iter().collect())
+}
+
 /// Open findings of a request that no redaction resolves.
 pub(crate) async fn unresolved<C: Conn>(conn: &C, request_id: Uuid) -> Result<usize> {
     count_unresolved(conn, request_id, None).await
@@ -365,13 +379,7 @@ async fn count_unresolved<C: Conn>(
             &loaded
         }
     };
-    let redacted: HashSet<Uuid> = redaction::Entity::find()
-        .filter(redaction::Column::RequestId.eq(request_id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| r.record_id)
-        .collect();
+    let redacted: HashSet<Uuid> = redacted_records(conn, request_id).await?;
     Ok(findings
         .iter()
         .filter(|f| !is_redacted(f, records, &redacted))
@@ -747,13 +755,7 @@ impl Workflow {
             .filter(collected_record::Column::RequestId.eq(request.id))
             .all(conn)
             .await?;
-        let redacted: HashSet<Uuid> = redaction::Entity::find()
-            .filter(redaction::Column::RequestId.eq(request.id))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|r| r.record_id)
-            .collect();
+        let redacted: HashSet<Uuid> = redacted_records(conn, request.id).await?;
         let mut v = Validator::default();
         let mut chosen = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {

@@ -188,13 +188,8 @@ impl Workflow {
             .order_by_asc(collected_record::Column::Id)
             .all(conn)
             .await?;
-        let redacted: std::collections::HashSet<Uuid> = redaction::Entity::find()
-            .filter(redaction::Column::RequestId.eq(request.id))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|r| r.record_id)
-            .collect();
+        let redacted: std::collections::HashSet<Uuid> =
+            crate::collection::leaks::redacted_records(conn, request.id).await?;
         let at = now();
         let rows = records
             .iter()

@@ -282,7 +282,17 @@ impl Workflow {
         self.commit_audited(
             tx,
             principal,
-            Entry::success("redactRecord", "CollectedRecord", record.id),
+            // The audit names what was done: a withdrawal puts data back into the
+            // answer and must not read as one more redaction.
+            Entry::success(
+                if reason.is_some() {
+                    "redactRecord"
+                } else {
+                    "unredactRecord"
+                },
+                "CollectedRecord",
+                record.id,
+            ),
         )
         .await?;
         updated.try_into()
