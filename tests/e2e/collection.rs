@@ -384,6 +384,27 @@ async fn sql_sources_are_collected_and_handed_to_review(app: TestApp) {
             .any(|e| e["operation"] == "SUBMIT_FOR_REVIEW" && e["actorName"] == "worker"),
         "{audit}"
     );
+
+    // Deleting a request's tasks deletes what they collected (on PostgreSQL through
+    // a statement-level trigger instead of a foreign key: migration 30).
+    use workflow::entity::{collected_record, request_task};
+    let conn = app.workflow.store().conn();
+    let stored = || {
+        collected_record::Entity::find()
+            .filter(collected_record::Column::RequestId.eq(id))
+            .all(conn)
+    };
+    assert!(!stored().await.unwrap().is_empty());
+    request_task::Entity::delete_many()
+        .filter(request_task::Column::RequestId.eq(id))
+        .exec(conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored().await.unwrap().len(),
+        0,
+        "records outlived their task"
+    );
 }
 e2e!(
     sql_collection_follows_references_to_the_subjects_rows_only,

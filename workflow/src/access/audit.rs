@@ -6,10 +6,10 @@
 //! at the end is noticed as well as editing or deleting rows in the middle.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Alias, CommonTableExpression, Expr, ExprTrait, WithClause};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -286,14 +286,39 @@ pub(crate) async fn append_all(
         prev = row.hash.clone();
         rows.push(row);
     }
-    audit_event::Entity::insert_many(rows.iter().cloned().map(IntoActiveModel::into_active_model))
-        .exec(conn)
-        .await?;
-    audit_chain_head::Entity::update_many()
+    let insert = audit_event::Entity::insert_many(
+        rows.iter().cloned().map(IntoActiveModel::into_active_model),
+    )
+    .into_query();
+    let new_head = audit_chain_head::Entity::update_many()
         .col_expr(audit_chain_head::Column::Hash, Expr::value(prev))
         .filter(audit_chain_head::Column::OrgId.eq(org_id))
-        .exec(conn)
-        .await?;
+        .into_query();
+    let timeline = tx.take_timeline();
+    let conn = tx.conn();
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        // One round trip for the rows and the new head (and the transaction's
+        // timeline rows): data-modifying WITH queries all run, whatever the main
+        // statement reads.
+        let mut with = WithClause::new();
+        for (name, insert) in [("timeline", timeline), ("audit", Some(insert))] {
+            if let Some(insert) = insert {
+                with.cte(
+                    CommonTableExpression::new()
+                        .query(insert)
+                        .table_name(Alias::new(name))
+                        .to_owned(),
+                );
+            }
+        }
+        conn.execute(&with.query(new_head)).await?;
+    } else {
+        if let Some(timeline) = timeline {
+            conn.execute(&timeline).await?;
+        }
+        conn.execute(&insert).await?;
+        conn.execute(&new_head).await?;
+    }
     for row in &rows {
         tx.raise(DomainEvent::AuditAppended(Box::new(row.clone())));
     }

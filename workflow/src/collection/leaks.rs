@@ -386,6 +386,25 @@ async fn count_unresolved<C: Conn>(
         .count())
 }
 
+/// What the finish of a request's last collection task holds already, so that the
+/// scan on the way to review reads only what it does not.
+pub(crate) struct Known<'a> {
+    /// The organization's phone region.
+    pub region: identity::PhoneRegion,
+    /// The requester's identity values (given and found, canonical).
+    pub own: HashSet<String>,
+    /// The finishing task.
+    pub task_id: Uuid,
+    /// What it stored, with the plain values.
+    pub records: Vec<(collected_record::Model, String)>,
+    /// The fields of its source.
+    pub fields: &'a [data_field::Model],
+    /// The request has no other task: no other records or findings exist.
+    pub alone: bool,
+    /// The findings the task's connector reported with its result.
+    pub task_findings: usize,
+}
+
 impl Workflow {
     /// Scans a request's collected values inside the transition to review and
     /// replaces its scan findings (keeping dismissals of findings that recur).
@@ -394,32 +413,64 @@ impl Workflow {
         &self,
         conn: &C,
         request: &subject_request::Model,
+        known: Option<Known<'_>>,
     ) -> Result<usize> {
-        let region = crate::requests::settings::phone_region(conn, request.org_id).await?;
-        let records = collected_record::Entity::find()
-            .filter(collected_record::Column::RequestId.eq(request.id))
-            .order_by_asc(collected_record::Column::Id)
-            .all(conn)
-            .await?;
-        let field_ids: BTreeSet<Uuid> = records.iter().filter_map(|r| r.field_id).collect();
-        let fields: HashMap<Uuid, data_field::Model> = if field_ids.is_empty() {
-            HashMap::new()
-        } else {
-            data_field::Entity::find()
-                .filter(data_field::Column::Id.is_in(field_ids))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|f| (f.id, f))
-                .collect()
+        // Never in review before: no scan findings, redactions or dismissals exist
+        // (only a reviewer makes those, and the transition to review marks it).
+        let first_review = request.submitted_for_review_by.is_none();
+        let alone = known
+            .as_ref()
+            .filter(|k| k.alone && first_review)
+            .map(|k| k.task_findings);
+        let (region, mut opened, mut fields, own) = match known {
+            Some(k) => {
+                let mut opened = k.records;
+                if !k.alone {
+                    let others = collected_record::Entity::find()
+                        .filter(collected_record::Column::RequestId.eq(request.id))
+                        .filter(collected_record::Column::TaskId.ne(k.task_id))
+                        .all(conn)
+                        .await?;
+                    for r in others {
+                        let v = self.open_value(&r)?;
+                        opened.push((r, v));
+                    }
+                }
+                let fields: HashMap<Uuid, data_field::Model> =
+                    k.fields.iter().map(|f| (f.id, f.clone())).collect();
+                (k.region, opened, fields, Some(k.own))
+            }
+            None => {
+                let region = crate::requests::settings::phone_region(conn, request.org_id).await?;
+                let opened = collected_record::Entity::find()
+                    .filter(collected_record::Column::RequestId.eq(request.id))
+                    .all(conn)
+                    .await?
+                    .into_iter()
+                    .map(|r| {
+                        let v = self.open_value(&r)?;
+                        Ok((r, v))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                (region, opened, HashMap::new(), None)
+            }
         };
-        let opened: Vec<(collected_record::Model, String)> = records
-            .into_iter()
-            .map(|r| {
-                let v = self.open_value(&r)?;
-                Ok((r, v))
-            })
-            .collect::<Result<_>>()?;
+        opened.sort_by_key(|(r, _)| r.id);
+        let missing: BTreeSet<Uuid> = opened
+            .iter()
+            .filter_map(|(r, _)| r.field_id)
+            .filter(|f| !fields.contains_key(f))
+            .collect();
+        if !missing.is_empty() {
+            fields.extend(
+                data_field::Entity::find()
+                    .filter(data_field::Column::Id.is_in(missing))
+                    .all(conn)
+                    .await?
+                    .into_iter()
+                    .map(|f| (f.id, f)),
+            );
+        }
         let identity_of = |r: &collected_record::Model| -> Option<IdentityType> {
             r.field_id
                 .and_then(|f| fields.get(&f))
@@ -428,11 +479,14 @@ impl Workflow {
         };
         // The requester's identities, and the identifiers of the records the
         // requester was found by (their own customer row names their phone).
-        let mut own: HashSet<String> = super::search_identities(conn, request)
-            .await?
-            .into_iter()
-            .map(|i| i.value)
-            .collect();
+        let mut own: HashSet<String> = match own {
+            Some(own) => own,
+            None => super::search_identities(conn, request)
+                .await?
+                .into_iter()
+                .map(|i| i.value)
+                .collect(),
+        };
         let anchors: HashSet<(Uuid, String)> = opened
             .iter()
             .filter(|(r, v)| {
@@ -523,11 +577,15 @@ impl Workflow {
             }
         }
         // Replace the scan's findings; dismissals of recurring ones stay.
-        let existing = leak_finding::Entity::find()
-            .filter(leak_finding::Column::RequestId.eq(request.id))
-            .filter(leak_finding::Column::Origin.eq(SCAN))
-            .all(conn)
-            .await?;
+        let existing = if first_review {
+            Vec::new()
+        } else {
+            leak_finding::Entity::find()
+                .filter(leak_finding::Column::RequestId.eq(request.id))
+                .filter(leak_finding::Column::Origin.eq(SCAN))
+                .all(conn)
+                .await?
+        };
         let had = !existing.is_empty();
         let mut dismissed: HashMap<String, leak_finding::Model> = existing
             .into_iter()
@@ -572,10 +630,16 @@ impl Workflow {
                 }
             })
             .collect();
+        let scanned = rows.len();
         for chunk in rows.chunks(500) {
             leak_finding::Entity::insert_many(chunk.to_vec())
                 .exec(conn)
                 .await?;
+        }
+        if let Some(task_findings) = alone {
+            // Nothing resolved yet: every finding of the one task and of this scan
+            // is open.
+            return Ok(scanned + task_findings);
         }
         let records: Vec<collected_record::Model> = opened.into_iter().map(|(r, _)| r).collect();
         count_unresolved(conn, request.id, Some(&records)).await
@@ -588,13 +652,19 @@ impl Workflow {
         conn: &C,
         task: &entity::request_task::Model,
         flags: Vec<(String, LeakKind, String)>,
+        first: bool,
     ) -> Result<()> {
         let task_id = task.id;
-        let existing = leak_finding::Entity::find()
-            .filter(leak_finding::Column::TaskId.eq(task_id))
-            .filter(leak_finding::Column::Origin.eq(TASK))
-            .all(conn)
-            .await?;
+        // A task's first result has no findings to replace.
+        let existing = if first {
+            Vec::new()
+        } else {
+            leak_finding::Entity::find()
+                .filter(leak_finding::Column::TaskId.eq(task_id))
+                .filter(leak_finding::Column::Origin.eq(TASK))
+                .all(conn)
+                .await?
+        };
         if existing.is_empty() && flags.is_empty() {
             return Ok(());
         }

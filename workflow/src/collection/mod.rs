@@ -12,13 +12,14 @@ pub mod found;
 pub mod grouped;
 pub mod leaks;
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -180,6 +181,19 @@ async fn search_identities<C: crate::core::store::Conn>(
     merge_identities(request, given, found)
 }
 
+/// What a task's finish needs besides the connector's result, read before the search.
+struct Inputs<'a> {
+    source_name: &'a str,
+    /// The fields of the task's source.
+    fields: &'a [data_field::Model],
+    /// The identities the source was searched with.
+    searched: &'a [SearchIdentity],
+    /// The identities the request gave.
+    given: Vec<subject_identity::Model>,
+    /// The organization's phone region.
+    region: identity::PhoneRegion,
+}
+
 impl Workflow {
     /// Runs `options.workers` workers until `stop` turns true.
     pub fn spawn_workers(
@@ -250,8 +264,8 @@ impl Workflow {
         let task_id = task.id;
         let conn = self.store.conn();
         let began = std::time::Instant::now();
-        // Independent reads at once (one round trip instead of five on a server).
-        let (request, source, fields, given, found_before) = tokio::try_join!(
+        // Independent reads at once (one round trip instead of six on a server).
+        let (request, source, fields, given, found_before, region) = tokio::try_join!(
             crate::requests::find_request(conn, task.org_id, task.request_id),
             async {
                 data_source::Entity::find_by_id(task.source_id)
@@ -270,8 +284,10 @@ impl Workflow {
             },
             given_identities(conn, task.org_id, task.request_id),
             found::search_identities(conn, task.request_id),
+            // Phone numbers are read with the organization's region.
+            crate::requests::settings::phone_region(conn, task.org_id),
         )?;
-        let identities = merge_identities(&request, given, found_before)?;
+        let identities = merge_identities(&request, given.clone(), found_before)?;
         let kind: ConnectorKind = source.connector_kind.parse()?;
         let config = crate::register::sources::connection_config(&self.cipher, &source)?;
         let job = CollectJob {
@@ -296,9 +312,14 @@ impl Workflow {
         match outcome {
             None => Ok(Pass::Lost { task_id }),
             Some(Ok(found)) => {
-                let pass = self
-                    .finish(owner, &task, &source.name, &fields, &identities, found)
-                    .await?;
+                let inputs = Inputs {
+                    source_name: &source.name,
+                    fields: &fields,
+                    searched: &identities,
+                    given,
+                    region,
+                };
+                let pass = self.finish(owner, &task, inputs, found).await?;
                 Ok(match pass {
                     Pass::Done {
                         task_id, to_review, ..
@@ -348,21 +369,26 @@ impl Workflow {
         &self,
         owner: &str,
         task: &request_task::Model,
-        source_name: &str,
-        fields: &[data_field::Model],
-        searched: &[SearchIdentity],
+        inputs: Inputs<'_>,
         mut found: Vec<Found>,
     ) -> Result<Pass> {
+        let Inputs {
+            source_name,
+            fields,
+            searched,
+            given,
+            region,
+        } = inputs;
         let worker = Principal::worker(task.org_id);
         let mut tx = self.store.begin().await?;
         let conn = tx.conn();
-        // A finish lost in a server crash is done again: the task stays claimed by a
-        // lease that expires, and the result replaces whatever the task stored.
-        crate::core::store::redo_if_lost(conn).await?;
         // The request row first: finishes of one request run one after another, so
-        // the last one sees every other task done.
+        // the last one sees every other task done. A finish lost in a server crash is
+        // done again: the task stays claimed by a lease that expires, and the result
+        // replaces whatever the task stored.
         let request =
-            crate::requests::find_request_locked(conn, task.org_id, task.request_id).await?;
+            crate::requests::find_request_locked_redone_if_lost(conn, task.org_id, task.request_id)
+                .await?;
         let at = now();
         use request_task::Column as T;
         // Identities found on the way: kept for the request; this source is searched
@@ -371,6 +397,12 @@ impl Workflow {
         // Read again under the request's lock: another source's finish may have found
         // some since this task started.
         let found_now = found::search_identities(conn, request.id).await?;
+        // The requester's own identities, for the leak scan: given, found before and
+        // found now.
+        let mut own: HashSet<String> = merge_identities(&request, given, found_now.clone())?
+            .into_iter()
+            .map(|i| i.value)
+            .collect();
         let mut known: Vec<SearchIdentity> = searched.to_vec();
         let mut again = false;
         for (identity, source_id, field_id) in found_now {
@@ -384,17 +416,9 @@ impl Workflow {
             again |= found::concerns(fields, identity.kind, read_here);
             known.push(identity);
         }
-        // Phone numbers are read with the organization's region.
-        let region = if fields
-            .iter()
-            .any(|f| found::identity_type(f) == Some(IdentityType::Phone))
-        {
-            crate::requests::settings::phone_region(conn, task.org_id).await?
-        } else {
-            identity::PhoneRegion::default()
-        };
         let discovered = found::discover(&found, fields, &known, region);
         let adopted = found::adopt(conn, &request, task.id, task.source_id, discovered, at).await?;
+        own.extend(adopted.iter().map(|d| d.value.clone()));
         again |= adopted
             .iter()
             .any(|d| found::concerns(fields, d.kind, Some(d.field_id)));
@@ -466,15 +490,27 @@ impl Workflow {
                 })
             })
             .collect();
+        let task_findings = flags.len();
         let replaced = self
             .replace_task_results(conn, task, rows, flags, at)
             .await?;
-        let open = request_task::Entity::find()
+        // The request's other tasks: how many collections are still open, and
+        // whether any other task may have stored something.
+        let others: Vec<(String, String)> = request_task::Entity::find()
+            .select_only()
+            .columns([T::Kind, T::State])
             .filter(T::RequestId.eq(task.request_id))
-            .filter(T::Kind.eq(TaskKind::Collect.as_str()))
-            .filter(T::State.ne(TaskState::Done.as_str()))
-            .count(conn)
-            .await? as usize;
+            .filter(T::Id.ne(task.id))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let open = usize::from(again)
+            + others
+                .iter()
+                .filter(|(kind, state)| {
+                    kind == TaskKind::Collect.as_str() && state != TaskState::Done.as_str()
+                })
+                .count();
         // The request's content changed: its version moves, here or, when this was
         // the last task, with the transition to review.
         let updated = if open == 0 {
@@ -518,6 +554,15 @@ impl Workflow {
         }
         let collected = Entry::success("collectTask", "RequestTask", task.id);
         let (to_review, entry) = if open == 0 {
+            let scan = leaks::Known {
+                region,
+                own,
+                task_id: task.id,
+                records: replaced.records,
+                fields,
+                alone: others.is_empty(),
+                task_findings,
+            };
             let (_, entry) = self
                 .transition_counted(
                     &mut tx,
@@ -528,6 +573,7 @@ impl Workflow {
                     None,
                     None,
                     0,
+                    Some(scan),
                 )
                 .await?;
             (true, entry)

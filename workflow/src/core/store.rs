@@ -6,12 +6,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sea_query::InsertStatement;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
     DatabaseTransaction, TransactionTrait,
 };
+use sea_orm::{EntityTrait, QueryTrait};
 use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use entity::request_event;
 
 use crate::core::events::{DomainEvent, EventBus};
 use crate::error::{Error, Result};
@@ -33,6 +37,13 @@ impl Default for StoreOptions {
         }
     }
 }
+
+/// A pooled connection is checked with a ping before it is handed out only when it
+/// has been idle at least this long (the window HikariCP's `aliveBypassWindowMs`
+/// keeps); sqlx's default pings on every acquire, one round trip more for every
+/// statement outside a transaction. A connection that broke within the window
+/// fails its statement, which the caller sees as a database error.
+pub(crate) const PING_WHEN_IDLE: Duration = Duration::from_millis(500);
 
 /// Why the database could not be opened; each says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +121,7 @@ impl Store {
         opts.max_connections(options.max_connections)
             .connect_timeout(options.acquire_timeout)
             .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire_if_idle_for(PING_WHEN_IDLE)
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
                 o.create_if_missing(true)
@@ -213,6 +225,7 @@ impl Store {
             txn: Some(txn),
             writer: guard,
             events: Vec::new(),
+            appended: Vec::new(),
         })
     }
 }
@@ -228,6 +241,8 @@ pub struct Tx {
     txn: Option<DatabaseTransaction>,
     writer: Option<OwnedMutexGuard<()>>,
     events: Vec<DomainEvent>,
+    /// Timeline rows written with the commit (see [`Tx::append_timeline`]).
+    appended: Vec<request_event::ActiveModel>,
 }
 
 impl Drop for Tx {
@@ -261,6 +276,23 @@ impl Tx {
         self.events.push(event);
     }
 
+    /// Queues a row of a request's timeline, written with the commit: all of a
+    /// transaction's rows in one statement, on PostgreSQL inside the audit's last
+    /// statement. The timeline is append-only and nothing reads it inside a
+    /// transaction that writes it, so the row needs no earlier round trip.
+    pub(crate) fn append_timeline(&mut self, row: request_event::ActiveModel) {
+        self.appended.push(row);
+    }
+
+    /// The queued timeline rows as one insert (`None` when there are none); the
+    /// caller runs it before the commit.
+    pub(crate) fn take_timeline(&mut self) -> Option<InsertStatement> {
+        if self.appended.is_empty() {
+            return None;
+        }
+        Some(request_event::Entity::insert_many(std::mem::take(&mut self.appended)).into_query())
+    }
+
     /// Commits, then publishes the queued events.
     pub async fn commit(self, bus: &EventBus) -> Result<()> {
         self.commit_then(bus, std::future::ready(Ok(()))).await
@@ -274,6 +306,9 @@ impl Tx {
         before_publish: impl std::future::Future<Output = Result<()>>,
     ) -> Result<()> {
         let mut this = self;
+        if let Some(insert) = this.take_timeline() {
+            this.conn().execute(&insert).await?;
+        }
         let txn = this
             .txn
             .take()
@@ -292,16 +327,26 @@ impl Tx {
     }
 }
 
-/// Lets the transaction of `conn` commit without waiting for its WAL record to reach
-/// the disk, on PostgreSQL (`SET LOCAL synchronous_commit = off`; other backends keep
-/// their setting). Only for work that is done again when lost: a server crash can
-/// lose the last such commits as a whole, never part of one, and never corrupts.
-pub(crate) async fn redo_if_lost<C: ConnectionTrait>(conn: &C) -> Result<()> {
-    if conn.get_database_backend() == DatabaseBackend::Postgres {
-        conn.execute_unprepared("SET LOCAL synchronous_commit = off")
-            .await?;
+/// Lets the transaction that runs `select` commit without waiting for its WAL record
+/// to reach the disk, on PostgreSQL (`set_config('synchronous_commit', 'off', true)`
+/// as one more column of the same statement: no round trip of its own; other
+/// backends keep their setting). Only for work that is done again when lost: a
+/// server crash can lose the last such commits as a whole, never part of one, and
+/// never corrupts.
+pub(crate) fn redo_if_lost<E: EntityTrait>(
+    backend: DatabaseBackend,
+    select: sea_orm::Select<E>,
+) -> sea_orm::Select<E> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::Expr;
+    if backend == DatabaseBackend::Postgres {
+        select.expr_as(
+            Expr::cust("set_config('synchronous_commit', 'off', true)"),
+            "redo_if_lost",
+        )
+    } else {
+        select
     }
-    Ok(())
 }
 
 /// Anything statements can run on: the pool or a transaction.

@@ -20,9 +20,7 @@ mod verification;
 mod view;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TryIntoModel,
-};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TryIntoModel};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -192,12 +190,38 @@ pub(crate) async fn find_request_locked<C: Conn>(
     org_id: Uuid,
     id: Uuid,
 ) -> Result<subject_request::Model> {
+    lock_request(conn, org_id, id, false).await
+}
+
+/// [`find_request_locked`] for work that is done again when it is lost: the
+/// transaction commits without waiting for the disk
+/// ([`crate::core::store::redo_if_lost`]).
+pub(crate) async fn find_request_locked_redone_if_lost<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<subject_request::Model> {
+    lock_request(conn, org_id, id, true).await
+}
+
+async fn lock_request<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    id: Uuid,
+    redo_if_lost: bool,
+) -> Result<subject_request::Model> {
     use sea_orm::QuerySelect;
     use subject_request::Column as C;
-    subject_request::Entity::find()
+    let select = subject_request::Entity::find()
         .filter(C::OrgId.eq(org_id))
         .filter(C::Id.eq(id))
-        .lock_exclusive()
+        .lock_exclusive();
+    let select = if redo_if_lost {
+        crate::core::store::redo_if_lost(conn.get_database_backend(), select)
+    } else {
+        select
+    };
+    select
         .one(conn)
         .await?
         .ok_or(Error::NotFound { what: "request" })
@@ -271,29 +295,26 @@ impl TimelineEntry {
     }
 }
 
-/// Appends to a request's timeline.
-async fn append_timeline<C: Conn>(
-    conn: &C,
+/// A row of a request's timeline.
+fn timeline_row(
     principal: &Principal,
     request_id: Uuid,
     entry: TimelineEntry,
     at: DateTime<Utc>,
-) -> Result<request_event::Model> {
-    Ok(request_event::ActiveModel {
-        id: Set(new_id()),
-        org_id: Set(principal.org_id),
-        request_id: Set(request_id),
-        kind: Set(entry.kind.as_str().to_owned()),
-        event: Set(entry.transition.map(|t| t.event.as_str().to_owned())),
-        from_state: Set(entry.transition.map(|t| t.from.as_str().to_owned())),
-        to_state: Set(entry.transition.map(|t| t.to.as_str().to_owned())),
-        actor_id: Set(Some(principal.key_id)),
-        actor_name: Set(principal.key_name.clone()),
-        message: Set(entry.message),
-        at: Set(at),
+) -> request_event::Model {
+    request_event::Model {
+        id: new_id(),
+        org_id: principal.org_id,
+        request_id,
+        kind: entry.kind.as_str().to_owned(),
+        event: entry.transition.map(|t| t.event.as_str().to_owned()),
+        from_state: entry.transition.map(|t| t.from.as_str().to_owned()),
+        to_state: entry.transition.map(|t| t.to.as_str().to_owned()),
+        actor_id: Some(principal.key_id),
+        actor_name: principal.key_name.clone(),
+        message: entry.message,
+        at,
     }
-    .insert(conn)
-    .await?)
 }
 
 /// What the audit trail keeps of a request (no personal data: its digest only).
@@ -314,7 +335,8 @@ impl crate::Workflow {
         entry: TimelineEntry,
         was_in_review: bool,
     ) -> Result<()> {
-        let entry = append_timeline(tx.conn(), principal, request.id, entry, now()).await?;
+        let entry = timeline_row(principal, request.id, entry, now());
+        tx.append_timeline(entry.clone().into_active_model());
         // A row that does not read back (hand-edited data) is not raised: the change
         // itself stands, subscribers just do not see it.
         match (

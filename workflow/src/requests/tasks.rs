@@ -169,6 +169,8 @@ pub(crate) struct Replaced {
     pub kept: usize,
     /// Redactions whose value is gone, with the record they were on.
     pub dropped: Vec<(collected_record::Model, redaction::Model)>,
+    /// What was stored, with the plain values.
+    pub records: Vec<(collected_record::Model, String)>,
 }
 
 /// How a task ends: its changed columns, the timeline message, and the redactions
@@ -245,7 +247,7 @@ impl Workflow {
         // redactions or files to read or clear.
         let first = task.note.is_none() && task.completed_at.is_none();
         if !first || !flags.is_empty() {
-            self.replace_task_findings(conn, task, flags).await?;
+            self.replace_task_findings(conn, task, flags, first).await?;
         }
         let old = if first {
             Vec::new()
@@ -302,11 +304,15 @@ impl Workflow {
             .collect::<Result<Vec<_>>>()?;
         let (carried, dropped) = super::changes::carry_redactions(redacted_old, &records);
         let kept = carried.len();
-        insert_records(conn, records.into_iter().map(|(m, _)| m).collect()).await?;
+        insert_records(conn, &records).await?;
         if !carried.is_empty() {
             redaction::Entity::insert_many(carried).exec(conn).await?;
         }
-        Ok(Replaced { kept, dropped })
+        Ok(Replaced {
+            kept,
+            dropped,
+            records,
+        })
     }
 
     /// Names the redactions a new result dropped in the timeline.
@@ -513,7 +519,10 @@ impl Workflow {
 /// (the rows travel as one JSON parameter, so the statement stays the same and
 /// prepared); elsewhere in power-of-two chunks, so that few distinct statements are
 /// prepared.
-async fn insert_records<C: Conn>(conn: &C, records: Vec<collected_record::Model>) -> Result<()> {
+async fn insert_records<C: Conn>(
+    conn: &C,
+    records: &[(collected_record::Model, String)],
+) -> Result<()> {
     if records.is_empty() {
         return Ok(());
     }
@@ -532,7 +541,10 @@ async fn insert_records<C: Conn>(conn: &C, records: Vec<collected_record::Model>
             field_id, data_category_id, location, record_key, keyed, value, created_at)";
         use sea_orm::sea_query::{ArrayType, Value};
         let column = |ty: ArrayType, f: &dyn Fn(&collected_record::Model) -> Value| {
-            Value::Array(ty, Some(Box::new(records.iter().map(f).collect())))
+            Value::Array(
+                ty,
+                Some(Box::new(records.iter().map(|(r, _)| f(r)).collect())),
+            )
         };
         let uuid = |f: fn(&collected_record::Model) -> Uuid| {
             column(ArrayType::Uuid, &|r| Value::Uuid(Some(f(r))))
@@ -582,7 +594,7 @@ async fn insert_records<C: Conn>(conn: &C, records: Vec<collected_record::Model>
         return Ok(());
     }
     let mut left = records.len();
-    let mut records = records.into_iter().map(IntoActiveModel::into_active_model);
+    let mut records = records.iter().map(|(r, _)| r.clone().into_active_model());
     while left > 0 {
         let chunk: Vec<_> = records.by_ref().take(insert_chunk(left)).collect();
         left -= chunk.len();

@@ -226,14 +226,15 @@ impl Workflow {
             _ => 0,
         };
         self.transition_counted(
-            tx, principal, r, event, reason, ground, verified, open_tasks,
+            tx, principal, r, event, reason, ground, verified, open_tasks, None,
         )
         .await
     }
 
     /// [`Self::transition_in`] for a caller that has just counted the request's open
     /// tasks of the kind the event needs done (collection before review, execution
-    /// before dispatch) in the same transaction.
+    /// before dispatch) in the same transaction; `scan` is what such a caller holds
+    /// already of what the leak scan on the way to review reads.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn transition_counted(
         &self,
@@ -245,6 +246,7 @@ impl Workflow {
         ground: Option<RejectionGround>,
         verified: Option<Verified>,
         open_tasks: usize,
+        scan: Option<crate::collection::leaks::Known<'_>>,
     ) -> Result<(subject_request::Model, Entry)> {
         self.authz
             .require(
@@ -339,7 +341,7 @@ impl Workflow {
             RequestState::InReview => {
                 active.submitted_for_review_by = Set(Some(principal.key_id));
                 // The leak guard scans everything collected before a reviewer sees it.
-                let open = self.scan_leaks(conn, &r).await?;
+                let open = self.scan_leaks(conn, &r, scan).await?;
                 if open > 0 {
                     notes.push(format!(
                         "leak guard: {open} finding(s) to redact or dismiss before approval"

@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sqlx::mysql::{MySqlPool, MySqlPoolOptions};
-use sea_orm::sqlx::postgres::{PgPool, PgPoolOptions};
-use sea_orm::sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
+use sea_orm::sqlx::Connection;
+use sea_orm::sqlx::mysql::MySqlPool;
+use sea_orm::sqlx::pool::PoolOptions;
+use sea_orm::sqlx::postgres::PgPool;
+use sea_orm::sqlx::sqlite::SqlitePool;
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 use uuid::Uuid;
@@ -25,6 +27,25 @@ use crate::connectors::{CollectError, Connector};
 const MAX_AGE: Duration = Duration::from_secs(300);
 /// Connections per source pool.
 const MAX_CONNECTIONS: u32 = 4;
+
+/// The pool's options: a connection is checked with a ping before it is handed
+/// out only when it has been idle this long (sqlx pings on every acquire by default:
+/// a round trip more for every query of a search).
+fn pool_options<DB: sea_orm::sqlx::Database>() -> PoolOptions<DB> {
+    PoolOptions::<DB>::new()
+        .max_connections(MAX_CONNECTIONS)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .idle_timeout(MAX_AGE)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= crate::core::store::PING_WHEN_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+}
 
 /// A pool of one of the three databases.
 #[derive(Clone)]
@@ -133,27 +154,15 @@ impl Pools {
             .locate(dialect.kind(), config, Stage::Connect)
             .map_err(|r| CollectError::Unreachable(format!("`{}` {}", r.field, r.message)))?;
         let pool = match dialect {
-            Dialect::Postgres => Pool::Postgres(
-                PgPoolOptions::new()
-                    .max_connections(MAX_CONNECTIONS)
-                    .acquire_timeout(CONNECT_TIMEOUT)
-                    .idle_timeout(MAX_AGE)
-                    .connect_lazy_with(postgres::options(config)?.0),
-            ),
-            Dialect::Mysql => Pool::Mysql(
-                MySqlPoolOptions::new()
-                    .max_connections(MAX_CONNECTIONS)
-                    .acquire_timeout(CONNECT_TIMEOUT)
-                    .idle_timeout(MAX_AGE)
-                    .connect_lazy_with(mysql::options(config)?.0),
-            ),
-            Dialect::Sqlite => Pool::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(MAX_CONNECTIONS)
-                    .acquire_timeout(CONNECT_TIMEOUT)
-                    .idle_timeout(MAX_AGE)
-                    .connect_lazy_with(sqlite::options(&target)?),
-            ),
+            Dialect::Postgres => {
+                Pool::Postgres(pool_options().connect_lazy_with(postgres::options(config)?.0))
+            }
+            Dialect::Mysql => {
+                Pool::Mysql(pool_options().connect_lazy_with(mysql::options(config)?.0))
+            }
+            Dialect::Sqlite => {
+                Pool::Sqlite(pool_options().connect_lazy_with(sqlite::options(&target)?))
+            }
         };
         let entry = Arc::new(SourcePool {
             pool,
