@@ -36,6 +36,7 @@ mod m20261129_000027_create_found_identity;
 mod m20261129_000028_create_request_identity;
 mod m20261129_000029_collected_record_checks;
 mod m20261130_000030_collected_record_task_cascade;
+mod m20261130_000031_request_task_claim_order;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000028_create_request_identity::Migration),
             Box::new(m20261129_000029_collected_record_checks::Migration),
             Box::new(m20261130_000030_collected_record_task_cascade::Migration),
+            Box::new(m20261130_000031_request_task_claim_order::Migration),
         ]
     }
 }

@@ -51,6 +51,10 @@ impl Claimer for SkipLocked {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Option<request_task::Model>> {
+        // The open tasks are read in claim order from `request_task_claim_order_idx`
+        // and each one's request by its key: a join let the planner, with statistics
+        // of a table that was small, compare every open task with every collecting
+        // request (15-28 ms per claim with 400 tasks waiting).
         // The claim commits without waiting for the WAL flush (`set_config`, local to
         // this statement's transaction, evaluated only when a task was claimed): a
         // claim lost in a server crash leaves the task claimable, which is where it
@@ -58,10 +62,10 @@ impl Claimer for SkipLocked {
         let sql = "UPDATE request_task SET lease_owner = $1, lease_until = $2, heartbeat_at = $3, \
                    attempts = attempts + 1, updated_at = $3 \
                    WHERE id = (SELECT t.id FROM request_task t \
-                     JOIN subject_request r ON r.id = t.request_id \
-                     WHERE t.state = $4 AND t.automatic AND t.kind = $5 AND r.state = $6 \
+                     WHERE t.state = $4 AND t.automatic AND t.kind = $5 \
                        AND (t.run_after IS NULL OR t.run_after <= $3) \
                        AND (t.lease_until IS NULL OR t.lease_until < $3) \
+                       AND (SELECT r.state FROM subject_request r WHERE r.id = t.request_id) = $6 \
                      ORDER BY t.created_at, t.id LIMIT 1 FOR UPDATE OF t SKIP LOCKED) \
                    RETURNING *, set_config('synchronous_commit', 'off', true)";
         let row = store
