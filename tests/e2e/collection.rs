@@ -36,6 +36,54 @@ const SHOP: &[&str] = &[
 /// A shop database on `backend` registered as a source of the app's organization,
 /// mapped with references; returns the source id and the database (dropped with it).
 async fn shop_source(app: &TestApp, backend: Backend) -> Option<(Uuid, Option<TestDb>)> {
+    let email = Some(IdentityType::Email);
+    sql_source(
+        app,
+        backend,
+        SHOP,
+        &[
+            ("customers.id", None, None, None),
+            ("customers.email", email, None, Some("contact.email")),
+            ("customers.name", None, None, Some("contact.email")),
+            (
+                "customers.customer_number",
+                Some(IdentityType::CustomerNumber),
+                None,
+                None,
+            ),
+            ("orders.id", None, None, None),
+            ("orders.customer_id", None, Some("customers.id"), None),
+            ("orders.total", None, None, None),
+            ("order_items.order_id", None, Some("orders.id"), None),
+            ("order_items.sku", None, None, None),
+            ("invoices.order_id", None, Some("orders.id"), None),
+            ("invoices.iban", None, None, Some("financial.bank_account")),
+            ("tickets.customer_email", email, None, Some("contact.email")),
+            ("tickets.order_id", None, Some("orders.id"), None),
+            ("tickets.body", None, None, None),
+        ],
+    )
+    .await
+}
+
+/// A mapped field of a test source: location, the identity it holds, the location
+/// it references, and its category's key.
+type TestField = (
+    &'static str,
+    Option<IdentityType>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+/// A database on `backend` made by `ddl`, registered as a source of the app's
+/// organization with `fields`; returns the source id and the database (dropped
+/// with it).
+async fn sql_source(
+    app: &TestApp,
+    backend: Backend,
+    ddl: &[&str],
+    fields: &[TestField],
+) -> Option<(Uuid, Option<TestDb>)> {
     let (kind, config, url, db) = match backend {
         Backend::Sqlite => {
             let file = app
@@ -71,7 +119,7 @@ async fn shop_source(app: &TestApp, backend: Backend) -> Option<(Uuid, Option<Te
         }
     };
     let conn = Database::connect(&url).await.unwrap();
-    for sql in SHOP {
+    for sql in ddl {
         conn.execute_unprepared(sql).await.unwrap();
     }
     conn.close().await.unwrap();
@@ -92,46 +140,21 @@ async fn shop_source(app: &TestApp, backend: Backend) -> Option<(Uuid, Option<Te
         )
         .await
         .unwrap();
-    // Two categories of the organization's default taxonomy.
-    let mut categories = std::collections::HashMap::new();
-    for key in ["contact.email", "financial.bank_account"] {
-        let category = data_category::Entity::find()
-            .filter(data_category::Column::OrgId.eq(admin.org_id))
-            .filter(data_category::Column::Key.eq(key))
-            .one(app.workflow.store().conn())
-            .await
-            .unwrap()
-            .unwrap();
-        categories.insert(key, category.id);
-    }
-    let category_of = |location: &str| match location {
-        "customers.email" | "customers.name" | "tickets.customer_email" => {
-            Some(categories["contact.email"])
-        }
-        "invoices.iban" => Some(categories["financial.bank_account"]),
-        _ => None,
-    };
     let mut ids = std::collections::HashMap::new();
-    for (location, identity, references) in [
-        ("customers.id", None, None),
-        ("customers.email", Some(IdentityType::Email), None),
-        ("customers.name", None, None),
-        (
-            "customers.customer_number",
-            Some(IdentityType::CustomerNumber),
-            None,
-        ),
-        ("orders.id", None, None),
-        ("orders.customer_id", None, Some("customers.id")),
-        ("orders.total", None, None),
-        ("order_items.order_id", None, Some("orders.id")),
-        ("order_items.sku", None, None),
-        ("invoices.order_id", None, Some("orders.id")),
-        ("invoices.iban", None, None),
-        ("tickets.customer_email", Some(IdentityType::Email), None),
-        ("tickets.order_id", None, Some("orders.id")),
-        ("tickets.body", None, None),
-    ] {
+    for &(location, identity, references, category) in fields {
+        let data_category_id = match category {
+            Some(key) => Some(
+                data_category::Entity::find()
+                    .filter(data_category::Column::OrgId.eq(admin.org_id))
+                    .filter(data_category::Column::Key.eq(key))
+                    .one(app.workflow.store().conn())
+                    .await
+                    .unwrap()
+                    .expect("a category of the default taxonomy")
+                    .id,
+            ),
+            None => None,
+        };
         let field = wf
             .create_data_field(
                 &admin,
@@ -139,7 +162,7 @@ async fn shop_source(app: &TestApp, backend: Backend) -> Option<(Uuid, Option<Te
                     source_id: source.id,
                     location: location.into(),
                     description: None,
-                    data_category_id: category_of(location),
+                    data_category_id,
                     identifies_subject: identity.is_some(),
                     identity_type: identity,
                     references_id: references.map(|r| ids[r]),
@@ -409,6 +432,85 @@ async fn sql_sources_are_collected_and_handed_to_review(app: TestApp) {
 e2e!(
     sql_collection_follows_references_to_the_subjects_rows_only,
     sql_sources_are_collected_and_handed_to_review
+);
+
+/// A level's searches go to the source as one statement that also fetches the rows
+/// referencing the subject's rows ahead (orders of a customer, lines of an order);
+/// what is fetched ahead must find exactly what searching level by level finds.
+/// Here: a reference between columns of different types (searched level by level),
+/// a table with a composite key, a reference cycle, and (on MariaDB, whose
+/// collation ignores case) another person's row the database matches but the
+/// search does not take, whose order must not come along through the rows fetched
+/// ahead.
+async fn rows_fetched_ahead_are_exactly_the_rows_searched(app: TestApp) {
+    const DDL: &[&str] = &[
+        "CREATE TABLE people (id BIGINT PRIMARY KEY, email VARCHAR(200) NOT NULL, last_order_id BIGINT)",
+        "CREATE TABLE orders (id BIGINT PRIMARY KEY, person_id BIGINT NOT NULL)",
+        "CREATE TABLE notes (id BIGINT PRIMARY KEY, order_ref VARCHAR(20))",
+        "CREATE TABLE order_lines (order_id BIGINT NOT NULL, n INTEGER NOT NULL, sku VARCHAR(20), PRIMARY KEY (order_id, n))",
+        "INSERT INTO people VALUES (1, 'anna@example.com', 11), (2, 'ben@example.com', 12), (4, 'ANNA@EXAMPLE.COM', 13)",
+        "INSERT INTO orders VALUES (10, 1), (11, 1), (12, 2), (13, 4)",
+        "INSERT INTO notes VALUES (100, '10'), (101, '12'), (102, 'x'), (103, '13')",
+        "INSERT INTO order_lines VALUES (10, 1, 'A'), (10, 2, 'B'), (12, 1, 'C'), (13, 1, 'D')",
+    ];
+    let Some((_source, _db)) = sql_source(
+        &app,
+        app.db.backend,
+        DDL,
+        &[
+            ("people.id", None, None, None),
+            ("people.email", Some(IdentityType::Email), None, None),
+            // A cycle: people → orders → people.
+            ("orders.id", None, None, None),
+            ("people.last_order_id", None, Some("orders.id"), None),
+            ("orders.person_id", None, Some("people.id"), None),
+            ("notes.id", None, None, None),
+            // Text referencing a number: not compared ahead.
+            ("notes.order_ref", None, Some("orders.id"), None),
+            ("order_lines.order_id", None, Some("orders.id"), None),
+            ("order_lines.n", None, None, None),
+            ("order_lines.sku", None, None, None),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = app.workflow.spawn_workers(fast(), stopped);
+    let id = collecting(&app, "anna@example.com").await;
+    let r = until_collected(&app, id).await;
+    let _ = stop.send(true);
+    for w in workers {
+        w.await.unwrap();
+    }
+    assert_eq!(r["state"], "IN_REVIEW", "{r}");
+    let records = records_by_key(&r);
+    let keys: Vec<&str> = records.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "notes(id=100)",
+            "order_lines(order_id=10,n=1)",
+            "order_lines(order_id=10,n=2)",
+            "orders(id=10)",
+            "orders(id=11)",
+            "people(id=1)",
+        ],
+        "{records:#?}"
+    );
+    assert_eq!(
+        records["order_lines(order_id=10,n=2)"],
+        [
+            ("order_lines.n".to_owned(), "2".to_owned()),
+            ("order_lines.order_id".to_owned(), "10".to_owned()),
+            ("order_lines.sku".to_owned(), "B".to_owned()),
+        ]
+    );
+}
+e2e!(
+    sql_rows_fetched_ahead_are_exactly_the_rows_searched,
+    rows_fetched_ahead_are_exactly_the_rows_searched
 );
 
 /// A request searches only the identities it gave. Somebody gives Anna's e-mail

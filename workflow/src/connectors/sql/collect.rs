@@ -2,9 +2,11 @@
 //! the verified identities, then follow the references declared in the register
 //! breadth-first, in both directions.
 //!
-//! - One set-based, parameterized query per (table, column) and level
+//! - One set-based, parameterized search per (table, column) and level
 //!   (`= ANY($1)` on PostgreSQL, `IN (?, …)` in batches elsewhere): never one query
-//!   per row, never a value in SQL text.
+//!   per row, never a value in SQL text. A level's searches go to the source as one
+//!   statement, which also fetches ahead the rows referencing the subject's rows
+//!   through their primary key (see [`ahead`]).
 //! - Identifier names come only from the register (validated as plain identifiers
 //!   when mapped, checked again here) and from the source's own catalog; they are
 //!   quoted.
@@ -21,6 +23,8 @@ use std::time::Duration;
 use sea_orm::sqlx::{self, Row};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+mod ahead;
 
 use super::pools::{SourcePool, TableInfo};
 use super::{Dialect, is_identifier};
@@ -236,6 +240,7 @@ pub(super) async fn collect(
     // Rows taken that were reached through a join on a non-unique column, or from
     // such a row: (table, key).
     let mut tainted_rows: HashSet<(usize, String)> = HashSet::new();
+    let mut ahead = ahead::Ahead::default();
     while !level.is_empty() {
         let mut next: BTreeMap<Step, BTreeSet<String>> = BTreeMap::new();
         let work: Vec<(Step, Vec<String>)> = level
@@ -251,14 +256,10 @@ pub(super) async fn collect(
                 (!values.is_empty()).then_some(((at, reach, via), values))
             })
             .collect();
-        // The level's queries at once, on the source pool's connections; their rows
-        // are taken in the same order as if they ran one after another.
-        let results =
-            futures_util::future::try_join_all(work.iter().map(|((at, _, _), values)| {
-                let table = &plan.tables[at.0];
-                query(dialect, &pool, table, &table.columns[at.1], values)
-            }))
-            .await?;
+        // The level's searches in one statement, with what the next levels will
+        // search fetched ahead where it can be; their rows are taken in the same
+        // order as if each step ran alone, one after another.
+        let results = ahead::fetch_level(dialect, &pool, &plan, &work, &mut ahead).await?;
         for (((at, reach, via), values), rows) in work.into_iter().zip(results) {
             let table = &plan.tables[at.0];
             let is_pk = table.key_len == 1 && at.1 == 0;
