@@ -124,6 +124,8 @@ struct Measured {
     /// storing transaction (see [`Phases`]).
     phases: Vec<Phases>,
     statements: f64,
+    /// Statements sent to the shop per request (the search).
+    source_statements: f64,
     records: f64,
     burst: Option<(usize, Duration)>,
 }
@@ -1068,6 +1070,7 @@ async fn run_on(
     let mut verify_times = Vec::with_capacity(opts.requests);
     let mut phases = Vec::with_capacity(opts.requests);
     let mut statements = 0u64;
+    let mut source_statements = 0u64;
     let mut records = 0usize;
     for _ in 0..opts.requests {
         let email = format!("user{}@example.com", rng.customer(scale));
@@ -1085,10 +1088,12 @@ async fn run_on(
         // value, identities found on the way, timeline, audit chain and the
         // transition with its leak scan.
         let before = wf.store().statements_executed();
+        let source_before = wf.source_statements_executed();
         let started = Instant::now();
         phases.push(collect_until_in_review(&wf, &options).await?);
         engine.push(started.elapsed());
         statements += wf.store().statements_executed() - before;
+        source_statements += wf.source_statements_executed() - source_before;
 
         let found = records_of(&wf, id).await?;
         if found != rows {
@@ -1114,6 +1119,7 @@ async fn run_on(
         scale,
         seed_secs,
         statements: statements as f64 / opts.requests.max(1) as f64,
+        source_statements: source_statements as f64 / opts.requests.max(1) as f64,
         records: records as f64 / opts.requests.max(1) as f64,
         engine,
         raw: hand,
@@ -1236,8 +1242,8 @@ async fn burst(
 fn print_row_progress(r: &Measured) {
     println!(
         "  store {}: collection p50 {:.2} ms, p95 {:.2} ms (identity confirmation before it: \
-         p50 {:.2} ms); hand-written p50 {:.2} ms, p95 {:.2} ms; {:.1} records and {:.1} store \
-         statements per request{}",
+         p50 {:.2} ms); hand-written p50 {:.2} ms, p95 {:.2} ms; {:.1} records, {:.1} store \
+         statements and {:.1} shop statements per request{}",
         r.store.label(),
         r.engine_ms(0.50),
         r.engine_ms(0.95),
@@ -1246,6 +1252,7 @@ fn print_row_progress(r: &Measured) {
         r.raw_ms(0.95),
         r.records,
         r.statements,
+        r.source_statements,
         r.per_second()
             .map(|s| format!("; burst: {s:.0} complete collections/s"))
             .unwrap_or_default()
@@ -1309,13 +1316,21 @@ fn print_table(rows: &[Measured], opts: &CollectBench) {
          statement does"
     );
     println!(
-        "{:<11} {:<11} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "store", "shop", "customers", "prepare", "search", "store", "hand p50", "ratio"
+        "{:<11} {:<11} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10}",
+        "store",
+        "shop",
+        "customers",
+        "prepare",
+        "search",
+        "store",
+        "hand p50",
+        "ratio",
+        "shop stmts"
     );
     for r in rows {
         let search = r.phase_ms(|p| p.search);
         println!(
-            "{:<11} {:<11} {:>9} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.1}",
+            "{:<11} {:<11} {:>9} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.1} {:>10.1}",
             r.store.label(),
             r.shop.label(),
             r.scale,
@@ -1323,7 +1338,8 @@ fn print_table(rows: &[Measured], opts: &CollectBench) {
             search,
             r.phase_ms(|p| p.store),
             r.raw_ms(0.50),
-            search / r.raw_ms(0.50).max(1e-9)
+            search / r.raw_ms(0.50).max(1e-9),
+            r.source_statements
         );
     }
     // Growth with the size of the shop: the largest scale against the smallest.

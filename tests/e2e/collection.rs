@@ -476,6 +476,7 @@ async fn rows_fetched_ahead_are_exactly_the_rows_searched(app: TestApp) {
     else {
         return;
     };
+    let before = app.workflow.source_statements_executed();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = app.workflow.spawn_workers(fast(), stopped);
     let id = collecting(&app, "anna@example.com").await;
@@ -484,6 +485,12 @@ async fn rows_fetched_ahead_are_exactly_the_rows_searched(app: TestApp) {
     for w in workers {
         w.await.unwrap();
     }
+    // Three statements: people by e-mail with their orders and those orders' lines
+    // fetched ahead; the order Anna's `last_order_id` names (a referenced row, so
+    // nothing ahead); the notes (text against a number) and people by
+    // `last_order_id`. Level by level it was six: one per (table, column) and level.
+    let statements = app.workflow.source_statements_executed() - before;
+    assert_eq!(statements, 3, "statements sent to the source");
     assert_eq!(r["state"], "IN_REVIEW", "{r}");
     let records = records_by_key(&r);
     let keys: Vec<&str> = records.keys().map(String::as_str).collect();

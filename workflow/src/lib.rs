@@ -118,6 +118,11 @@ impl Workflow {
         &self.store
     }
 
+    /// Statements sent to SQL sources by this process's collections so far.
+    pub fn source_statements_executed(&self) -> u64 {
+        self.pools.statements_executed()
+    }
+
     /// The authorization engine.
     pub fn authz(&self) -> &Authz {
         &self.authz

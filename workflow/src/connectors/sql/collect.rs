@@ -604,6 +604,7 @@ async fn query(
                 select.join(", "),
                 table.sql_name
             );
+            pool.count_statement();
             let rows = tokio::time::timeout(
                 QUERY_TIMEOUT,
                 sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -635,6 +636,7 @@ async fn query(
                 for v in padding(chunk) {
                     q = q.bind(v);
                 }
+                pool.count_statement();
                 let rows = tokio::time::timeout(QUERY_TIMEOUT, q.fetch_all(my))
                     .await
                     .map_err(timed_out)?
@@ -662,6 +664,7 @@ async fn query(
                 for v in padding(chunk) {
                     q = q.bind(v);
                 }
+                pool.count_statement();
                 let rows = tokio::time::timeout(QUERY_TIMEOUT, q.fetch_all(lite))
                     .await
                     .map_err(timed_out)?

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -75,12 +76,16 @@ pub(crate) struct SourcePool {
     pub tables: HashMap<String, TableInfo>,
     made: Instant,
     version: DateTime<Utc>,
+    /// The counter of [`Pools::statements_executed`].
+    statements: Arc<AtomicU64>,
 }
 
 /// The pools of every source this process collects from.
 #[derive(Default)]
 pub struct Pools {
     pools: Mutex<HashMap<Uuid, Arc<SourcePool>>>,
+    /// Statements sent to sources so far, by every pool.
+    statements: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Pools {
@@ -170,6 +175,7 @@ impl Pools {
             schema: catalog.schema,
             made: Instant::now(),
             version,
+            statements: self.statements.clone(),
         });
         if let Some(old) = self.pools.lock().await.insert(source_id, entry.clone()) {
             old.close();
@@ -178,7 +184,20 @@ impl Pools {
     }
 }
 
+impl Pools {
+    /// Statements sent to SQL sources so far (searches, for the statement-count
+    /// tests and the collection bench; catalog reads are not counted).
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+}
+
 impl SourcePool {
+    /// Counts a statement sent to the source.
+    pub(crate) fn count_statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn close(&self) {
         // Closing waits for connections in use; do it off the caller's path.
         let pool = self.pool.clone();

@@ -417,6 +417,7 @@ async fn run(
     // Runs a query on a pool: the row count and the rows of each node.
     macro_rules! fetch {
         ($query:expr, $pool:expr) => {{
+            pool.count_statement();
             let rows = tokio::time::timeout(QUERY_TIMEOUT, $query.fetch_all($pool))
                 .await
                 .map_err(timed_out)?
