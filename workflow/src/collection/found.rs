@@ -11,7 +11,7 @@
 //! another data subject. The set only grows and is bounded by the sources, so the
 //! searching ends.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -81,6 +81,8 @@ pub(crate) fn discover(
         .collect();
     let mut out: Vec<Discovered> = Vec::new();
     let mut taken: HashSet<(IdentityType, String)> = HashSet::new();
+    // Each distinct value is read once (a phone number is dear to parse).
+    let mut canonicals: HashMap<(IdentityType, &str), Option<String>> = HashMap::new();
     for record in found.iter().filter(|r| r.flags.is_empty()) {
         let identities: Vec<(Uuid, IdentityType, String)> = record
             .values
@@ -88,7 +90,10 @@ pub(crate) fn discover(
             .filter_map(|v| {
                 let field = fields.iter().find(|f| f.id == v.field_id)?;
                 let kind = identity_type(field)?;
-                let value = super::leaks::canonical(kind, &v.value, region)?;
+                let value = canonicals
+                    .entry((kind, v.value.as_str()))
+                    .or_insert_with(|| super::leaks::canonical(kind, &v.value, region))
+                    .clone()?;
                 (!value.is_empty()).then_some((field.id, kind, value))
             })
             .collect();

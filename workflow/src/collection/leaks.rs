@@ -174,8 +174,12 @@ struct Token {
 /// digit is the plain one), and invisible format characters (zero-width space and
 /// joiner, soft hyphen, byte order mark) removed, so that an identifier cannot hide
 /// behind its spelling.
-fn readable(value: &str) -> String {
+fn readable(value: &str) -> std::borrow::Cow<'_, str> {
     use unicode_normalization::UnicodeNormalization;
+    // ASCII is its own NFKC form and holds none of the invisible characters.
+    if value.is_ascii() {
+        return std::borrow::Cow::Borrowed(value);
+    }
     value
         .nfkc()
         .filter(|c| {
@@ -184,13 +188,19 @@ fn readable(value: &str) -> String {
                 '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
             )
         })
-        .collect()
+        .collect::<String>()
+        .into()
 }
 
 fn tokens(value: &str, region: identity::PhoneRegion) -> Vec<Token> {
     let value = readable(value);
-    let value = value.as_str();
+    let value = value.as_ref();
     let mut out = Vec::new();
+    // Every pattern below needs an ASCII digit or an `@` (after the folding above):
+    // names and the like are done here.
+    if !value.bytes().any(|b| b.is_ascii_digit() || b == b'@') {
+        return out;
+    }
     for m in EMAIL.find_iter(value) {
         if let Some(v) = canonical(IdentityType::Email, m.as_str(), region) {
             out.push(Token {
@@ -487,50 +497,51 @@ impl Workflow {
                 .map(|i| i.value)
                 .collect(),
         };
-        let anchors: HashSet<(Uuid, String)> = opened
+        // Each distinct value is read once: a shop customer's e-mail address, phone
+        // number or IBAN recurs in many rows, and parsing a phone number is the
+        // scan's dearest step.
+        let mut canonicals: HashMap<(IdentityType, &str), Option<String>> = HashMap::new();
+        let canonical_of: Vec<Option<String>> = opened
             .iter()
-            .filter(|(r, v)| {
-                identity_of(r)
-                    .and_then(|k| canonical(k, v, region))
-                    .is_some_and(|c| own.contains(&c))
+            .map(|(r, v)| {
+                let kind = identity_of(r)?;
+                canonicals
+                    .entry((kind, v.as_str()))
+                    .or_insert_with(|| canonical(kind, v, region))
+                    .clone()
             })
-            .filter_map(|(r, _)| Some((r.task_id, r.record_key.clone()?)))
             .collect();
-        for (r, v) in &opened {
+        let anchors: HashSet<(Uuid, &str)> = opened
+            .iter()
+            .zip(&canonical_of)
+            .filter(|(_, c)| c.as_ref().is_some_and(|c| own.contains(c)))
+            .filter_map(|((r, _), _)| Some((r.task_id, r.record_key.as_deref()?)))
+            .collect();
+        for ((r, _), c) in opened.iter().zip(&canonical_of) {
             let anchored = r
                 .record_key
-                .as_ref()
-                .is_some_and(|k| anchors.contains(&(r.task_id, k.clone())));
-            if !anchored {
-                continue;
-            }
+                .as_deref()
+                .is_some_and(|k| anchors.contains(&(r.task_id, k)));
             // Only the identity fields of that record: free text in it may name
             // anybody.
-            if let Some(c) = identity_of(r).and_then(|k| canonical(k, v, region)) {
-                own.insert(c);
+            if let (true, Some(c)) = (anchored, c) {
+                own.insert(c.clone());
             }
         }
+        let mut read: HashMap<&str, Vec<Token>> = HashMap::new();
         let mut candidates: Vec<Candidate> = Vec::new();
-        for (r, v) in &opened {
-            let mut found: Vec<(IdentityType, String, &'static str)> = Vec::new();
-            match identity_of(r) {
-                Some(IdentityType::CustomerNumber) => {
-                    if let Some(c) = canonical(IdentityType::CustomerNumber, v, region) {
-                        found.push((IdentityType::CustomerNumber, c, "a customer number"));
-                    }
-                }
-                Some(IdentityType::Email)
-                | Some(IdentityType::Phone)
-                | None
-                | Some(IdentityType::Other)
-                | Some(IdentityType::PostalAddress) => {}
+        for ((r, v), c) in opened.iter().zip(&canonical_of) {
+            let mut found: Vec<(IdentityType, &str, &'static str)> = Vec::new();
+            if let (Some(IdentityType::CustomerNumber), Some(c)) = (identity_of(r), c) {
+                found.push((IdentityType::CustomerNumber, c, "a customer number"));
             }
-            for t in tokens(v, region) {
-                found.push((t.kind, t.value, t.what));
+            let tokens = read.entry(v.as_str()).or_insert_with(|| tokens(v, region));
+            for t in tokens.iter() {
+                found.push((t.kind, &t.value, t.what));
             }
             let mut seen = HashSet::new();
             for (kind, value, what) in found {
-                if own.contains(&value) || !seen.insert(value.clone()) {
+                if own.contains(value) || !seen.insert(value) {
                     continue;
                 }
                 candidates.push(Candidate {
@@ -543,9 +554,9 @@ impl Workflow {
                     fingerprint: fingerprint(&[
                         r.record_key.as_deref().unwrap_or(""),
                         &r.location,
-                        &value,
+                        value,
                     ]),
-                    identity: Some((kind, value)),
+                    identity: Some((kind, value.to_owned())),
                 });
             }
         }
@@ -1030,6 +1041,11 @@ mod tests {
         assert_eq!(one("erika\u{200B}@example.org"), "erika@example.org");
         assert_eq!(one("erika＠example.org"), "erika@example.org");
         assert_eq!(one("erika@exa\u{00AD}mple.org"), "erika@example.org");
+        // Digits of other widths are digits: the shortcut for values without a digit
+        // or an `@` looks at the folded text.
+        assert_eq!(one("Tel. ＋４９ ３０ １２３４５６７"), "+49301234567");
+        assert_eq!(one("Grüße, Tel. 030\u{200B}1234567"), "+49301234567");
+        assert!(tokens("Grüße aus Köln, Sofa Lindholm", region).is_empty());
         // A Cyrillic а in the domain is another domain, in its punycode form.
         let lookalike = one("race.upload@ex\u{0430}mple.net");
         assert!(lookalike.starts_with("race.upload@xn--"), "{lookalike}");
