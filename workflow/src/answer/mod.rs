@@ -150,8 +150,7 @@ impl Workflow {
         let language = language.unwrap_or_else(|| default_language(&org));
         let clock = crate::requests::load_settings(conn, org_id).await?.clock();
         let register = crate::register::export::load(conn, org_id).await?;
-        let identities = crate::requests::identities_of(request.id)
-            .filter(subject_identity::Column::OrgId.eq(org_id))
+        let identities = crate::requests::identities_of(org_id, request.id)
             .order_by_asc(subject_identity::Column::CreatedAt)
             .all(conn)
             .await?

@@ -565,11 +565,19 @@ impl Workflow {
             .iter()
             .filter_map(|c| c.identity.as_ref().map(|(_, v)| v.as_str()))
             .collect();
+        // With the kinds too, the lookup walks the unique index (organization, kind,
+        // value) instead of every identity of the organization; only same-kind
+        // matches count below anyway.
+        let kinds: BTreeSet<&str> = candidates
+            .iter()
+            .filter_map(|c| c.identity.as_ref().map(|(k, _)| k.as_str()))
+            .collect();
         if !values.is_empty() {
             let others: HashSet<(String, String)> = subject_identity::Entity::find()
                 .filter(subject_identity::Column::OrgId.eq(request.org_id))
-                .filter(subject_identity::Column::SubjectId.ne(request.subject_id))
+                .filter(subject_identity::Column::Kind.is_in(kinds))
                 .filter(subject_identity::Column::Value.is_in(values))
+                .filter(subject_identity::Column::SubjectId.ne(request.subject_id))
                 .all(conn)
                 .await?
                 .into_iter()

@@ -130,8 +130,7 @@ async fn given_identities<C: crate::core::store::Conn>(
     org_id: Uuid,
     request_id: Uuid,
 ) -> Result<Vec<subject_identity::Model>> {
-    Ok(crate::requests::identities_of(request_id)
-        .filter(subject_identity::Column::OrgId.eq(org_id))
+    Ok(crate::requests::identities_of(org_id, request_id)
         .order_by_asc(subject_identity::Column::Id)
         .all(conn)
         .await?)

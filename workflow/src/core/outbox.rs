@@ -151,8 +151,12 @@ impl Notice<'_> {
 
 /// The address to write to: a verified e-mail identity the request gave, else any it
 /// gave.
-async fn subject_email<C: Conn>(conn: &C, request_id: Uuid) -> Result<Option<String>> {
-    let identities = crate::requests::identities_of(request_id)
+async fn subject_email<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    request_id: Uuid,
+) -> Result<Option<String>> {
+    let identities = crate::requests::identities_of(org_id, request_id)
         .filter(subject_identity::Column::Kind.eq(IdentityType::Email.as_str()))
         .order_by_asc(subject_identity::Column::CreatedAt)
         .all(conn)
@@ -203,7 +207,7 @@ pub(crate) async fn notify_subject<C: Conn>(
     request: &subject_request::Model,
     notice: Notice<'_>,
 ) -> Result<Option<String>> {
-    match subject_email(conn, request.id).await? {
+    match subject_email(conn, request.org_id, request.id).await? {
         Some(to) => {
             queue(conn, cipher, request, &to, notice).await?;
             Ok(Some(to))

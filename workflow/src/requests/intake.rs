@@ -345,12 +345,13 @@ impl Workflow {
         checked: &Checked,
         existing: subject_request::Model,
     ) -> Result<Submitted> {
-        let given: std::collections::BTreeSet<(String, String)> = super::identities_of(existing.id)
-            .all(self.store.conn())
-            .await?
-            .into_iter()
-            .map(|i| (i.kind, i.value))
-            .collect();
+        let given: std::collections::BTreeSet<(String, String)> =
+            super::identities_of(existing.org_id, existing.id)
+                .all(self.store.conn())
+                .await?
+                .into_iter()
+                .map(|i| (i.kind, i.value))
+                .collect();
         let asked: std::collections::BTreeSet<(String, String)> = checked
             .identities
             .iter()

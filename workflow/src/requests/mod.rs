@@ -49,14 +49,22 @@ pub use view::{IdentityView, RequestChange, RequestView, TaskView, TimelineEntry
 /// are shared by its requests; a request is searched, verified, written to and
 /// answered only with its own: another request of the same subject may have added
 /// one that nobody verified for this requester.
+///
+/// The organization is checked on the link, never on `subject_identity` itself:
+/// with both, PostgreSQL without statistics (a new installation, a fresh table)
+/// read every identity of the organization through its unique index and probed
+/// the links for each (1.6 ms at 1,500 identities, growing with the organization);
+/// from the link it is two key lookups.
 pub(crate) fn identities_of(
+    org_id: uuid::Uuid,
     request_id: uuid::Uuid,
 ) -> sea_orm::Select<entity::subject_identity::Entity> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
     let given = entity::request_identity::Entity::find()
         .select_only()
         .column(entity::request_identity::Column::IdentityId)
-        .filter(entity::request_identity::Column::RequestId.eq(request_id));
+        .filter(entity::request_identity::Column::RequestId.eq(request_id))
+        .filter(entity::request_identity::Column::OrgId.eq(org_id));
     entity::subject_identity::Entity::find()
         .filter(entity::subject_identity::Column::Id.in_subquery(given.into_query()))
 }

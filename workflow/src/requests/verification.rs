@@ -63,7 +63,7 @@ impl Workflow {
         request: &subject_request::Model,
         email: Option<&str>,
     ) -> Result<subject_identity::Model> {
-        let mut select = super::identities_of(request.id)
+        let mut select = super::identities_of(request.org_id, request.id)
             .filter(subject_identity::Column::Kind.eq(IdentityType::Email.as_str()));
         if let Some(email) = email {
             let mut v = Validator::default();
