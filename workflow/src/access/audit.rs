@@ -6,7 +6,7 @@
 //! at the end is noticed as well as editing or deleting rows in the middle.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, CommonTableExpression, Expr, ExprTrait, WithClause};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, Set,
@@ -172,6 +172,14 @@ struct Canonical<'a> {
 
 /// The hash a row must carry given the previous row's hash.
 pub fn chain_hash(prev_hash: &str, row: &audit_event::Model) -> String {
+    let json = canonical_json(row);
+    let mut hasher = Sha256::new();
+    hasher.update(prev_hash.as_bytes());
+    hasher.update(json.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+fn canonical_json(row: &audit_event::Model) -> String {
     let canonical = Canonical {
         id: &row.id,
         org_id: &row.org_id,
@@ -187,11 +195,23 @@ pub fn chain_hash(prev_hash: &str, row: &audit_event::Model) -> String {
         before_digest: &row.before_digest,
         after_digest: &row.after_digest,
     };
-    let json = serde_json::to_string(&canonical).expect("plain struct serializes");
-    let mut hasher = Sha256::new();
-    hasher.update(prev_hash.as_bytes());
-    hasher.update(json.as_bytes());
-    hex::encode(hasher.finalize())
+    serde_json::to_string(&canonical).expect("plain struct serializes")
+}
+
+/// The canonical JSON of a row (its `seq` aside) in two parts, before and after the
+/// sequence number: `chain_hash` is `sha256(prev_hash || before || seq || after)`.
+fn canonical_parts(row: &audit_event::Model) -> (Vec<u8>, Vec<u8>) {
+    let json = canonical_json(&audit_event::Model {
+        seq: 0,
+        ..row.clone()
+    });
+    // The two ids before it are UUIDs: the first match is the field itself.
+    const SEQ: &str = ",\"seq\":0,";
+    let at = json
+        .find(SEQ)
+        .expect("the sequence number follows the two ids");
+    let (before, after) = (&json[..at + SEQ.len() - 2], &json[at + SEQ.len() - 1..]);
+    (before.as_bytes().to_vec(), after.as_bytes().to_vec())
 }
 
 /// Starts an organization's chain (in the transaction that creates it).
@@ -234,41 +254,14 @@ pub(crate) async fn append_all(
     if entries.is_empty() {
         return Ok(Vec::new());
     }
-    let conn = tx.conn();
-    let bump = audit_chain_head::Entity::update_many()
-        .col_expr(
-            audit_chain_head::Column::Seq,
-            Expr::col(audit_chain_head::Column::Seq).add(entries.len() as i64),
-        )
-        .filter(audit_chain_head::Column::OrgId.eq(org_id));
-    let missing = || {
-        Error::Internal(format!(
-            "audit chain head of organization {org_id} is missing"
-        ))
-    };
-    let head = if conn.support_returning() {
-        bump.exec_with_returning(conn)
-            .await?
-            .pop()
-            .ok_or_else(missing)?
-    } else {
-        if bump.exec(conn).await?.rows_affected != 1 {
-            return Err(missing());
-        }
-        audit_chain_head::Entity::find_by_id(org_id)
-            .one(conn)
-            .await?
-            .ok_or_else(missing)?
-    };
     let at = now();
-    let first = head.seq - entries.len() as i64 + 1;
-    let mut prev = head.hash;
-    let mut rows = Vec::with_capacity(entries.len());
-    for (n, entry) in entries.into_iter().enumerate() {
-        let mut row = audit_event::Model {
+    // Numbered and hashed below, once the chain head is locked.
+    let mut rows: Vec<audit_event::Model> = entries
+        .into_iter()
+        .map(|entry| audit_event::Model {
             id: new_id(),
             org_id,
-            seq: first + n as i64,
+            seq: 0,
             occurred_at: at,
             actor_id: actor.id,
             actor_name: actor.name.chars().take(200).collect(),
@@ -279,50 +272,182 @@ pub(crate) async fn append_all(
             error_code: entry.error_code,
             before_digest: entry.before.as_ref().map(digest),
             after_digest: entry.after.as_ref().map(digest),
-            prev_hash: prev,
+            prev_hash: String::new(),
             hash: String::new(),
-        };
-        row.hash = chain_hash(&row.prev_hash, &row);
-        prev = row.hash.clone();
-        rows.push(row);
-    }
-    let insert = audit_event::Entity::insert_many(
-        rows.iter().cloned().map(IntoActiveModel::into_active_model),
-    )
-    .into_query();
-    let new_head = audit_chain_head::Entity::update_many()
-        .col_expr(audit_chain_head::Column::Hash, Expr::value(prev))
-        .filter(audit_chain_head::Column::OrgId.eq(org_id))
-        .into_query();
+        })
+        .collect();
     let timeline = tx.take_timeline();
     let conn = tx.conn();
     if conn.get_database_backend() == DatabaseBackend::Postgres {
-        // One round trip for the rows and the new head (and the transaction's
-        // timeline rows): data-modifying WITH queries all run, whatever the main
-        // statement reads.
-        let mut with = WithClause::new();
-        for (name, insert) in [("timeline", timeline), ("audit", Some(insert))] {
-            if let Some(insert) = insert {
-                with.cte(
-                    CommonTableExpression::new()
-                        .query(insert)
-                        .table_name(Alias::new(name))
-                        .to_owned(),
-                );
-            }
-        }
-        conn.execute(&with.query(new_head)).await?;
+        chain_in_postgres(conn, org_id, &mut rows, timeline).await?;
     } else {
-        if let Some(timeline) = timeline {
-            conn.execute(&timeline).await?;
-        }
-        conn.execute(&insert).await?;
-        conn.execute(&new_head).await?;
+        chain_in_steps(conn, org_id, &mut rows, timeline).await?;
     }
     for row in &rows {
         tx.raise(DomainEvent::AuditAppended(Box::new(row.clone())));
     }
     Ok(rows)
+}
+
+fn missing_head(org_id: Uuid) -> Error {
+    Error::Internal(format!(
+        "audit chain head of organization {org_id} is missing"
+    ))
+}
+
+/// Takes the next numbers from the chain head, hashes the rows here and writes rows
+/// and head (SQLite and MariaDB: the head's row lock lasts from the first statement
+/// to the commit either way).
+async fn chain_in_steps<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    rows: &mut [audit_event::Model],
+    timeline: Option<sea_orm::sea_query::InsertStatement>,
+) -> Result<()> {
+    let bump = audit_chain_head::Entity::update_many()
+        .col_expr(
+            audit_chain_head::Column::Seq,
+            Expr::col(audit_chain_head::Column::Seq).add(rows.len() as i64),
+        )
+        .filter(audit_chain_head::Column::OrgId.eq(org_id));
+    let head = if conn.support_returning() {
+        bump.exec_with_returning(conn)
+            .await?
+            .pop()
+            .ok_or_else(|| missing_head(org_id))?
+    } else {
+        if bump.exec(conn).await?.rows_affected != 1 {
+            return Err(missing_head(org_id));
+        }
+        audit_chain_head::Entity::find_by_id(org_id)
+            .one(conn)
+            .await?
+            .ok_or_else(|| missing_head(org_id))?
+    };
+    let first = head.seq - rows.len() as i64 + 1;
+    let mut prev = head.hash;
+    for (n, row) in rows.iter_mut().enumerate() {
+        row.seq = first + n as i64;
+        row.prev_hash = prev;
+        row.hash = chain_hash(&row.prev_hash, row);
+        prev = row.hash.clone();
+    }
+    if let Some(timeline) = timeline {
+        conn.execute(&timeline).await?;
+    }
+    let insert = audit_event::Entity::insert_many(
+        rows.iter().cloned().map(IntoActiveModel::into_active_model),
+    )
+    .into_query();
+    conn.execute(&insert).await?;
+    let new_head = audit_chain_head::Entity::update_many()
+        .col_expr(audit_chain_head::Column::Hash, Expr::value(prev))
+        .filter(audit_chain_head::Column::OrgId.eq(org_id))
+        .into_query();
+    conn.execute(&new_head).await?;
+    Ok(())
+}
+
+/// Numbers, hashes and writes the rows, the new head and the transaction's timeline
+/// rows in one statement (PostgreSQL). Every audited change of an organization
+/// waits for its chain head, so the head is locked by this last statement before
+/// the commit and held for one round trip, not three. The database hashes what
+/// [`chain_hash`] hashes: the canonical JSON is sent in two parts, before and after
+/// the sequence number, which only the locked head can tell.
+async fn chain_in_postgres<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    rows: &mut [audit_event::Model],
+    timeline: Option<sea_orm::sea_query::InsertStatement>,
+) -> Result<()> {
+    use sea_orm::sea_query::PostgresQueryBuilder;
+    use sea_orm::{Statement, Value};
+    let (timeline, mut values) = match timeline {
+        Some(insert) => {
+            let (sql, values) = insert.build(PostgresQueryBuilder);
+            (Some(sql), values.0)
+        }
+        None => (None, Vec::new()),
+    };
+    let mut param = |value: Value| {
+        values.push(value);
+        format!("${}", values.len())
+    };
+    let org = param(org_id.into());
+    let mut parts = Vec::with_capacity(rows.len());
+    let mut fields = Vec::with_capacity(rows.len());
+    for (n, row) in rows.iter().enumerate() {
+        let (before, after) = canonical_parts(row);
+        let n = n + 1;
+        parts.push(format!(
+            "({n}::bigint, {}::bytea, {}::bytea)",
+            param(before.into()),
+            param(after.into())
+        ));
+        fields.push(format!(
+            "({n}::bigint, {}::uuid, {}::timestamptz, {}::uuid, {}::text, {}::text, {}::text, \
+             {}::text, {}::text, {}::text, {}::text, {}::text)",
+            param(row.id.into()),
+            param(row.occurred_at.into()),
+            param(row.actor_id.into()),
+            param(row.actor_name.clone().into()),
+            param(row.operation.clone().into()),
+            param(row.object_type.clone().into()),
+            param(row.object_id.clone().into()),
+            param(row.outcome.clone().into()),
+            param(row.error_code.clone().into()),
+            param(row.before_digest.clone().into()),
+            param(row.after_digest.clone().into()),
+        ));
+    }
+    let timeline = timeline
+        .map(|sql| format!(", timeline AS ({sql})"))
+        .unwrap_or_default();
+    let sql = format!(
+        "WITH RECURSIVE \
+         head AS (SELECT seq, hash FROM audit_chain_head WHERE org_id = {org} FOR UPDATE), \
+         part (n, pre, post) AS (VALUES {parts}), \
+         chain (n, seq, prev, hash) AS ( \
+           SELECT 0::bigint, seq, hash::text, hash::text FROM head \
+           UNION ALL \
+           SELECT part.n, chain.seq + 1, chain.hash, \
+             encode(sha256(convert_to(chain.hash, 'UTF8') || part.pre \
+               || convert_to((chain.seq + 1)::text, 'UTF8') || part.post), 'hex') \
+           FROM chain JOIN part ON part.n = chain.n + 1), \
+         bump AS (UPDATE audit_chain_head SET seq = newest.seq, hash = newest.hash \
+           FROM (SELECT seq, hash FROM chain ORDER BY n DESC LIMIT 1) AS newest \
+           WHERE audit_chain_head.org_id = {org}), \
+         audit AS (INSERT INTO audit_event (id, org_id, seq, occurred_at, actor_id, \
+             actor_name, operation, object_type, object_id, outcome, error_code, \
+             before_digest, after_digest, prev_hash, hash) \
+           SELECT entry.id, {org}, chain.seq, entry.occurred_at, entry.actor_id, entry.actor_name, \
+             entry.operation, entry.object_type, entry.object_id, entry.outcome, entry.error_code, \
+             entry.before_digest, entry.after_digest, chain.prev, chain.hash \
+           FROM (VALUES {fields}) AS entry (n, id, occurred_at, actor_id, actor_name, \
+             operation, object_type, object_id, outcome, error_code, before_digest, \
+             after_digest) \
+           JOIN chain ON chain.n = entry.n \
+           RETURNING seq, prev_hash, hash){timeline} \
+         SELECT seq, prev_hash, hash FROM audit ORDER BY seq",
+        parts = parts.join(", "),
+        fields = fields.join(", "),
+    );
+    let chained = conn
+        .query_all_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
+    if chained.len() != rows.len() {
+        return Err(missing_head(org_id));
+    }
+    for (row, chained) in rows.iter_mut().zip(chained) {
+        row.seq = chained.try_get("", "seq")?;
+        row.prev_hash = chained.try_get("", "prev_hash")?;
+        row.hash = chained.try_get("", "hash")?;
+    }
+    Ok(())
 }
 
 /// Filters of the audit log listing.
@@ -554,5 +679,43 @@ impl Workflow {
     /// Verifies every organization's chain.
     pub async fn verify_audit_chain(&self) -> Result<std::result::Result<ChainReport, BrokenLink>> {
         verify(self.store.conn()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The database hashes `prev || before || seq || after`: that must be the hash
+    /// [`chain_hash`] checks, whatever the row holds.
+    #[test]
+    fn the_parts_around_the_sequence_number_hash_like_the_row() {
+        let row = audit_event::Model {
+            id: new_id(),
+            org_id: new_id(),
+            seq: 9_007_199_254_740_993,
+            occurred_at: now(),
+            actor_id: Some(new_id()),
+            actor_name: "Jürgen \"Jo\" Ößler ,\"seq\":0,".to_owned(),
+            operation: "approveAnswer".to_owned(),
+            object_type: Some("SubjectRequest".to_owned()),
+            object_id: Some(",\"seq\":0,".to_owned()),
+            outcome: Outcome::Success.as_str().to_owned(),
+            error_code: None,
+            before_digest: Some(sha256_hex(b"before")),
+            after_digest: None,
+            prev_hash: GENESIS_HASH.to_owned(),
+            hash: String::new(),
+        };
+        let (before, after) = canonical_parts(&row);
+        let mut hasher = Sha256::new();
+        hasher.update(row.prev_hash.as_bytes());
+        hasher.update(&before);
+        hasher.update(row.seq.to_string().as_bytes());
+        hasher.update(&after);
+        assert_eq!(
+            hex::encode(hasher.finalize()),
+            chain_hash(&row.prev_hash, &row)
+        );
     }
 }

@@ -100,6 +100,14 @@ static CARD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b[0-9](?:[ \-]?[0-9]){12,18}\b").expect("valid"));
 static PHONE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:\+|\b0)[0-9][0-9 /().\-]{5,20}[0-9]").expect("valid"));
+/// A date, with a time of day and an offset where given: ISO 8601 as databases print
+/// it (`2021-05-03 10:00:00+00`) or the German spelling (`03.05.2021 10:00`).
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"\b(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4})(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?(?:Z|[+\-][0-9]{2}(?::?[0-9]{2})?)?)?",
+    )
+    .expect("valid")
+});
 
 /// Whether `s` (spaces removed) passes the IBAN check (ISO 13616, mod 97).
 fn is_iban(s: &str) -> bool {
@@ -221,25 +229,48 @@ fn tokens(value: &str, region: identity::PhoneRegion) -> Vec<Token> {
             });
         }
     }
-    for m in CARD.find_iter(value) {
-        if is_card(m.as_str()) {
-            let v: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
-            out.push(Token {
-                kind: IdentityType::Other,
-                value: format!("card:{v}"),
-                what: "a payment card number",
-            });
-        }
-    }
-    // IBANs and card numbers are digits too: not read again as phone numbers.
+    // What is read as one kind is not read again as another: IBANs hold digits that
+    // may pass a card's checksum, and IBANs, cards and dates hold digits a phone
+    // number pattern matches (reading a phone number is the scan's dearest step, and
+    // a shop's rows are full of order dates). An IBAN when it passed its checksum, or
+    // when it is a country code, two digits and nothing but digits (a mistyped
+    // German IBAN is neither a card nor a phone number); the shape alone also
+    // matches words followed by a number (`AB12 ruft an 030 1234567`). A card only
+    // when it passed its checksum: a long phone number looks like a card.
     let mut rest = value.to_owned();
-    // (Only those that passed their checksum: a long phone number looks like a card.)
-    for m in IBAN
-        .find_iter(value)
-        .filter(|m| is_iban(&m.as_str().to_ascii_uppercase()))
-        .chain(CARD.find_iter(value).filter(|m| is_card(m.as_str())))
-    {
-        rest.replace_range(m.range(), &" ".repeat(m.len()));
+    let blank = |rest: &mut String, range: std::ops::Range<usize>| {
+        let spaces = " ".repeat(range.len());
+        rest.replace_range(range, &spaces);
+    };
+    for m in IBAN.find_iter(value).filter(|m| {
+        let digits_only = m
+            .as_str()
+            .get(4..)
+            .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_digit() || b == b' '));
+        digits_only || is_iban(&m.as_str().to_ascii_uppercase())
+    }) {
+        blank(&mut rest, m.range());
+    }
+    let cards: Vec<std::ops::Range<usize>> = CARD
+        .find_iter(&rest)
+        .filter(|m| is_card(m.as_str()))
+        .map(|m| m.range())
+        .collect();
+    for range in cards {
+        let v: String = rest[range.clone()]
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        out.push(Token {
+            kind: IdentityType::Other,
+            value: format!("card:{v}"),
+            what: "a payment card number",
+        });
+        blank(&mut rest, range);
+    }
+    let dates: Vec<std::ops::Range<usize>> = DATE.find_iter(&rest).map(|m| m.range()).collect();
+    for range in dates {
+        blank(&mut rest, range);
     }
     for m in PHONE.find_iter(&rest) {
         // 00 is the international call prefix: 0049 30 … is +49 30 ….
@@ -1028,6 +1059,39 @@ mod tests {
         assert_eq!(found[0].value, "ben.berg@example.org");
         assert_eq!(found[3].value, "+49301234567");
         assert!(tokens("Sofa Lindholm, 3-Sitzer, 129900 Cent", region).is_empty());
+    }
+
+    /// Dates and IBAN-shaped text are not read as phone numbers; a phone number
+    /// beside them still is.
+    #[test]
+    fn dates_and_iban_shapes_are_not_phone_numbers() {
+        let region = identity::PhoneRegion::default();
+        for text in [
+            "2021-05-03 10:00:00+00",
+            "2021-05-03T10:00:00.123456Z",
+            "2021-05-03 10:00:00",
+            "03.05.2021 10:00",
+            "bestellt am 03.05.2021",
+            // Check digits wrong: not an IBAN, and not `0044 0000012345` either, nor
+            // the card number its digits spell by chance (they pass Luhn).
+            "DE43 3704 0044 0000012345",
+        ] {
+            assert!(
+                tokens(text, region).is_empty(),
+                "{text:?}: {:?}",
+                tokens(text, region)
+            );
+        }
+        let found = tokens("2021-05-03 10:00:00+00, Rückruf unter 030 1234567", region);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].value, "+49301234567");
+        let found = tokens("DE43 3704 0044 0000012345 / Tel. 0049 30 1234567", region);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].value, "+49301234567");
+        // The shape of an IBAN followed by words is not an IBAN: the number is read.
+        let found = tokens("Ref AB12 ruft an 030 1234567", region);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].value, "+49301234567");
     }
 
     /// Spellings the attack helper slipped past the scan: each is found, as the same
