@@ -104,7 +104,7 @@ static PHONE: LazyLock<Regex> =
 /// it (`2021-05-03 10:00:00+00`) or the German spelling (`03.05.2021 10:00`).
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"\b(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4})(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?(?:Z|[+\-][0-9]{2}(?::?[0-9]{2})?)?)?",
+        r"\b(?:[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])|(?:0?[1-9]|[12][0-9]|3[01])\.(?:0?[1-9]|1[0-2])\.[0-9]{4})(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?(?:Z|[+\-][0-9]{2}(?::?[0-9]{2})?)?)?",
     )
     .expect("valid")
 });
@@ -268,7 +268,17 @@ fn tokens(value: &str, region: identity::PhoneRegion) -> Vec<Token> {
         });
         blank(&mut rest, range);
     }
-    let dates: Vec<std::ops::Range<usize>> = DATE.find_iter(&rest).map(|m| m.range()).collect();
+    // A date stands alone: digits, a dash or a slash right beside it make it part
+    // of something else (`0221-12-10-5432` is a phone number).
+    let joined = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_digit() || b"-/+".contains(b));
+    let dates: Vec<std::ops::Range<usize>> = DATE
+        .find_iter(&rest)
+        .map(|m| m.range())
+        .filter(|r| {
+            let bytes = rest.as_bytes();
+            !joined(r.start.checked_sub(1).and_then(|i| bytes.get(i))) && !joined(bytes.get(r.end))
+        })
+        .collect();
     for range in dates {
         blank(&mut rest, range);
     }
@@ -1088,6 +1098,10 @@ mod tests {
         let found = tokens("DE43 3704 0044 0000012345 / Tel. 0049 30 1234567", region);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].value, "+49301234567");
+        // Digits grouped like a date inside a longer number are the number.
+        let found = tokens("Tel. 0221-12-10-5432", region);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].value, "+4922112105432");
         // The shape of an IBAN followed by words is not an IBAN: the number is read.
         let found = tokens("Ref AB12 ruft an 030 1234567", region);
         assert_eq!(found.len(), 1, "{found:?}");
