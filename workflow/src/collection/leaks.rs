@@ -1092,20 +1092,25 @@ mod tests {
                 tokens(text, region)
             );
         }
-        let found = tokens("2021-05-03 10:00:00+00, Rückruf unter 030 1234567", region);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].value, "+49301234567");
-        let found = tokens("DE43 3704 0044 0000012345 / Tel. 0049 30 1234567", region);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].value, "+49301234567");
+        // Each text holds one phone number beside the rest, and only that is found.
+        let phone_only = |text: &str| {
+            let found = tokens(text, region);
+            assert_eq!(found.len(), 1, "{text:?}: {found:?}");
+            assert_eq!(found[0].kind, IdentityType::Phone, "{text:?}: {found:?}");
+            found[0].value.clone()
+        };
+        assert_eq!(
+            phone_only("2021-05-03 10:00:00+00, Rückruf unter 030 1234567"),
+            "+49301234567"
+        );
+        assert_eq!(
+            phone_only("DE43 3704 0044 0000012345 / Tel. 0049 30 1234567"),
+            "+49301234567"
+        );
         // Digits grouped like a date inside a longer number are the number.
-        let found = tokens("Tel. 0221-12-10-5432", region);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].value, "+4922112105432");
+        assert_eq!(phone_only("Tel. 0221-12-10-5432"), "+4922112105432");
         // The shape of an IBAN followed by words is not an IBAN: the number is read.
-        let found = tokens("Ref AB12 ruft an 030 1234567", region);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].value, "+49301234567");
+        assert_eq!(phone_only("Ref AB12 ruft an 030 1234567"), "+49301234567");
     }
 
     /// Spellings the attack helper slipped past the scan: each is found, as the same
