@@ -74,6 +74,7 @@ pub(crate) fn discover(
     fields: &[data_field::Model],
     searched: &[SearchIdentity],
     region: identity::PhoneRegion,
+    readings: &super::leaks::Readings,
 ) -> Vec<Discovered> {
     let known: HashSet<(IdentityType, &str)> = searched
         .iter()
@@ -92,7 +93,7 @@ pub(crate) fn discover(
                 let kind = identity_type(field)?;
                 let value = canonicals
                     .entry((kind, v.value.as_str()))
-                    .or_insert_with(|| super::leaks::canonical(kind, &v.value, region))
+                    .or_insert_with(|| readings.canonical(kind, &v.value, region))
                     .clone()?;
                 (!value.is_empty()).then_some((field.id, kind, value))
             })
@@ -273,6 +274,76 @@ mod tests {
         }
     }
 
+    /// What a worker prepares beside its transaction is what the finish would have
+    /// worked out itself: each value of a mapped field sealed in place (values of
+    /// no field are not sealed, they are not stored), and the readings give the
+    /// same canonical spellings as reading the value then.
+    #[test]
+    fn values_are_sealed_and_read_ahead_as_the_finish_would() {
+        let cipher =
+            crate::core::crypto::Cipher::from_base64(&crate::core::crypto::Cipher::generate_key())
+                .expect("a fresh key");
+        let region = identity::PhoneRegion::default();
+        let mut phone = field(4, Some(IdentityType::Phone));
+        phone.identifies_subject = false;
+        let fields = [field(1, Some(IdentityType::Email)), field(3, None), phone];
+        let found = vec![
+            record(
+                "customers(id=1)",
+                &[
+                    (1, "Anna@Example.com"),
+                    (9, "not mapped"),
+                    (4, "030 1234567"),
+                ],
+            ),
+            record("orders(id=7)", &[(3, "Lieferung an anna@example.com")]),
+        ];
+        let ahead =
+            crate::collection::Ahead::of(&cipher, &fields, region, found.clone()).expect("sealed");
+        assert_eq!(ahead.found, found);
+        let opened: Vec<Vec<Option<String>>> = ahead
+            .sealed
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|s| {
+                        s.as_ref().map(|s| {
+                            String::from_utf8(cipher.decrypt(s).expect("opens")).expect("utf-8")
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            opened,
+            [
+                vec![
+                    Some("Anna@Example.com".to_owned()),
+                    None,
+                    Some("030 1234567".to_owned())
+                ],
+                vec![Some("Lieferung an anna@example.com".to_owned())],
+            ]
+        );
+        for (kind, value) in [
+            (IdentityType::Email, "Anna@Example.com"),
+            (IdentityType::Phone, "030 1234567"),
+            (IdentityType::Email, "never read ahead@example.com"),
+        ] {
+            assert_eq!(
+                ahead.readings.canonical(kind, value, region),
+                crate::collection::leaks::canonical(kind, value, region),
+                "{value}"
+            );
+        }
+        assert_eq!(
+            ahead
+                .readings
+                .canonical(IdentityType::Phone, "030 1234567", region),
+            Some("+49301234567".to_owned())
+        );
+    }
+
     #[test]
     fn identities_are_taken_only_from_records_that_name_the_requester() {
         let fields = [
@@ -304,7 +375,13 @@ mod tests {
             // The same number twice is taken once.
             record("accounts(id=5)", &[(1, "anna@example.com"), (2, "K-1")]),
         ];
-        let got = discover(&found, &fields, &searched, identity::PhoneRegion::default());
+        let got = discover(
+            &found,
+            &fields,
+            &searched,
+            identity::PhoneRegion::default(),
+            &crate::collection::leaks::Readings::default(),
+        );
         assert_eq!(
             got,
             [Discovered {

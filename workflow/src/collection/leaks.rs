@@ -437,6 +437,56 @@ async fn count_unresolved<C: Conn>(
         .count())
 }
 
+/// What the scan reads from a task's values, worked out from the connector's result
+/// before the finish's transaction needs it: the identifiers in each distinct
+/// value, and the canonical spelling of each value of an identifying field. The
+/// worker reads them on a blocking thread while the transaction's first round trips
+/// run, so that the parsing (phone numbers are dear) adds no waiting.
+#[derive(Debug, Default)]
+pub(crate) struct Readings {
+    tokens: HashMap<String, Vec<Token>>,
+    canonicals: HashMap<IdentityType, HashMap<String, Option<String>>>,
+}
+
+impl Readings {
+    /// Reads the values of `found` that belong to `fields`.
+    pub(crate) fn of(
+        found: &[crate::connectors::Found],
+        fields: &[data_field::Model],
+        region: identity::PhoneRegion,
+    ) -> Self {
+        let mut out = Self::default();
+        for v in found.iter().flat_map(|r| &r.values) {
+            let Some(field) = fields.iter().find(|f| f.id == v.field_id) else {
+                continue;
+            };
+            if !out.tokens.contains_key(&v.value) {
+                out.tokens.insert(v.value.clone(), tokens(&v.value, region));
+            }
+            if let Some(kind) = field.identity_type.as_deref().and_then(|t| t.parse().ok()) {
+                let of_kind = out.canonicals.entry(kind).or_default();
+                if !of_kind.contains_key(&v.value) {
+                    of_kind.insert(v.value.clone(), canonical(kind, &v.value, region));
+                }
+            }
+        }
+        out
+    }
+
+    /// The canonical spelling of `value` as `kind`, read ahead or now.
+    pub(crate) fn canonical(
+        &self,
+        kind: IdentityType,
+        value: &str,
+        region: identity::PhoneRegion,
+    ) -> Option<String> {
+        match self.canonicals.get(&kind).and_then(|m| m.get(value)) {
+            Some(c) => c.clone(),
+            None => canonical(kind, value, region),
+        }
+    }
+}
+
 /// What the finish of a request's last collection task holds already, so that the
 /// scan on the way to review reads only what it does not.
 pub(crate) struct Known<'a> {
@@ -454,6 +504,8 @@ pub(crate) struct Known<'a> {
     pub alone: bool,
     /// The findings the task's connector reported with its result.
     pub task_findings: usize,
+    /// What was read ahead from the task's values.
+    pub readings: Readings,
 }
 
 impl Workflow {
@@ -473,6 +525,7 @@ impl Workflow {
             .as_ref()
             .filter(|k| k.alone && first_review)
             .map(|k| k.task_findings);
+        let mut readings = Readings::default();
         let (region, mut opened, mut fields, own) = match known {
             Some(k) => {
                 let mut opened = k.records;
@@ -489,6 +542,7 @@ impl Workflow {
                 }
                 let fields: HashMap<Uuid, data_field::Model> =
                     k.fields.iter().map(|f| (f.id, f.clone())).collect();
+                readings = k.readings;
                 (k.region, opened, fields, Some(k.own))
             }
             None => {
@@ -548,7 +602,7 @@ impl Workflow {
                 let kind = identity_of(r)?;
                 canonicals
                     .entry((kind, v.as_str()))
-                    .or_insert_with(|| canonical(kind, v, region))
+                    .or_insert_with(|| readings.canonical(kind, v, region))
                     .clone()
             })
             .collect();
@@ -576,7 +630,10 @@ impl Workflow {
             if let (Some(IdentityType::CustomerNumber), Some(c)) = (identity_of(r), c) {
                 found.push((IdentityType::CustomerNumber, c, "a customer number"));
             }
-            let tokens = read.entry(v.as_str()).or_insert_with(|| tokens(v, region));
+            let tokens: &[Token] = match readings.tokens.get(v.as_str()) {
+                Some(ahead) => ahead,
+                None => read.entry(v.as_str()).or_insert_with(|| tokens(v, region)),
+            };
             for t in tokens.iter() {
                 found.push((t.kind, &t.value, t.what));
             }

@@ -193,6 +193,49 @@ struct Inputs<'a> {
     region: identity::PhoneRegion,
 }
 
+/// A connector's result with the CPU work its storing needs done: the values
+/// sealed, and what the leak scan and the search for identities found on the way
+/// read from them.
+struct Ahead {
+    found: Vec<Found>,
+    /// Per record, per value: sealed, or `None` for a value of no field of the
+    /// source (it is not stored).
+    sealed: Vec<Vec<Option<String>>>,
+    readings: leaks::Readings,
+}
+
+impl Ahead {
+    fn of(
+        cipher: &crate::core::crypto::Cipher,
+        fields: &[data_field::Model],
+        region: identity::PhoneRegion,
+        found: Vec<Found>,
+    ) -> Result<Self> {
+        let sealed = found
+            .iter()
+            .map(|record| {
+                record
+                    .values
+                    .iter()
+                    .map(|v| {
+                        fields
+                            .iter()
+                            .any(|f| f.id == v.field_id)
+                            .then(|| cipher.encrypt(v.value.as_bytes()))
+                            .transpose()
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let readings = leaks::Readings::of(&found, fields, region);
+        Ok(Self {
+            found,
+            sealed,
+            readings,
+        })
+    }
+}
+
 impl Workflow {
     /// Runs `options.workers` workers until `stop` turns true.
     pub fn spawn_workers(
@@ -311,6 +354,12 @@ impl Workflow {
         match outcome {
             None => Ok(Pass::Lost { task_id }),
             Some(Ok(found)) => {
+                // Sealing and reading the values is CPU work: it runs on a blocking
+                // thread while the finish's transaction takes its first round trips.
+                let ahead = {
+                    let (cipher, fields) = (self.cipher.clone(), fields.clone());
+                    tokio::task::spawn_blocking(move || Ahead::of(&cipher, &fields, region, found))
+                };
                 let inputs = Inputs {
                     source_name: &source.name,
                     fields: &fields,
@@ -318,7 +367,7 @@ impl Workflow {
                     given,
                     region,
                 };
-                let pass = self.finish(owner, &task, inputs, found).await?;
+                let pass = self.finish(owner, &task, inputs, ahead).await?;
                 Ok(match pass {
                     Pass::Done {
                         task_id, to_review, ..
@@ -369,7 +418,7 @@ impl Workflow {
         owner: &str,
         task: &request_task::Model,
         inputs: Inputs<'_>,
-        mut found: Vec<Found>,
+        ahead: tokio::task::JoinHandle<Result<Ahead>>,
     ) -> Result<Pass> {
         let Inputs {
             source_name,
@@ -415,7 +464,14 @@ impl Workflow {
             again |= found::concerns(fields, identity.kind, read_here);
             known.push(identity);
         }
-        let discovered = found::discover(&found, fields, &known, region);
+        let Ahead {
+            mut found,
+            sealed,
+            readings,
+        } = ahead
+            .await
+            .map_err(|e| Error::Internal(format!("sealing the collected values failed: {e}")))??;
+        let discovered = found::discover(&found, fields, &known, region, &readings);
         let adopted = found::adopt(conn, &request, task.id, task.source_id, discovered, at).await?;
         own.extend(adopted.iter().map(|d| d.value.clone()));
         again |= adopted
@@ -476,17 +532,23 @@ impl Workflow {
             .collect();
         let rows = found
             .into_iter()
-            .flat_map(|record| {
+            .zip(sealed)
+            .flat_map(|(record, sealed)| {
                 let key = record.key;
-                record.values.into_iter().filter_map(move |v| {
-                    let field = fields.iter().find(|f| f.id == v.field_id)?;
-                    Some(NewValue {
-                        field: Some(field),
-                        location: field.location.clone(),
-                        record_key: Some(key.clone()),
-                        value: v.value,
+                record
+                    .values
+                    .into_iter()
+                    .zip(sealed)
+                    .filter_map(move |(v, sealed)| {
+                        let field = fields.iter().find(|f| f.id == v.field_id)?;
+                        Some(NewValue {
+                            field: Some(field),
+                            location: field.location.clone(),
+                            record_key: Some(key.clone()),
+                            value: v.value,
+                            sealed,
+                        })
                     })
-                })
             })
             .collect();
         let task_findings = flags.len();
@@ -561,6 +623,7 @@ impl Workflow {
                 fields,
                 alone: others.is_empty(),
                 task_findings,
+                readings,
             };
             let (_, entry) = self
                 .transition_counted(

@@ -99,7 +99,12 @@ impl Cipher {
 
     /// nonce || ciphertext || tag.
     fn seal(&self, plaintext: &[u8]) -> Result<Vec<u8>> {
-        let nonce = Nonce::generate();
+        // From the thread's CSPRNG (seeded by the operating system and reseeded
+        // periodically): a system call per value cost more than the sealing itself
+        // when a collection stores a few hundred values.
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::Rng::fill(&mut rand::rng(), &mut nonce);
+        let nonce = Nonce::from(nonce);
         let sealed = self
             .aead
             .encrypt(&nonce, plaintext)

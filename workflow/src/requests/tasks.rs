@@ -144,6 +144,7 @@ fn checked_values<'f>(
             location,
             record_key: None,
             value: value.value,
+            sealed: None,
         });
     }
     rows
@@ -161,6 +162,8 @@ pub(crate) struct NewValue<'f> {
     pub record_key: Option<String>,
     /// The value as found (sealed when stored).
     pub value: String,
+    /// The value already sealed (by a worker, ahead of its transaction).
+    pub sealed: Option<String>,
 }
 
 /// What replacing a task's results did.
@@ -296,7 +299,10 @@ impl Workflow {
                     data_category_id: v.field.and_then(|f| f.data_category_id),
                     location: v.location,
                     record_key: v.record_key,
-                    value: self.cipher.encrypt(v.value.as_bytes())?,
+                    value: match v.sealed {
+                        Some(sealed) => sealed,
+                        None => self.cipher.encrypt(v.value.as_bytes())?,
+                    },
                     created_at: at,
                 };
                 Ok((model, v.value))

@@ -404,6 +404,7 @@ fn record_values<'f>(
                 location: name.to_owned(),
                 record_key: Some(format!("upload/{i}")),
                 value: text,
+                sealed: None,
             });
         }
     }
@@ -557,6 +558,7 @@ impl Workflow {
                     location: "file".to_owned(),
                     record_key: Some("upload/file".to_owned()),
                     value: description.to_string(),
+                    sealed: None,
                 };
                 (vec![record], Some(file), summary)
             }
