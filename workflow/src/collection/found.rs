@@ -11,7 +11,7 @@
 //! another data subject. The set only grows and is bounded by the sources, so the
 //! searching ends.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -82,8 +82,8 @@ pub(crate) fn discover(
         .collect();
     let mut out: Vec<Discovered> = Vec::new();
     let mut taken: HashSet<(IdentityType, String)> = HashSet::new();
-    // Each distinct value is read once (a phone number is dear to parse).
-    let mut canonicals: HashMap<(IdentityType, &str), Option<String>> = HashMap::new();
+    // Each distinct value was read once, ahead, by the worker (`readings`): a phone
+    // number is dear to parse.
     for record in found.iter().filter(|r| r.flags.is_empty()) {
         let identities: Vec<(Uuid, IdentityType, String)> = record
             .values
@@ -91,10 +91,7 @@ pub(crate) fn discover(
             .filter_map(|v| {
                 let field = fields.iter().find(|f| f.id == v.field_id)?;
                 let kind = identity_type(field)?;
-                let value = canonicals
-                    .entry((kind, v.value.as_str()))
-                    .or_insert_with(|| readings.canonical(kind, &v.value, region))
-                    .clone()?;
+                let value = readings.canonical(kind, &v.value, region)?;
                 (!value.is_empty()).then_some((field.id, kind, value))
             })
             .collect();
