@@ -161,6 +161,7 @@ pub(crate) async fn open_scratch(url: &str) -> Result<Workflow, BenchError> {
             sqlite_dir: std::env::temp_dir(),
             allowed_hosts: None,
         },
+        ..Default::default()
     };
     Ok(Workflow::open_with(store, cipher, options).await?)
 }

@@ -87,6 +87,25 @@ pub struct ServeArgs {
     /// Sender address of outgoing mail [default: Auskunft <auskunft@localhost>].
     #[arg(long, env = "AUSKUNFT_MAIL_FROM", value_name = "ADDRESS")]
     pub mail_from: Option<String>,
+    /// Send mail through this SMTP server: smtps://USER:PASSWORD@HOST:465 (TLS),
+    /// smtp://USER:PASSWORD@HOST:587?tls=required (STARTTLS), smtp://HOST:25 (plain,
+    /// a relay on the same host only) [default: no SMTP].
+    #[arg(
+        long,
+        env = "AUSKUNFT_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// Mail of test requests goes to this address instead of the subject's (with
+    /// SMTP; without it, such mail is not sent at all) [default: none].
+    #[arg(long, env = "AUSKUNFT_MAIL_TEST_INBOX", value_name = "ADDRESS")]
+    pub mail_test_inbox: Option<String>,
+    /// The address subjects reach this server at, for download links in answers
+    /// (https://privacy.example.com) [default: the address the dispatching call
+    /// came in at].
+    #[arg(long, env = "AUSKUNFT_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 /// The TOML file; every key is optional.
@@ -99,6 +118,11 @@ pub struct FileConfig {
     metrics_bind: Option<String>,
     mail_dir: Option<PathBuf>,
     mail_from: Option<String>,
+    smtp_url: Option<String>,
+    mail_test_inbox: Option<String>,
+    public_url: Option<String>,
+    #[serde(default)]
+    dispatch: FileDispatch,
     #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
@@ -115,6 +139,15 @@ struct FileCollection {
     lease_secs: Option<u64>,
     max_attempts: Option<i32>,
     backoff_secs: Option<u64>,
+}
+
+/// `[dispatch]`: download links and attachments of dispatched answers.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileDispatch {
+    link_days: Option<u32>,
+    max_downloads: Option<u32>,
+    attach_max_bytes: Option<u64>,
 }
 
 /// `[sources]`: what data sources may reach.
@@ -180,6 +213,12 @@ pub struct Config {
     pub mail_dir: Option<PathBuf>,
     /// Sender of outgoing mail.
     pub mail_from: String,
+    /// SMTP server URL (a secret: it may carry a password).
+    pub smtp_url: Option<String>,
+    /// Where mail of test requests goes (SMTP only).
+    pub mail_test_inbox: Option<String>,
+    /// Download links and attachments of dispatched answers.
+    pub dispatch: workflow::dispatch::DispatchSettings,
     /// What data sources may reach: the directory of SQLite sources (absolute) and
     /// the optional host allow-list.
     pub sources: workflow::SourceSettings,
@@ -371,7 +410,55 @@ impl Config {
             )?),
             ..worker_defaults
         };
+        let dispatch_defaults = workflow::dispatch::DispatchSettings::default();
+        let public_url = serve.public_url.clone().or(file.public_url);
+        if let Some(public) = &public_url {
+            let ok = url::Url::parse(public).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host().is_some()
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+            });
+            if !ok {
+                return Err(ConfigError::Invalid {
+                    name: "public_url",
+                    message: format!(
+                        "`{public}` is not an http(s) address like https://privacy.example.com"
+                    ),
+                });
+            }
+        }
+        let dispatch = workflow::dispatch::DispatchSettings {
+            public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            link_days: positive(
+                "dispatch.link_days",
+                file.dispatch
+                    .link_days
+                    .unwrap_or(dispatch_defaults.link_days),
+            )?,
+            max_downloads: positive(
+                "dispatch.max_downloads",
+                file.dispatch
+                    .max_downloads
+                    .unwrap_or(dispatch_defaults.max_downloads),
+            )?,
+            attach_max_bytes: file
+                .dispatch
+                .attach_max_bytes
+                .unwrap_or(dispatch_defaults.attach_max_bytes),
+        };
+        let smtp_url = serve.smtp_url.clone().or(file.smtp_url);
+        let mail_dir = serve.mail_dir.clone().or(file.mail_dir);
+        if smtp_url.is_some() && mail_dir.is_some() {
+            return Err(ConfigError::Invalid {
+                name: "smtp_url",
+                message: "choose SMTP or a mail directory, not both".into(),
+            });
+        }
         Ok(Self {
+            dispatch,
+            smtp_url,
+            mail_test_inbox: serve.mail_test_inbox.clone().or(file.mail_test_inbox),
             collection,
             sources: workflow::SourceSettings {
                 sqlite_dir,
@@ -390,7 +477,7 @@ impl Config {
             metrics_bind: serve.metrics_bind.clone().or(file.metrics_bind),
             limits,
             encryption_key: global.encryption_key.clone().or(file.encryption_key),
-            mail_dir: serve.mail_dir.clone().or(file.mail_dir),
+            mail_dir,
             mail_from: serve
                 .mail_from
                 .clone()

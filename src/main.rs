@@ -182,6 +182,7 @@ async fn open(config: &Config) -> Result<Workflow, CliError> {
     let store = Store::connect_and_migrate(&config.database_url, &StoreOptions::default()).await?;
     let options = WorkflowOptions {
         sources: config.sources.clone(),
+        dispatch: config.dispatch.clone(),
     };
     Ok(Workflow::open_with(store, cipher, options).await?)
 }
@@ -309,6 +310,19 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
         demo_crm: demo_crm.clone(),
     };
     let mailer: std::sync::Arc<dyn workflow::core::outbox::Mailer> = match &config.mail_dir {
+        None if config.smtp_url.is_some() => std::sync::Arc::new(
+            workflow::core::outbox::SmtpMailer::new(
+                config.smtp_url.as_deref().unwrap_or_default(),
+                &config.mail_from,
+                config.mail_test_inbox.as_deref(),
+            )
+            .map_err(|message| {
+                CliError::Config(crate::config::ConfigError::Invalid {
+                    name: "smtp_url",
+                    message,
+                })
+            })?,
+        ),
         Some(dir) => std::sync::Arc::new(
             workflow::core::outbox::FileMailer::new(dir, &config.mail_from).map_err(|message| {
                 CliError::Config(crate::config::ConfigError::Invalid {

@@ -166,6 +166,19 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("Mutation", "unredactRecord", Allow(Request, Review)),
     ("Mutation", "startExecution", Allow(Request, Execute)),
     ("Mutation", "dispatchRequest", Allow(Request, Dispatch)),
+    ("Mutation", "revokeDownloadLink", Allow(Request, Dispatch)),
+    ("Query", "dispatchProof", Allow(Request, Read)),
+    // The proof is for whoever reads requests; the address and the notice are
+    // personal data.
+    ("DispatchProof", "*", Allow(Request, Read)),
+    ("DispatchProof", "recipient", Allow(Request, ReadData)),
+    ("DispatchProof", "notice", Allow(Request, ReadData)),
+    ("DispatchDelivery", "*", Allow(Request, Read)),
+    // Names the address a test request's message was meant for.
+    ("DispatchDelivery", "lastError", Allow(Request, ReadData)),
+    ("DownloadLinkInfo", "*", Allow(Request, Read)),
+    ("DispatchRequestPayload", "*", Authenticated),
+    ("RevokeDownloadLinkPayload", "*", Authenticated),
     ("Mutation", "closeRequest", Allow(Request, Dispatch)),
     ("Mutation", "cancelRequest", Allow(Request, Cancel)),
     ("Mutation", "assignRequest", Allow(Request, Update)),

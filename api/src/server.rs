@@ -107,6 +107,7 @@ impl Application {
             .at("/exports/:token", get(download_export))
             .at("/attachments/:token", get(download_attachment))
             .at("/answers/:token", get(download_answer))
+            .at("/download/:token", get(download_dispatched))
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz));
         if let Some(crm) = &config.demo_crm {
@@ -294,6 +295,22 @@ async fn download_answer(
     )
 }
 
+/// `GET /download/{token}`: the subject's link to a dispatched answer package (sent
+/// by e-mail or shown in the portal). Expired, used-up and withdrawn links are 410.
+#[handler]
+async fn download_dispatched(
+    poem::web::Path(token): poem::web::Path<String>,
+    state: poem::web::Data<&AppState>,
+) -> Response {
+    file_response(
+        state
+            .workflow
+            .download_answer(&token)
+            .await
+            .map(|f| ("application/zip".to_owned(), f.file_name, f.bytes)),
+    )
+}
+
 /// A download: the file, or a JSON error with the matching HTTP status.
 fn file_response(file: workflow::Result<(String, String, Vec<u8>)>) -> Response {
     match file {
@@ -325,6 +342,8 @@ fn file_response(file: workflow::Result<(String, String, Vec<u8>)>) -> Response 
                 ErrorCode::NotFound => StatusCode::NOT_FOUND,
                 ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
                 ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+                // A link that was good once: expired, used up or withdrawn.
+                ErrorCode::Conflict => StatusCode::GONE,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             if status == StatusCode::INTERNAL_SERVER_ERROR {

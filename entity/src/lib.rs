@@ -20,6 +20,8 @@ pub mod data_category;
 pub mod data_field;
 pub mod data_source;
 pub mod data_subject;
+pub mod dispatch;
+pub mod download_link;
 pub mod found_identity;
 pub mod leak_finding;
 pub mod letter_template;

@@ -20,6 +20,8 @@ pub struct Model {
     pub delivered_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
+    /// A frozen answer package to attach (a dispatch by e-mail).
+    pub attachment_package_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

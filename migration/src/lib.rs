@@ -37,6 +37,7 @@ mod m20261129_000028_create_request_identity;
 mod m20261129_000029_collected_record_checks;
 mod m20261130_000030_collected_record_task_cascade;
 mod m20261130_000031_request_task_claim_order;
+mod m20261130_000032_dispatch;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000029_collected_record_checks::Migration),
             Box::new(m20261130_000030_collected_record_task_cascade::Migration),
             Box::new(m20261130_000031_request_task_claim_order::Migration),
+            Box::new(m20261130_000032_dispatch::Migration),
         ]
     }
 }

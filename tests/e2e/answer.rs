@@ -18,17 +18,27 @@ const OTHER_PERSON: &str = "Ersatz bitte an Max Mustermann, Tel. +49 221 7654321
 const PREVIEW: &str = "query($id: ID!, $l: AnswerLanguage) { answerPreview(requestId: $id, language: $l) { language isTest document letterText letterHtml portableCategories } }";
 const PACKAGE: &str = "query($id: ID!) { node(id: $id) { ... on SubjectRequest { state version answerPackage { id digest sizeBytes language isTest createdAt downloadUrl } } } }";
 
-async fn gql(app: &TestApp, role: Role, query: &str, vars: Value) -> Value {
+pub(crate) async fn gql(app: &TestApp, role: Role, query: &str, vars: Value) -> Value {
     app.gql_ok(app.key(role), query, vars).await
 }
 
 /// A verified ACCESS request with its collection task for the shop database.
-async fn collecting(app: &TestApp, email: &str, is_test: bool) -> (String, String) {
+pub(crate) async fn collecting(app: &TestApp, email: &str, is_test: bool) -> (String, String) {
+    collecting_kind(app, email, is_test, "ACCESS").await
+}
+
+/// [`collecting`] for a request of `kind`.
+pub(crate) async fn collecting_kind(
+    app: &TestApp,
+    email: &str,
+    is_test: bool,
+    kind: &str,
+) -> (String, String) {
     let data = gql(
         app,
         Role::Integrator,
-        "mutation($e: String!, $t: Boolean!) { submitRequest(input: {kind: ACCESS, channel: WEB_FORM, identities: [{kind: EMAIL, value: $e}], isTest: $t}) { request { id version } } }",
-        json!({"e": email, "t": is_test}),
+        "mutation($e: String!, $t: Boolean!, $k: RequestKind!) { submitRequest(input: {kind: $k, channel: WEB_FORM, identities: [{kind: EMAIL, value: $e}], isTest: $t}) { request { id version } } }",
+        json!({"e": email, "t": is_test, "k": kind}),
     )
     .await;
     let id = data["submitRequest"]["request"]["id"]
@@ -55,7 +65,12 @@ async fn collecting(app: &TestApp, email: &str, is_test: bool) -> (String, Strin
 }
 
 /// Completes the task with `values` (location, value) and submits for review.
-async fn collect_and_submit(app: &TestApp, request: &str, task: &str, values: &[(&str, &str)]) {
+pub(crate) async fn collect_and_submit(
+    app: &TestApp,
+    request: &str,
+    task: &str,
+    values: &[(&str, &str)],
+) {
     let values: Vec<Value> = values
         .iter()
         .map(|(l, v)| json!({"location": l, "value": v}))
@@ -107,7 +122,7 @@ async fn version(app: &TestApp, request: &str) -> Value {
 
 /// Approves like a lawyer: first every open leak finding is looked at and, the
 /// data being the requester's own here (their invoice IBAN), dismissed with a reason.
-async fn approve(app: &TestApp, request: &str) -> Value {
+pub(crate) async fn approve(app: &TestApp, request: &str) -> Value {
     let findings = gql(
         app,
         Role::Reviewer,
@@ -165,7 +180,7 @@ async fn download(app: &TestApp, package: &Value) -> Vec<u8> {
 }
 
 /// The files of a ZIP by name.
-fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     (0..zip.len())
         .map(|i| {
@@ -177,7 +192,7 @@ fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-fn file<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
+pub(crate) fn file<'a>(files: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
     &files
         .iter()
         .find(|(n, _)| n == name)
@@ -202,7 +217,7 @@ fn assert_schema_valid(document: &Value) {
     assert!(errors.is_empty(), "{errors:#?}");
 }
 
-fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 

@@ -266,6 +266,7 @@ impl TestApp {
         let sources = sources(&db, &sources_dir);
         let options = workflow::WorkflowOptions {
             sources: sources.clone(),
+            ..Default::default()
         };
         let workflow = Workflow::open_with(store, cipher, options)
             .await
@@ -322,6 +323,7 @@ impl TestApp {
         };
         let options = workflow::WorkflowOptions {
             sources: sources.clone(),
+            ..Default::default()
         };
         let workflow = Workflow::open_with(store, cipher, options)
             .await
@@ -393,7 +395,10 @@ impl TestApp {
         sources: workflow::SourceSettings,
     ) -> workflow::Result<Workflow> {
         let cipher = workflow::core::crypto::Cipher::from_base64(&self.encryption_key).unwrap();
-        let options = workflow::WorkflowOptions { sources };
+        let options = workflow::WorkflowOptions {
+            sources,
+            ..Default::default()
+        };
         Workflow::open_with(self.workflow.store().clone(), cipher, options).await
     }
 

@@ -79,6 +79,7 @@ fn input_type(mutation: &str) -> &'static str {
         "claimRequest" | "unclaimRequest" | "resendVerificationCode" => "RequestId",
         "addReviewComment" | "addRequestComment" => "AddComment",
         "redactRecord" => "RedactRecord",
+        "dispatchRequest" => "DispatchRequest",
         _ => "Transition",
     }
 }
@@ -352,12 +353,17 @@ async fn the_whole_path_runs_over_http_and_websocket(app: TestApp) {
         json!({"requestId": id, "text": "Antwort geht per Post raus."}),
     )
     .await;
-    // Dispatched by hand, then closed; the content is final.
+    // Dispatched by post, then closed; the content is final.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .date_naive()
+        .to_string();
     let r = ok(
         &app,
         Role::Agent,
         "dispatchRequest",
-        json!({"requestId": id, "version": r["version"]}),
+        json!({"requestId": id, "version": r["version"], "channel": "POSTAL",
+               "recipient": "Max Mustermann, Musterweg 1, 10115 Berlin", "sentOn": today}),
     )
     .await;
     assert_eq!(r["state"], "DISPATCHED");

@@ -160,6 +160,9 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     // -- carrying out and answering
     ("Mutation.startExecution",               [Y,   Y,  Y,   N,  N,    N,    N]),
     ("Mutation.dispatchRequest",              [Y,   Y,  N,   N,  Y,    N,    N]),
+    ("Mutation.revokeDownloadLink",           [Y,   Y,  N,   N,  Y,    N,    N]),
+    //    the proof is read like the request (its address and notice like its data)
+    ("Query.dispatchProof",                   [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
     ("Mutation.closeRequest",                 [Y,   Y,  N,   N,  Y,    N,    N]),
 ];
 
@@ -699,7 +702,21 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
         ),
         (
             "Mutation.dispatchRequest",
-            transition("dispatchRequest"),
+            q(
+                "mutation($id: ID!) { dispatchRequest(input: {requestId: $id, version: 1, channel: PORTAL}) { request { id } } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.revokeDownloadLink",
+            q(
+                "mutation($id: ID!) { revokeDownloadLink(input: {requestId: $id}) { proof { id } } }",
+            ),
+            rid(),
+        ),
+        (
+            "Query.dispatchProof",
+            q("query($id: ID!) { dispatchProof(requestId: $id) { digest } }"),
             rid(),
         ),
         ("Mutation.closeRequest", transition("closeRequest"), rid()),

@@ -15,6 +15,7 @@ pub mod collection;
 pub mod connectors;
 pub mod core;
 pub mod demo;
+pub mod dispatch;
 pub mod error;
 pub mod register;
 pub mod requests;
@@ -48,6 +49,8 @@ pub fn now() -> DateTime<Utc> {
 pub struct WorkflowOptions {
     /// What data sources may reach (SQLite directory, host allow-list).
     pub sources: connectors::guard::SourceSettings,
+    /// Download links and attachments of dispatched answers.
+    pub dispatch: dispatch::DispatchSettings,
 }
 
 /// The handle the API and the CLI work through.
@@ -59,6 +62,7 @@ pub struct Workflow {
     cipher: self::core::crypto::Cipher,
     sources: std::sync::Arc<connectors::guard::SourceGuard>,
     pools: std::sync::Arc<connectors::sql::Pools>,
+    dispatch_settings: std::sync::Arc<dispatch::DispatchSettings>,
 }
 
 /// The file of a SQLite store's main database (`None` for other backends and for
@@ -106,6 +110,7 @@ impl Workflow {
             cipher,
             sources: std::sync::Arc::new(sources),
             pools: Default::default(),
+            dispatch_settings: std::sync::Arc::new(options.dispatch),
         };
         workflow.upgrade_default_policies().await?;
         workflow.upgrade_default_taxonomies().await?;

@@ -23,6 +23,7 @@ pub struct Query(
     query::register::RegisterQuery,
     query::requests::RequestQuery,
     query::answer::AnswerQuery,
+    query::dispatch::DispatchQuery,
 );
 
 /// All mutations.
@@ -32,6 +33,7 @@ pub struct Mutation(
     mutation::register::RegisterMutation,
     mutation::requests::RequestMutation,
     mutation::answer::AnswerMutation,
+    mutation::dispatch::DispatchMutation,
 );
 
 /// The executable schema.

@@ -119,7 +119,7 @@ pub struct PackageFile {
 }
 
 /// Request kinds whose approval produces an answer package.
-fn answers(kind: RequestKind) -> bool {
+pub(crate) fn answers(kind: RequestKind) -> bool {
     matches!(kind, RequestKind::Access | RequestKind::Portability)
 }
 
@@ -451,30 +451,46 @@ impl Workflow {
                 Action::ReadData,
             )
             .await?;
-        let row = answer_package::Entity::find_by_id(package_id)
-            .filter(answer_package::Column::OrgId.eq(principal.org_id))
-            .one(self.store.conn())
-            .await?
-            .ok_or(Error::NotFound {
-                what: "answer package",
-            })?;
-        let bytes = self.cipher.decrypt(&row.content)?;
-        if package::sha256_hex(&bytes) != row.digest {
-            return Err(Error::Internal(format!(
-                "answer package {} does not match its digest",
-                row.id
-            )));
-        }
-        Ok(PackageFile {
-            file_name: format!(
-                "answer-{}-{}{}.zip",
-                row.request_id.simple(),
-                &row.digest[..12],
-                if row.is_test { "-TEST" } else { "" }
-            ),
-            bytes,
-        })
+        open_package(
+            self.store.conn(),
+            &self.cipher,
+            principal.org_id,
+            package_id,
+        )
+        .await
     }
+}
+
+/// A frozen package of the organization, opened and checked against its digest.
+pub(crate) async fn open_package<C: Conn>(
+    conn: &C,
+    cipher: &crate::core::crypto::Cipher,
+    org_id: Uuid,
+    package_id: Uuid,
+) -> Result<PackageFile> {
+    let row = answer_package::Entity::find_by_id(package_id)
+        .filter(answer_package::Column::OrgId.eq(org_id))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound {
+            what: "answer package",
+        })?;
+    let bytes = cipher.decrypt(&row.content)?;
+    if package::sha256_hex(&bytes) != row.digest {
+        return Err(Error::Internal(format!(
+            "answer package {} does not match its digest",
+            row.id
+        )));
+    }
+    Ok(PackageFile {
+        file_name: format!(
+            "answer-{}-{}{}.zip",
+            row.request_id.simple(),
+            &row.digest[..12],
+            if row.is_test { "-TEST" } else { "" }
+        ),
+        bytes,
+    })
 }
 
 const PACKAGE_LINK: &str = "answer-package/";

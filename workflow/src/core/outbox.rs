@@ -3,13 +3,16 @@
 //! through a [`Mailer`]. Bodies are sealed at rest (a body may hold a one-time code).
 //!
 //! Test requests (`is_test`) are never sent to real addresses: a mailer that reaches
-//! the outside world ([`Mailer::is_external`]) skips them and marks them suppressed.
+//! the outside world ([`Mailer::is_external`]) sends them to its test inbox
+//! ([`Mailer::test_inbox`]) instead, or, without one, skips them and marks them
+//! suppressed.
 
 use std::path::PathBuf;
+use std::time::Duration as StdDuration;
 
 use chrono::Duration;
-use lettre::message::{Mailbox, header::ContentType};
-use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -35,15 +38,61 @@ pub struct Mail {
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// A file to attach.
+    pub attachment: Option<MailAttachment>,
 }
 
-/// Sends mail. The dispatch issue adds SMTP; here: log and file.
+/// A file attached to a message.
+#[derive(Debug, Clone)]
+pub struct MailAttachment {
+    /// The file name offered to the recipient.
+    pub file_name: String,
+    /// Its media type, e.g. `application/zip`.
+    pub content_type: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl Mail {
+    /// The message as lettre builds it, from `from`.
+    fn message(&self, from: &Mailbox) -> std::result::Result<Message, String> {
+        let builder = Message::builder()
+            .from(from.clone())
+            .to(self.to.parse().map_err(|e| format!("recipient: {e}"))?)
+            .subject(self.subject.clone())
+            .message_id(Some(format!("<{}@auskunft>", self.id)));
+        let message = match &self.attachment {
+            None => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(self.body.clone()),
+            Some(file) => builder.multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(self.body.clone()))
+                    .singlepart(
+                        Attachment::new(file.file_name.clone()).body(
+                            file.bytes.clone(),
+                            ContentType::parse(&file.content_type)
+                                .map_err(|e| format!("attachment type: {e}"))?,
+                        ),
+                    ),
+            ),
+        };
+        message.map_err(|e| e.to_string())
+    }
+}
+
+/// Sends mail: to the log, into files, or through an SMTP server.
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync {
     /// Sends one message; an error is retried later.
     async fn send(&self, mail: &Mail) -> std::result::Result<(), String>;
-    /// Whether messages reach real mailboxes (then test requests are suppressed).
+    /// Whether messages reach real mailboxes (then test requests go to the test
+    /// inbox, or nowhere).
     fn is_external(&self) -> bool;
+    /// Where messages of test requests go instead of the subject's address.
+    fn test_inbox(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Writes each message to the log (development and demo).
@@ -83,21 +132,75 @@ impl FileMailer {
 #[async_trait::async_trait]
 impl Mailer for FileMailer {
     async fn send(&self, mail: &Mail) -> std::result::Result<(), String> {
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(mail.to.parse().map_err(|e| format!("recipient: {e}"))?)
-            .subject(mail.subject.clone())
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.body.clone())
-            .map_err(|e| e.to_string())?;
         self.transport
-            .send(message)
+            .send(mail.message(&self.from)?)
             .await
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
     fn is_external(&self) -> bool {
         false
+    }
+}
+
+/// Sends through an SMTP server (lettre), configured by a URL:
+/// `smtps://user:password@host:465` (TLS), `smtp://host:587?tls=required`
+/// (STARTTLS required), `smtp://host:25` (no encryption: a relay on the same host
+/// only).
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    test_inbox: Option<String>,
+}
+
+/// How long one SMTP command may take before the attempt fails (and is retried).
+const SMTP_TIMEOUT: StdDuration = StdDuration::from_secs(30);
+
+impl SmtpMailer {
+    /// A mailer for the server at `url`, sending as `from`; messages of test
+    /// requests go to `test_inbox`, or are not sent without one.
+    pub fn new(
+        url: &str,
+        from: &str,
+        test_inbox: Option<&str>,
+    ) -> std::result::Result<Self, String> {
+        let transport: AsyncSmtpTransport<Tokio1Executor> =
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                .map_err(|e| format!("SMTP URL: {e}"))?
+                .timeout(Some(SMTP_TIMEOUT))
+                .build();
+        let test_inbox = test_inbox
+            .map(|inbox| {
+                inbox
+                    .parse::<Mailbox>()
+                    .map(|_| inbox.to_owned())
+                    .map_err(|e| format!("test inbox `{inbox}`: {e}"))
+            })
+            .transpose()?;
+        Ok(Self {
+            transport,
+            from: from
+                .parse()
+                .map_err(|e| format!("sender address `{from}`: {e}"))?,
+            test_inbox,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailer for SmtpMailer {
+    async fn send(&self, mail: &Mail) -> std::result::Result<(), String> {
+        self.transport
+            .send(mail.message(&self.from)?)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+    fn is_external(&self) -> bool {
+        true
+    }
+    fn test_inbox(&self) -> Option<&str> {
+        self.test_inbox.as_deref()
     }
 }
 
@@ -177,6 +280,20 @@ pub(crate) async fn queue<C: Conn>(
     notice: Notice<'_>,
 ) -> Result<Uuid> {
     let (subject, body) = notice.render(request.id);
+    queue_message(conn, cipher, request, to, &subject, &body, None).await
+}
+
+/// Queues a message with this subject line and body, and the answer package
+/// `attachment` attached, if given.
+pub(crate) async fn queue_message<C: Conn>(
+    conn: &C,
+    cipher: &Cipher,
+    request: &subject_request::Model,
+    to: &str,
+    subject: &str,
+    body: &str,
+    attachment: Option<Uuid>,
+) -> Result<Uuid> {
     let at = now();
     let id = new_id();
     outbox::ActiveModel {
@@ -185,7 +302,7 @@ pub(crate) async fn queue<C: Conn>(
         request_id: Set(Some(request.id)),
         kind: Set("EMAIL".into()),
         recipient: Set(to.to_owned()),
-        subject: Set(subject),
+        subject: Set(subject.to_owned()),
         body: Set(cipher.encrypt(body.as_bytes())?),
         is_test: Set(request.is_test),
         attempts: Set(0),
@@ -193,6 +310,7 @@ pub(crate) async fn queue<C: Conn>(
         delivered_at: Set(None),
         last_error: Set(None),
         created_at: Set(at),
+        attachment_package_id: Set(attachment),
     }
     .insert(conn)
     .await?;
@@ -232,6 +350,12 @@ pub struct QueuedMail {
     /// The plain-text body.
     pub body: String,
 }
+
+/// How a message of a test request that was not sent is marked.
+pub const SUPPRESSED: &str = "suppressed: test request, never sent to a real address";
+
+/// How a message of a test request that went to the test inbox is marked.
+pub const REDIRECTED: &str = "test request: sent to the test inbox";
 
 /// Attempts before a message is given up (about a day with the backoff below).
 pub const MAX_ATTEMPTS: i32 = 12;
@@ -297,17 +421,45 @@ impl Workflow {
             }
             let body = String::from_utf8(self.cipher.decrypt(&row.body)?)
                 .map_err(|e| Error::Internal(format!("outbox body: {e}")))?;
-            let mail = Mail {
+            let attachment = match row.attachment_package_id {
+                Some(package_id) => {
+                    let file = crate::answer::open_package(
+                        self.store.conn(),
+                        &self.cipher,
+                        row.org_id,
+                        package_id,
+                    )
+                    .await?;
+                    Some(MailAttachment {
+                        file_name: file.file_name,
+                        content_type: "application/zip".into(),
+                        bytes: file.bytes,
+                    })
+                }
+                None => None,
+            };
+            let mut mail = Mail {
                 id: row.id,
                 to: row.recipient.clone(),
                 subject: row.subject.clone(),
                 body,
+                attachment,
             };
-            let outcome = if row.is_test && mailer.is_external() {
-                Err("suppressed: test request, never sent to a real address".to_owned())
-            } else {
-                mailer.send(&mail).await
-            };
+            // Ok(note): handled, with a note on how; Err: failed, retried later.
+            let outcome: std::result::Result<Option<String>, String> =
+                match (row.is_test && mailer.is_external(), mailer.test_inbox()) {
+                    (false, _) => mailer.send(&mail).await.map(|()| None),
+                    (true, Some(inbox)) => {
+                        // Never to the address a test request gave: to the test inbox,
+                        // marked, with the address it was meant for.
+                        mail.subject = format!("[TEST for {}] {}", mail.to, mail.subject);
+                        mail.to = inbox.to_owned();
+                        mailer.send(&mail).await.map(|()| {
+                            Some(format!("{REDIRECTED} {inbox} instead of {}", row.recipient))
+                        })
+                    }
+                    (true, None) => Ok(Some(SUPPRESSED.to_owned())),
+                };
             // This call's attempt, counted above.
             let attempts = row.attempts + 1;
             let mut active = outbox::ActiveModel {
@@ -315,13 +467,12 @@ impl Workflow {
                 ..Default::default()
             };
             match outcome {
-                Ok(()) => {
+                Ok(note) => {
                     active.delivered_at = Set(Some(now()));
-                    delivered += 1;
-                }
-                Err(e) if e.starts_with("suppressed") => {
-                    active.delivered_at = Set(Some(now()));
-                    active.last_error = Set(Some(e));
+                    if note.is_none() {
+                        delivered += 1;
+                    }
+                    active.last_error = Set(note);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, attempts, "mail delivery failed; will retry");

@@ -228,9 +228,26 @@ impl Workflow {
         let r = self
             .demo_step(reviewer, &r, RequestEvent::Approve, None)
             .await?;
+        let today = crate::requests::load_settings(self.store.conn(), admin.org_id)
+            .await?
+            .clock()
+            .date_of(crate::now());
         let r = self
-            .demo_step(admin, &r, RequestEvent::Dispatch, None)
-            .await?;
+            .dispatch(
+                admin,
+                crate::dispatch::DispatchInput {
+                    request_id: r.id,
+                    version: r.version,
+                    channel: crate::dispatch::DispatchChannel::Postal,
+                    recipient: Some("Felix Koch\nLindenstraße 4\n10969 Berlin".into()),
+                    attach_package: false,
+                    sent_on: Some(today),
+                    tracking_reference: Some("RR123456789DE".into()),
+                    origin: None,
+                },
+            )
+            .await?
+            .request;
         self.demo_step(admin, &r, RequestEvent::Close, None).await?;
 
         let r = self

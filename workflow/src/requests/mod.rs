@@ -148,6 +148,9 @@ stored_enum! {
         Task => "TASK",
         /// A record was redacted or the redaction withdrawn.
         Redaction => "REDACTION",
+        /// The answer was dispatched (channel, digest), downloaded by the subject,
+        /// or its download link withdrawn.
+        Dispatch => "DISPATCH",
     }
 }
 

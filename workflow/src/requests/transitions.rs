@@ -201,6 +201,14 @@ impl Workflow {
                 None,
             )
             .await?;
+        if fire.event == RequestEvent::Dispatch {
+            // Allowed, but the channel and the proof come with it: the transaction is
+            // dropped (nothing written) and the caller is sent to `dispatch`.
+            return Err(Error::invalid(
+                &["input", "channel"],
+                "a dispatch names its channel: use dispatchRequest",
+            ));
+        }
         self.commit_audited(tx, principal, audit).await?;
         updated.try_into()
     }

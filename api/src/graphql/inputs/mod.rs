@@ -3,5 +3,6 @@
 pub mod admin;
 pub mod answer;
 pub mod audit;
+pub mod dispatch;
 pub mod register;
 pub mod requests;

@@ -2,5 +2,6 @@
 
 pub mod admin;
 pub mod answer;
+pub mod dispatch;
 pub mod register;
 pub mod requests;

@@ -571,23 +571,6 @@ impl RequestMutation {
         .await
     }
 
-    /// Records that the answer went out (by hand, for now). Its content is final.
-    async fn dispatch_request(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "What to do; see the input type.")] input: TransitionInput,
-    ) -> ApiResult<RequestPayload> {
-        fire(
-            ctx,
-            &input.request_id,
-            input.version,
-            RequestEvent::Dispatch,
-            None,
-            None,
-        )
-        .await
-    }
-
     /// Closes a dispatched request.
     async fn close_request(
         &self,

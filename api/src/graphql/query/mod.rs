@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod answer;
 pub mod audit;
+pub mod dispatch;
 pub mod node;
 pub mod register;
 pub mod requests;

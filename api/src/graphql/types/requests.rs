@@ -169,6 +169,9 @@ mirror_enum! {
         /// A record was redacted, the redaction withdrawn, or redactions dropped
         /// because their values were not collected again.
         Redaction,
+        /// The answer was dispatched (channel, recipient, SHA-256 digest), the
+        /// subject downloaded it, or its download link was withdrawn.
+        Dispatch,
     }
 }
 
