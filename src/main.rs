@@ -334,6 +334,10 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
         None => std::sync::Arc::new(workflow::core::outbox::LogMailer),
     };
     tokio::spawn(deliver_mail(workflow.clone(), mailer));
+    tokio::spawn(deliver_webhooks(
+        workflow.clone(),
+        workflow::webhooks::client()?,
+    ));
     tokio::spawn(follow_policy_changes(workflow.clone()));
     let app = api::Application::build(server_config, workflow.clone())
         .await
@@ -396,6 +400,26 @@ async fn deliver_mail(
         tick.tick().await;
         if let Err(e) = workflow.deliver_outbox(mailer.as_ref(), 100).await {
             tracing::warn!(error = %e, "outbox delivery failed; retrying");
+        }
+    }
+}
+
+/// Posts due webhook deliveries every second and looks for newly overdue requests
+/// every minute, for as long as the server runs.
+async fn deliver_webhooks(workflow: Workflow, client: reqwest::Client) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    let mut since_sweep = u32::MAX;
+    loop {
+        tick.tick().await;
+        since_sweep = since_sweep.saturating_add(1);
+        if since_sweep >= 60 {
+            since_sweep = 0;
+            if let Err(e) = workflow.sweep_overdue_webhooks().await {
+                tracing::warn!(error = %e, "overdue sweep for webhooks failed; retrying");
+            }
+        }
+        if let Err(e) = workflow.deliver_webhooks(&client, 100).await {
+            tracing::warn!(error = %e, "webhook delivery failed; retrying");
         }
     }
 }

@@ -57,6 +57,37 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ),
     ("Mutation", "createApiKey", Allow(ApiKey, Create)),
     ("Mutation", "revokeApiKey", Allow(ApiKey, Delete)),
+    // Webhooks are the organization's configuration (their URLs may carry tokens of
+    // the receiving system): read and changed by whoever may change the organization.
+    ("Query", "webhookSubscriptions", Allow(Organization, Update)),
+    (
+        "Mutation",
+        "createWebhookSubscription",
+        Allow(Organization, Update),
+    ),
+    (
+        "Mutation",
+        "updateWebhookSubscription",
+        Allow(Organization, Update),
+    ),
+    (
+        "Mutation",
+        "rotateWebhookSecret",
+        Allow(Organization, Update),
+    ),
+    (
+        "Mutation",
+        "deleteWebhookSubscription",
+        Allow(Organization, Update),
+    ),
+    ("Mutation", "redeliverWebhook", Allow(Organization, Update)),
+    ("WebhookSubscription", "*", Allow(Organization, Update)),
+    ("WebhookDelivery", "*", Allow(Organization, Update)),
+    ("WebhookDeliveryConnection", "*", Authenticated),
+    ("WebhookDeliveryEdge", "*", Authenticated),
+    ("WebhookSecretPayload", "*", Authenticated),
+    ("WebhookSubscriptionPayload", "*", Authenticated),
+    ("WebhookDeliveryPayload", "*", Authenticated),
     ("Mutation", "grantRole", Allow(Policy, Update)),
     ("Mutation", "revokeRole", Allow(Policy, Update)),
     ("Mutation", "addPolicy", Allow(Policy, Update)),

@@ -44,3 +44,5 @@ pub mod subject_identity;
 pub mod subject_request;
 pub mod transfer;
 pub mod verification_challenge;
+pub mod webhook_delivery;
+pub mod webhook_subscription;

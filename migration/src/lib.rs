@@ -38,6 +38,7 @@ mod m20261129_000029_collected_record_checks;
 mod m20261130_000030_collected_record_task_cascade;
 mod m20261130_000031_request_task_claim_order;
 mod m20261130_000032_dispatch;
+mod m20261130_000033_webhooks;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000030_collected_record_task_cascade::Migration),
             Box::new(m20261130_000031_request_task_claim_order::Migration),
             Box::new(m20261130_000032_dispatch::Migration),
+            Box::new(m20261130_000033_webhooks::Migration),
         ]
     }
 }

@@ -22,7 +22,7 @@ const CREDENTIALS: (&str, &str) = ("auskunft", "s3cret pass");
 
 /// An approved ACCESS request for `email` on the demo register: its id, version and
 /// frozen package.
-async fn approved(app: &TestApp, email: &str, is_test: bool) -> (String, i64, Value) {
+pub(crate) async fn approved(app: &TestApp, email: &str, is_test: bool) -> (String, i64, Value) {
     let (request, task) = collecting(app, email, is_test).await;
     collect_and_submit(app, &request, &task, &[("customers.email", email)]).await;
     let package = approve(app, &request).await;
@@ -518,4 +518,120 @@ async fn a_carried_out_erasure_is_answered_with_its_notice(app: TestApp) {
 e2e!(
     dispatch_erasure_notice,
     a_carried_out_erasure_is_answered_with_its_notice
+);
+
+async fn races_and_hostile_input_change_nothing_twice(app: TestApp) {
+    let _shop = demo_register(&app).await;
+    let (request, version, package) = approved(&app, "race.kunde@example.org", false).await;
+    let base = json!({"requestId": request, "version": version});
+    let with = |extra: Value| {
+        let mut input = base.clone();
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        input
+    };
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .date_naive()
+        .to_string();
+    let hostile = [
+        (
+            with(json!({"channel": "POSTAL", "sentOn": today, "recipient": "x".repeat(10_000)})),
+            "input.recipient",
+        ),
+        (
+            with(json!({"channel": "POSTAL", "sentOn": today, "recipient": "Anna\u{0}Schmidt"})),
+            "input.recipient",
+        ),
+        (
+            with(
+                json!({"channel": "POSTAL", "sentOn": today, "recipient": "Anna", "trackingReference": "RR1\nBcc: x@evil.example"}),
+            ),
+            "input.trackingReference",
+        ),
+        (
+            with(
+                json!({"channel": "POSTAL", "sentOn": today, "recipient": "Anna", "trackingReference": "R".repeat(201)}),
+            ),
+            "input.trackingReference",
+        ),
+        (
+            with(
+                json!({"channel": "EMAIL", "recipient": "race.kunde@example.org\r\nBcc: x@evil.example"}),
+            ),
+            "input.recipient",
+        ),
+        (
+            with(json!({"channel": "EMAIL", "recipient": "' OR 1=1 --@example.org"})),
+            "input.recipient",
+        ),
+    ];
+    for (input, path) in hostile {
+        let body = dispatch(&app, Role::Agent, input.clone()).await;
+        assert_code(&body, "VALIDATION");
+        assert!(
+            error_paths(&body).contains(&path.to_owned()),
+            "{input}: {body}"
+        );
+    }
+    // A made-up or foreign request id, and a malformed one.
+    let body = dispatch(
+        &app,
+        Role::Agent,
+        json!({"requestId": package["id"], "version": version, "channel": "PORTAL"}),
+    )
+    .await;
+    assert_code(&body, "VALIDATION");
+    assert_eq!(request_state(&app, &request).await["state"], "APPROVED");
+
+    // Two agents dispatch the same version at once: exactly one wins.
+    let (a, b) = tokio::join!(
+        dispatch(&app, Role::Agent, with(json!({"channel": "EMAIL"}))),
+        dispatch(&app, Role::Dpo, with(json!({"channel": "PORTAL"}))),
+    );
+    let won: Vec<&Value> = [&a, &b]
+        .into_iter()
+        .filter(|r| r["errors"].is_null())
+        .collect();
+    assert_eq!(won.len(), 1, "{a}\n{b}");
+    let lost = if a["errors"].is_null() { &b } else { &a };
+    assert_code(lost, "CONFLICT");
+    let id = crate::common::workflow_id(&json!(request));
+    let queued = app.workflow.outbox_of_request(id).await.unwrap().len();
+    let p = proof(&app, &request).await;
+    assert_eq!(
+        queued,
+        usize::from(p["channel"] == "EMAIL"),
+        "one message only if the e-mail won"
+    );
+
+    // Downloads at the limit, all at once: exactly the limit gets through.
+    let (request, version, _) = approved(&app, "viele.downloads@example.org", false).await;
+    let body = dispatch(
+        &app,
+        Role::Agent,
+        json!({"requestId": request, "version": version, "channel": "PORTAL"}),
+    )
+    .await;
+    let url = body["data"]["dispatchRequest"]["downloadUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = path_of(&url).to_owned();
+    let statuses = futures_util::future::join_all((0..12).map(|_| get(&app, &path))).await;
+    let ok = statuses.iter().filter(|(s, _)| *s == 200).count();
+    let gone = statuses.iter().filter(|(s, _)| *s == 410).count();
+    assert_eq!(
+        (ok, gone),
+        (5, 7),
+        "{:?}",
+        statuses.iter().map(|s| s.0).collect::<Vec<_>>()
+    );
+    assert_eq!(proof(&app, &request).await["downloadLink"]["downloads"], 5);
+}
+e2e!(
+    dispatch_races_and_hostile_input,
+    races_and_hostile_input_change_nothing_twice
 );

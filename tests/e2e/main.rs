@@ -31,3 +31,4 @@ mod sources;
 mod subscriptions;
 mod tenancy;
 mod uploads;
+mod webhooks;

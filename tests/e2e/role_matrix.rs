@@ -60,6 +60,13 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     ("Mutation.createApiKey",                 [Y,   N,  N,   N,  N,    N,    N]),
     ("Mutation.revokeApiKey",                 [Y,   N,  N,   N,  N,    N,    N]),
     ("Query.policies",                        [Y,   Y,  N,   N,  N,    Y,    N]),
+    //    webhooks are the organization's configuration: admins and the DPO
+    ("Query.webhookSubscriptions",            [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.createWebhookSubscription",    [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.updateWebhookSubscription",    [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.rotateWebhookSecret",          [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.deleteWebhookSubscription",    [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.redeliverWebhook",             [Y,   Y,  N,   N,  N,    N,    N]),
     ("Mutation.grantRole",                    [Y,   N,  N,   N,  N,    N,    N]),
     ("Mutation.revokeRole",                   [Y,   N,  N,   N,  N,    N,    N]),
     ("Mutation.addPolicy",                    [Y,   N,  N,   N,  N,    N,    N]),
@@ -240,6 +247,42 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
             "Query.policies",
             q("{ policies { totalCount } }"),
             json!({}),
+        ),
+        (
+            "Query.webhookSubscriptions",
+            q("{ webhookSubscriptions { id url } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.createWebhookSubscription",
+            q(
+                "mutation { createWebhookSubscription(input: {url: \"https://crm.example.com/hook\", events: [REQUEST_CREATED]}) { subscription { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.updateWebhookSubscription",
+            q(
+                "mutation($id: ID!) { updateWebhookSubscription(input: {id: $id, active: false}) { subscription { id } } }",
+            ),
+            gid("WebhookSubscription"),
+        ),
+        (
+            "Mutation.rotateWebhookSecret",
+            q("mutation($id: ID!) { rotateWebhookSecret(input: {id: $id}) { secret } }"),
+            gid("WebhookSubscription"),
+        ),
+        (
+            "Mutation.deleteWebhookSubscription",
+            q("mutation($id: ID!) { deleteWebhookSubscription(input: {id: $id}) { deletedId } }"),
+            gid("WebhookSubscription"),
+        ),
+        (
+            "Mutation.redeliverWebhook",
+            q(
+                "mutation($id: ID!) { redeliverWebhook(input: {deliveryId: $id}) { delivery { id } } }",
+            ),
+            gid("WebhookDelivery"),
         ),
         (
             "Mutation.grantRole",

@@ -19,6 +19,7 @@ pub mod dispatch;
 pub mod error;
 pub mod register;
 pub mod requests;
+pub mod webhooks;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use uuid::Uuid;
@@ -63,6 +64,7 @@ pub struct Workflow {
     sources: std::sync::Arc<connectors::guard::SourceGuard>,
     pools: std::sync::Arc<connectors::sql::Pools>,
     dispatch_settings: std::sync::Arc<dispatch::DispatchSettings>,
+    webhooks: std::sync::Arc<webhooks::SubscriptionCache>,
 }
 
 /// The file of a SQLite store's main database (`None` for other backends and for
@@ -111,6 +113,7 @@ impl Workflow {
             sources: std::sync::Arc::new(sources),
             pools: Default::default(),
             dispatch_settings: std::sync::Arc::new(options.dispatch),
+            webhooks: Default::default(),
         };
         workflow.upgrade_default_policies().await?;
         workflow.upgrade_default_taxonomies().await?;

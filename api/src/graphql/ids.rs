@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 
 /// The global ID of a row of `type_name`.
 pub fn global_id(type_name: &str, id: Uuid) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}")))
+    ID(workflow::core::links::global_id(type_name, id))
 }
 
 /// Splits a global ID into its type name and UUID; VALIDATION at `path` if malformed.

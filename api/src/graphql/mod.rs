@@ -24,6 +24,7 @@ pub struct Query(
     query::requests::RequestQuery,
     query::answer::AnswerQuery,
     query::dispatch::DispatchQuery,
+    query::webhooks::WebhookQuery,
 );
 
 /// All mutations.
@@ -34,6 +35,7 @@ pub struct Mutation(
     mutation::requests::RequestMutation,
     mutation::answer::AnswerMutation,
     mutation::dispatch::DispatchMutation,
+    mutation::webhooks::WebhookMutation,
 );
 
 /// The executable schema.

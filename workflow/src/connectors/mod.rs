@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod guard;
 mod http;
+pub(crate) use http::error_chain;
 mod manual;
 pub mod sql;
 

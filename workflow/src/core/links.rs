@@ -61,6 +61,13 @@ pub(crate) fn open(cipher: &Cipher, token: &str, at: DateTime<Utc>) -> Result<(U
     Ok((claims.k, claims.f))
 }
 
+/// The opaque global ID (Relay `Node`) of a row of `type_name`: base64url of
+/// `Type:uuid`. The API's IDs and the ids in webhook payloads are both made here.
+pub fn global_id(type_name: &str, id: uuid::Uuid) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

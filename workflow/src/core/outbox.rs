@@ -421,45 +421,57 @@ impl Workflow {
             }
             let body = String::from_utf8(self.cipher.decrypt(&row.body)?)
                 .map_err(|e| Error::Internal(format!("outbox body: {e}")))?;
+            // A package that cannot be opened fails this message's attempt (visible in
+            // its last error), not the whole batch.
             let attachment = match row.attachment_package_id {
-                Some(package_id) => {
-                    let file = crate::answer::open_package(
-                        self.store.conn(),
-                        &self.cipher,
-                        row.org_id,
-                        package_id,
-                    )
-                    .await?;
+                Some(package_id) => crate::answer::open_package(
+                    self.store.conn(),
+                    &self.cipher,
+                    row.org_id,
+                    package_id,
+                )
+                .await
+                .map(|file| {
                     Some(MailAttachment {
                         file_name: file.file_name,
                         content_type: "application/zip".into(),
                         bytes: file.bytes,
                     })
-                }
-                None => None,
-            };
-            let mut mail = Mail {
-                id: row.id,
-                to: row.recipient.clone(),
-                subject: row.subject.clone(),
-                body,
-                attachment,
+                }),
+                None => Ok(None),
             };
             // Ok(note): handled, with a note on how; Err: failed, retried later.
-            let outcome: std::result::Result<Option<String>, String> =
-                match (row.is_test && mailer.is_external(), mailer.test_inbox()) {
-                    (false, _) => mailer.send(&mail).await.map(|()| None),
-                    (true, Some(inbox)) => {
-                        // Never to the address a test request gave: to the test inbox,
-                        // marked, with the address it was meant for.
-                        mail.subject = format!("[TEST for {}] {}", mail.to, mail.subject);
-                        mail.to = inbox.to_owned();
-                        mailer.send(&mail).await.map(|()| {
-                            Some(format!("{REDIRECTED} {inbox} instead of {}", row.recipient))
-                        })
+            let outcome: std::result::Result<Option<String>, String> = match attachment {
+                Err(e) => {
+                    tracing::error!(error = %e, outbox = %row.id, "the attachment cannot be opened");
+                    Err(format!(
+                        "the attachment cannot be opened: {}",
+                        e.code().as_str()
+                    ))
+                }
+                Ok(attachment) => {
+                    let mut mail = Mail {
+                        id: row.id,
+                        to: row.recipient.clone(),
+                        subject: row.subject.clone(),
+                        body,
+                        attachment,
+                    };
+                    match (row.is_test && mailer.is_external(), mailer.test_inbox()) {
+                        (false, _) => mailer.send(&mail).await.map(|()| None),
+                        (true, Some(inbox)) => {
+                            // Never to the address a test request gave: to the test
+                            // inbox, marked, with the address it was meant for.
+                            mail.subject = format!("[TEST for {}] {}", mail.to, mail.subject);
+                            mail.to = inbox.to_owned();
+                            mailer.send(&mail).await.map(|()| {
+                                Some(format!("{REDIRECTED} {inbox} instead of {}", row.recipient))
+                            })
+                        }
+                        (true, None) => Ok(Some(SUPPRESSED.to_owned())),
                     }
-                    (true, None) => Ok(Some(SUPPRESSED.to_owned())),
-                };
+                }
+            };
             // This call's attempt, counted above.
             let attempts = row.attempts + 1;
             let mut active = outbox::ActiveModel {

@@ -35,6 +35,7 @@ pub use changes::{RecordChange, ReviewChanges};
 pub use deadline::{Calendar, GermanState};
 pub use intake::{NewAttachment, NewIdentity, NewRequest, Submitted};
 pub use machine::{RequestEvent, RequestKind, RequestState, Transition, TransitionError};
+pub(crate) use queries::overdue_requests;
 pub use queries::{AttachmentFile, RequestFilter, RequestGauges, StalledReason};
 pub use review::QueueChange;
 pub(crate) use settings::load as load_settings;
@@ -346,6 +347,9 @@ impl crate::Workflow {
         entry: TimelineEntry,
         was_in_review: bool,
     ) -> Result<()> {
+        let received = entry.kind == TimelineKind::Received;
+        self.queue_request_webhooks(tx.conn(), request, received, entry.transition.as_ref())
+            .await?;
         let entry = timeline_row(principal, request.id, entry, now());
         tx.append_timeline(entry.clone().into_active_model());
         // A row that does not read back (hand-edited data) is not raised: the change

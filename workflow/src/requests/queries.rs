@@ -80,6 +80,33 @@ fn date_key(d: chrono::NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
+/// The rule of "overdue": among `select`, the requests still open whose effective
+/// due date is before `today` (the organization's local day).
+pub(crate) fn only_overdue(
+    select: sea_orm::Select<subject_request::Entity>,
+    today: chrono::NaiveDate,
+) -> sea_orm::Select<subject_request::Entity> {
+    use subject_request::Column as C;
+    select
+        .filter(C::State.is_in(super::open_states()))
+        .filter(C::DueSortKey.lt(date_key(today)))
+}
+
+/// The open requests of an organization past their deadline, oldest due first.
+pub(crate) async fn overdue_requests<C: crate::core::store::Conn>(
+    conn: &C,
+    org_id: Uuid,
+) -> crate::Result<Vec<subject_request::Model>> {
+    let today = super::settings::local_clock(conn, org_id).await?.today();
+    Ok(only_overdue(
+        subject_request::Entity::find().filter(subject_request::Column::OrgId.eq(org_id)),
+        today,
+    )
+    .order_by_asc(subject_request::Column::DueSortKey)
+    .all(conn)
+    .await?)
+}
+
 impl Workflow {
     /// Requests of the organization, oldest first, filtered.
     pub async fn requests(
@@ -112,9 +139,7 @@ impl Workflow {
             // The sort key starts with the effective due date, so date ranges are
             // prefix ranges.
             if filter.overdue {
-                select = select
-                    .filter(C::State.is_in(super::open_states()))
-                    .filter(C::DueSortKey.lt(date_key(today)));
+                select = only_overdue(select, today);
             }
             if let Some(days) = filter.due_within_days {
                 let until = today + Days::new(days as u64 + 1);
@@ -369,13 +394,14 @@ impl Workflow {
         groups.push((default_zone, C::OrgId.is_not_in(zoned)));
         for (tz, orgs) in groups {
             let today = super::LocalClock(tz).today();
-            gauges.overdue += subject_request::Entity::find()
-                .filter(orgs)
-                .filter(C::IsTest.eq(false))
-                .filter(C::State.is_in(super::open_states()))
-                .filter(C::DueSortKey.lt(date_key(today)))
-                .count(conn)
-                .await?;
+            gauges.overdue += only_overdue(
+                subject_request::Entity::find()
+                    .filter(orgs)
+                    .filter(C::IsTest.eq(false)),
+                today,
+            )
+            .count(conn)
+            .await?;
         }
         // Organizations may set their own stall time: one count per distinct setting
         // (usually just the default), not one per organization.

@@ -6,3 +6,4 @@ pub mod audit;
 pub mod dispatch;
 pub mod register;
 pub mod requests;
+pub mod webhooks;

@@ -5,3 +5,4 @@ pub mod answer;
 pub mod dispatch;
 pub mod register;
 pub mod requests;
+pub mod webhooks;

@@ -7,3 +7,4 @@ pub mod dispatch;
 pub mod node;
 pub mod register;
 pub mod requests;
+pub mod webhooks;

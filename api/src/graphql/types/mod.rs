@@ -30,6 +30,7 @@ pub mod node;
 pub mod organization;
 pub mod register;
 pub mod requests;
+pub mod webhooks;
 
 pub use admin::{
     ApiKey, ApiKeyConnection, PermissionAction, PermissionObject, PolicyRule, PolicyRuleConnection,

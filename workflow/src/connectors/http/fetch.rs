@@ -303,7 +303,7 @@ impl<'a> Fetcher<'a> {
 }
 
 /// An error with its causes, for messages (reqwest's own message is terse).
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

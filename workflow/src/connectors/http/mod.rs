@@ -14,6 +14,7 @@
 
 mod config;
 mod fetch;
+pub(crate) use fetch::error_chain;
 mod records;
 #[cfg(test)]
 mod tests;

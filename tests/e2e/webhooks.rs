@@ -1,0 +1,353 @@
+//! Webhooks end to end: a real HTTP receiver on 127.0.0.1 gets signed events of
+//! requests (created, transitioned, dispatched, overdue), a failed delivery is
+//! retried and visible in the log, rotation and deactivation apply at once, and
+//! nothing is sent for a change that did not happen.
+
+use std::sync::{Arc, Mutex};
+
+use hmac::{KeyInit, Mac};
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::{EndpointExt, Request, Route, handler, post};
+use serde_json::{Value, json};
+use workflow::Role;
+
+use crate::answer::gql;
+use crate::common::{TestApp, assert_code, e2e, error_paths};
+use crate::dispatch::approved;
+use crate::export::demo_register;
+
+/// One POST the receiver got.
+#[derive(Debug, Clone)]
+struct Posted {
+    event: String,
+    delivery: String,
+    signature: String,
+    body: String,
+}
+
+#[derive(Clone, Default)]
+struct Receiver {
+    posts: Arc<Mutex<Vec<Posted>>>,
+    /// How many of the next POSTs to answer with 500.
+    fail_next: Arc<Mutex<usize>>,
+}
+
+#[handler]
+fn receive(req: &Request, body: String, receiver: Data<&Receiver>) -> StatusCode {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    receiver.posts.lock().unwrap().push(Posted {
+        event: header("x-auskunft-event"),
+        delivery: header("x-auskunft-delivery"),
+        signature: header("x-auskunft-signature"),
+        body,
+    });
+    let mut fail = receiver.fail_next.lock().unwrap();
+    if *fail > 0 {
+        *fail -= 1;
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::NO_CONTENT
+    }
+}
+
+impl Receiver {
+    /// Serves on 127.0.0.1; returns the hook's URL.
+    async fn start(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let app = Route::new().at("/hook", post(receive)).data(self.clone());
+        let acceptor = poem::listener::TcpListener::bind(addr.to_string());
+        tokio::spawn(async move {
+            let _ = poem::Server::new(acceptor).run(app).await;
+        });
+        // Until it listens.
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        format!("http://{addr}/hook")
+    }
+
+    fn posts(&self) -> Vec<Posted> {
+        self.posts.lock().unwrap().clone()
+    }
+}
+
+/// Checks a signature as a receiver would: HMAC-SHA256 of "<t>.<body>", fresh `t`.
+fn verify(secret: &str, posted: &Posted) -> bool {
+    let mut t = None;
+    let mut v1 = None;
+    for part in posted.signature.split(',') {
+        match part.split_once('=') {
+            Some(("t", value)) => t = value.parse::<i64>().ok(),
+            Some(("v1", value)) => v1 = hex::decode(value).ok(),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return false;
+    };
+    if (chrono::Utc::now().timestamp() - t).abs() > 300 {
+        return false;
+    }
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{}", posted.body).as_bytes());
+    mac.verify_slice(&v1).is_ok()
+}
+
+async fn deliver(app: &TestApp) -> usize {
+    let client = workflow::webhooks::client().unwrap();
+    app.workflow.deliver_webhooks(&client, 100).await.unwrap()
+}
+
+const CREATE: &str = "mutation($in: CreateWebhookSubscriptionInput!) { createWebhookSubscription(input: $in) { subscription { id url events active } secret } }";
+const LOG: &str = "query { webhookSubscriptions { id deliveries(first: 100) { totalCount nodes { id event state attempts lastStatus lastError payload } } } }";
+
+async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
+    let _shop = demo_register(&app).await;
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+
+    // Bad input is refused with its field, and nothing is made.
+    for (input, path) in [
+        (
+            json!({"url": "ftp://crm.example.com/hook", "events": ["REQUEST_CREATED"]}),
+            "input.url",
+        ),
+        (
+            json!({"url": "https://user:pw@crm.example.com/hook", "events": ["REQUEST_CREATED"]}),
+            "input.url",
+        ),
+        (
+            json!({"url": "not a url", "events": ["REQUEST_CREATED"]}),
+            "input.url",
+        ),
+        (
+            json!({"url": format!("https://crm.example.com/{}", "x".repeat(2000)), "events": ["REQUEST_CREATED"]}),
+            "input.url",
+        ),
+        (json!({"url": url, "events": []}), "input.events"),
+        (
+            json!({"url": url, "events": ["REQUEST_CREATED"], "description": "x".repeat(201)}),
+            "input.description",
+        ),
+    ] {
+        let body = app
+            .gql(app.key(Role::Admin), CREATE, json!({"in": input}))
+            .await;
+        assert_code(&body, "VALIDATION");
+        assert_eq!(error_paths(&body), vec![path.to_owned()], "{input}");
+    }
+    let data = gql(
+        &app,
+        Role::Admin,
+        "{ webhookSubscriptions { id } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(data["webhookSubscriptions"], json!([]));
+
+    let data = gql(
+        &app,
+        Role::Dpo,
+        CREATE,
+        json!({"in": {"url": url, "events": ["REQUEST_CREATED", "REQUEST_TRANSITIONED", "REQUEST_DISPATCHED", "REQUEST_OVERDUE"], "description": "CRM"}}),
+    )
+    .await;
+    let made = &data["createWebhookSubscription"];
+    let secret = made["secret"].as_str().unwrap().to_owned();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 40,
+        "{secret}"
+    );
+    let sub_id = made["subscription"]["id"].clone();
+
+    // A request is submitted and cancelled; a refused event sends nothing.
+    let data = gql(
+        &app,
+        Role::Integrator,
+        "mutation { submitRequest(input: {kind: ACCESS, channel: WEB_FORM, identities: [{kind: EMAIL, value: \"hook.kunde@example.org\"}]}) { request { id version } } }",
+        json!({}),
+    )
+    .await;
+    let request = data["submitRequest"]["request"]["id"].clone();
+    let body = app
+        .gql(
+            app.key(Role::Agent),
+            "mutation($id: ID!) { closeRequest(input: {requestId: $id, version: 1}) { request { state } } }",
+            json!({"id": request}),
+        )
+        .await;
+    assert_code(&body, "INVALID_TRANSITION");
+    gql(
+        &app,
+        Role::Agent,
+        "mutation($id: ID!) { cancelRequest(input: {requestId: $id, version: 1, reason: \"withdrawn\"}) { request { state } } }",
+        json!({"id": request}),
+    )
+    .await;
+
+    // The first POST fails (500): it stays pending, visible, and is retried.
+    *receiver.fail_next.lock().unwrap() = 1;
+    assert_eq!(deliver(&app).await, 1);
+    let log = gql(&app, Role::Admin, LOG, json!({})).await["webhookSubscriptions"][0]["deliveries"]
+        .clone();
+    assert_eq!(log["totalCount"], 2, "{log}");
+    let created = &log["nodes"][0];
+    assert_eq!(created["event"], "REQUEST_CREATED");
+    assert_eq!(created["state"], "PENDING");
+    assert_eq!(created["attempts"], 1);
+    assert_eq!(created["lastStatus"], 500);
+    let moved = &log["nodes"][1];
+    assert_eq!(moved["event"], "REQUEST_TRANSITIONED");
+    assert_eq!(moved["state"], "DELIVERED");
+    assert_eq!(moved["payload"]["data"]["fromState"], "RECEIVED");
+    assert_eq!(moved["payload"]["data"]["state"], "CANCELLED");
+    assert_eq!(moved["payload"]["data"]["transition"], "CANCEL");
+    assert_eq!(moved["payload"]["data"]["requestId"], request);
+    assert_eq!(deliver(&app).await, 0, "not due again yet");
+    gql(
+        &app,
+        Role::Admin,
+        "mutation($id: ID!) { redeliverWebhook(input: {deliveryId: $id}) { delivery { state attempts } } }",
+        json!({"id": created["id"]}),
+    )
+    .await;
+    assert_eq!(deliver(&app).await, 1);
+
+    let posts = receiver.posts();
+    assert_eq!(posts.len(), 3, "{posts:?}");
+    for p in &posts {
+        assert!(verify(&secret, p), "signature of {p:?}");
+        assert!(!verify("whsec_wrong", p));
+        let body: Value = serde_json::from_str(&p.body).unwrap();
+        assert_eq!(body["type"], p.event);
+        assert!(!p.delivery.is_empty());
+        assert!(
+            !p.body.contains("hook.kunde"),
+            "no personal data: {}",
+            p.body
+        );
+    }
+    assert_eq!(posts[0].event, "request.created");
+    assert_eq!(posts[2].event, "request.created", "the retry");
+    assert_eq!(
+        posts[0].delivery, posts[2].delivery,
+        "the same delivery again"
+    );
+    // A tampered body fails the check.
+    let mut tampered = posts[1].clone();
+    tampered.body = tampered.body.replace("CANCELLED", "APPROVED");
+    assert!(!verify(&secret, &tampered));
+
+    // Dispatch: transitioned and dispatched; the rotated secret signs from now on.
+    let data = gql(
+        &app,
+        Role::Admin,
+        "mutation($id: ID!) { rotateWebhookSecret(input: {id: $id}) { secret } }",
+        json!({"id": sub_id}),
+    )
+    .await;
+    let rotated = data["rotateWebhookSecret"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(rotated, secret);
+    let (request, version, _) = approved(&app, "hook.zwei@example.org", false).await;
+    gql(
+        &app,
+        Role::Agent,
+        "mutation($in: DispatchRequestInput!) { dispatchRequest(input: $in) { request { state } } }",
+        json!({"in": {"requestId": request, "version": version, "channel": "PORTAL"}}),
+    )
+    .await;
+    deliver(&app).await;
+    let posts = receiver.posts();
+    let dispatched: Vec<&Posted> = posts
+        .iter()
+        .filter(|p| p.event == "request.dispatched")
+        .collect();
+    assert_eq!(dispatched.len(), 1, "{posts:?}");
+    assert!(verify(&rotated, dispatched[0]));
+    assert!(
+        !verify(&secret, dispatched[0]),
+        "the old secret no longer signs"
+    );
+
+    // Overdue: once per request, however often the sweep runs.
+    let data = gql(
+        &app,
+        Role::Integrator,
+        "mutation($at: DateTime!) { submitRequest(input: {kind: ACCESS, channel: LETTER, receivedAt: $at, identities: [{kind: EMAIL, value: \"alt.kunde@example.org\"}]}) { request { id } } }",
+        json!({"at": (chrono::Utc::now() - chrono::Duration::days(90)).to_rfc3339()}),
+    )
+    .await;
+    let late = data["submitRequest"]["request"]["id"].clone();
+    assert_eq!(app.workflow.sweep_overdue_webhooks().await.unwrap(), 1);
+    assert_eq!(app.workflow.sweep_overdue_webhooks().await.unwrap(), 0);
+    let before = receiver.posts().len();
+    deliver(&app).await;
+    let posts = receiver.posts();
+    let overdue: Vec<&Posted> = posts[before..]
+        .iter()
+        .filter(|p| p.event == "request.overdue")
+        .collect();
+    assert_eq!(overdue.len(), 1, "{posts:?}");
+    let body: Value = serde_json::from_str(&overdue[0].body).unwrap();
+    assert_eq!(body["data"]["requestId"], late);
+
+    // Deactivated: nothing more is queued.
+    gql(
+        &app,
+        Role::Admin,
+        "mutation($id: ID!) { updateWebhookSubscription(input: {id: $id, active: false}) { subscription { active } } }",
+        json!({"id": sub_id}),
+    )
+    .await;
+    let total = |log: &Value| log["webhookSubscriptions"][0]["deliveries"]["totalCount"].clone();
+    let before = total(&gql(&app, Role::Admin, LOG, json!({})).await);
+    gql(
+        &app,
+        Role::Integrator,
+        "mutation { submitRequest(input: {kind: ACCESS, channel: WEB_FORM, identities: [{kind: EMAIL, value: \"still.kunde@example.org\"}]}) { request { id } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(total(&gql(&app, Role::Admin, LOG, json!({})).await), before);
+
+    // Another organization's id is not found; deletion takes the log with it.
+    let body = app
+        .gql(
+            app.key(Role::Admin),
+            "mutation($id: ID!) { updateWebhookSubscription(input: {id: $id, active: true}) { subscription { id } } }",
+            json!({"id": api::graphql::ids::global_id("WebhookSubscription", uuid::Uuid::now_v7())}),
+        )
+        .await;
+    assert_code(&body, "NOT_FOUND");
+    gql(
+        &app,
+        Role::Admin,
+        "mutation($id: ID!) { deleteWebhookSubscription(input: {id: $id}) { deletedId } }",
+        json!({"id": sub_id}),
+    )
+    .await;
+    let data = gql(
+        &app,
+        Role::Admin,
+        "{ webhookSubscriptions { id } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(data["webhookSubscriptions"], json!([]));
+}
+e2e!(webhooks_signed, webhooks_are_signed_retried_and_logged);
