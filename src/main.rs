@@ -338,6 +338,7 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
         workflow.clone(),
         workflow::webhooks::client()?,
     ));
+    tokio::spawn(purge_ended_requests(workflow.clone()));
     tokio::spawn(follow_policy_changes(workflow.clone()));
     let app = api::Application::build(server_config, workflow.clone())
         .await
@@ -420,6 +421,29 @@ async fn deliver_webhooks(workflow: Workflow, client: reqwest::Client) {
         }
         if let Err(e) = workflow.deliver_webhooks(&client, 100).await {
             tracing::warn!(error = %e, "webhook delivery failed; retrying");
+        }
+    }
+}
+
+/// Purges the collected data of requests that ended long enough ago, every hour
+/// (the first run a minute after start).
+async fn purge_ended_requests(workflow: Workflow) {
+    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match workflow.purge_ended_requests().await {
+            Ok(report) if report.requests > 0 => {
+                tracing::info!(
+                    requests = report.requests,
+                    records = report.records,
+                    "collected data of ended requests purged"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "purge of ended requests failed; retrying in an hour")
+            }
         }
     }
 }

@@ -35,6 +35,7 @@ pub mod redaction;
 pub mod request_attachment;
 pub mod request_event;
 pub mod request_identity;
+pub mod request_purge;
 pub mod request_settings;
 pub mod request_task;
 pub mod retention_policy;

@@ -20,6 +20,8 @@ pub struct Model {
     pub phone_region: String,
     /// IANA time zone of the organization's local day (receipt, deadlines, overdue).
     pub time_zone: String,
+    /// Days after a request ended before its collected data is purged.
+    pub purge_after_days: i32,
     pub updated_at: DateTimeUtc,
 }
 

@@ -39,6 +39,7 @@ mod m20261130_000030_collected_record_task_cascade;
 mod m20261130_000031_request_task_claim_order;
 mod m20261130_000032_dispatch;
 mod m20261130_000033_webhooks;
+mod m20261130_000034_minimization;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000031_request_task_claim_order::Migration),
             Box::new(m20261130_000032_dispatch::Migration),
             Box::new(m20261130_000033_webhooks::Migration),
+            Box::new(m20261130_000034_minimization::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ mod hostile;
 mod http;
 mod identities;
 mod local_day;
+mod minimization;
 mod nulls;
 mod organization;
 mod redactions;

@@ -475,6 +475,12 @@ pub(crate) async fn open_package<C: Conn>(
         .ok_or(Error::NotFound {
             what: "answer package",
         })?;
+    if row.content.is_empty() {
+        return Err(Error::Conflict(format!(
+            "the answer package was purged with the request's collected data; its digest {} stays as proof",
+            row.digest
+        )));
+    }
     let bytes = cipher.decrypt(&row.content)?;
     if package::sha256_hex(&bytes) != row.digest {
         return Err(Error::Internal(format!(

@@ -10,6 +10,7 @@ pub mod machine;
 
 mod changes;
 mod intake;
+mod purge;
 mod queries;
 mod review;
 pub(crate) mod settings;
@@ -35,6 +36,7 @@ pub use changes::{RecordChange, ReviewChanges};
 pub use deadline::{Calendar, GermanState};
 pub use intake::{NewAttachment, NewIdentity, NewRequest, Submitted};
 pub use machine::{RequestEvent, RequestKind, RequestState, Transition, TransitionError};
+pub use purge::PurgeReport;
 pub(crate) use queries::overdue_requests;
 pub use queries::{AttachmentFile, RequestFilter, RequestGauges, StalledReason};
 pub use review::QueueChange;
@@ -152,6 +154,8 @@ stored_enum! {
         /// The answer was dispatched (channel, digest), downloaded by the subject,
         /// or its download link withdrawn.
         Dispatch => "DISPATCH",
+        /// The collected data was purged after the request ended (minimization).
+        Purge => "PURGE",
     }
 }
 

@@ -561,6 +561,11 @@ impl Workflow {
                 )
                 .await?;
         }
+        if row.content.is_empty() {
+            return Err(crate::Error::Conflict(
+                "this file was purged with the request's collected data".into(),
+            ));
+        }
         Ok(AttachmentFile {
             bytes: self.cipher.decrypt(&row.content)?,
             file_name: row.file_name,

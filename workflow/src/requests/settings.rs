@@ -41,6 +41,9 @@ pub struct RequestSettings {
     pub time_zone: Tz,
     /// Phone numbers given without a country code are read in this region's plan.
     pub phone_region: PhoneRegion,
+    /// Days after a request ended (CLOSED, REJECTED, CANCELLED) before its collected
+    /// data is purged; the timeline and digests stay.
+    pub purge_after_days: i32,
 }
 
 /// The time zone of organizations that did not set one.
@@ -56,6 +59,7 @@ impl Default for RequestSettings {
             closed_days: Vec::new(),
             time_zone: DEFAULT_TIME_ZONE,
             phone_region: PhoneRegion::default(),
+            purge_after_days: 90,
         }
     }
 }
@@ -136,6 +140,8 @@ pub struct RequestSettingsPatch {
     pub time_zone: Option<String>,
     /// An ISO 3166-1 alpha-2 region with a phone numbering plan.
     pub phone_region: Option<String>,
+    /// 0..=3650.
+    pub purge_after_days: Option<i32>,
 }
 
 fn stored<T: std::str::FromStr>(value: &str, what: &str) -> Result<T> {
@@ -167,6 +173,7 @@ pub(crate) async fn load<C: Conn>(conn: &C, org_id: Uuid) -> Result<RequestSetti
             closed_days: Vec::new(),
             time_zone: stored(&r.time_zone, "time zone")?,
             phone_region: stored(&r.phone_region, "phone region")?,
+            purge_after_days: r.purge_after_days,
         },
     };
     settings.closed_days = closed_days;
@@ -206,6 +213,7 @@ fn settings_state(s: &RequestSettings) -> serde_json::Value {
            "deadlineStart": s.deadline_start.as_str(),
            "excessiveThreshold": s.excessive_threshold, "stallAfterHours": s.stall_after_hours,
            "timeZone": s.time_zone.name(), "phoneRegion": s.phone_region.as_str(),
+           "purgeAfterDays": s.purge_after_days,
            "closedDays": s.closed_days.iter().map(|(d, n)| json!([d, n])).collect::<Vec<_>>()})
 }
 
@@ -240,6 +248,13 @@ impl Workflow {
                 (1..=8760).contains(&n),
                 &["input", "stallAfterHours"],
                 "must be between 1 and 8760 (a year)",
+            );
+        }
+        if let Some(n) = patch.purge_after_days {
+            v.check(
+                (0..=3650).contains(&n),
+                &["input", "purgeAfterDays"],
+                "must be between 0 and 3650 (ten years)",
             );
         }
         let closed_days = patch.closed_days.map(|days| {
@@ -286,6 +301,7 @@ impl Workflow {
             closed_days: closed_days.unwrap_or_else(|| before.closed_days.clone()),
             time_zone: time_zone.unwrap_or(before.time_zone),
             phone_region: phone_region.unwrap_or(before.phone_region),
+            purge_after_days: patch.purge_after_days.unwrap_or(before.purge_after_days),
         };
         request_settings::Entity::delete_by_id(principal.org_id)
             .exec(tx.conn())
@@ -298,6 +314,7 @@ impl Workflow {
             stall_after_hours: Set(after.stall_after_hours),
             phone_region: Set(after.phone_region.as_str().to_owned()),
             time_zone: Set(after.time_zone.name().to_owned()),
+            purge_after_days: Set(after.purge_after_days),
             updated_at: Set(now()),
         }
         .insert(tx.conn())

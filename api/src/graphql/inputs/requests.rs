@@ -318,6 +318,8 @@ pub struct UpdateRequestSettingsInput {
     pub excessive_threshold: Option<i32>,
     /// 1 to 8760.
     pub stall_after_hours: Option<i32>,
+    /// 0 to 3650: days after a request ended before its collected data is purged.
+    pub purge_after_days: Option<i32>,
     /// The complete list of closed days (replaces the current one).
     pub closed_days: Option<Vec<ClosedDayInput>>,
     /// IANA time zone of the organization's local day, e.g. `Europe/Berlin` (for

@@ -691,6 +691,7 @@ impl RequestMutation {
             deadline_start: input.deadline_start.map(Into::into),
             excessive_threshold: input.excessive_threshold,
             stall_after_hours: input.stall_after_hours,
+            purge_after_days: input.purge_after_days,
             closed_days: input
                 .closed_days
                 .map(|days| days.into_iter().map(|d| (d.day, d.note)).collect()),

@@ -172,6 +172,9 @@ mirror_enum! {
         /// The answer was dispatched (channel, recipient, SHA-256 digest), the
         /// subject downloaded it, or its download link was withdrawn.
         Dispatch,
+        /// The collected data was purged `purgeAfterDays` after the request ended;
+        /// the timeline, the proof of dispatch and the digests stay.
+        Purge,
     }
 }
 
@@ -1260,6 +1263,11 @@ pub struct RequestSettings {
     /// Region (ISO 3166-1 alpha-2, e.g. `DE`) whose numbering plan reads phone
     /// numbers given without a country code.
     pub phone_region: String,
+    /// Days after a request ended (CLOSED, REJECTED, CANCELLED) before its collected
+    /// data (records, found identities, uploaded files, the answer package's content,
+    /// message bodies) is purged; the timeline, the proof of dispatch and the digests
+    /// stay. 0 purges at the next hourly run.
+    pub purge_after_days: i32,
     #[graphql(skip)]
     pub calendar: rq::Calendar,
 }
@@ -1274,6 +1282,7 @@ impl From<rq::RequestSettings> for RequestSettings {
             stall_after_hours: s.stall_after_hours,
             time_zone: s.time_zone.name().to_owned(),
             phone_region: s.phone_region.as_str().to_owned(),
+            purge_after_days: s.purge_after_days,
             closed_days: s
                 .closed_days
                 .into_iter()
