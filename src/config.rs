@@ -305,6 +305,21 @@ fn positive<T: PartialOrd + Default + Copy>(
     }
 }
 
+fn within(
+    name: &'static str,
+    value: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid {
+            name,
+            message: format!("must be between {} and {}", range.start(), range.end()),
+        })
+    }
+}
+
 impl Config {
     /// Merges flags/environment, the file and the defaults.
     pub fn resolve(global: &GlobalArgs, serve: &ServeArgs) -> Result<Self, ConfigError> {
@@ -430,23 +445,34 @@ impl Config {
         }
         let dispatch = workflow::dispatch::DispatchSettings {
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
-            link_days: positive(
+            link_days: within(
                 "dispatch.link_days",
                 file.dispatch
                     .link_days
                     .unwrap_or(dispatch_defaults.link_days),
+                1..=365,
             )?,
-            max_downloads: positive(
+            max_downloads: within(
                 "dispatch.max_downloads",
                 file.dispatch
                     .max_downloads
                     .unwrap_or(dispatch_defaults.max_downloads),
+                1..=1000,
             )?,
             attach_max_bytes: file
                 .dispatch
                 .attach_max_bytes
                 .unwrap_or(dispatch_defaults.attach_max_bytes),
         };
+        let mail_test_inbox = serve.mail_test_inbox.clone().or(file.mail_test_inbox);
+        if let Some(inbox) = &mail_test_inbox {
+            workflow::core::outbox::check_address(inbox).map_err(|message| {
+                ConfigError::Invalid {
+                    name: "mail_test_inbox",
+                    message,
+                }
+            })?;
+        }
         let smtp_url = serve.smtp_url.clone().or(file.smtp_url);
         let mail_dir = serve.mail_dir.clone().or(file.mail_dir);
         if smtp_url.is_some() && mail_dir.is_some() {
@@ -458,7 +484,7 @@ impl Config {
         Ok(Self {
             dispatch,
             smtp_url,
-            mail_test_inbox: serve.mail_test_inbox.clone().or(file.mail_test_inbox),
+            mail_test_inbox,
             collection,
             sources: workflow::SourceSettings {
                 sqlite_dir,
@@ -625,5 +651,73 @@ mod tests {
             Config::resolve(&GlobalArgs::default(), &zero),
             Err(ConfigError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn dispatch_and_mail_settings_are_checked_and_named() {
+        let resolve = |toml: &str, serve: ServeArgs| {
+            let f = file(toml);
+            let global = GlobalArgs {
+                config: Some(f.0.clone()),
+                ..Default::default()
+            };
+            Config::resolve(&global, &serve)
+        };
+        let c = resolve(
+            "public_url = \"https://privacy.example.com/\"\n[dispatch]\nlink_days = 30\nmax_downloads = 3\n",
+            ServeArgs::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.dispatch.public_url.as_deref(),
+            Some("https://privacy.example.com")
+        );
+        assert_eq!((c.dispatch.link_days, c.dispatch.max_downloads), (30, 3));
+        let named = |result: Result<Config, ConfigError>| match result {
+            Err(ConfigError::Invalid { name, .. }) => name,
+            other => panic!("expected an invalid setting, got {other:?}"),
+        };
+        assert_eq!(
+            named(resolve(
+                "[dispatch]\nlink_days = 100000000\n",
+                ServeArgs::default()
+            )),
+            "dispatch.link_days"
+        );
+        assert_eq!(
+            named(resolve(
+                "[dispatch]\nmax_downloads = 0\n",
+                ServeArgs::default()
+            )),
+            "dispatch.max_downloads"
+        );
+        assert_eq!(
+            named(resolve(
+                "public_url = \"ftp://x.example\"\n",
+                ServeArgs::default()
+            )),
+            "public_url"
+        );
+        assert_eq!(
+            named(resolve(
+                "",
+                ServeArgs {
+                    mail_test_inbox: Some("not an address".into()),
+                    ..Default::default()
+                }
+            )),
+            "mail_test_inbox"
+        );
+        assert_eq!(
+            named(resolve(
+                "",
+                ServeArgs {
+                    smtp_url: Some("smtp://127.0.0.1:25".into()),
+                    mail_dir: Some("/tmp/mail".into()),
+                    ..Default::default()
+                }
+            )),
+            "smtp_url"
+        );
     }
 }

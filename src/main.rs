@@ -347,6 +347,11 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
             cause,
         })?;
     let addr = app.local_addr();
+    if config.dispatch.public_url.is_none() {
+        tracing::warn!(
+            "no --public-url: download links in dispatched answers use the address each dispatching call came in at (its Host header); set the address subjects reach this server at"
+        );
+    }
     if !demo && !config.sources.sqlite_dir.is_dir() {
         tracing::warn!(
             dir = %config.sources.sqlite_dir.display(),
@@ -406,12 +411,16 @@ async fn deliver_mail(
 }
 
 /// Posts due webhook deliveries every second and looks for newly overdue requests
-/// every minute, for as long as the server runs.
+/// every minute, for as long as the server runs. Up to four calls run at once, so a
+/// batch waiting for a slow receiver does not hold up the next second's (the leases
+/// of the deliveries keep them from posting one twice).
 async fn deliver_webhooks(workflow: Workflow, client: reqwest::Client) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     let mut since_sweep = u32::MAX;
+    let mut running = tokio::task::JoinSet::new();
     loop {
         tick.tick().await;
+        while running.try_join_next().is_some() {}
         since_sweep = since_sweep.saturating_add(1);
         if since_sweep >= 60 {
             since_sweep = 0;
@@ -419,8 +428,13 @@ async fn deliver_webhooks(workflow: Workflow, client: reqwest::Client) {
                 tracing::warn!(error = %e, "overdue sweep for webhooks failed; retrying");
             }
         }
-        if let Err(e) = workflow.deliver_webhooks(&client, 100).await {
-            tracing::warn!(error = %e, "webhook delivery failed; retrying");
+        if running.len() < 4 {
+            let (workflow, client) = (workflow.clone(), client.clone());
+            running.spawn(async move {
+                if let Err(e) = workflow.deliver_webhooks(&client, 100).await {
+                    tracing::warn!(error = %e, "webhook delivery failed; retrying");
+                }
+            });
         }
     }
 }

@@ -177,6 +177,11 @@ impl async_graphql::extensions::ExtensionFactory for ErrorCodes {
 
 struct ErrorCodesExtension;
 
+/// The code of an error that carries none: only async-graphql's own errors (syntax,
+/// unknown fields, argument values that do not parse) lack one, and they are the
+/// client's input. Said once, for the response and for the audit log.
+pub const UNCODED: ErrorCode = ErrorCode::Validation;
+
 /// Adds `code: VALIDATION` to every error that has no code.
 pub fn label_uncoded(mut response: async_graphql::Response) -> async_graphql::Response {
     for error in &mut response.errors {
@@ -188,7 +193,7 @@ pub fn label_uncoded(mut response: async_graphql::Response) -> async_graphql::Re
             error
                 .extensions
                 .get_or_insert_with(Default::default)
-                .set("code", ErrorCode::Validation.as_str());
+                .set("code", UNCODED.as_str());
         }
     }
     response

@@ -598,7 +598,7 @@ impl AuthorizationExtension {
                     Value::String(s) => Some(s.clone()),
                     _ => None,
                 })
-                .unwrap_or_else(|| ErrorCode::Internal.as_str().to_owned());
+                .unwrap_or_else(|| crate::error::UNCODED.as_str().to_owned());
             if let Err(e) = session
                 .workflow()
                 .record_attempt(principal, &operation, Outcome::Failed, &code)

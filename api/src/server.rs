@@ -107,7 +107,10 @@ impl Application {
             .at("/exports/:token", get(download_export))
             .at("/attachments/:token", get(download_attachment))
             .at("/answers/:token", get(download_answer))
-            .at("/download/:token", get(download_dispatched))
+            .at(
+                "/download/:token",
+                get(download_dispatched).head(no_head_for_downloads),
+            )
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz));
         if let Some(crm) = &config.demo_crm {
@@ -309,6 +312,16 @@ async fn download_dispatched(
             .await
             .map(|f| ("application/zip".to_owned(), f.file_name, f.bytes)),
     )
+}
+
+/// `HEAD /download/{token}`: refused, so that link checkers and mail scanners do not
+/// use up a counted download (poem would otherwise answer HEAD with the GET handler).
+#[handler]
+fn no_head_for_downloads() -> Response {
+    Response::builder()
+        .status(StatusCode::METHOD_NOT_ALLOWED)
+        .header(header::ALLOW, "GET")
+        .finish()
 }
 
 /// A download: the file, or a JSON error with the matching HTTP status.

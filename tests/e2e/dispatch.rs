@@ -135,6 +135,26 @@ async fn an_answer_goes_out_by_email_and_is_proven(app: TestApp) {
             "{input}: {body}"
         );
     }
+    // A date that does not parse is the client's input, in the response and in the
+    // audit log.
+    let body = dispatch(
+        &app,
+        Role::Agent,
+        with(json!({"channel": "POSTAL", "sentOn": "2026-02-30"})),
+    )
+    .await;
+    assert_code(&body, "VALIDATION");
+    let audit = gql(
+        &app,
+        Role::Auditor,
+        "{ auditEvents(last: 1, filter: {operation: \"dispatchRequest\", outcome: FAILED}) { nodes { errorCode } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        audit["auditEvents"]["nodes"][0]["errorCode"], "VALIDATION",
+        "{audit}"
+    );
     // Not the agent's decision to skip: a reviewer may not dispatch.
     let body = dispatch(&app, Role::Reviewer, with(json!({"channel": "EMAIL"}))).await;
     assert_code(&body, "FORBIDDEN");
@@ -357,6 +377,29 @@ async fn test_requests_reach_the_test_inbox_only(app: TestApp) {
         proof(&app, &request).await["delivery"]["state"],
         "SUPPRESSED"
     );
+
+    // A mailbox the server refuses for good (550) fails at once: no day of retries.
+    let refusing = SmtpServer::start_refusing(None, &["weg.kunde@example.org"]).await;
+    let (request, version, _) = approved(&app, "weg.kunde@example.org", false).await;
+    dispatch(
+        &app,
+        Role::Agent,
+        json!({"requestId": request, "version": version, "channel": "EMAIL"}),
+    )
+    .await;
+    let mailer = SmtpMailer::new(&refusing.url(None), "datenschutz@shop.example", None).unwrap();
+    deliver(&app, &mailer).await;
+    let p = proof(&app, &request).await;
+    assert_eq!(p["delivery"]["state"], "FAILED", "{p}");
+    assert_eq!(p["delivery"]["attempts"], 12);
+    assert!(
+        p["delivery"]["lastError"]
+            .as_str()
+            .unwrap()
+            .starts_with("permanent failure:"),
+        "{p}"
+    );
+    assert!(refusing.received().is_empty());
 }
 e2e!(dispatch_test_inbox, test_requests_reach_the_test_inbox_only);
 
@@ -407,6 +450,10 @@ async fn post_and_portal_are_proven_and_links_can_be_withdrawn(app: TestApp) {
     let done = &body["data"]["dispatchRequest"];
     assert_eq!(done["proof"]["recipient"], Value::Null, "{body}");
     let url = done["downloadUrl"].as_str().expect("the portal's link");
+    // A HEAD (a link checker) does not use up a download.
+    let head = app.client.head(app.url(path_of(url))).send().await.unwrap();
+    assert_eq!(head.status().as_u16(), 405);
+    assert_eq!(proof(&app, &request).await["downloadLink"]["downloads"], 0);
     let (status, bytes) = get(&app, path_of(url)).await;
     assert_eq!(status, 200);
     assert_eq!(sha256(&bytes), package["digest"].as_str().unwrap());
@@ -479,6 +526,15 @@ async fn a_carried_out_erasure_is_answered_with_its_notice(app: TestApp) {
     .await;
     assert_code(&body, "VALIDATION");
     assert_eq!(error_paths(&body), vec!["input.attachPackage".to_owned()]);
+    // The portal shows packages: a carried-out request is told by e-mail or post.
+    let body = dispatch(
+        &app,
+        Role::Agent,
+        json!({"requestId": request, "version": version, "channel": "PORTAL"}),
+    )
+    .await;
+    assert_code(&body, "VALIDATION");
+    assert_eq!(error_paths(&body), vec!["input.channel".to_owned()]);
     let body = dispatch(
         &app,
         Role::Agent,

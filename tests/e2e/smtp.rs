@@ -40,6 +40,8 @@ pub struct SmtpServer {
 #[derive(Clone)]
 struct Collect {
     credentials: Option<(String, String)>,
+    /// Recipients refused with 550 (no such mailbox).
+    refused: Vec<String>,
     received: Arc<Mutex<Vec<Received>>>,
     current: Received,
 }
@@ -54,6 +56,9 @@ impl Handler for Collect {
     }
 
     fn rcpt(&mut self, to: &str) -> Response {
+        if self.refused.iter().any(|r| r == to) {
+            return response::NO_MAILBOX;
+        }
         self.current.to.push(to.to_owned());
         response::OK
     }
@@ -83,11 +88,17 @@ impl SmtpServer {
     /// Starts a server; with `credentials`, it offers AUTH PLAIN and accepts only
     /// those (a server without them accepts anyone, like a local relay).
     pub async fn start(credentials: Option<(&str, &str)>) -> Self {
+        Self::start_refusing(credentials, &[]).await
+    }
+
+    /// [`SmtpServer::start`], refusing these recipients with 550 (no such mailbox).
+    pub async fn start_refusing(credentials: Option<(&str, &str)>, refused: &[&str]) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
         let handler = Collect {
             credentials: credentials.map(|(u, p)| (u.to_owned(), p.to_owned())),
+            refused: refused.iter().map(|r| (*r).to_owned()).collect(),
             received: received.clone(),
             current: Received::default(),
         };

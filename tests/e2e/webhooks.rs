@@ -29,7 +29,8 @@ struct Posted {
 #[derive(Clone, Default)]
 struct Receiver {
     posts: Arc<Mutex<Vec<Posted>>>,
-    /// How many of the next POSTs to answer with 500.
+    /// How many of the next `request.created` POSTs to answer with 500 (POSTs run
+    /// in parallel: the event, not the order, says which one fails).
     fail_next: Arc<Mutex<usize>>,
 }
 
@@ -49,7 +50,7 @@ fn receive(req: &Request, body: String, receiver: Data<&Receiver>) -> StatusCode
         body,
     });
     let mut fail = receiver.fail_next.lock().unwrap();
-    if *fail > 0 {
+    if *fail > 0 && header("x-auskunft-event") == "request.created" {
         *fail -= 1;
         StatusCode::INTERNAL_SERVER_ERROR
     } else {
@@ -110,6 +111,11 @@ async fn deliver(app: &TestApp) -> usize {
     app.workflow.deliver_webhooks(&client, 100).await.unwrap()
 }
 
+/// Delivers until nothing more is due now (one call takes at most four of a webhook).
+async fn deliver_all(app: &TestApp) {
+    while deliver(app).await > 0 {}
+}
+
 const CREATE: &str = "mutation($in: CreateWebhookSubscriptionInput!) { createWebhookSubscription(input: $in) { subscription { id url events active } secret } }";
 const LOG: &str = "query { webhookSubscriptions { id deliveries(first: 100) { totalCount nodes { id event state attempts lastStatus lastError payload } } } }";
 
@@ -130,6 +136,14 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
         ),
         (
             json!({"url": "not a url", "events": ["REQUEST_CREATED"]}),
+            "input.url",
+        ),
+        (
+            json!({"url": "https://crm.example.com/hook\r\nX-Evil: 1", "events": ["REQUEST_CREATED"]}),
+            "input.url",
+        ),
+        (
+            json!({"url": "https://crm.example.com/ho\u{0}ok", "events": ["REQUEST_CREATED"]}),
             "input.url",
         ),
         (
@@ -239,14 +253,21 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
             p.body
         );
     }
-    assert_eq!(posts[0].event, "request.created");
-    assert_eq!(posts[2].event, "request.created", "the retry");
+    let created: Vec<&Posted> = posts
+        .iter()
+        .filter(|p| p.event == "request.created")
+        .collect();
+    assert_eq!(created.len(), 2, "the failed POST and its retry");
     assert_eq!(
-        posts[0].delivery, posts[2].delivery,
+        created[0].delivery, created[1].delivery,
         "the same delivery again"
     );
     // A tampered body fails the check.
-    let mut tampered = posts[1].clone();
+    let mut tampered = posts
+        .iter()
+        .find(|p| p.event == "request.transitioned")
+        .unwrap()
+        .clone();
     tampered.body = tampered.body.replace("CANCELLED", "APPROVED");
     assert!(!verify(&secret, &tampered));
 
@@ -271,7 +292,7 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
         json!({"in": {"requestId": request, "version": version, "channel": "PORTAL"}}),
     )
     .await;
-    deliver(&app).await;
+    deliver_all(&app).await;
     let posts = receiver.posts();
     let dispatched: Vec<&Posted> = posts
         .iter()
@@ -296,7 +317,7 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
     assert_eq!(app.workflow.sweep_overdue_webhooks().await.unwrap(), 1);
     assert_eq!(app.workflow.sweep_overdue_webhooks().await.unwrap(), 0);
     let before = receiver.posts().len();
-    deliver(&app).await;
+    deliver_all(&app).await;
     let posts = receiver.posts();
     let overdue: Vec<&Posted> = posts[before..]
         .iter()
@@ -306,14 +327,37 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
     let body: Value = serde_json::from_str(&overdue[0].body).unwrap();
     assert_eq!(body["data"]["requestId"], late);
 
-    // Deactivated: nothing more is queued.
+    // Paused: what is queued waits, keeping its attempts, and goes out on resuming.
+    deliver_all(&app).await;
     gql(
         &app,
-        Role::Admin,
-        "mutation($id: ID!) { updateWebhookSubscription(input: {id: $id, active: false}) { subscription { active } } }",
-        json!({"id": sub_id}),
+        Role::Integrator,
+        "mutation { submitRequest(input: {kind: ACCESS, channel: WEB_FORM, identities: [{kind: EMAIL, value: \"pause.kunde@example.org\"}]}) { request { id } } }",
+        json!({}),
     )
     .await;
+    let pause = "mutation($id: ID!, $a: Boolean!) { updateWebhookSubscription(input: {id: $id, active: $a, description: \"\"}) { subscription { active description } } }";
+    let data = gql(&app, Role::Admin, pause, json!({"id": sub_id, "a": false})).await;
+    assert_eq!(
+        data["updateWebhookSubscription"]["subscription"]["description"],
+        Value::Null,
+        "a blank description clears it"
+    );
+    assert_eq!(deliver(&app).await, 0);
+    let log = gql(&app, Role::Admin, LOG, json!({})).await["webhookSubscriptions"][0]["deliveries"]
+        .clone();
+    let waiting: Vec<&Value> = log["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["state"] == "PENDING")
+        .collect();
+    assert_eq!(waiting.len(), 1, "{log}");
+    assert_eq!(waiting[0]["attempts"], 0, "no attempt while paused");
+    gql(&app, Role::Admin, pause, json!({"id": sub_id, "a": true})).await;
+    assert_eq!(deliver(&app).await, 1);
+    // Deactivated: nothing more is queued.
+    gql(&app, Role::Admin, pause, json!({"id": sub_id, "a": false})).await;
     let total = |log: &Value| log["webhookSubscriptions"][0]["deliveries"]["totalCount"].clone();
     let before = total(&gql(&app, Role::Admin, LOG, json!({})).await);
     gql(
@@ -351,3 +395,105 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
     assert_eq!(data["webhookSubscriptions"], json!([]));
 }
 e2e!(webhooks_signed, webhooks_are_signed_retried_and_logged);
+
+/// Answers only once two POSTs are in at the same time (or after 5 s with 500): a
+/// deliverer that posts one at a time fails.
+#[derive(Clone)]
+struct Pair {
+    barrier: Arc<tokio::sync::Barrier>,
+    posts: Arc<Mutex<usize>>,
+}
+
+#[handler]
+async fn pair(pair: Data<&Pair>) -> StatusCode {
+    *pair.posts.lock().unwrap() += 1;
+    let barrier = pair.barrier.clone();
+    match tokio::time::timeout(std::time::Duration::from_secs(5), barrier.wait()).await {
+        Ok(_) => StatusCode::NO_CONTENT,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+async fn webhooks_are_posted_in_parallel_and_fairly(app: TestApp) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let state = Pair {
+        barrier: Arc::new(tokio::sync::Barrier::new(2)),
+        posts: Default::default(),
+    };
+    let route = Route::new().at("/pair", post(pair)).data(state.clone());
+    tokio::spawn(async move {
+        let _ = poem::Server::new(poem::listener::TcpListener::bind(addr.to_string()))
+            .run(route)
+            .await;
+    });
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let url = format!("http://{addr}/pair");
+    // Two webhooks, one event: both POSTs must be under way at once.
+    for _ in 0..2 {
+        gql(
+            &app,
+            Role::Admin,
+            CREATE,
+            json!({"in": {"url": url, "events": ["REQUEST_CREATED"]}}),
+        )
+        .await;
+    }
+    let submit = "mutation($e: String!) { submitRequest(input: {kind: ACCESS, channel: WEB_FORM, identities: [{kind: EMAIL, value: $e}]}) { request { id } } }";
+    gql(
+        &app,
+        Role::Integrator,
+        submit,
+        json!({"e": "eins@example.org"}),
+    )
+    .await;
+    assert_eq!(deliver(&app).await, 2, "both delivered together");
+
+    // One webhook with many events due: one call takes at most four of them, so
+    // that one receiver cannot fill a call.
+    let data = gql(
+        &app,
+        Role::Admin,
+        "{ webhookSubscriptions { id } }",
+        json!({}),
+    )
+    .await;
+    for s in data["webhookSubscriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1)
+    {
+        gql(
+            &app,
+            Role::Admin,
+            "mutation($id: ID!) { deleteWebhookSubscription(input: {id: $id}) { deletedId } }",
+            json!({"id": s["id"]}),
+        )
+        .await;
+    }
+    for i in 0..6 {
+        gql(
+            &app,
+            Role::Integrator,
+            submit,
+            json!({"e": format!("k{i}@example.org")}),
+        )
+        .await;
+    }
+    *state.posts.lock().unwrap() = 0;
+    // Each POST waits for a partner: the pairs within one call are answered.
+    assert_eq!(deliver(&app).await, 4, "four of one webhook per call");
+    assert_eq!(*state.posts.lock().unwrap(), 4);
+    assert_eq!(deliver(&app).await, 2, "the rest in the next call");
+}
+e2e!(
+    webhooks_parallel,
+    webhooks_are_posted_in_parallel_and_fairly
+);

@@ -268,8 +268,8 @@ impl Validator {
         max_chars: usize,
     ) -> Option<String> {
         value
+            .filter(|t| !t.trim().is_empty())
             .map(|t| self.multiline_text(&t, path, max_chars))
-            .filter(|t| !t.is_empty())
     }
 
     /// `Ok(())` when nothing was recorded, else a [`Error::Validation`] with every error.

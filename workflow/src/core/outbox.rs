@@ -84,7 +84,8 @@ impl Mail {
 /// Sends mail: to the log, into files, or through an SMTP server.
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync {
-    /// Sends one message; an error is retried later.
+    /// Sends one message; an error is retried later, unless it starts with
+    /// [`PERMANENT`] (the server refused the message or recipient for good).
     async fn send(&self, mail: &Mail) -> std::result::Result<(), String>;
     /// Whether messages reach real mailboxes (then test requests go to the test
     /// inbox, or nowhere).
@@ -153,6 +154,15 @@ pub struct SmtpMailer {
     test_inbox: Option<String>,
 }
 
+/// Checks a mail address as the mailers will use it (`Name <a@b.example>` or
+/// `a@b.example`).
+pub fn check_address(address: &str) -> std::result::Result<(), String> {
+    address
+        .parse::<Mailbox>()
+        .map(|_| ())
+        .map_err(|e| format!("`{address}` is not a mail address: {e}"))
+}
+
 /// How long one SMTP command may take before the attempt fails (and is retried).
 const SMTP_TIMEOUT: StdDuration = StdDuration::from_secs(30);
 
@@ -190,11 +200,17 @@ impl SmtpMailer {
 #[async_trait::async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: &Mail) -> std::result::Result<(), String> {
-        self.transport
-            .send(mail.message(&self.from)?)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        // A message that cannot be built (a recipient no longer valid) never will be.
+        let message = mail
+            .message(&self.from)
+            .map_err(|e| format!("{PERMANENT} {e}"))?;
+        self.transport.send(message).await.map(|_| ()).map_err(|e| {
+            if e.is_permanent() {
+                format!("{PERMANENT} {e}")
+            } else {
+                e.to_string()
+            }
+        })
     }
     fn is_external(&self) -> bool {
         true
@@ -351,6 +367,10 @@ pub struct QueuedMail {
     pub body: String,
 }
 
+/// How a mailer marks an error that a retry cannot mend (SMTP 5xx: no such mailbox,
+/// message refused); the message is given up at once.
+pub const PERMANENT: &str = "permanent failure:";
+
 /// How a message of a test request that was not sent is marked.
 pub const SUPPRESSED: &str = "suppressed: test request, never sent to a real address";
 
@@ -486,8 +506,13 @@ impl Workflow {
                     }
                     active.last_error = Set(note);
                 }
+                Err(e) if e.starts_with(PERMANENT) => {
+                    tracing::warn!(error = %e, outbox = %row.id, "mail refused for good; given up");
+                    active.last_error = Set(Some(e));
+                    active.attempts = Set(MAX_ATTEMPTS);
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, attempts, "mail delivery failed; will retry");
+                    tracing::warn!(error = %e, attempts, outbox = %row.id, "mail delivery failed; will retry");
                     active.last_error = Set(Some(e));
                     active.next_attempt_at =
                         Set(now() + Duration::seconds(30 * 2i64.pow(attempts.min(11) as u32)));

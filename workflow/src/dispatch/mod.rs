@@ -468,6 +468,11 @@ impl Workflow {
                     &["input", "recipient"],
                     "PORTAL sends nothing to an address; leave it out",
                 );
+                v.check(
+                    matches!(content, Content::Package(_)),
+                    &["input", "channel"],
+                    "the portal shows a download link to an answer package; a request answered by carrying it out is told by EMAIL or POSTAL",
+                );
                 None
             }
         };
@@ -543,7 +548,9 @@ impl Workflow {
             (Content::Package(p), DispatchChannel::Email | DispatchChannel::Portal) => {
                 let base = link_base(settings, input.origin.as_deref())?;
                 let (token, hash) = new_token();
-                let expires_at = at + Duration::days(i64::from(settings.link_days));
+                let expires_at = at
+                    .checked_add_signed(Duration::days(i64::from(settings.link_days)))
+                    .ok_or_else(|| Error::Internal("dispatch.link_days is out of range".into()))?;
                 let max_downloads = settings.max_downloads.min(i32::MAX as u32) as i32;
                 let row = download_link::ActiveModel {
                     id: Set(new_id()),

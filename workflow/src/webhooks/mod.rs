@@ -57,6 +57,12 @@ pub const CACHE_TTL: StdDuration = StdDuration::from_secs(10);
 /// Attempts before a delivery is given up (about a day with the backoff).
 pub const MAX_ATTEMPTS: i32 = 12;
 
+/// Deliveries posted at once by one call of [`Workflow::deliver_webhooks`].
+pub const PARALLEL_POSTS: usize = 16;
+
+/// Deliveries of one webhook taken by one call (the others wait for the next).
+pub const PER_SUBSCRIPTION: usize = 4;
+
 /// How long one POST may take.
 const POST_TIMEOUT: StdDuration = StdDuration::from_secs(10);
 
@@ -259,14 +265,17 @@ fn new_secret() -> String {
 /// characters.
 fn check_url(v: &mut Validator, url: &str) -> String {
     let url = url.trim();
+    // The URL parser drops tabs and line breaks silently: refuse them, so that the
+    // URL stored is the one posted to.
     let parsed = url::Url::parse(url);
-    let ok = parsed.as_ref().is_ok_and(|u| {
-        matches!(u.scheme(), "http" | "https")
-            && u.host().is_some()
-            && u.username().is_empty()
-            && u.password().is_none()
-            && u.fragment().is_none()
-    });
+    let ok = !url.chars().any(char::is_control)
+        && parsed.as_ref().is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.username().is_empty()
+                && u.password().is_none()
+                && u.fragment().is_none()
+        });
     v.check(
         ok && url.len() <= 2000,
         &["input", "url"],
@@ -716,12 +725,24 @@ impl Workflow {
         Ok(queued)
     }
 
-    /// Posts up to `batch` due deliveries; returns how many the receivers took.
-    /// A failed attempt (no 2xx, or no answer within 10 s) is retried with
-    /// exponential backoff, up to [`MAX_ATTEMPTS`].
+    /// Posts up to `batch` due deliveries, [`PARALLEL_POSTS`] at a time and at most
+    /// [`PER_SUBSCRIPTION`] of one webhook per call, so that a slow receiver holds up
+    /// neither the others in the batch nor other organizations for more than one
+    /// timeout; returns how many the receivers took. A failed attempt (no 2xx, or no
+    /// answer within 10 s) is retried with exponential backoff, up to
+    /// [`MAX_ATTEMPTS`]; deliveries of a paused webhook wait for it.
     pub async fn deliver_webhooks(&self, client: &reqwest::Client, batch: u64) -> Result<usize> {
         let at = now();
+        // Deliveries of a paused (inactive) webhook wait for it, keeping their attempts.
+        let active = webhook_subscription::Entity::find()
+            .select_only()
+            .column(webhook_subscription::Column::Id)
+            .filter(webhook_subscription::Column::Active.eq(true));
         let due = webhook_delivery::Entity::find()
+            .filter(
+                webhook_delivery::Column::SubscriptionId
+                    .in_subquery(sea_orm::QueryTrait::into_query(active)),
+            )
             .filter(webhook_delivery::Column::DeliveredAt.is_null())
             .filter(webhook_delivery::Column::NextAttemptAt.lte(at))
             .filter(webhook_delivery::Column::Attempts.lt(MAX_ATTEMPTS))
@@ -729,90 +750,132 @@ impl Workflow {
             .limit(batch)
             .all(self.store.conn())
             .await?;
+        // At most PER_SUBSCRIPTION of one webhook: the rest wait for the next call.
+        let mut taken_per: HashMap<Uuid, usize> = HashMap::new();
+        let due: Vec<webhook_delivery::Model> = due
+            .into_iter()
+            .filter(|d| {
+                let n = taken_per.entry(d.subscription_id).or_default();
+                *n += 1;
+                *n <= PER_SUBSCRIPTION
+            })
+            .collect();
+        use futures_util::StreamExt;
+        let outcomes: Vec<Result<bool>> = futures_util::stream::iter(due)
+            .map(|row| self.deliver_one(client, row))
+            .buffer_unordered(PARALLEL_POSTS)
+            .collect()
+            .await;
         let mut delivered = 0;
-        for row in due {
-            let attempt_at = now();
-            // Take the attempt first, in one conditional statement that also holds the
-            // delivery back from other deliverers while this one posts.
-            let taken = {
-                let _turn = self.store.writer_turn().await;
-                crate::core::store::take_slot(
-                    self.store.conn(),
-                    webhook_delivery::Entity::update_many()
-                        .col_expr(
-                            webhook_delivery::Column::NextAttemptAt,
-                            Expr::value(attempt_at + Duration::seconds(SEND_LEASE_SECONDS)),
-                        )
-                        .filter(webhook_delivery::Column::Id.eq(row.id))
-                        .filter(webhook_delivery::Column::DeliveredAt.is_null())
-                        .filter(webhook_delivery::Column::NextAttemptAt.lte(attempt_at)),
-                    webhook_delivery::Column::Attempts,
-                    MAX_ATTEMPTS,
-                )
-                .await?
-            };
-            if !taken {
-                continue;
+        for outcome in outcomes {
+            if outcome? {
+                delivered += 1;
             }
-            let subscription = webhook_subscription::Entity::find_by_id(row.subscription_id)
-                .one(self.store.conn())
-                .await?;
-            let attempts = row.attempts + 1;
-            let outcome: std::result::Result<i32, (Option<i32>, String)> = match subscription {
-                Some(s) if s.active => {
-                    let secret = String::from_utf8(self.cipher.decrypt(&s.secret)?)
-                        .map_err(|e| Error::Internal(format!("webhook secret: {e}")))?;
-                    let unix = now().timestamp();
-                    let response = client
-                        .post(&s.url)
-                        .timeout(POST_TIMEOUT)
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .header("X-Auskunft-Event", &row.event)
-                        .header("X-Auskunft-Delivery", row.id.to_string())
-                        .header(
-                            "X-Auskunft-Signature",
-                            signature(&secret, unix, &row.payload),
-                        )
-                        .body(row.payload.clone())
-                        .send()
-                        .await;
-                    match response {
-                        Ok(r) if r.status().is_success() => Ok(i32::from(r.status().as_u16())),
-                        Ok(r) => Err((
-                            Some(i32::from(r.status().as_u16())),
-                            format!("the receiver answered {}", r.status()),
-                        )),
-                        Err(e) if e.is_timeout() => Err((
-                            None,
-                            format!("no answer within {} s", POST_TIMEOUT.as_secs()),
-                        )),
-                        Err(e) => Err((None, crate::connectors::error_chain(&e.without_url()))),
-                    }
-                }
-                _ => Err((None, "the subscription is inactive".to_owned())),
-            };
-            let mut active = webhook_delivery::ActiveModel {
-                id: Set(row.id),
-                ..Default::default()
-            };
-            match outcome {
-                Ok(status) => {
-                    active.delivered_at = Set(Some(now()));
-                    active.last_status = Set(Some(status));
-                    active.last_error = Set(None);
-                    delivered += 1;
-                }
-                Err((status, error)) => {
-                    tracing::warn!(error = %error, attempts, "webhook delivery failed; will retry");
-                    active.last_status = Set(status);
-                    active.last_error = Set(Some(error.chars().take(1000).collect()));
-                    active.next_attempt_at =
-                        Set(now() + Duration::seconds(30 * 2i64.pow(attempts.min(11) as u32)));
-                }
-            }
-            let _turn = self.store.writer_turn().await;
-            active.update(self.store.conn()).await?;
         }
         Ok(delivered)
+    }
+
+    /// One attempt at one delivery; whether the receiver took it (false also when
+    /// another deliverer holds it).
+    async fn deliver_one(
+        &self,
+        client: &reqwest::Client,
+        row: webhook_delivery::Model,
+    ) -> Result<bool> {
+        let attempt_at = now();
+        // Take the attempt first, in one conditional statement that also holds the
+        // delivery back from other deliverers while this one posts.
+        let taken = {
+            let _turn = self.store.writer_turn().await;
+            crate::core::store::take_slot(
+                self.store.conn(),
+                webhook_delivery::Entity::update_many()
+                    .col_expr(
+                        webhook_delivery::Column::NextAttemptAt,
+                        Expr::value(attempt_at + Duration::seconds(SEND_LEASE_SECONDS)),
+                    )
+                    .filter(webhook_delivery::Column::Id.eq(row.id))
+                    .filter(webhook_delivery::Column::DeliveredAt.is_null())
+                    .filter(webhook_delivery::Column::NextAttemptAt.lte(attempt_at)),
+                webhook_delivery::Column::Attempts,
+                MAX_ATTEMPTS,
+            )
+            .await?
+        };
+        if !taken {
+            return Ok(false);
+        }
+        let subscription = webhook_subscription::Entity::find_by_id(row.subscription_id)
+            .one(self.store.conn())
+            .await?
+            .filter(|s| s.active);
+        let Some(s) = subscription else {
+            // Paused (or deleted) since it was picked: give the attempt back.
+            let _turn = self.store.writer_turn().await;
+            webhook_delivery::ActiveModel {
+                id: Set(row.id),
+                attempts: Set(row.attempts),
+                next_attempt_at: Set(row.next_attempt_at),
+                ..Default::default()
+            }
+            .update(self.store.conn())
+            .await?;
+            return Ok(false);
+        };
+        let attempts = row.attempts + 1;
+        let outcome: std::result::Result<i32, (Option<i32>, String)> = {
+            {
+                let secret = String::from_utf8(self.cipher.decrypt(&s.secret)?)
+                    .map_err(|e| Error::Internal(format!("webhook secret: {e}")))?;
+                let unix = now().timestamp();
+                let response = client
+                    .post(&s.url)
+                    .timeout(POST_TIMEOUT)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header("X-Auskunft-Event", &row.event)
+                    .header("X-Auskunft-Delivery", row.id.to_string())
+                    .header(
+                        "X-Auskunft-Signature",
+                        signature(&secret, unix, &row.payload),
+                    )
+                    .body(row.payload.clone())
+                    .send()
+                    .await;
+                match response {
+                    Ok(r) if r.status().is_success() => Ok(i32::from(r.status().as_u16())),
+                    Ok(r) => Err((
+                        Some(i32::from(r.status().as_u16())),
+                        format!("the receiver answered {}", r.status()),
+                    )),
+                    Err(e) if e.is_timeout() => Err((
+                        None,
+                        format!("no answer within {} s", POST_TIMEOUT.as_secs()),
+                    )),
+                    Err(e) => Err((None, crate::connectors::error_chain(&e.without_url()))),
+                }
+            }
+        };
+        let mut active = webhook_delivery::ActiveModel {
+            id: Set(row.id),
+            ..Default::default()
+        };
+        match outcome {
+            Ok(status) => {
+                active.delivered_at = Set(Some(now()));
+                active.last_status = Set(Some(status));
+                active.last_error = Set(None);
+            }
+            Err((status, error)) => {
+                tracing::warn!(error = %error, attempts, subscription = %s.id, delivery = %row.id, "webhook delivery failed; will retry");
+                active.last_status = Set(status);
+                active.last_error = Set(Some(error.chars().take(1000).collect()));
+                active.next_attempt_at =
+                    Set(now() + Duration::seconds(30 * 2i64.pow(attempts.min(11) as u32)));
+            }
+        }
+        let taken_by_receiver = active.delivered_at.is_set();
+        let _turn = self.store.writer_turn().await;
+        active.update(self.store.conn()).await?;
+        Ok(taken_by_receiver)
     }
 }
