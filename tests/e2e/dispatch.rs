@@ -66,6 +66,28 @@ fn path_of(url: &str) -> &str {
     &url[url.find("/download/").expect("a download link")..]
 }
 
+/// `base` with the fields of `extra` added or replaced.
+fn merged(base: &Value, extra: Value) -> Value {
+    let mut input = base.clone();
+    input
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    input
+}
+
+/// Each input is refused with VALIDATION naming its path.
+async fn refused(app: &TestApp, cases: impl IntoIterator<Item = (Value, &str)>) {
+    for (input, path) in cases {
+        let body = dispatch(app, Role::Agent, input.clone()).await;
+        assert_code(&body, "VALIDATION");
+        assert!(
+            error_paths(&body).contains(&path.to_owned()),
+            "{input}: {body}"
+        );
+    }
+}
+
 async fn get(app: &TestApp, path: &str) -> (u16, Vec<u8>) {
     let response = app.client.get(app.url(path)).send().await.unwrap();
     let status = response.status().as_u16();
@@ -84,14 +106,7 @@ async fn an_answer_goes_out_by_email_and_is_proven(app: TestApp) {
 
     // Bad input: each refused with its field, and nothing is written.
     let base = json!({"requestId": request, "version": version});
-    let with = |extra: Value| {
-        let mut input = base.clone();
-        input
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        input
-    };
+    let with = |extra: Value| merged(&base, extra);
     let cases = [
         (
             with(json!({"channel": "EMAIL", "recipient": "someone.else@example.org"})),
@@ -127,14 +142,7 @@ async fn an_answer_goes_out_by_email_and_is_proven(app: TestApp) {
             "input.trackingReference",
         ),
     ];
-    for (input, path) in cases {
-        let body = dispatch(&app, Role::Agent, input.clone()).await;
-        assert_code(&body, "VALIDATION");
-        assert!(
-            error_paths(&body).contains(&path.to_owned()),
-            "{input}: {body}"
-        );
-    }
+    refused(&app, cases).await;
     // A date that does not parse is the client's input, in the response and in the
     // audit log.
     let body = dispatch(
@@ -580,14 +588,7 @@ async fn races_and_hostile_input_change_nothing_twice(app: TestApp) {
     let _shop = demo_register(&app).await;
     let (request, version, package) = approved(&app, "race.kunde@example.org", false).await;
     let base = json!({"requestId": request, "version": version});
-    let with = |extra: Value| {
-        let mut input = base.clone();
-        input
-            .as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
-        input
-    };
+    let with = |extra: Value| merged(&base, extra);
     let today = chrono::Utc::now()
         .with_timezone(&chrono_tz::Europe::Berlin)
         .date_naive()
@@ -624,14 +625,7 @@ async fn races_and_hostile_input_change_nothing_twice(app: TestApp) {
             "input.recipient",
         ),
     ];
-    for (input, path) in hostile {
-        let body = dispatch(&app, Role::Agent, input.clone()).await;
-        assert_code(&body, "VALIDATION");
-        assert!(
-            error_paths(&body).contains(&path.to_owned()),
-            "{input}: {body}"
-        );
-    }
+    refused(&app, hostile).await;
     // A made-up or foreign request id, and a malformed one.
     let body = dispatch(
         &app,

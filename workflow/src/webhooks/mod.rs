@@ -298,6 +298,48 @@ fn request_data(r: &subject_request::Model, transition: Option<&Transition>) -> 
     })
 }
 
+/// Writes one event for each of the `subscriptions`, due now, in one statement.
+async fn insert_deliveries<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    event: WebhookEvent,
+    request_id: Option<Uuid>,
+    data: serde_json::Value,
+    subscriptions: &[Uuid],
+) -> Result<()> {
+    let at = now();
+    let event_id = new_id();
+    let payload = json!({
+        "id": event_id,
+        "type": event.as_str(),
+        "occurredAt": at,
+        "organizationId": org_id,
+        "data": data,
+    })
+    .to_string();
+    let rows = subscriptions
+        .iter()
+        .map(|&subscription_id| webhook_delivery::ActiveModel {
+            id: Set(new_id()),
+            org_id: Set(org_id),
+            subscription_id: Set(subscription_id),
+            event_id: Set(event_id),
+            event: Set(event.as_str().to_owned()),
+            request_id: Set(request_id),
+            payload: Set(payload.clone()),
+            attempts: Set(0),
+            next_attempt_at: Set(at),
+            delivered_at: Set(None),
+            last_status: Set(None),
+            last_error: Set(None),
+            created_at: Set(at),
+        });
+    webhook_delivery::Entity::insert_many(rows)
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 impl Workflow {
     /// The active subscriptions of an organization (cached for [`CACHE_TTL`]).
     async fn subscriptions_of<C: Conn>(&self, conn: &C, org_id: Uuid) -> Result<Subscriptions> {
@@ -341,36 +383,7 @@ impl Workflow {
         if targets.is_empty() {
             return Ok(0);
         }
-        let at = now();
-        let event_id = new_id();
-        let payload = json!({
-            "id": event_id,
-            "type": event.as_str(),
-            "occurredAt": at,
-            "organizationId": org_id,
-            "data": data,
-        })
-        .to_string();
-        let rows = targets
-            .iter()
-            .map(|&subscription_id| webhook_delivery::ActiveModel {
-                id: Set(new_id()),
-                org_id: Set(org_id),
-                subscription_id: Set(subscription_id),
-                event_id: Set(event_id),
-                event: Set(event.as_str().to_owned()),
-                request_id: Set(request_id),
-                payload: Set(payload.clone()),
-                attempts: Set(0),
-                next_attempt_at: Set(at),
-                delivered_at: Set(None),
-                last_status: Set(None),
-                last_error: Set(None),
-                created_at: Set(at),
-            });
-        webhook_delivery::Entity::insert_many(rows)
-            .exec(conn)
-            .await?;
+        insert_deliveries(conn, org_id, event, request_id, data, &targets).await?;
         Ok(targets.len())
     }
 
@@ -690,34 +703,16 @@ impl Workflow {
                 if wanting.is_empty() {
                     continue;
                 }
-                let at = now();
-                let event_id = new_id();
-                let payload = json!({
-                    "id": event_id,
-                    "type": WebhookEvent::RequestOverdue.as_str(),
-                    "occurredAt": at,
-                    "organizationId": org_id,
-                    "data": request_data(&r, None),
-                })
-                .to_string();
-                let rows = wanting.iter().map(|s| webhook_delivery::ActiveModel {
-                    id: Set(new_id()),
-                    org_id: Set(org_id),
-                    subscription_id: Set(s.id),
-                    event_id: Set(event_id),
-                    event: Set(WebhookEvent::RequestOverdue.as_str().to_owned()),
-                    request_id: Set(Some(r.id)),
-                    payload: Set(payload.clone()),
-                    attempts: Set(0),
-                    next_attempt_at: Set(at),
-                    delivered_at: Set(None),
-                    last_status: Set(None),
-                    last_error: Set(None),
-                    created_at: Set(at),
-                });
-                webhook_delivery::Entity::insert_many(rows)
-                    .exec(tx.conn())
-                    .await?;
+                let targets: Vec<Uuid> = wanting.iter().map(|s| s.id).collect();
+                insert_deliveries(
+                    tx.conn(),
+                    org_id,
+                    WebhookEvent::RequestOverdue,
+                    Some(r.id),
+                    request_data(&r, None),
+                    &targets,
+                )
+                .await?;
                 tx.commit(&self.bus).await?;
                 queued += wanting.len();
             }
