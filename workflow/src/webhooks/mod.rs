@@ -683,26 +683,33 @@ impl Workflow {
         orgs.dedup();
         for org_id in orgs {
             let overdue = crate::requests::overdue_requests(self.store.conn(), org_id).await?;
-            for r in overdue {
-                let tx = self.store.begin().await?;
-                // Once per request and subscription: those told already are skipped.
-                let told: Vec<Uuid> = webhook_delivery::Entity::find()
+            // Which (request, webhook) pairs were told already: one query per 500
+            // overdue requests, not one per request.
+            let mut told: std::collections::HashSet<(Uuid, Uuid)> = Default::default();
+            for chunk in overdue.chunks(500) {
+                let pairs: Vec<(Option<Uuid>, Uuid)> = webhook_delivery::Entity::find()
                     .select_only()
+                    .column(webhook_delivery::Column::RequestId)
                     .column(webhook_delivery::Column::SubscriptionId)
-                    .filter(webhook_delivery::Column::RequestId.eq(r.id))
+                    .filter(webhook_delivery::Column::OrgId.eq(org_id))
                     .filter(
                         webhook_delivery::Column::Event.eq(WebhookEvent::RequestOverdue.as_str()),
                     )
+                    .filter(webhook_delivery::Column::RequestId.is_in(chunk.iter().map(|r| r.id)))
                     .into_tuple()
-                    .all(tx.conn())
+                    .all(self.store.conn())
                     .await?;
+                told.extend(pairs.into_iter().filter_map(|(r, s)| r.map(|r| (r, s))));
+            }
+            for r in overdue {
                 let wanting: Vec<&webhook_subscription::Model> = subs
                     .iter()
-                    .filter(|s| s.org_id == org_id && !told.contains(&s.id))
+                    .filter(|s| s.org_id == org_id && !told.contains(&(r.id, s.id)))
                     .collect();
                 if wanting.is_empty() {
                     continue;
                 }
+                let tx = self.store.begin().await?;
                 let targets: Vec<Uuid> = wanting.iter().map(|s| s.id).collect();
                 insert_deliveries(
                     tx.conn(),
