@@ -202,6 +202,14 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     // The proof is for whoever reads requests; the address and the notice are
     // personal data.
     ("DispatchProof", "*", Allow(Request, Read)),
+    // The erasure report names sources, fields and legal grounds, no values.
+    ("Query", "erasureReport", Allow(Request, Read)),
+    ("ErasureReport", "*", Allow(Request, Read)),
+    ("ErasureReportLine", "*", Allow(Request, Read)),
+    // Importers and CRM syncs (integrators) check identities they are about to
+    // bring in; the answer holds nothing but what they asked.
+    ("Query", "suppressionCheck", Allow(Request, Read)),
+    ("SuppressionMatch", "*", Allow(Request, Read)),
     ("DispatchProof", "recipient", Allow(Request, ReadData)),
     ("DispatchProof", "notice", Allow(Request, ReadData)),
     ("DispatchDelivery", "*", Allow(Request, Read)),

@@ -40,6 +40,7 @@ mod m20261130_000031_request_task_claim_order;
 mod m20261130_000032_dispatch;
 mod m20261130_000033_webhooks;
 mod m20261130_000034_minimization;
+mod m20261130_000035_erasure;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000032_dispatch::Migration),
             Box::new(m20261130_000033_webhooks::Migration),
             Box::new(m20261130_000034_minimization::Migration),
+            Box::new(m20261130_000035_erasure::Migration),
         ]
     }
 }

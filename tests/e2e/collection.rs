@@ -18,7 +18,7 @@ use workflow::register::sources::SourceDraft;
 use crate::common::{Backend, TestApp, TestDb, e2e};
 use crate::requests::principal;
 
-const SHOP: &[&str] = &[
+pub(crate) const SHOP: &[&str] = &[
     "CREATE TABLE customers (id BIGINT PRIMARY KEY, email VARCHAR(200) NOT NULL, name VARCHAR(200), customer_number VARCHAR(50))",
     "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer_id BIGINT NOT NULL, total VARCHAR(20))",
     "CREATE TABLE order_items (id BIGINT PRIMARY KEY, order_id BIGINT NOT NULL, sku VARCHAR(50))",
@@ -35,7 +35,7 @@ const SHOP: &[&str] = &[
 
 /// A shop database on `backend` registered as a source of the app's organization,
 /// mapped with references; returns the source id and the database (dropped with it).
-async fn shop_source(app: &TestApp, backend: Backend) -> Option<(Uuid, Option<TestDb>)> {
+pub(crate) async fn shop_source(app: &TestApp, backend: Backend) -> Option<(Uuid, Option<TestDb>)> {
     let email = Some(IdentityType::Email);
     sql_source(
         app,
@@ -176,7 +176,7 @@ async fn sql_source(
     Some((source.id, db))
 }
 
-fn fast() -> WorkerOptions {
+pub(crate) fn fast() -> WorkerOptions {
     WorkerOptions {
         workers: 2,
         lease: Duration::from_secs(5),

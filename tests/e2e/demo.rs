@@ -19,10 +19,10 @@ const ERIKA: &str = "erika.mustermann@example.org";
 /// Erika's rows in the shop database (her order shares Max's postal code).
 const ERIKAS_ROWS: [&str; 3] = ["customers(id=1)", "orders(id=1)", "invoices(id=1)"];
 
-const REQUEST: &str = "query($id: ID!) { node(id: $id) { ... on SubjectRequest { id state version openLeakFindings leakFindings { id kind recordId recordKey location detail state } tasks { id sourceName automatic state note error records { id recordKey location value dataCategory { key } } } } } }";
+pub(crate) const REQUEST: &str = "query($id: ID!) { node(id: $id) { ... on SubjectRequest { id state version openLeakFindings leakFindings { id kind recordId recordKey location detail state } tasks { id sourceName automatic state note error records { id recordKey location value dataCategory { key } } } } } }";
 
 /// Runs `body` against a demo server on `backend`, or reports the skip.
-async fn run_demo<F, Fut>(backend: Backend, body: F)
+pub(crate) async fn run_demo<F, Fut>(backend: Backend, body: F)
 where
     F: FnOnce(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -38,8 +38,8 @@ where
 macro_rules! demo_e2e {
     ($name:ident, $body:ident) => {
         mod $name {
-            use super::run_demo;
             use crate::common::Backend;
+            use crate::demo::run_demo;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 run_demo(Backend::Sqlite, super::$body).await
@@ -55,12 +55,13 @@ macro_rules! demo_e2e {
         }
     };
 }
+pub(crate) use demo_e2e;
 
-async fn gql(app: &TestApp, role: Role, query: &str, vars: Value) -> Value {
+pub(crate) async fn gql(app: &TestApp, role: Role, query: &str, vars: Value) -> Value {
     app.gql_ok(app.key(role), query, vars).await
 }
 
-async fn request(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn request(app: &TestApp, id: &str) -> Value {
     gql(app, Role::Reviewer, REQUEST, json!({"id": id})).await["node"].clone()
 }
 
@@ -137,7 +138,7 @@ async fn collected(app: &TestApp, email: &str) -> Value {
     }
 }
 
-fn task<'a>(r: &'a Value, source: &str) -> &'a Value {
+pub(crate) fn task<'a>(r: &'a Value, source: &str) -> &'a Value {
     r["tasks"]
         .as_array()
         .unwrap()
@@ -174,7 +175,7 @@ async fn upload_mailbox(app: &TestApp, r: &Value, content: &str) -> Value {
 }
 
 /// The agent hands the collected request to review.
-async fn submit_for_review(app: &TestApp, id: &Value, version: &Value) {
+pub(crate) async fn submit_for_review(app: &TestApp, id: &Value, version: &Value) {
     let data = gql(
         app,
         Role::Agent,
@@ -185,7 +186,7 @@ async fn submit_for_review(app: &TestApp, id: &Value, version: &Value) {
     assert_eq!(data["submitForReview"]["request"]["state"], "IN_REVIEW");
 }
 
-async fn approve(app: &TestApp, id: &Value) -> Value {
+pub(crate) async fn approve(app: &TestApp, id: &Value) -> Value {
     let version = request(app, id.as_str().unwrap()).await["version"].clone();
     app.gql(
         app.key(Role::Reviewer),

@@ -14,6 +14,7 @@ mod counters;
 mod demo;
 mod dispatch;
 mod drift;
+mod erasure;
 mod export;
 mod hostile;
 mod http;

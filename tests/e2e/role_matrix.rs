@@ -170,6 +170,8 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     ("Mutation.revokeDownloadLink",           [Y,   Y,  N,   N,  Y,    N,    N]),
     //    the proof is read like the request (its address and notice like its data)
     ("Query.dispatchProof",                   [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Query.erasureReport",                   [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Query.suppressionCheck",                [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
     ("Mutation.closeRequest",                 [Y,   Y,  N,   N,  Y,    N,    N]),
 ];
 
@@ -761,6 +763,18 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
             "Query.dispatchProof",
             q("query($id: ID!) { dispatchProof(requestId: $id) { digest } }"),
             rid(),
+        ),
+        (
+            "Query.erasureReport",
+            q("query($id: ID!) { erasureReport(requestId: $id) { openTasks lines { location } } }"),
+            rid(),
+        ),
+        (
+            "Query.suppressionCheck",
+            q(
+                "{ suppressionCheck(identities: [{kind: EMAIL, value: \"a@example.com\"}]) { suppressed } }",
+            ),
+            json!({}),
         ),
         ("Mutation.closeRequest", transition("closeRequest"), rid()),
         (

@@ -16,6 +16,7 @@ pub mod connectors;
 pub mod core;
 pub mod demo;
 pub mod dispatch;
+pub mod erasure;
 pub mod error;
 pub mod register;
 pub mod requests;

@@ -24,6 +24,7 @@ pub struct Query(
     query::requests::RequestQuery,
     query::answer::AnswerQuery,
     query::dispatch::DispatchQuery,
+    query::erasure::ErasureQuery,
     query::webhooks::WebhookQuery,
 );
 

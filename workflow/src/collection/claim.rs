@@ -1,4 +1,4 @@
-//! Claiming collection tasks with a lease. PostgreSQL claims with
+//! Claiming tasks (collection, and erasures carried out by a worker) with a lease. PostgreSQL claims with
 //! `FOR UPDATE SKIP LOCKED` (workers of several processes never wait for each
 //! other's rows) and gets the claimed row back in the same statement; SQLite and MariaDB/MySQL with a portable compare-and-set: read a
 //! few candidates, then take one with an `UPDATE … WHERE` that only matches while it
@@ -28,6 +28,8 @@ pub(crate) trait Claimer: Send + Sync {
         owner: &str,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
+        kind: TaskKind,
+        state: RequestState,
     ) -> Result<Option<request_task::Model>>;
 }
 
@@ -50,6 +52,8 @@ impl Claimer for SkipLocked {
         owner: &str,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
+        kind: TaskKind,
+        state: RequestState,
     ) -> Result<Option<request_task::Model>> {
         // The open tasks are read in claim order from `request_task_claim_order_idx`
         // and each one's request by its key: a join let the planner, with statistics
@@ -78,8 +82,8 @@ impl Claimer for SkipLocked {
                     until.into(),
                     now.into(),
                     TaskState::Open.as_str().into(),
-                    TaskKind::Collect.as_str().into(),
-                    RequestState::Collecting.as_str().into(),
+                    kind.as_str().into(),
+                    state.as_str().into(),
                 ],
             ))
             .await?;
@@ -105,18 +109,20 @@ impl Claimer for CompareAndSet {
         owner: &str,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
+        kind: TaskKind,
+        state: RequestState,
     ) -> Result<Option<request_task::Model>> {
         use request_task::Column as T;
         let collecting = Query::select()
             .column(subject_request::Column::Id)
             .from(subject_request::Entity)
-            .and_where(subject_request::Column::State.eq(RequestState::Collecting.as_str()))
+            .and_where(subject_request::Column::State.eq(state.as_str()))
             .to_owned();
         let claimable = || {
             sea_orm::Condition::all()
                 .add(T::State.eq(TaskState::Open.as_str()))
                 .add(T::Automatic.eq(true))
-                .add(T::Kind.eq(TaskKind::Collect.as_str()))
+                .add(T::Kind.eq(kind.as_str()))
                 .add(
                     sea_orm::Condition::any()
                         .add(T::RunAfter.is_null())

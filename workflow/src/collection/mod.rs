@@ -171,7 +171,7 @@ fn merge_identities(
 }
 
 /// [`merge_identities`] read from the store.
-async fn search_identities<C: crate::core::store::Conn>(
+pub(crate) async fn search_identities<C: crate::core::store::Conn>(
     conn: &C,
     request: &subject_request::Model,
 ) -> Result<Vec<SearchIdentity>> {
@@ -286,14 +286,37 @@ impl Workflow {
     /// Claims one task and runs it (for workers, tests and benchmarks).
     pub async fn collect_once(&self, owner: &str, options: &WorkerOptions) -> Result<Pass> {
         let at = now();
-        let Some(task) = claim::claimer(&self.store)
-            .claim(&self.store, owner, at, at + to_chrono(options.lease))
+        let claimer = claim::claimer(&self.store);
+        let until = at + to_chrono(options.lease);
+        if let Some(task) = claimer
+            .claim(
+                &self.store,
+                owner,
+                at,
+                until,
+                TaskKind::Collect,
+                RequestState::Collecting,
+            )
             .await?
-        else {
-            return Ok(Pass::Idle);
-        };
-        metrics::counter!("auskunft_collection_claims_total").increment(1);
-        self.run_task(owner, options, task).await
+        {
+            metrics::counter!("auskunft_collection_claims_total").increment(1);
+            return self.run_task(owner, options, task).await;
+        }
+        // Erasures carried out by a worker (see `erasure`).
+        match claimer
+            .claim(
+                &self.store,
+                owner,
+                at,
+                until,
+                TaskKind::Execute,
+                RequestState::Executing,
+            )
+            .await?
+        {
+            Some(task) => self.run_erasure(owner, options, task).await,
+            None => Ok(Pass::Idle),
+        }
     }
 
     /// Runs a claimed task: collects, then stores the result or the failure.
@@ -388,7 +411,7 @@ impl Workflow {
     }
 
     /// Keeps the lease alive while a task runs; returns when the lease is lost.
-    async fn heartbeat(&self, owner: &str, task_id: Uuid, options: &WorkerOptions) {
+    pub(crate) async fn heartbeat(&self, owner: &str, task_id: Uuid, options: &WorkerOptions) {
         let every = options.lease / 3;
         loop {
             tokio::time::sleep(every).await;
@@ -717,7 +740,7 @@ impl Workflow {
     }
 
     /// Records a failed attempt: retried after a backoff, or FAILED after the last.
-    async fn fail(
+    pub(crate) async fn fail(
         &self,
         owner: &str,
         options: &WorkerOptions,
@@ -769,14 +792,27 @@ impl Workflow {
                 &updated,
                 TimelineKind::Task,
                 format!(
-                    "COLLECT task failed after {} attempt(s): {message}",
-                    current.attempts
+                    "{} task failed after {} attempt(s): {message}",
+                    current.kind, current.attempts
                 ),
             )
             .await?;
-            let mut entry = Entry::success("collectTask", "RequestTask", task.id);
+            let execute = current.kind == TaskKind::Execute.as_str();
+            let operation = if execute {
+                "executeTask"
+            } else {
+                "collectTask"
+            };
+            let mut entry = Entry::success(operation, "RequestTask", task.id);
             entry.outcome = audit::Outcome::Failed;
-            entry.error_code = Some("COLLECTION_FAILED".to_owned());
+            entry.error_code = Some(
+                if execute {
+                    "ERASURE_FAILED"
+                } else {
+                    "COLLECTION_FAILED"
+                }
+                .to_owned(),
+            );
             self.commit_audited(tx, &worker, entry).await?;
         } else {
             tx.commit(&self.bus).await?;
@@ -811,18 +847,37 @@ impl Workflow {
             .one(conn)
             .await?
             .ok_or(Error::NotFound { what: "task" })?;
+        let kind: TaskKind = task.kind.parse()?;
+        // Erasures carried out by a worker are retried in EXECUTING, by whoever may
+        // carry them out.
+        let state = match kind {
+            TaskKind::Collect => RequestState::Collecting,
+            TaskKind::Execute => {
+                self.authz
+                    .require(
+                        principal.key_id,
+                        principal.org_id,
+                        crate::Object::Request,
+                        crate::Action::Execute,
+                    )
+                    .await?;
+                RequestState::Executing
+            }
+        };
         let request =
             crate::requests::find_request_locked(conn, principal.org_id, task.request_id).await?;
-        if request.state != RequestState::Collecting.as_str() {
+        if request.state != state.as_str() {
             return Err(Error::Conflict(format!(
-                "tasks can only be retried while the request is COLLECTING; it is {}",
+                "{} tasks can only be retried while the request is {}; it is {}",
+                kind.as_str(),
+                state.as_str(),
                 request.state
             )));
         }
-        if !task.automatic || task.kind != TaskKind::Collect.as_str() {
+        if !task.automatic {
             return Err(Error::invalid(
                 &["input", "taskId"],
-                "only automatic collection tasks are retried; complete this one by hand",
+                "only tasks a worker carries out are retried; complete this one by hand",
             ));
         }
         // A finished task collects again (after the reviewer requested changes, say):
@@ -850,10 +905,15 @@ impl Workflow {
             principal,
             &updated,
             TimelineKind::Task,
-            if again {
-                "COLLECT task restarted: its source is searched again".to_owned()
-            } else {
-                "COLLECT task restarted".to_owned()
+            match (kind, again) {
+                (TaskKind::Collect, true) => {
+                    "COLLECT task restarted: its source is searched again".to_owned()
+                }
+                (TaskKind::Execute, true) => {
+                    "EXECUTE task restarted: the erasure is carried out and checked again"
+                        .to_owned()
+                }
+                (kind, false) => format!("{} task restarted", kind.as_str()),
             },
         )
         .await?;

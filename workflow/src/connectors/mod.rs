@@ -95,6 +95,23 @@ pub(crate) trait Connector: Send + Sync + 'static {
         Err(CatalogError::NotSql(self.kind().as_str()))
     }
 
+    /// Whether erasure can be carried out in a source with this configuration by a
+    /// worker; otherwise a steward carries it out by hand.
+    fn erases(&self, _config: &Map<String, Value>) -> bool {
+        false
+    }
+
+    /// Carries out `changes` (rows found by [`Connector::collect`], named by their
+    /// keys) in the source, all or nothing. Only kinds that say they
+    /// [`Connector::erases`] are asked.
+    async fn erase(
+        &self,
+        _job: &CollectJob<'_>,
+        _changes: &[RowChange],
+    ) -> std::result::Result<Erased, CollectError> {
+        Err(CollectError::Manual(self.kind().as_str()))
+    }
+
     /// Finds everything the source holds about the subject of `job`. Kinds a
     /// person searches (MANUAL) are never collected by a worker.
     async fn collect(&self, job: &CollectJob<'_>) -> std::result::Result<Vec<Found>, CollectError>;
@@ -166,6 +183,30 @@ pub struct FoundValue {
     pub field_id: uuid::Uuid,
     /// The value as text.
     pub value: String,
+}
+
+/// What to do to one record a search found, named by its [`Found::key`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowChange {
+    /// The record.
+    pub key: String,
+    /// Delete the whole record.
+    pub delete: bool,
+    /// Otherwise: the new value of each of these fields (`None`: NULL). Key columns
+    /// are never changed.
+    pub set: Vec<(uuid::Uuid, Option<String>)>,
+}
+
+/// What an erasure did.
+#[derive(Debug, Clone, Default)]
+pub struct Erased {
+    /// Rows each change touched, in the order of the changes (0: the row was gone
+    /// already, or nothing was to change).
+    pub affected: Vec<u64>,
+    /// Fields that are (part of) their table's primary key: never changed.
+    pub key_fields: std::collections::HashSet<uuid::Uuid>,
+    /// Fields whose replacement text became NULL (the column holds no text).
+    pub nulled: std::collections::HashSet<uuid::Uuid>,
 }
 
 /// Why a collection attempt failed; retried with backoff, then shown to stewards.

@@ -307,7 +307,7 @@ impl Workflow {
                 source(
                     "Shop database",
                     ConnectorKind::Sqlite,
-                    json!({"path": self.sources.sqlite_path_for(shop_db), "readOnly": true}),
+                    json!({"path": self.sources.sqlite_path_for(shop_db), "readOnly": false}),
                     "E-Commerce",
                     None,
                 ),

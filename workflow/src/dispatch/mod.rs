@@ -209,6 +209,7 @@ fn action_notice(
     request: &subject_request::Model,
     kind: RequestKind,
     received: NaiveDate,
+    report: Option<&str>,
 ) -> String {
     let (de, en) = match kind {
         RequestKind::Erasure => (
@@ -237,9 +238,10 @@ fn action_notice(
          Sie können sich bei einer Datenschutz-Aufsichtsbehörde beschweren (Art. 77 DSGVO).\n\n\
          Hello,\n\nregarding your request of {}: {en}\n\
          You may lodge a complaint with a supervisory authority (Art. 77 GDPR).\n\n\
-         Vorgang / Reference: {}\n",
+         {}Vorgang / Reference: {}\n",
         received.format("%d.%m.%Y"),
         received.format("%Y-%m-%d"),
+        report.map(|r| format!("{r}\n")).unwrap_or_default(),
         request.id
     )
 }
@@ -395,7 +397,15 @@ impl Workflow {
                 })?;
             Content::Package(package)
         } else {
-            Content::Notice(action_notice(&updated, kind, received))
+            // An erasure's notice carries its report: what was erased, and what is
+            // kept, on what legal ground and until when (Art. 17(3), Art. 12(3)).
+            let report = if kind == RequestKind::Erasure {
+                let report = crate::erasure::report::load(conn, updated.org_id, updated.id).await?;
+                crate::erasure::report::notice_text(&report.lines)
+            } else {
+                None
+            };
+            Content::Notice(action_notice(&updated, kind, received, report.as_deref()))
         };
 
         // The input, checked against the channel and the request.
@@ -620,6 +630,13 @@ impl Workflow {
             }
             _ => None,
         };
+        if kind == RequestKind::Erasure {
+            // Every source is done (by a worker or by hand): the person's identities
+            // go on the suppression list (the workers put them there already for
+            // the sources they carried out).
+            let identities = crate::collection::search_identities(conn, &updated).await?;
+            crate::erasure::suppression::add(conn, &self.cipher, &updated, &identities, at).await?;
+        }
         let (package_id, notice) = match &content {
             Content::Package(p) => (Some(p.id), None),
             Content::Notice(text) => (None, Some(self.cipher.encrypt(text.as_bytes())?)),

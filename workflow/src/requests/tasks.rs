@@ -432,6 +432,9 @@ impl Workflow {
                     .await?;
                 dropped = replaced.dropped;
                 let kept = replaced.kept;
+                if kind == TaskKind::Execute {
+                    crate::erasure::done_by_hand(conn, &open.task, note.as_deref(), at).await?;
+                }
                 active.state = Set(TaskState::Done.as_str().to_owned());
                 active.note = Set(note);
                 active.error = Set(None);

@@ -127,9 +127,25 @@ async fn create_tasks<C: Conn>(
     if existing > 0 {
         return Ok(0);
     }
-    let sources = mapped_sources(conn, r.org_id).await?;
+    let mut sources = mapped_sources(conn, r.org_id).await?;
     if sources.is_empty() {
         return Ok(0);
+    }
+    if kind == TaskKind::Execute {
+        // Carried out by a worker where the connector can (erasures in writable
+        // sources), by hand elsewhere.
+        let request_kind: RequestKind = r.kind.parse()?;
+        let models = data_source::Entity::find()
+            .filter(data_source::Column::OrgId.eq(r.org_id))
+            .filter(data_source::Column::Id.is_in(sources.iter().map(|s| s.0)))
+            .all(conn)
+            .await?;
+        for (id, automatic) in &mut sources {
+            *automatic = models
+                .iter()
+                .find(|m| m.id == *id)
+                .is_some_and(|m| crate::erasure::automatic(request_kind, m));
+        }
     }
     let at = now();
     let tasks = sources
@@ -150,8 +166,7 @@ async fn create_tasks<C: Conn>(
             attempts: Set(0),
             heartbeat_at: Set(None),
             run_after: Set(None),
-            // Execution comes with the next issue: by hand until then.
-            automatic: Set(automatic && kind == TaskKind::Collect),
+            automatic: Set(automatic),
             created_at: Set(at),
             updated_at: Set(at),
         });

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod answer;
 pub mod audit;
 pub mod dispatch;
+pub mod erasure;
 pub mod node;
 pub mod register;
 pub mod requests;

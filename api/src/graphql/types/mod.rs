@@ -24,6 +24,7 @@ pub mod audit;
 pub mod connection;
 pub mod dispatch;
 pub mod drift;
+pub mod erasure;
 pub mod export;
 pub mod me;
 pub mod node;

@@ -25,6 +25,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 mod ahead;
+mod erase;
+
+pub(super) use erase::erase;
 
 use super::pools::{SourcePool, TableInfo};
 use super::{Dialect, is_identifier};

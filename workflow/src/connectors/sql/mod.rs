@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 
 use super::catalog::{Catalog, CatalogError, assemble};
 use super::guard::{Refusal, SourceGuard, Stage, Target};
-use super::{CollectError, CollectJob, Connector, ConnectorKind, Found, text};
+use super::{CollectError, CollectJob, Connector, ConnectorKind, Erased, Found, RowChange, text};
 
 /// How long connecting to a source may take before giving up.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -141,6 +141,30 @@ impl Dialect {
         guard: &SourceGuard,
         config: &Map<String, Value>,
     ) -> Result<(SourceConnection, String), CatalogError> {
+        self.open(guard, config, false).await
+    }
+
+    /// Like [`Dialect::connect`], for carrying out an erasure: refused unless the
+    /// source's configuration allows writing (`readOnly: false`).
+    pub(crate) async fn connect_writable(
+        self,
+        guard: &SourceGuard,
+        config: &Map<String, Value>,
+    ) -> Result<(SourceConnection, String), CatalogError> {
+        if !writable(config) {
+            return Err(CatalogError::Unreachable(
+                "the source is read-only (`readOnly` is not false): erase by hand".to_owned(),
+            ));
+        }
+        self.open(guard, config, true).await
+    }
+
+    async fn open(
+        self,
+        guard: &SourceGuard,
+        config: &Map<String, Value>,
+        writable: bool,
+    ) -> Result<(SourceConnection, String), CatalogError> {
         // Checked again right before connecting: settings, files and links may have
         // changed since the source was registered.
         let target = guard
@@ -150,7 +174,7 @@ impl Dialect {
             match self {
                 Dialect::Postgres => postgres::connect(config).await,
                 Dialect::Mysql => mysql::connect(config).await,
-                Dialect::Sqlite => sqlite::connect(&target).await,
+                Dialect::Sqlite => sqlite::connect(&target, writable).await,
             }
         };
         tokio::time::timeout(CONNECT_TIMEOUT, conn)
@@ -162,6 +186,12 @@ impl Dialect {
                 ))
             })?
     }
+}
+
+/// Whether Auskunft may write to a SQL source with this configuration: only when it
+/// says `readOnly: false`.
+fn writable(config: &Map<String, Value>) -> bool {
+    config.get("readOnly").and_then(Value::as_bool) == Some(false)
 }
 
 fn quote_literal(s: &str) -> String {
@@ -248,6 +278,29 @@ impl Connector for SqlConnector {
         conn.close().await;
         let (columns, indexes, fks) = result?;
         Ok(assemble(schema, columns, indexes, fks))
+    }
+
+    fn erases(&self, config: &Map<String, Value>) -> bool {
+        writable(config)
+    }
+
+    async fn erase(
+        &self,
+        job: &CollectJob<'_>,
+        changes: &[RowChange],
+    ) -> Result<Erased, CollectError> {
+        let pool = job
+            .pools
+            .get(
+                self.0,
+                self,
+                job.source.id,
+                job.source.updated_at,
+                job.guard,
+                job.config,
+            )
+            .await?;
+        collect::erase(self.0, &pool, job.guard, job, changes).await
     }
 
     async fn collect(&self, job: &CollectJob<'_>) -> Result<Vec<Found>, CollectError> {

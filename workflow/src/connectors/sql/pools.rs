@@ -166,7 +166,7 @@ impl Pools {
                 Pool::Mysql(pool_options().connect_lazy_with(mysql::options(config)?.0))
             }
             Dialect::Sqlite => {
-                Pool::Sqlite(pool_options().connect_lazy_with(sqlite::options(&target)?))
+                Pool::Sqlite(pool_options().connect_lazy_with(sqlite::options(&target, false)?))
             }
         };
         let entry = Arc::new(SourcePool {

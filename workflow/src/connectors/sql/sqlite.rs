@@ -7,20 +7,27 @@ use super::{SourceConnection, missing, unreachable};
 use crate::connectors::catalog::CatalogError;
 use crate::connectors::guard::Target;
 
-/// Read-only connect options for the resolved file.
-pub(super) fn options(target: &Target) -> Result<SqliteConnectOptions, CatalogError> {
+/// Connect options for the resolved file: read-only unless `writable` (an
+/// erasure carried out in a source configured with `readOnly: false`).
+pub(super) fn options(
+    target: &Target,
+    writable: bool,
+) -> Result<SqliteConnectOptions, CatalogError> {
     // The resolved file inside the directory, not the path as written.
     let Target::SqliteFile(path) = target else {
         return Err(missing("path"));
     };
     Ok(SqliteConnectOptions::new()
         .filename(path)
-        .read_only(true)
+        .read_only(!writable)
         .create_if_missing(false))
 }
 
-pub(super) async fn connect(target: &Target) -> Result<(SourceConnection, String), CatalogError> {
-    let options = options(target)?;
+pub(super) async fn connect(
+    target: &Target,
+    writable: bool,
+) -> Result<(SourceConnection, String), CatalogError> {
+    let options = options(target, writable)?;
     let conn = options.connect().await.map_err(unreachable)?;
     Ok((SourceConnection::Sqlite(conn), "main".to_owned()))
 }

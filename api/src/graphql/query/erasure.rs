@@ -1,0 +1,54 @@
+//! Queries of erasure: the report, and the suppression list.
+
+use async_graphql::{Context, ID, Object};
+
+use crate::error::ApiResult;
+use crate::graphql::inputs::requests::IdentityInput;
+use crate::graphql::types::erasure::{ErasureReport, SuppressionMatch};
+use crate::graphql::{ids, session};
+
+/// Erasure reports and the suppression list.
+#[derive(Default)]
+pub struct ErasureQuery;
+
+#[Object]
+impl ErasureQuery {
+    /// What an erasure request did in each source: per field, erased, anonymized,
+    /// retained under a legal hold (ground and end) or failed. Empty before the
+    /// request was carried out.
+    async fn erasure_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the request.")] request_id: ID,
+    ) -> ApiResult<ErasureReport> {
+        let s = session(ctx)?;
+        let id = ids::decode(&request_id, "SubjectRequest", &["requestId"])?;
+        Ok(s.workflow()
+            .erasure_report(s.principal()?, id)
+            .await?
+            .into())
+    }
+
+    /// Checks identities against the suppression list before an import or CRM sync:
+    /// for each, whether it belongs to a person erased on request (then do not bring
+    /// the person back). Values are compared in their canonical spelling; the list
+    /// holds only keyed fingerprints. At most 1000 per call, answered in order.
+    async fn suppression_check(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The identities to check (kind and value, as for a request).")]
+        identities: Vec<IdentityInput>,
+    ) -> ApiResult<Vec<SuppressionMatch>> {
+        let s = session(ctx)?;
+        let identities = identities
+            .into_iter()
+            .map(|i| (i.kind.into(), i.value))
+            .collect();
+        Ok(s.workflow()
+            .suppression_check(s.principal()?, identities)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}

@@ -1,0 +1,118 @@
+//! Output types of erasure: the report of what was carried out in each source, and
+//! the suppression list's answers.
+
+use async_graphql::{ID, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use workflow::erasure as we;
+
+use crate::graphql::ids::global_id;
+use crate::graphql::types::register::IdentityType;
+
+mirror_enum! {
+    /// What became of a field of the subject's records when an erasure was carried
+    /// out.
+    ErasureResult = we::ErasureResult {
+        /// Deleted with its row, or set to NULL.
+        Erased,
+        /// Replaced by a value that no longer identifies the person (anonymized
+        /// deterministically or masked); or a primary key kept while the rest of
+        /// its row was anonymized.
+        Anonymized,
+        /// Kept under a legal duty to retain it (`legalReference`), restricted until
+        /// the duty ends (`heldUntil`), then erased (Art. 17(3)(b) GDPR).
+        Retained,
+        /// Not erased (see `detail`): the task failed and waits for a steward.
+        Failed,
+    }
+}
+
+/// One line of an erasure report: a field of a source and what became of it in how
+/// many of the subject's records.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ErasureReportLine {
+    /// The source (global ID).
+    pub source_id: ID,
+    /// The source's name.
+    pub source_name: String,
+    /// The field (global ID); null for a line about a whole source carried out by
+    /// hand, or a field deleted from the register since.
+    pub field_id: Option<ID>,
+    /// The field's location (`customers.email`).
+    pub location: String,
+    /// What became of it.
+    pub result: ErasureResult,
+    /// Records concerned.
+    pub records: u64,
+    /// For RETAINED: the legal ground of the duty to keep it (e.g. `§ 147 AO`).
+    pub legal_reference: Option<String>,
+    /// For RETAINED: the day the duty ends at the latest; the data is restricted
+    /// until then.
+    pub held_until: Option<NaiveDate>,
+    /// How it was carried out, or why it failed.
+    pub detail: Option<String>,
+}
+
+/// The erasure report of a request: per source and field, erased, anonymized,
+/// retained with its legal ground, or failed. It joins the notice sent to the
+/// subject at dispatch.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ErasureReport {
+    /// The request (global ID).
+    pub request_id: ID,
+    /// The lines, by source name, location and result.
+    pub lines: Vec<ErasureReportLine>,
+    /// EXECUTE tasks not done yet (running, failed, or waiting to be carried out by
+    /// hand); the request can be dispatched when this is 0.
+    pub open_tasks: u64,
+    /// Whether any line FAILED.
+    pub has_failures: bool,
+}
+
+impl From<we::report::ErasureReport> for ErasureReport {
+    fn from(r: we::report::ErasureReport) -> Self {
+        Self {
+            request_id: global_id("SubjectRequest", r.request_id),
+            has_failures: r.has_failures(),
+            open_tasks: r.open_tasks,
+            lines: r
+                .lines
+                .into_iter()
+                .map(|l| ErasureReportLine {
+                    source_id: global_id("DataSource", l.source_id),
+                    source_name: l.source_name,
+                    field_id: l.field_id.map(|id| global_id("DataField", id)),
+                    location: l.location,
+                    result: l.result.into(),
+                    records: l.records,
+                    legal_reference: l.legal_reference,
+                    held_until: l.held_until,
+                    detail: l.detail,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Whether an identity belongs to an erased person (the suppression list).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct SuppressionMatch {
+    /// The kind asked about.
+    pub kind: IdentityType,
+    /// The value as asked.
+    pub value: String,
+    /// True: the person was erased; do not import or re-create them.
+    pub suppressed: bool,
+    /// Since when it is on the list.
+    pub since: Option<DateTime<Utc>>,
+}
+
+impl From<we::suppression::SuppressionMatch> for SuppressionMatch {
+    fn from(m: we::suppression::SuppressionMatch) -> Self {
+        Self {
+            kind: m.kind.into(),
+            value: m.value,
+            suppressed: m.suppressed,
+            since: m.since,
+        }
+    }
+}
