@@ -323,6 +323,7 @@ async fn seed(wf: &Workflow, opts: &RegisterBench) -> Result<String, BenchError>
                     country: Some(if i % 5 == 0 { "US" } else { "DE" }.into()),
                     description: None,
                     contract_reference: None,
+                    notice_email: None,
                 },
             )
             .await?;

@@ -209,6 +209,16 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     // Importers and CRM syncs (integrators) check identities they are about to
     // bring in; the answer holds nothing but what they asked.
     ("Query", "suppressionCheck", Allow(Request, Read)),
+    // Art. 19 notices are read like the request; the address they went to is the
+    // recipient's, from the register. Staff who dispatch confirm them.
+    ("Query", "recipientNotices", Allow(Request, Read)),
+    ("RecipientNotice", "*", Allow(Request, Read)),
+    (
+        "Mutation",
+        "confirmRecipientNotice",
+        Allow(Request, Dispatch),
+    ),
+    ("ConfirmRecipientNoticePayload", "*", Authenticated),
     ("SuppressionMatch", "*", Allow(Request, Read)),
     ("DispatchProof", "recipient", Allow(Request, ReadData)),
     ("DispatchProof", "notice", Allow(Request, ReadData)),

@@ -32,6 +32,7 @@ pub mod policy_revision;
 pub mod processing_activity;
 pub mod purpose;
 pub mod recipient;
+pub mod recipient_notice;
 pub mod redaction;
 pub mod request_attachment;
 pub mod request_event;

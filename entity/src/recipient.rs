@@ -16,6 +16,8 @@ pub struct Model {
     pub description: Option<String>,
     /// E.g. the data processing agreement (Art. 28).
     pub contract_reference: Option<String>,
+    /// Where notices of erasure, rectification and restriction go (Art. 19).
+    pub notice_email: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -41,6 +41,7 @@ mod m20261130_000032_dispatch;
 mod m20261130_000033_webhooks;
 mod m20261130_000034_minimization;
 mod m20261130_000035_erasure;
+mod m20261130_000036_recipient_notices;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000033_webhooks::Migration),
             Box::new(m20261130_000034_minimization::Migration),
             Box::new(m20261130_000035_erasure::Migration),
+            Box::new(m20261130_000036_recipient_notices::Migration),
         ]
     }
 }

@@ -4,7 +4,8 @@
 //! phone and address erased, her tickets and newsletter row deleted; her order and
 //! invoice stay under their legal holds, restricted with their ground and end. The
 //! re-check passes, the CRM and the mailbox are carried out by a steward, the
-//! report reaches a real SMTP server with the notice, and her identities are on the
+//! report reaches a real SMTP server with the notice, the parcel service is told by
+//! e-mail (Art. 19) and the other recipients by staff, and her identities are on the
 //! suppression list. Another customer's rows are untouched.
 
 use std::time::{Duration, Instant};
@@ -364,6 +365,101 @@ async fn a_demo_erasure_is_carried_out_held_checked_reported_and_suppressed(app:
         .unwrap()
         .replace("\r\n", "\n");
     assert!(text.contains("§ 147 AO"), "{text}");
+
+    // Art. 19: the parcel service was told by e-mail (with whom it concerns), the
+    // payment provider and the tax office have no notice address: staff tell them.
+    let parcel: Vec<_> = server
+        .received()
+        .into_iter()
+        .filter(|m| m.to == vec!["datenschutz@paketblitz.example".to_owned()])
+        .collect();
+    assert_eq!(parcel.len(), 1);
+    let text = parcel[0]
+        .parsed()
+        .body_text(0)
+        .unwrap()
+        .replace("\r\n", "\n");
+    for expected in ["Art. 19", ERIKA, "K-100001", "Paketblitz"] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    const NOTICES: &str = "query($id: ID!) { recipientNotices(requestId: $id) { id recipientName channel sentTo done note delivery { state } } }";
+    let notices =
+        gql(&app, Role::Auditor, NOTICES, json!({"id": id})).await["recipientNotices"].clone();
+    let summary: Vec<(String, String, bool)> = notices
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["recipientName"].as_str().unwrap().to_owned(),
+                n["channel"].as_str().unwrap().to_owned(),
+                n["done"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "Finanzamt (tax office)".to_owned(),
+                "MANUAL".to_owned(),
+                false
+            ),
+            (
+                "Paketblitz GmbH (parcel service)".to_owned(),
+                "EMAIL".to_owned(),
+                true
+            ),
+            (
+                "PayGlobal Inc. (payment provider)".to_owned(),
+                "MANUAL".to_owned(),
+                false
+            ),
+        ],
+        "{notices:#}"
+    );
+    let confirm = "mutation($id: ID!, $n: String!) { confirmRecipientNotice(input: {noticeId: $id, note: $n}) { notice { done note } } }";
+    let payments = notices[2]["id"].clone();
+    let blank = app
+        .gql(
+            app.key(Role::Agent),
+            confirm,
+            json!({"id": payments, "n": "  "}),
+        )
+        .await;
+    assert_code(&blank, "VALIDATION");
+    let forbidden = app
+        .gql(
+            app.key(Role::Reviewer),
+            confirm,
+            json!({"id": payments, "n": "x"}),
+        )
+        .await;
+    assert_code(&forbidden, "FORBIDDEN");
+    let done = gql(
+        &app,
+        Role::Agent,
+        confirm,
+        json!({"id": payments, "n": "über das Händlerportal gemeldet"}),
+    )
+    .await;
+    assert_eq!(done["confirmRecipientNotice"]["notice"]["done"], true);
+    let again = app
+        .gql(
+            app.key(Role::Agent),
+            confirm,
+            json!({"id": payments, "n": "noch einmal"}),
+        )
+        .await;
+    assert_code(&again, "CONFLICT");
+    let mailed = app
+        .gql(
+            app.key(Role::Agent),
+            confirm,
+            json!({"id": notices[1]["id"], "n": "x"}),
+        )
+        .await;
+    assert_code(&mailed, "CONFLICT");
 
     // Her identities are suppressed, however spelled; Max's are not.
     let body = suppression(

@@ -172,6 +172,8 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     ("Query.dispatchProof",                   [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
     ("Query.erasureReport",                   [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
     ("Query.suppressionCheck",                [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Query.recipientNotices",                [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
+    ("Mutation.confirmRecipientNotice",       [Y,   Y,  N,   N,  Y,    N,    N]),
     ("Mutation.closeRequest",                 [Y,   Y,  N,   N,  Y,    N,    N]),
 ];
 
@@ -768,6 +770,18 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
             "Query.erasureReport",
             q("query($id: ID!) { erasureReport(requestId: $id) { openTasks lines { location } } }"),
             rid(),
+        ),
+        (
+            "Query.recipientNotices",
+            q("query($id: ID!) { recipientNotices(requestId: $id) { done } }"),
+            rid(),
+        ),
+        (
+            "Mutation.confirmRecipientNotice",
+            q(
+                "mutation($id: ID!) { confirmRecipientNotice(input: {noticeId: $id, note: \"per Brief\"}) { notice { done } } }",
+            ),
+            gid("RecipientNotice"),
         ),
         (
             "Query.suppressionCheck",

@@ -36,6 +36,7 @@ pub struct Mutation(
     mutation::requests::RequestMutation,
     mutation::answer::AnswerMutation,
     mutation::dispatch::DispatchMutation,
+    mutation::erasure::ErasureMutation,
     mutation::webhooks::WebhookMutation,
 );
 

@@ -98,6 +98,7 @@ pub(crate) fn register() -> RegisterDocument {
             country: Some(s("US")),
             description: None,
             contract_reference: None,
+            notice_email: None,
             transfers: vec![TransferDoc {
                 country: s("US"),
                 safeguard: s("STANDARD_CONTRACTUAL_CLAUSES"),

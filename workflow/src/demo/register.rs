@@ -141,6 +141,7 @@ impl Workflow {
                     country: Some("DE".into()),
                     description: Some("Delivers orders; receives name, address and phone.".into()),
                     contract_reference: Some("DPA 2024-02".into()),
+                    notice_email: Some("datenschutz@paketblitz.example".into()),
                 },
             )
             .await?;
@@ -153,6 +154,7 @@ impl Workflow {
                     country: Some("US".into()),
                     description: Some("Card and wallet payments; fraud screening.".into()),
                     contract_reference: Some("DPA + SCC 2021/914 module 2".into()),
+                    notice_email: None,
                 },
             )
             .await?;
@@ -165,6 +167,7 @@ impl Workflow {
                     country: Some("DE".into()),
                     description: Some("Receives invoices on tax audits.".into()),
                     contract_reference: None,
+                    notice_email: None,
                 },
             )
             .await?;

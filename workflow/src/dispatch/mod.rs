@@ -294,7 +294,7 @@ fn cover_message(
 }
 
 /// The state of an outbox message as a dispatch's delivery.
-fn delivery_of(row: &outbox::Model) -> Delivery {
+pub(crate) fn delivery_of(row: &outbox::Model) -> Delivery {
     let note = row.last_error.as_deref().unwrap_or_default();
     let state = match row.delivered_at {
         Some(_) if note.starts_with(mail::REDIRECTED) => DeliveryState::TestInbox,
@@ -630,12 +630,24 @@ impl Workflow {
             }
             _ => None,
         };
-        if kind == RequestKind::Erasure {
-            // Every source is done (by a worker or by hand): the person's identities
-            // go on the suppression list (the workers put them there already for
-            // the sources they carried out).
+        if crate::erasure::notices::notifies(kind) {
             let identities = crate::collection::search_identities(conn, &updated).await?;
-            crate::erasure::suppression::add(conn, &self.cipher, &updated, &identities, at).await?;
+            if kind == RequestKind::Erasure {
+                // Every source is done (by a worker or by hand): the person's
+                // identities go on the suppression list (the workers put them there
+                // already for the sources they carried out).
+                crate::erasure::suppression::add(conn, &self.cipher, &updated, &identities, at)
+                    .await?;
+            }
+            // Art. 19: the recipients that received the data are told.
+            let (mailed, manual) =
+                crate::erasure::notices::queue(conn, &self.cipher, &updated, kind, &identities, at)
+                    .await?;
+            if mailed + manual > 0 {
+                notes.push(format!(
+                    "Art. 19: {mailed} recipient(s) told by e-mail, {manual} to be told by staff"
+                ));
+            }
         }
         let (package_id, notice) = match &content {
             Content::Package(p) => (Some(p.id), None),

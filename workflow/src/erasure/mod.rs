@@ -29,6 +29,7 @@
 //!    identities go on the suppression list as keyed fingerprints.
 
 mod duties;
+pub mod notices;
 pub mod report;
 pub mod suppression;
 

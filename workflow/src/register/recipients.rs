@@ -69,6 +69,9 @@ pub struct RecipientDraft {
     pub description: Option<String>,
     /// Contract, e.g. the data processing agreement.
     pub contract_reference: Option<String>,
+    /// Where notices of erasure, rectification and restriction go (Art. 19); without
+    /// it, a notice is a task for staff.
+    pub notice_email: Option<String>,
 }
 
 /// A change to a recipient: `None` keeps, `Some(None)` clears.
@@ -84,6 +87,8 @@ pub struct RecipientPatch {
     pub description: Option<Option<String>>,
     /// Contract reference.
     pub contract_reference: Option<Option<String>>,
+    /// Address for Art. 19 notices.
+    pub notice_email: Option<Option<String>>,
 }
 
 /// A transfer as it will be stored.
@@ -121,12 +126,26 @@ impl RecipientDraft {
             &["input", "contractReference"],
             300,
         );
+        let notice_email = self.notice_email.and_then(|e| {
+            let e = e.trim().to_owned();
+            if e.is_empty() {
+                return None;
+            }
+            match identity::email(&e) {
+                Ok(canonical) => Some(canonical),
+                Err(problem) => {
+                    v.check(false, &["input", "noticeEmail"], problem.0);
+                    None
+                }
+            }
+        });
         v.finish()?;
         Ok(Self {
             name,
             country,
             description,
             contract_reference,
+            notice_email,
             ..self
         })
     }
@@ -162,7 +181,7 @@ impl TransferDraft {
 
 fn recipient_state(r: &recipient::Model) -> serde_json::Value {
     json!({"name": r.name, "kind": r.kind, "country": r.country, "description": r.description,
-           "contractReference": r.contract_reference})
+           "contractReference": r.contract_reference, "noticeEmail": r.notice_email})
 }
 
 fn transfer_state(t: &transfer::Model) -> serde_json::Value {
@@ -226,6 +245,7 @@ pub(crate) async fn insert_recipient<C: Conn>(
         country: Set(d.country),
         description: Set(d.description),
         contract_reference: Set(d.contract_reference),
+        notice_email: Set(d.notice_email),
         created_at: Set(at),
         updated_at: Set(at),
     }
@@ -359,6 +379,9 @@ impl Workflow {
             contract_reference: patch
                 .contract_reference
                 .unwrap_or_else(|| existing.contract_reference.clone()),
+            notice_email: patch
+                .notice_email
+                .unwrap_or_else(|| existing.notice_email.clone()),
         }
         .validated()?;
         ensure_unique_name(tx.conn(), principal.org_id, &d.name, Some(existing.id)).await?;
@@ -369,6 +392,7 @@ impl Workflow {
         active.country = Set(d.country);
         active.description = Set(d.description);
         active.contract_reference = Set(d.contract_reference);
+        active.notice_email = Set(d.notice_email);
         active.updated_at = Set(now());
         let updated = active.update(tx.conn()).await?;
         let entry = Entry::success("updateRecipient", "Recipient", updated.id)

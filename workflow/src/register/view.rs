@@ -128,6 +128,8 @@ pub struct RecipientView {
     pub description: Option<String>,
     /// The contract, e.g. the data processing agreement.
     pub contract_reference: Option<String>,
+    /// Where Art. 19 notices go.
+    pub notice_email: Option<String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -144,6 +146,7 @@ impl TryFrom<recipient::Model> for RecipientView {
             country: m.country,
             description: m.description,
             contract_reference: m.contract_reference,
+            notice_email: m.notice_email,
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
@@ -473,6 +476,7 @@ mod tests {
             country: None,
             description: None,
             contract_reference: None,
+            notice_email: None,
             created_at: t(),
             updated_at: t(),
         })

@@ -241,6 +241,9 @@ pub struct CreateRecipientInput {
     pub description: Option<String>,
     /// The contract, e.g. the data processing agreement.
     pub contract_reference: Option<String>,
+    /// Where notices of erasure, rectification and restriction go (Art. 19). Without
+    /// it, such a notice is a task for staff.
+    pub notice_email: Option<String>,
 }
 
 /// Input of `updateRecipient`: an omitted field stays as it is, `null` clears it.
@@ -258,6 +261,8 @@ pub struct UpdateRecipientInput {
     pub description: MaybeUndefined<String>,
     /// The contract reference.
     pub contract_reference: MaybeUndefined<String>,
+    /// Where Art. 19 notices go.
+    pub notice_email: MaybeUndefined<String>,
 }
 
 /// Result of `createRecipient` and `updateRecipient`.

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod answer;
 pub mod dispatch;
+pub mod erasure;
 pub mod register;
 pub mod requests;
 pub mod webhooks;

@@ -274,6 +274,7 @@ impl RegisterMutation {
             country: input.country,
             description: input.description,
             contract_reference: input.contract_reference,
+            notice_email: input.notice_email,
         };
         let created = s.workflow().create_recipient(s.principal()?, draft).await?;
         Ok(RecipientPayload {
@@ -295,6 +296,7 @@ impl RegisterMutation {
             country: patch(input.country),
             description: patch(input.description),
             contract_reference: patch(input.contract_reference),
+            notice_email: patch(input.notice_email),
         };
         let updated = s
             .workflow()

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object};
 
 use crate::error::ApiResult;
 use crate::graphql::inputs::requests::IdentityInput;
-use crate::graphql::types::erasure::{ErasureReport, SuppressionMatch};
+use crate::graphql::types::erasure::{ErasureReport, RecipientNotice, SuppressionMatch};
 use crate::graphql::{ids, session};
 
 /// Erasure reports and the suppression list.
@@ -27,6 +27,24 @@ impl ErasureQuery {
             .erasure_report(s.principal()?, id)
             .await?
             .into())
+    }
+
+    /// The Art. 19 notices of a request carried out: each recipient of the register
+    /// that received the subject's data, how it is told (e-mail or staff) and
+    /// whether that is done. Made at dispatch; empty before.
+    async fn recipient_notices(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ID of the request.")] request_id: ID,
+    ) -> ApiResult<Vec<RecipientNotice>> {
+        let s = session(ctx)?;
+        let id = ids::decode(&request_id, "SubjectRequest", &["requestId"])?;
+        Ok(s.workflow()
+            .recipient_notices(s.principal()?, id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// Checks identities against the suppression list before an import or CRM sync:

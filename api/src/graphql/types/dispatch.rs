@@ -121,12 +121,7 @@ impl From<wd::DispatchProof> for DispatchProof {
             attached: p.attached,
             sent_on: p.sent_on,
             tracking_reference: p.tracking_reference,
-            delivery: p.delivery.map(|d| DispatchDelivery {
-                state: d.state.into(),
-                attempts: d.attempts,
-                last_error: d.last_error,
-                delivered_at: d.delivered_at,
-            }),
+            delivery: p.delivery.map(Into::into),
             download_link: p.link.map(|l| DownloadLinkInfo {
                 expires_at: l.expires_at,
                 max_downloads: l.max_downloads,
@@ -134,6 +129,17 @@ impl From<wd::DispatchProof> for DispatchProof {
                 last_download_at: l.last_download_at,
                 revoked_at: l.revoked_at,
             }),
+        }
+    }
+}
+
+impl From<wd::Delivery> for DispatchDelivery {
+    fn from(d: wd::Delivery) -> Self {
+        Self {
+            state: d.state.into(),
+            attempts: d.attempts,
+            last_error: d.last_error,
+            delivered_at: d.delivered_at,
         }
     }
 }

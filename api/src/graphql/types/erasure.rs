@@ -116,3 +116,60 @@ impl From<we::suppression::SuppressionMatch> for SuppressionMatch {
         }
     }
 }
+
+mirror_enum! {
+    /// How a recipient is told of a request carried out (Art. 19).
+    NoticeChannel = we::notices::NoticeChannel {
+        /// By e-mail to the recipient's `noticeEmail`, through the outbox.
+        Email,
+        /// By staff, since the recipient has no notice address; confirmed with
+        /// `confirmRecipientNotice`.
+        Manual,
+    }
+}
+
+/// An Art. 19 notice: a recipient of the register that received the subject's data,
+/// told that the request was carried out (erasure, rectification, restriction).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct RecipientNotice {
+    /// Global ID.
+    pub id: ID,
+    /// The request (global ID).
+    pub request_id: ID,
+    /// The recipient (global ID).
+    pub recipient_id: ID,
+    /// The recipient's name.
+    pub recipient_name: String,
+    /// How it is told.
+    pub channel: NoticeChannel,
+    /// The address the e-mail went to.
+    pub sent_to: Option<String>,
+    /// The e-mail's delivery (EMAIL).
+    pub delivery: Option<crate::graphql::types::dispatch::DispatchDelivery>,
+    /// Whether it is done: the e-mail was delivered, or staff confirmed it.
+    pub done: bool,
+    /// When staff confirmed it.
+    pub done_at: Option<DateTime<Utc>>,
+    /// How staff did it.
+    pub note: Option<String>,
+    /// When it was made (at dispatch).
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<we::notices::RecipientNoticeView> for RecipientNotice {
+    fn from(n: we::notices::RecipientNoticeView) -> Self {
+        Self {
+            id: global_id("RecipientNotice", n.id),
+            request_id: global_id("SubjectRequest", n.request_id),
+            recipient_id: global_id("Recipient", n.recipient_id),
+            recipient_name: n.recipient_name,
+            channel: n.channel.into(),
+            sent_to: n.sent_to,
+            delivery: n.delivery.map(Into::into),
+            done: n.done,
+            done_at: n.done_at,
+            note: n.note,
+            created_at: n.created_at,
+        }
+    }
+}

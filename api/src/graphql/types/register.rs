@@ -352,6 +352,8 @@ pub struct Recipient {
     pub description: Option<String>,
     /// The contract, e.g. the data processing agreement (Art. 28(3)).
     pub contract_reference: Option<String>,
+    /// Where notices of erasure, rectification and restriction go (Art. 19).
+    pub notice_email: Option<String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -386,6 +388,7 @@ impl From<v::RecipientView> for Recipient {
             country: v.country,
             description: v.description,
             contract_reference: v.contract_reference,
+            notice_email: v.notice_email,
             created_at: v.created_at,
             updated_at: v.updated_at,
         }

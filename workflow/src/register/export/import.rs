@@ -439,6 +439,7 @@ impl Workflow {
                 country: r.country.clone(),
                 description: r.description.clone(),
                 contract_reference: r.contract_reference.clone(),
+                notice_email: r.notice_email.clone(),
             };
             let row = recipients::insert_recipient(conn, org_id, draft)
                 .await

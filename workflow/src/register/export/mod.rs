@@ -164,6 +164,9 @@ pub struct RecipientDoc {
     pub country: Option<String>,
     pub description: Option<String>,
     pub contract_reference: Option<String>,
+    /// Where Art. 19 notices go (absent in exports made before it existed).
+    #[serde(default)]
+    pub notice_email: Option<String>,
     pub transfers: Vec<TransferDoc>,
 }
 
@@ -563,6 +566,7 @@ pub(crate) async fn load<C: Conn>(conn: &C, org_id: Uuid) -> Result<RegisterDocu
                     country: r.country,
                     description: r.description,
                     contract_reference: r.contract_reference,
+                    notice_email: r.notice_email,
                     transfers: ts,
                 }
             })
