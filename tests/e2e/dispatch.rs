@@ -569,7 +569,10 @@ async fn a_carried_out_erasure_is_answered_with_its_notice(app: TestApp) {
     let mut received = server.received();
     received.sort_by(|a, b| a.to.cmp(&b.to));
     assert_eq!(received.len(), 2);
-    assert_eq!(received[0].to, vec!["datenschutz@paketblitz.example".to_owned()]);
+    assert_eq!(
+        received[0].to,
+        vec!["datenschutz@paketblitz.example".to_owned()]
+    );
     assert_eq!(received[1].to, vec![email.to_owned()]);
     let received = &received[1..];
     let message = received[0].parsed();

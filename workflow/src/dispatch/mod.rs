@@ -725,17 +725,8 @@ impl Workflow {
         principal: &Principal,
         request_id: Uuid,
     ) -> Result<Option<DispatchProof>> {
-        self.authz
-            .require(
-                principal.key_id,
-                principal.org_id,
-                crate::Object::Request,
-                crate::Action::Read,
-            )
-            .await?;
+        self.readable_request(principal, request_id).await?;
         let conn = self.store.conn();
-        // NOT_FOUND for a request of another organization.
-        crate::requests::find_request(conn, principal.org_id, request_id).await?;
         let Some(row) = dispatch::Entity::find()
             .filter(dispatch::Column::OrgId.eq(principal.org_id))
             .filter(dispatch::Column::RequestId.eq(request_id))

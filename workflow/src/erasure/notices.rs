@@ -290,16 +290,8 @@ impl Workflow {
         principal: &Principal,
         request_id: Uuid,
     ) -> Result<Vec<RecipientNoticeView>> {
-        self.authz
-            .require(
-                principal.key_id,
-                principal.org_id,
-                crate::Object::Request,
-                crate::Action::Read,
-            )
-            .await?;
+        self.readable_request(principal, request_id).await?;
         let conn = self.store.conn();
-        crate::requests::find_request(conn, principal.org_id, request_id).await?;
         let rows = recipient_notice::Entity::find()
             .filter(recipient_notice::Column::OrgId.eq(principal.org_id))
             .filter(recipient_notice::Column::RequestId.eq(request_id))

@@ -215,16 +215,7 @@ impl Workflow {
         principal: &Principal,
         request_id: Uuid,
     ) -> Result<ErasureReport> {
-        self.authz
-            .require(
-                principal.key_id,
-                principal.org_id,
-                crate::Object::Request,
-                crate::Action::Read,
-            )
-            .await?;
-        let conn = self.store.conn();
-        crate::requests::find_request(conn, principal.org_id, request_id).await?;
-        load(conn, principal.org_id, request_id).await
+        self.readable_request(principal, request_id).await?;
+        load(self.store.conn(), principal.org_id, request_id).await
     }
 }

@@ -394,6 +394,24 @@ impl crate::Workflow {
         Ok(updated)
     }
 
+    /// Requires `request:read` and reads the organization's request (NOT_FOUND for
+    /// another organization's): the start of every read about one request.
+    pub(crate) async fn readable_request(
+        &self,
+        principal: &Principal,
+        request_id: Uuid,
+    ) -> Result<subject_request::Model> {
+        self.authz
+            .require(
+                principal.key_id,
+                principal.org_id,
+                crate::Object::Request,
+                crate::Action::Read,
+            )
+            .await?;
+        find_request(self.store.conn(), principal.org_id, request_id).await
+    }
+
     /// A timeline note about a change that left the state as it was.
     pub(crate) async fn note(
         &self,
