@@ -625,53 +625,12 @@ async fn an_erasure_in_a_sql_source_is_all_or_nothing_and_resumes(app: TestApp) 
     let Some((source, db)) = writable_shop(&app).await else {
         return;
     };
-    let url = match &db {
-        Some(db) => db.url.clone(),
-        None => {
-            let model = workflow::entity::data_source::Entity::find_by_id(source)
-                .one(app.workflow.store().conn())
-                .await
-                .unwrap()
-                .unwrap();
-            format!(
-                "sqlite://{}?mode=ro",
-                model.connector_config["path"].as_str().unwrap()
-            )
-        }
-    };
+    let url = shop_url(&app, source, &db).await;
     let text = |c: &str| match app.db.backend {
         crate::common::Backend::Mysql => format!("CAST({c} AS CHAR)"),
         _ => format!("CAST({c} AS TEXT)"),
     };
-    let data = gql(
-        &app,
-        Role::Integrator,
-        "mutation { submitRequest(input: {kind: ERASURE, channel: WEB_FORM, identities: [{kind: EMAIL, value: \"Anna@Example.com\"}]}) { request { id } } }",
-        json!({}),
-    )
-    .await;
-    let id = data["submitRequest"]["request"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    gql(
-        &app,
-        Role::Agent,
-        "mutation($id: ID!) { verifyIdentity(input: {requestId: $id, version: 1, method: DOCUMENT_CHECK, evidence: \"Personalausweis\"}) { request { state } } }",
-        json!({"id": id}),
-    )
-    .await;
-    work_until(&app, |p| *p == Pass::Idle).await;
-    assert_eq!(tasks(&app, &id).await["state"], "IN_REVIEW");
-    crate::answer::approve(&app, &id).await;
-    let version = tasks(&app, &id).await["version"].clone();
-    gql(
-        &app,
-        Role::Steward,
-        "mutation($id: ID!, $v: Int!) { startExecution(input: {requestId: $id, version: $v}) { request { state } } }",
-        json!({"id": id, "v": version}),
-    )
-    .await;
+    let id = executing(&app, false).await;
 
     // The database refuses NULL in orders.customer_id: the attempts fail, the task
     // is FAILED with the reason, and nothing was changed, not even the customer row
@@ -808,4 +767,115 @@ async fn an_erasure_in_a_sql_source_is_all_or_nothing_and_resumes(app: TestApp) 
 crate::common::e2e!(
     erasure_in_sql_sources,
     an_erasure_in_a_sql_source_is_all_or_nothing_and_resumes
+);
+
+/// An approved ERASURE request for Anna of the SQL shop (a test request if `test`),
+/// collected and in EXECUTING: its id.
+async fn executing(app: &TestApp, test: bool) -> String {
+    use workflow::collection::Pass;
+    let data = gql(
+        app,
+        Role::Integrator,
+        "mutation($t: Boolean!) { submitRequest(input: {kind: ERASURE, channel: WEB_FORM, isTest: $t, identities: [{kind: EMAIL, value: \"Anna@Example.com\"}]}) { request { id } } }",
+        json!({"t": test}),
+    )
+    .await;
+    let id = data["submitRequest"]["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    gql(
+        app,
+        Role::Agent,
+        "mutation($id: ID!) { verifyIdentity(input: {requestId: $id, version: 1, method: DOCUMENT_CHECK, evidence: \"Personalausweis\"}) { request { state } } }",
+        json!({"id": id}),
+    )
+    .await;
+    work_until(app, |p| *p == Pass::Idle).await;
+    assert_eq!(tasks(app, &id).await["state"], "IN_REVIEW");
+    crate::answer::approve(app, &id).await;
+    let version = tasks(app, &id).await["version"].clone();
+    gql(
+        app,
+        Role::Steward,
+        "mutation($id: ID!, $v: Int!) { startExecution(input: {requestId: $id, version: $v}) { request { state } } }",
+        json!({"id": id, "v": version}),
+    )
+    .await;
+    id
+}
+
+/// The SQL shop's URL (read-only for SQLite).
+async fn shop_url(app: &TestApp, source: uuid::Uuid, db: &Option<crate::common::TestDb>) -> String {
+    match db {
+        Some(db) => db.url.clone(),
+        None => {
+            let model = workflow::entity::data_source::Entity::find_by_id(source)
+                .one(app.workflow.store().conn())
+                .await
+                .unwrap()
+                .unwrap();
+            format!(
+                "sqlite://{}?mode=ro",
+                model.connector_config["path"].as_str().unwrap()
+            )
+        }
+    }
+}
+
+async fn a_test_erasure_is_planned_and_reported_but_changes_nothing(app: TestApp) {
+    use workflow::collection::Pass;
+    let Some((source, db)) = writable_shop(&app).await else {
+        return;
+    };
+    let url = shop_url(&app, source, &db).await;
+    let admin = crate::requests::principal(&app, Role::Admin);
+    for location in ["orders.id", "orders.customer_id", "orders.total"] {
+        set_strategy(
+            &app,
+            &admin,
+            source,
+            location,
+            workflow::register::fields::ErasureStrategy::DeleteRow,
+        )
+        .await;
+    }
+    let id = executing(&app, true).await;
+    work_until(&app, |p| matches!(p, Pass::Done { .. })).await;
+    assert_eq!(
+        source_row(&url, "SELECT email, name FROM customers WHERE id = 1").await,
+        Some(vec![
+            Some("anna@example.com".to_owned()),
+            Some("Anna".to_owned())
+        ]),
+        "a test request changes nothing"
+    );
+    assert!(
+        source_row(&url, "SELECT id FROM orders WHERE id = 10")
+            .await
+            .is_some()
+    );
+    let report = gql(&app, Role::Auditor, REPORT, json!({"id": id})).await["erasureReport"].clone();
+    let lines = report["lines"].as_array().unwrap();
+    assert!(!lines.is_empty());
+    assert!(
+        lines.iter().all(|l| l["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("test request, not carried out")),
+        "{report:#}"
+    );
+    let body = suppression(
+        &app,
+        json!([{"kind": "EMAIL", "value": "anna@example.com"}]),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["suppressionCheck"][0]["suppressed"], false,
+        "{body}"
+    );
+}
+crate::common::e2e!(
+    test_erasure_in_sql_sources,
+    a_test_erasure_is_planned_and_reported_but_changes_nothing
 );

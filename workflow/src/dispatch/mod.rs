@@ -632,7 +632,7 @@ impl Workflow {
         };
         if crate::erasure::notices::notifies(kind) {
             let identities = crate::collection::search_identities(conn, &updated).await?;
-            if kind == RequestKind::Erasure {
+            if kind == RequestKind::Erasure && !updated.is_test {
                 // Every source is done (by a worker or by hand): the person's
                 // identities go on the suppression list (the workers put them there
                 // already for the sources they carried out).

@@ -27,6 +27,10 @@
 //!    still found is reported FAILED, and the task fails, visible to stewards.
 //! 6. The outcomes per record and field are the erasure report; the subject's
 //!    identities go on the suppression list as keyed fingerprints.
+//!
+//! A test request runs the same way up to the plan, which becomes its report
+//! ("test request, not carried out"): the source is never changed and nobody goes
+//! on the suppression list.
 
 mod duties;
 pub mod notices;
@@ -363,16 +367,30 @@ impl Workflow {
             r = work => Some(r),
             () = self.heartbeat(owner, task.id, options) => None,
         };
-        let (key_fields, before, plan) = match prepared {
+        let (key_fields, before, mut plan) = match prepared {
             None => return Ok(Pass::Lost { task_id: task.id }),
             Some(Err(e)) => return self.fail(owner, options, &task, e).await,
             Some(Ok(p)) => p,
         };
+        // A test request runs end to end without touching the source: the plan is
+        // the report, marked as such.
+        if request.is_test {
+            for o in &mut plan.outcomes {
+                o.detail = Some(format!(
+                    "test request, not carried out: {}",
+                    o.detail.as_deref().unwrap_or("planned")
+                ));
+            }
+            plan.changes.clear();
+        }
         // What will be done is stored before the source changes.
         if !self.store_plan(owner, &task, &plan).await? {
             return Ok(Pass::Lost { task_id: task.id });
         }
         let work = async {
+            if request.is_test {
+                return Ok((crate::connectors::Erased::default(), before.clone()));
+            }
             let erased = c.erase(&job, &plan.changes).await?;
             let after = c.collect(&job).await?;
             Ok::<_, CollectError>((erased, after))
@@ -386,7 +404,11 @@ impl Workflow {
             Some(Err(e)) => return self.fail(owner, options, &task, e).await,
             Some(Ok(p)) => p,
         };
-        let left = leftovers(&before, &after, &plan, &key_fields, &redacted);
+        let left = if request.is_test {
+            Vec::new()
+        } else {
+            leftovers(&before, &after, &plan, &key_fields, &redacted)
+        };
         self.finish_erasure(
             owner,
             &task,
@@ -593,7 +615,12 @@ impl Workflow {
             active.completed_at = Set(Some(at));
             active.error = Set(None);
             note = format!(
-                "EXECUTE task for `{source_name}`: erasure carried out and checked ({counts}{})",
+                "EXECUTE task for `{source_name}`: {} ({counts}{})",
+                if request.is_test {
+                    "test request: erasure planned, the source was not changed"
+                } else {
+                    "erasure carried out and checked"
+                },
                 if plan.left_out > 0 {
                     format!(
                         "; {} record(s) left out by the reviewer untouched",
@@ -603,7 +630,9 @@ impl Workflow {
                     String::new()
                 }
             );
-            suppression::add(conn, &self.cipher, &request, identities, at).await?;
+            if !request.is_test {
+                suppression::add(conn, &self.cipher, &request, identities, at).await?;
+            }
         } else {
             let locations: std::collections::BTreeSet<&str> =
                 failed.iter().map(|o| o.location.as_str()).collect();
