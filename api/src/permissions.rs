@@ -213,6 +213,8 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     // recipient's, from the register. Staff who dispatch confirm them.
     ("Query", "recipientNotices", Allow(Request, Read)),
     ("RecipientNotice", "*", Allow(Request, Read)),
+    //    staff's free text may name people
+    ("RecipientNotice", "note", Allow(Request, ReadData)),
     (
         "Mutation",
         "confirmRecipientNotice",

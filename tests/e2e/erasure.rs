@@ -311,12 +311,11 @@ async fn a_demo_erasure_is_carried_out_held_checked_reported_and_suppressed(app:
     let version = by_hand(&app, &id, "EXECUTE").await;
     let report = gql(&app, Role::Auditor, REPORT, json!({"id": id})).await["erasureReport"].clone();
     assert_eq!(report["openTasks"], 0);
+    let by_hand = line(&report, "(whole source)", "BY_HAND");
+    assert_eq!(by_hand["records"], 0, "no invented count");
     assert!(
-        line(&report, "(whole source)", "ERASED")["detail"]
-            .as_str()
-            .unwrap()
-            .contains("von Hand"),
-        "{report:#}"
+        !by_hand["detail"].as_str().unwrap().contains("von Hand"),
+        "the steward's note stays on the task: {report:#}"
     );
 
     // Dispatch: the notice carries the report and reaches a real SMTP server.
@@ -772,6 +771,13 @@ crate::common::e2e!(
 /// An approved ERASURE request for Anna of the SQL shop (a test request if `test`),
 /// collected and in EXECUTING: its id.
 async fn executing(app: &TestApp, test: bool) -> String {
+    let id = collected(app, test).await;
+    approve_and_start(app, &id).await;
+    id
+}
+
+/// An ERASURE request for Anna of the SQL shop, collected and IN_REVIEW: its id.
+async fn collected(app: &TestApp, test: bool) -> String {
     use workflow::collection::Pass;
     let data = gql(
         app,
@@ -793,8 +799,13 @@ async fn executing(app: &TestApp, test: bool) -> String {
     .await;
     work_until(app, |p| *p == Pass::Idle).await;
     assert_eq!(tasks(app, &id).await["state"], "IN_REVIEW");
-    crate::answer::approve(app, &id).await;
-    let version = tasks(app, &id).await["version"].clone();
+    id
+}
+
+/// The reviewer approves, the steward starts the execution.
+async fn approve_and_start(app: &TestApp, id: &str) {
+    crate::answer::approve(app, id).await;
+    let version = tasks(app, id).await["version"].clone();
     gql(
         app,
         Role::Steward,
@@ -802,7 +813,6 @@ async fn executing(app: &TestApp, test: bool) -> String {
         json!({"id": id, "v": version}),
     )
     .await;
-    id
 }
 
 /// The SQL shop's URL (read-only for SQLite).
@@ -878,4 +888,145 @@ async fn a_test_erasure_is_planned_and_reported_but_changes_nothing(app: TestApp
 crate::common::e2e!(
     test_erasure_in_sql_sources,
     a_test_erasure_is_planned_and_reported_but_changes_nothing
+);
+
+/// The reviewer's decisions bound the erasure: a redacted value stays (and its row),
+/// a record that appeared after approval is not touched, and both are reported;
+/// completing the task by hand does not turn what failed into "erased", and the
+/// request, once a source was changed, cannot be cancelled.
+async fn only_what_the_reviewer_approved_is_erased(app: TestApp) {
+    use workflow::collection::Pass;
+    let Some((source, db)) = writable_shop(&app).await else {
+        return;
+    };
+    let url = shop_url(&app, source, &db).await;
+    let admin = crate::requests::principal(&app, Role::Admin);
+    for location in ["orders.id", "orders.customer_id", "orders.total"] {
+        set_strategy(
+            &app,
+            &admin,
+            source,
+            location,
+            workflow::register::fields::ErasureStrategy::DeleteRow,
+        )
+        .await;
+    }
+    let id = collected(&app, false).await;
+    let records = gql(
+        &app,
+        Role::Reviewer,
+        "query($id: ID!) { node(id: $id) { ... on SubjectRequest { records { id location value } } } }",
+        json!({"id": id}),
+    )
+    .await["node"]["records"]
+        .clone();
+    let name = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["location"] == "customers.name")
+        .unwrap_or_else(|| panic!("{records:#}"));
+    gql(
+        &app,
+        Role::Reviewer,
+        "mutation($id: ID!) { redactRecord(input: {recordId: $id, reason: \"not hers\"}) { request { id } } }",
+        json!({"id": name["id"]}),
+    )
+    .await;
+    approve_and_start(&app, &id).await;
+    // A new order of Anna's arrives after approval.
+    {
+        let conn = Database::connect(url.replace("?mode=ro", ""))
+            .await
+            .unwrap();
+        conn.execute_unprepared("INSERT INTO orders VALUES (14, 1, '3.00')")
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    work_until(&app, |p| {
+        matches!(p, Pass::Done { .. } | Pass::Failed { last: true, .. })
+    })
+    .await;
+    let anna = source_row(&url, "SELECT email, name FROM customers WHERE id = 1")
+        .await
+        .unwrap();
+    assert!(anna[0].as_deref().unwrap().starts_with("anon-"), "{anna:?}");
+    assert_eq!(anna[1].as_deref(), Some("Anna"), "the redacted value stays");
+    assert!(
+        source_row(&url, "SELECT id FROM orders WHERE id = 10")
+            .await
+            .is_none()
+    );
+    assert!(
+        source_row(&url, "SELECT id FROM orders WHERE id = 14")
+            .await
+            .is_some(),
+        "the order nobody approved is not touched"
+    );
+    let report = gql(&app, Role::Auditor, REPORT, json!({"id": id})).await["erasureReport"].clone();
+    assert_eq!(
+        line(&report, "customers.name", "LEFT_OUT")["records"],
+        1,
+        "{report:#}"
+    );
+    assert!(
+        line(&report, "orders.total", "FAILED")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not among the records collected and approved"),
+        "{report:#}"
+    );
+    assert_eq!(report["hasFailures"], true);
+    let r = tasks(&app, &id).await;
+    let task = r["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "EXECUTE")
+        .unwrap()
+        .clone();
+    assert_eq!(task["state"], "FAILED", "{r:#}");
+    // Completing by hand needs a note, and keeps what failed as FAILED.
+    let complete = "mutation($t: ID!, $n: String) { completeTask(input: {taskId: $t, values: [], note: $n}) { task { state } } }";
+    let body = app
+        .gql(
+            app.key(Role::Steward),
+            complete,
+            json!({"t": task["id"], "n": null}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    assert_eq!(error_paths(&body), ["input.note"]);
+    gql(
+        &app,
+        Role::Steward,
+        complete,
+        json!({"t": task["id"], "n": "Bestellung 14 geprüft, bleibt"}),
+    )
+    .await;
+    let report = gql(&app, Role::Auditor, REPORT, json!({"id": id})).await["erasureReport"].clone();
+    assert_eq!(report["openTasks"], 0);
+    assert_eq!(
+        report["hasFailures"], true,
+        "FAILED stays FAILED: {report:#}"
+    );
+    assert!(
+        !report.to_string().contains("Bestellung 14"),
+        "no steward notes in the report"
+    );
+    let version = tasks(&app, &id).await["version"].clone();
+    let cancel = app
+        .gql(
+            app.key(Role::Agent),
+            "mutation($id: ID!, $v: Int!) { cancelRequest(input: {requestId: $id, version: $v, reason: \"withdrawn\"}) { request { state } } }",
+            json!({"id": id, "v": version}),
+        )
+        .await;
+    assert_code(&cancel, "CONFLICT");
+    assert_eq!(tasks(&app, &id).await["state"], "EXECUTING");
+}
+crate::common::e2e!(
+    erasure_bounded_by_review,
+    only_what_the_reviewer_approved_is_erased
 );

@@ -8,8 +8,11 @@
 //!
 //! 1. The source is searched again for the subject, exactly as collection does, so
 //!    what is erased is what the source holds now. Records the reviewer left out
-//!    of the answer (redacted) are not touched; records the leak check flags as
-//!    possibly another person's are not touched either and reported FAILED.
+//!    Only records that were collected and approved are changed: one found now
+//!    that the reviewer never saw (the register changed since, new data) is
+//!    reported FAILED. Values the reviewer redacted stay (LEFT_OUT), and their row
+//!    is not deleted. Records the leak check flags as possibly another person's are
+//!    not touched and reported FAILED.
 //! 2. Each field of each record follows its erasure strategy: the row is deleted
 //!    when every mapped field of its table says DELETE_ROW; otherwise fields are
 //!    set to NULL, masked, or anonymized deterministically (the same value gives
@@ -68,6 +71,12 @@ stored_enum! {
         Retained => "RETAINED",
         /// Not erased: see the detail.
         Failed => "FAILED",
+        /// Not erased: the reviewer left the value out of the answer as not the
+        /// subject's (redacted).
+        LeftOut => "LEFT_OUT",
+        /// Carried out by a steward outside Auskunft (a source no worker reaches);
+        /// the task's note says how.
+        ByHand => "BY_HAND",
     }
 }
 
@@ -88,7 +97,7 @@ pub(crate) struct Planned {
 pub(crate) struct Plan {
     pub changes: Vec<RowChange>,
     pub outcomes: Vec<Planned>,
-    /// Records the reviewer redacted (left alone).
+    /// Values the reviewer redacted (left alone).
     pub left_out: usize,
 }
 
@@ -103,18 +112,19 @@ fn table_of_key(key: &str) -> &str {
 }
 
 /// The replacement of `value` under `strategy` (`None`: NULL): anonymized values are
-/// keyed fingerprints of the value in the organization, so equal values stay equal
-/// (and unique columns unique) without being readable; e-mail addresses keep their
+/// keyed fingerprints of the value with a `salt` of the run, so equal values stay
+/// equal within it (and unique columns unique) without being readable, and nobody can
+/// compute them again later (the salt is not kept); e-mail addresses keep their
 /// shape. A mask keeps the first character.
 pub(crate) fn replacement(
     cipher: &Cipher,
-    org_id: Uuid,
+    salt: &[u8],
     strategy: ErasureStrategy,
     value: &str,
 ) -> Option<String> {
     match strategy {
         ErasureStrategy::Anonymize => {
-            let scope = [b"anonymize:".as_slice(), org_id.as_bytes()].concat();
+            let scope = [b"anonymize:".as_slice(), salt].concat();
             let token = &cipher.fingerprint(&scope, value.as_bytes())[..20];
             Some(if value.contains('@') {
                 format!("anon-{token}@anonymized.invalid")
@@ -136,13 +146,17 @@ pub(crate) fn replacement(
 /// Plans the erasure of the records a search found.
 ///
 /// `duties` holds the duty of every held field; a held field without one is an
-/// error naming it. `replace` gives a field's new value.
+/// error naming it. Only records among `approved` (collected and approved) are
+/// changed: a record found now that the reviewer never saw is reported FAILED.
+/// Values in `redacted` (record, field) stay; their row is not deleted. `replace`
+/// gives a field's new value.
 pub(crate) fn plan(
     found: &[Found],
     fields: &[data_field::Model],
     key_fields: &HashSet<Uuid>,
     duties: &HashMap<Uuid, Duty>,
-    redacted: &HashSet<String>,
+    approved: &HashSet<String>,
+    redacted: &HashSet<(String, Uuid)>,
     replace: &dyn Fn(ErasureStrategy, &str) -> Option<String>,
 ) -> std::result::Result<Plan, String> {
     let strategy = |f: &data_field::Model| {
@@ -153,10 +167,6 @@ pub(crate) fn plan(
     let by_id: HashMap<Uuid, &data_field::Model> = fields.iter().map(|f| (f.id, f)).collect();
     let mut out = Plan::default();
     for record in found {
-        if redacted.contains(&record.key) {
-            out.left_out += 1;
-            continue;
-        }
         let table = table_of_key(&record.key);
         let present: Vec<(&data_field::Model, &str)> = record
             .values
@@ -179,17 +189,25 @@ pub(crate) fn plan(
                 duty,
                 detail: detail.map(str::to_owned),
             };
-        if !record.flags.is_empty() {
+        let refused = if !record.flags.is_empty() {
+            Some("the record may be another person's (leak check): erase it by hand after checking")
+        } else if !approved.contains(&record.key) {
+            Some(
+                "found now but not among the records collected and approved: not touched; \
+                 collect and review again, or check it by hand",
+            )
+        } else {
+            None
+        };
+        if let Some(why) = refused {
             for (f, _) in &present {
-                out.outcomes.push(planned(
-                    f,
-                    ErasureResult::Failed,
-                    None,
-                    Some("the record may be another person's (leak check): erase it by hand after checking"),
-                ));
+                out.outcomes
+                    .push(planned(f, ErasureResult::Failed, None, Some(why)));
             }
             continue;
         }
+        let is_redacted = |f: &data_field::Model| redacted.contains(&(record.key.clone(), f.id));
+        let any_redacted = present.iter().any(|(f, _)| is_redacted(f));
         // The row's hold: the longest duty of its held fields.
         let mut hold: Option<Duty> = None;
         for f in row_fields.iter().filter(|f| {
@@ -208,6 +226,7 @@ pub(crate) fn plan(
             }
         }
         let delete = hold.is_none()
+            && !any_redacted
             && !row_fields.is_empty()
             && row_fields
                 .iter()
@@ -215,7 +234,14 @@ pub(crate) fn plan(
         let mut set = Vec::new();
         for (f, value) in &present {
             let s = strategy(f);
-            let (result, duty, detail) = if key_fields.contains(&f.id) {
+            let (result, duty, detail) = if is_redacted(f) {
+                out.left_out += 1;
+                (
+                    ErasureResult::LeftOut,
+                    None,
+                    Some("left out by the reviewer as not the subject's: not erased"),
+                )
+            } else if key_fields.contains(&f.id) {
                 match (&hold, delete) {
                     (_, true) => (ErasureResult::Erased, None, Some("row deleted")),
                     (Some(h), _) => (
@@ -265,19 +291,19 @@ pub(crate) fn plan(
 
 /// Values of the subject still found after the erasure that were to go: for each
 /// record found again, the values of fields neither held nor keys that equal what
-/// was there before (or any such value of a record not seen before). Records left
-/// out (redacted) or flagged before are not counted again.
+/// was there before (or any such value of a record not seen before). Values left
+/// out (redacted) and records refused before are not counted again.
 pub(crate) fn leftovers(
     before: &[Found],
     after: &[Found],
     plan: &Plan,
     key_fields: &HashSet<Uuid>,
-    redacted: &HashSet<String>,
 ) -> Vec<(String, Uuid)> {
+    // Values meant to stay: held, or left out by the reviewer.
     let held: HashSet<(&str, Uuid)> = plan
         .outcomes
         .iter()
-        .filter(|o| o.result == ErasureResult::Retained)
+        .filter(|o| matches!(o.result, ErasureResult::Retained | ErasureResult::LeftOut))
         .map(|o| (o.record_key.as_str(), o.field_id))
         .collect();
     let failed: HashSet<&str> = plan
@@ -289,7 +315,7 @@ pub(crate) fn leftovers(
     let earlier: HashMap<&str, &Found> = before.iter().map(|f| (f.key.as_str(), f)).collect();
     let mut out = Vec::new();
     for record in after {
-        if redacted.contains(&record.key) || failed.contains(record.key.as_str()) {
+        if failed.contains(record.key.as_str()) {
             continue;
         }
         for v in &record.values {
@@ -350,17 +376,31 @@ impl Workflow {
             pools: &self.pools,
         };
         let c = connector(kind);
-        let redacted = redacted_keys(conn, request.id, source.id).await?;
+        let approved = Approved::read(conn, &request, source.id).await?;
         let duties = duties::of_source(conn, request.org_id, source.id, &fields).await?;
+        // Replacements are fixed within one run (the same value, the same
+        // replacement: joins and unique columns keep working) and cannot be computed
+        // again afterwards: the salt is never stored.
         let cipher = self.cipher.clone();
-        let org_id = request.org_id;
-        let replace = move |s: ErasureStrategy, v: &str| replacement(&cipher, org_id, s, v);
+        let mut salt = Vec::with_capacity(48);
+        salt.extend_from_slice(request.org_id.as_bytes());
+        salt.extend_from_slice(request.id.as_bytes());
+        salt.extend_from_slice(new_id().as_bytes());
+        let replace = move |s: ErasureStrategy, v: &str| replacement(&cipher, &salt, s, v);
 
         let work = async {
             let key_fields = c.erase(&job, &[]).await?.key_fields;
             let before = c.collect(&job).await?;
-            let plan = plan(&before, &fields, &key_fields, &duties, &redacted, &replace)
-                .map_err(CollectError::Mapping)?;
+            let plan = plan(
+                &before,
+                &fields,
+                &key_fields,
+                &duties,
+                &approved.keys,
+                &approved.redacted,
+                &replace,
+            )
+            .map_err(CollectError::Mapping)?;
             Ok::<_, CollectError>((key_fields, before, plan))
         };
         let prepared = tokio::select! {
@@ -407,7 +447,7 @@ impl Workflow {
         let left = if request.is_test {
             Vec::new()
         } else {
-            leftovers(&before, &after, &plan, &key_fields, &redacted)
+            leftovers(&before, &after, &plan, &key_fields)
         };
         self.finish_erasure(
             owner,
@@ -623,7 +663,7 @@ impl Workflow {
                 },
                 if plan.left_out > 0 {
                     format!(
-                        "; {} record(s) left out by the reviewer untouched",
+                        "; {} value(s) the reviewer left out untouched",
                         plan.left_out
                     )
                 } else {
@@ -677,42 +717,34 @@ impl Workflow {
     }
 }
 
-/// A steward completed an EXECUTE task of an erasure by hand: what the worker could
-/// not erase (FAILED) was carried out by hand, and a source no worker could reach
-/// gets one line saying so, with the steward's note.
+/// A steward completed an EXECUTE task of an erasure by hand. What the worker
+/// reported FAILED stays FAILED (the steward's completion says the task is done, not
+/// what became of each value); what a worker planned but never carried out is
+/// reported FAILED too; a source no worker reached gets one BY_HAND line (the
+/// steward's note is on the task, readable with the request's data, not in the
+/// report).
 pub(crate) async fn done_by_hand<C: crate::core::store::Conn>(
     conn: &C,
     task: &request_task::Model,
-    note: Option<&str>,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
     use erasure_outcome::Column as O;
+    use sea_orm::sea_query::Expr;
     let request = entity::subject_request::Entity::find_by_id(task.request_id)
         .one(conn)
         .await?;
     if request.is_none_or(|r| r.kind != RequestKind::Erasure.as_str()) {
         return Ok(());
     }
-    let detail = match note {
-        Some(n) => format!("carried out by hand: {n}"),
-        None => "carried out by hand".to_owned(),
-    };
     erasure_outcome::Entity::update_many()
+        .col_expr(O::Outcome, Expr::value(ErasureResult::Failed.as_str()))
         .col_expr(
-            O::Outcome,
-            sea_orm::sea_query::Expr::value(ErasureResult::Erased.as_str()),
+            O::Detail,
+            Expr::value(
+                "planned by the worker but not carried out; the task was completed by hand",
+            ),
         )
-        .col_expr(O::Detail, sea_orm::sea_query::Expr::value(detail.clone()))
-        .col_expr(O::CarriedOutAt, sea_orm::sea_query::Expr::value(at))
-        .filter(O::TaskId.eq(task.id))
-        .filter(O::Outcome.eq(ErasureResult::Failed.as_str()))
-        .exec(conn)
-        .await?;
-    // What a worker planned but could not carry out (the source refused) was done
-    // by the steward.
-    erasure_outcome::Entity::update_many()
-        .col_expr(O::Detail, sea_orm::sea_query::Expr::value(detail.clone()))
-        .col_expr(O::CarriedOutAt, sea_orm::sea_query::Expr::value(at))
+        .col_expr(O::CarriedOutAt, Expr::value(at))
         .filter(O::TaskId.eq(task.id))
         .filter(O::CarriedOutAt.is_null())
         .exec(conn)
@@ -733,10 +765,12 @@ pub(crate) async fn done_by_hand<C: crate::core::store::Conn>(
             location: Set("(whole source)".to_owned()),
             record_key: Set(String::new()),
             strategy: Set(String::new()),
-            outcome: Set(ErasureResult::Erased.as_str().to_owned()),
+            outcome: Set(ErasureResult::ByHand.as_str().to_owned()),
             legal_reference: Set(None),
             held_until: Set(None),
-            detail: Set(Some(detail)),
+            detail: Set(Some(
+                "carried out by a steward outside Auskunft; see the task's note".to_owned(),
+            )),
             created_at: Set(at),
             carried_out_at: Set(Some(at)),
             released_at: Set(None),
@@ -747,30 +781,45 @@ pub(crate) async fn done_by_hand<C: crate::core::store::Conn>(
     Ok(())
 }
 
-/// Record keys of the request's records in the source that the reviewer redacted.
-async fn redacted_keys<C: crate::core::store::Conn>(
-    conn: &C,
-    request_id: Uuid,
-    source_id: Uuid,
-) -> Result<HashSet<String>> {
-    let records: Vec<Uuid> = redaction::Entity::find()
-        .filter(redaction::Column::RequestId.eq(request_id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|r| r.record_id)
-        .collect();
-    if records.is_empty() {
-        return Ok(HashSet::new());
+/// What the reviewer approved of a source: the records collected (their keys) and
+/// the values redacted (record, field). A register changed since (a field moved, a
+/// reference added) cannot reach further than these records; a changed strategy
+/// applies (register changes are audited).
+struct Approved {
+    keys: HashSet<String>,
+    redacted: HashSet<(String, Uuid)>,
+}
+
+impl Approved {
+    async fn read<C: crate::core::store::Conn>(
+        conn: &C,
+        request: &entity::subject_request::Model,
+        source_id: Uuid,
+    ) -> Result<Self> {
+        let records = collected_record::Entity::find()
+            .filter(collected_record::Column::RequestId.eq(request.id))
+            .filter(collected_record::Column::SourceId.eq(source_id))
+            .all(conn)
+            .await?;
+        let redactions: HashSet<Uuid> = redaction::Entity::find()
+            .filter(redaction::Column::RequestId.eq(request.id))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| r.record_id)
+            .collect();
+        Ok(Self {
+            keys: records
+                .iter()
+                .filter_map(|r| r.record_key.clone())
+                .collect(),
+            redacted: records
+                .iter()
+                .filter(|r| redactions.contains(&r.id))
+                .filter_map(|r| Some((r.record_key.clone()?, r.field_id?)))
+                .collect(),
+        })
     }
-    Ok(collected_record::Entity::find()
-        .filter(collected_record::Column::Id.is_in(records))
-        .filter(collected_record::Column::SourceId.eq(source_id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .filter_map(|r| r.record_key)
-        .collect())
 }
 
 /// Whether EXECUTE tasks of a `kind` request in a source are carried out by a

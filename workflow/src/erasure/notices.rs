@@ -139,20 +139,20 @@ fn notice_mail(
 ) -> (String, String) {
     let (de, en, what_de, what_en) = match kind {
         RequestKind::Rectification => (
-            "berichtigt (Art. 16 DSGVO)",
-            "rectified (Art. 16 GDPR)",
+            "wir haben die personenbezogenen Daten der unten genannten Person berichtigt (Art. 16 DSGVO).",
+            "we have rectified the personal data of the person named below (Art. 16 GDPR).",
             "Bitte berichtigen Sie die Daten, die wir Ihnen übermittelt haben, ebenso.",
             "Please rectify the data we disclosed to you accordingly.",
         ),
         RequestKind::Restriction => (
-            "in der Verarbeitung eingeschränkt (Art. 18 DSGVO)",
-            "restricted (Art. 18 GDPR)",
+            "wir haben die Verarbeitung der personenbezogenen Daten der unten genannten Person eingeschränkt (Art. 18 DSGVO).",
+            "we have restricted the processing of the personal data of the person named below (Art. 18 GDPR).",
             "Bitte schränken Sie die Verarbeitung der Daten, die wir Ihnen übermittelt haben, ebenso ein.",
             "Please restrict the processing of the data we disclosed to you accordingly.",
         ),
         _ => (
-            "gelöscht (Art. 17 DSGVO), soweit keine gesetzliche Aufbewahrungspflicht entgegensteht",
-            "erased (Art. 17 GDPR), except where a statutory duty to retain it applies",
+            "wir haben die personenbezogenen Daten der unten genannten Person gelöscht (Art. 17 DSGVO), soweit keine gesetzliche Aufbewahrungspflicht entgegensteht.",
+            "we have erased the personal data of the person named below (Art. 17 GDPR), except where a statutory duty to retain it applies.",
             "Bitte löschen Sie die Daten, die wir Ihnen übermittelt haben, soweit Sie nicht selbst zur Aufbewahrung verpflichtet sind.",
             "Please erase the data we disclosed to you, unless you are obliged to retain it yourself.",
         ),
@@ -162,11 +162,9 @@ fn notice_mail(
         .map(|i| format!("- {}: {}", i.kind.as_str(), i.value))
         .collect();
     let body = format!(
-        "Guten Tag,\n\nwir haben die personenbezogenen Daten der unten genannten Person {de}. \
-         Nach Art. 19 DSGVO teilen wir Ihnen als Empfänger ({}) dies mit. {what_de}\n\n\
-         Hello,\n\nwe have {en} the personal data of the person named below. Under Art. 19 GDPR \
-         we tell you, as a recipient of that data, about it. {what_en}\n\n{}\n\n\
-         Vorgang / Reference: {}\n",
+        "Guten Tag,\n\n{de} Nach Art. 19 DSGVO teilen wir Ihnen als Empfänger ({}) dies mit. \
+         {what_de}\n\nHello,\n\n{en} Under Art. 19 GDPR we tell you, as a recipient of that \
+         data, about it. {what_en}\n\n{}\n\nVorgang / Reference: {}\n",
         recipient.name,
         who.join("\n"),
         request.id

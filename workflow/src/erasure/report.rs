@@ -29,7 +29,7 @@ pub struct ReportLine {
     pub location: String,
     /// What became of it.
     pub result: ErasureResult,
-    /// Records concerned.
+    /// Records concerned (0 for a whole source carried out by hand).
     pub records: u64,
     /// For RETAINED: the legal ground.
     pub legal_reference: Option<String>,
@@ -118,7 +118,7 @@ pub(crate) fn lines(
                 held_until: o.held_until,
                 detail: o.detail.clone(),
             })
-            .records += 1;
+            .records += u64::from(!o.record_key.is_empty());
     }
     Ok(grouped.into_values().collect())
 }
@@ -154,11 +154,21 @@ pub(crate) fn notice_text(lines: &[ReportLine]) -> Option<String> {
                     ),
                 )
             }
-            ErasureResult::Failed => (
-                "noch nicht gelöscht (in Bearbeitung)".to_owned(),
-                "not erased yet (in progress)".to_owned(),
+            ErasureResult::Failed => ("nicht gelöscht".to_owned(), "not erased".to_owned()),
+            ErasureResult::LeftOut => (
+                "nicht gelöscht: nach rechtlicher Prüfung nicht Ihre Daten".to_owned(),
+                "not erased: found in the legal review not to be your data".to_owned(),
+            ),
+            ErasureResult::ByHand => (
+                "von Hand bearbeitet".to_owned(),
+                "carried out by hand".to_owned(),
             ),
         };
+        if l.result == ErasureResult::ByHand {
+            de.push_str(&format!("- {}: {what_de}\n", l.source_name));
+            en.push_str(&format!("- {}: {what_en}\n", l.source_name));
+            continue;
+        }
         de.push_str(&format!(
             "- {} / {}: {} Datensatz/Datensätze {what_de}\n",
             l.source_name, l.location, l.records

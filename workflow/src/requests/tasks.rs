@@ -419,6 +419,11 @@ impl Workflow {
                         &["input", "values"],
                         "execution tasks record a note, not values",
                     );
+                    v.check(
+                        note.is_some(),
+                        &["input", "note"],
+                        "say what was done in the source",
+                    );
                 }
                 let fields = data_field::Entity::find()
                     .filter(data_field::Column::SourceId.eq(open.task.source_id))
@@ -433,7 +438,7 @@ impl Workflow {
                 dropped = replaced.dropped;
                 let kept = replaced.kept;
                 if kind == TaskKind::Execute {
-                    crate::erasure::done_by_hand(conn, &open.task, note.as_deref(), at).await?;
+                    crate::erasure::done_by_hand(conn, &open.task, at).await?;
                 }
                 active.state = Set(TaskState::Done.as_str().to_owned());
                 active.note = Set(note);

@@ -241,6 +241,22 @@ impl Workflow {
         ground: Option<RejectionGround>,
         verified: Option<Verified>,
     ) -> Result<(subject_request::Model, Entry)> {
+        // Once an erasure changed a source, the request is answered, not withdrawn:
+        // the subject is told what was done (and the recipients, Art. 19).
+        if event == RequestEvent::Cancel && r.state == RequestState::Executing.as_str() {
+            let carried = entity::erasure_outcome::Entity::find()
+                .filter(entity::erasure_outcome::Column::RequestId.eq(r.id))
+                .filter(entity::erasure_outcome::Column::CarriedOutAt.is_not_null())
+                .one(tx.conn())
+                .await?;
+            if carried.is_some() {
+                return Err(Error::Conflict(
+                    "the erasure was carried out in a source already: the request cannot be \
+                     cancelled; finish it and dispatch the notice"
+                        .to_owned(),
+                ));
+            }
+        }
         let open_tasks = match event {
             RequestEvent::SubmitForReview => {
                 task_facts(tx.conn(), r.id, TaskKind::Collect).await?.0

@@ -21,8 +21,16 @@ mirror_enum! {
         /// Kept under a legal duty to retain it (`legalReference`), restricted until
         /// the duty ends (`heldUntil`), then erased (Art. 17(3)(b) GDPR).
         Retained,
-        /// Not erased (see `detail`): the task failed and waits for a steward.
+        /// Not erased (see `detail`): refused (the leak check, not approved, the
+        /// source refused) or still found afterwards. A steward may complete the task
+        /// by hand; the line stays FAILED.
         Failed,
+        /// Not erased: the reviewer left the value out of the answer as not the
+        /// subject's (redacted).
+        LeftOut,
+        /// Carried out by a steward outside Auskunft (a source no worker reaches);
+        /// the task's note says how.
+        ByHand,
     }
 }
 
@@ -41,7 +49,7 @@ pub struct ErasureReportLine {
     pub location: String,
     /// What became of it.
     pub result: ErasureResult,
-    /// Records concerned.
+    /// Records concerned (0 for a whole source carried out by hand).
     pub records: u64,
     /// For RETAINED: the legal ground of the duty to keep it (e.g. `§ 147 AO`).
     pub legal_reference: Option<String>,
