@@ -669,17 +669,7 @@ async fn an_erasure_in_a_sql_source_is_all_or_nothing_and_resumes(app: TestApp) 
     assert_eq!(report["openTasks"], 1);
 
     // The steward fixes the register (the order goes as a whole) and retries.
-    let admin = crate::requests::principal(&app, Role::Admin);
-    for location in ["orders.id", "orders.customer_id", "orders.total"] {
-        set_strategy(
-            &app,
-            &admin,
-            source,
-            location,
-            workflow::register::fields::ErasureStrategy::DeleteRow,
-        )
-        .await;
-    }
+    orders_go_whole(&app, source).await;
     let retried = app
         .gql(
             app.key(Role::Steward),
@@ -839,17 +829,7 @@ async fn a_test_erasure_is_planned_and_reported_but_changes_nothing(app: TestApp
         return;
     };
     let url = shop_url(&app, source, &db).await;
-    let admin = crate::requests::principal(&app, Role::Admin);
-    for location in ["orders.id", "orders.customer_id", "orders.total"] {
-        set_strategy(
-            &app,
-            &admin,
-            source,
-            location,
-            workflow::register::fields::ErasureStrategy::DeleteRow,
-        )
-        .await;
-    }
+    orders_go_whole(&app, source).await;
     let id = executing(&app, true).await;
     work_until(&app, |p| matches!(p, Pass::Done { .. })).await;
     assert_eq!(
@@ -900,17 +880,7 @@ async fn only_what_the_reviewer_approved_is_erased(app: TestApp) {
         return;
     };
     let url = shop_url(&app, source, &db).await;
-    let admin = crate::requests::principal(&app, Role::Admin);
-    for location in ["orders.id", "orders.customer_id", "orders.total"] {
-        set_strategy(
-            &app,
-            &admin,
-            source,
-            location,
-            workflow::register::fields::ErasureStrategy::DeleteRow,
-        )
-        .await;
-    }
+    orders_go_whole(&app, source).await;
     let id = collected(&app, false).await;
     let records = gql(
         &app,
@@ -1030,3 +1000,18 @@ crate::common::e2e!(
     erasure_bounded_by_review,
     only_what_the_reviewer_approved_is_erased
 );
+
+/// The register says an order goes as a whole (every field of `orders` DELETE_ROW).
+async fn orders_go_whole(app: &TestApp, source: uuid::Uuid) {
+    let admin = crate::requests::principal(app, Role::Admin);
+    for location in ["orders.id", "orders.customer_id", "orders.total"] {
+        set_strategy(
+            app,
+            &admin,
+            source,
+            location,
+            workflow::register::fields::ErasureStrategy::DeleteRow,
+        )
+        .await;
+    }
+}
