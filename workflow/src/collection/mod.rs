@@ -170,6 +170,26 @@ fn merge_identities(
     Ok(out)
 }
 
+/// Under the request's lock (finishes of one request run one after another): the
+/// request and the task as stored, while `owner` still holds the task's lease and it
+/// is open; `None` when the lease was lost (taken over, completed by hand).
+pub(crate) async fn still_held<C: crate::core::store::Conn>(
+    conn: &C,
+    task: &request_task::Model,
+    owner: &str,
+) -> Result<Option<(subject_request::Model, request_task::Model)>> {
+    let request = crate::requests::find_request_locked(conn, task.org_id, task.request_id).await?;
+    let current = request_task::Entity::find_by_id(task.id)
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound { what: "task" })?;
+    Ok(
+        (current.lease_owner.as_deref() == Some(owner)
+            && current.state == TaskState::Open.as_str())
+        .then_some((request, current)),
+    )
+}
+
 /// [`merge_identities`] read from the store.
 pub(crate) async fn search_identities<C: crate::core::store::Conn>(
     conn: &C,
@@ -751,17 +771,9 @@ impl Workflow {
         let message = error.to_string();
         let mut tx = self.store.begin().await?;
         let conn = tx.conn();
-        let request =
-            crate::requests::find_request_locked(conn, task.org_id, task.request_id).await?;
-        let current = request_task::Entity::find_by_id(task.id)
-            .one(conn)
-            .await?
-            .ok_or(Error::NotFound { what: "task" })?;
-        if current.lease_owner.as_deref() != Some(owner)
-            || current.state != TaskState::Open.as_str()
-        {
+        let Some((request, current)) = still_held(conn, task, owner).await? else {
             return Ok(Pass::Lost { task_id: task.id });
-        }
+        };
         let last = current.attempts >= options.max_attempts;
         let at = now();
         let mut active = current.clone().into_active_model();

@@ -49,7 +49,7 @@ use entity::{collected_record, data_field, erasure_outcome, redaction, request_t
 
 use crate::access::audit::{self, Entry};
 use crate::access::principal::Principal;
-use crate::collection::{Pass, Phases, WorkerOptions};
+use crate::collection::{Pass, Phases, WorkerOptions, still_held};
 use crate::connectors::{CollectError, CollectJob, ConnectorKind, Found, RowChange, connector};
 use crate::core::crypto::Cipher;
 use crate::error::{Error, Result};
@@ -471,10 +471,7 @@ impl Workflow {
     ) -> Result<bool> {
         let tx = self.store.begin().await?;
         let conn = tx.conn();
-        let current = request_task::Entity::find_by_id(task.id).one(conn).await?;
-        if current.as_ref().and_then(|t| t.lease_owner.as_deref()) != Some(owner)
-            || current.as_ref().map(|t| t.state.as_str()) != Some(TaskState::Open.as_str())
-        {
+        if still_held(conn, task, owner).await?.is_none() {
             return Ok(false);
         }
         // Records found again are planned afresh (the register may have changed
@@ -552,17 +549,9 @@ impl Workflow {
         let worker = Principal::worker(task.org_id);
         let mut tx = self.store.begin().await?;
         let conn = tx.conn();
-        let request =
-            crate::requests::find_request_locked(conn, task.org_id, task.request_id).await?;
-        let current = request_task::Entity::find_by_id(task.id)
-            .one(conn)
-            .await?
-            .ok_or(Error::NotFound { what: "task" })?;
-        if current.lease_owner.as_deref() != Some(owner)
-            || current.state != TaskState::Open.as_str()
-        {
+        let Some((request, current)) = still_held(conn, task, owner).await? else {
             return Ok(Pass::Lost { task_id: task.id });
-        }
+        };
         use erasure_outcome::Column as O;
         for field in nulled {
             erasure_outcome::Entity::update_many()
