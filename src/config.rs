@@ -544,7 +544,7 @@ mod tests {
         let c = Config::resolve(&GlobalArgs::default(), &ServeArgs::default()).unwrap();
         assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(c.bind, DEFAULT_BIND);
-        assert_eq!(c.limits.max_body_bytes, 1024 * 1024);
+        assert_eq!(c.limits.max_body_bytes, 8 * 1024 * 1024);
     }
 
     #[test]

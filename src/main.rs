@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_collect;
+mod bench_consent;
 mod bench_intake;
 mod config;
 
@@ -91,6 +92,10 @@ enum BenchCommand {
     /// MariaDB, map it, and measure complete collections of access requests beside
     /// hand-written SQL, at each scale, and collections per second.
     Collect(bench_collect::CollectBench),
+    /// Seed a consent ledger of 1,000,000 people and measure a campaign check of
+    /// 100,000 e-mail addresses (in-process and over HTTP) and single checks over
+    /// HTTP (p50, p99) on SQLite and, with --postgres, PostgreSQL.
+    Consent(bench_consent::ConsentBench),
 }
 
 /// File formats of `export-register`.
@@ -259,6 +264,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench {
             command: BenchCommand::Collect(opts),
         } => Ok(bench_collect::run(opts).await?),
+        Command::Bench {
+            command: BenchCommand::Consent(opts),
+        } => Ok(bench_consent::run(opts).await?),
         Command::Demo => {
             let workflow = open(&config).await?;
             let setup = workflow

@@ -2,6 +2,7 @@
 //! authentication, Casbin enforcement on every field, health and metrics.
 //! Resolvers are thin: authorize, convert, call `workflow`, convert back.
 
+mod consent_pages;
 pub mod error;
 pub mod graphql;
 pub mod metrics;

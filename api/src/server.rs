@@ -37,7 +37,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             schema: SchemaLimits::default(),
-            max_body_bytes: 1024 * 1024,
+            max_body_bytes: 8 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             auth: AuthLimits::default(),
         }
@@ -60,8 +60,8 @@ pub struct ServerConfig {
 }
 
 #[derive(Clone)]
-struct AppState {
-    workflow: Workflow,
+pub(crate) struct AppState {
+    pub(crate) workflow: Workflow,
     schema: AppSchema,
     limits: Limits,
     throttle: Arc<AuthThrottle>,
@@ -110,6 +110,14 @@ impl Application {
             .at(
                 "/download/:token",
                 get(download_dispatched).head(no_head_for_downloads),
+            )
+            .at(
+                "/consent/confirm/:token",
+                get(crate::consent_pages::confirm_page).post(crate::consent_pages::confirm),
+            )
+            .at(
+                "/consent/unsubscribe/:token",
+                get(crate::consent_pages::unsubscribe_page).post(crate::consent_pages::unsubscribe),
             )
             .at("/healthz", get(healthz))
             .at("/readyz", get(readyz));

@@ -16,6 +16,8 @@ pub mod audit_event;
 pub mod casbin_rule;
 pub mod closed_day;
 pub mod collected_record;
+pub mod consent;
+pub mod consent_event;
 pub mod data_category;
 pub mod data_field;
 pub mod data_source;

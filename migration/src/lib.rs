@@ -42,6 +42,7 @@ mod m20261130_000033_webhooks;
 mod m20261130_000034_minimization;
 mod m20261130_000035_erasure;
 mod m20261130_000036_recipient_notices;
+mod m20261130_000037_consent;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000034_minimization::Migration),
             Box::new(m20261130_000035_erasure::Migration),
             Box::new(m20261130_000036_recipient_notices::Migration),
+            Box::new(m20261130_000037_consent::Migration),
         ]
     }
 }

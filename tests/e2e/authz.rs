@@ -258,20 +258,29 @@ async fn policy_upgrade_withdraws_wrong_grants_and_running_servers_follow(app: T
         org_id: app.org_id,
         key_name: "t".into(),
     };
-    let rules = other
-        .policies(
-            &principal,
-            None,
-            &workflow::PageRequest {
-                first: Some(100),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let mut rules = Vec::new();
+    let mut after = None;
+    loop {
+        let page = other
+            .policies(
+                &principal,
+                None,
+                &workflow::PageRequest {
+                    first: Some(100),
+                    after,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        after = page.items.last().map(|r| r.id);
+        rules.extend(page.items);
+        if !page.has_next_page {
+            break;
+        }
+    }
     let has = |role: Role, action: workflow::Action| {
         rules
-            .items
             .iter()
             .any(|r| r.role == role && r.object == workflow::Object::Request && r.action == action)
     };

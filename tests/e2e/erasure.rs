@@ -484,6 +484,39 @@ async fn a_demo_erasure_is_carried_out_held_checked_reported_and_suppressed(app:
     );
     assert!(body["data"]["suppressionCheck"][0]["since"].is_string());
 
+    // Her newsletter consent (from the demo's CRM export) no longer counts, and no
+    // importer can grant it again; only her own double opt-in brings her back.
+    let newsletter = crate::consent::purpose(&app, "Newsletter").await;
+    assert_eq!(
+        crate::consent::check(&app, &newsletter, ERIKA).await["reason"],
+        "SUPPRESSED"
+    );
+    let body = app
+        .gql(
+            app.key(Role::Agent),
+            "mutation($in: RecordConsentInput!) { recordConsent(input: $in) { consent { id } } }",
+            json!({"in": {"purposeId": newsletter, "channel": "EMAIL", "identity": {"kind": "EMAIL", "value": ERIKA}, "state": "GRANTED", "evidence": {"source": "CRM sync"}}}),
+        )
+        .await;
+    assert_code(&body, "CONFLICT");
+    let smtp = crate::smtp::SmtpServer::start(None).await;
+    gql(
+        &app,
+        Role::Integrator,
+        crate::consent::REQUEST_CONSENT,
+        json!({"in": {"purposeId": newsletter, "email": ERIKA, "evidence": {"source": "shop sign-up form"}}}),
+    )
+    .await;
+    let link = crate::consent::confirmation_link(&app, &smtp, ERIKA).await;
+    assert_eq!(crate::consent::post(&app, &link, "").await.0, 200);
+    let back = crate::consent::check(&app, &newsletter, ERIKA).await;
+    assert_eq!(back["allowed"], true, "{back}");
+    let body = suppression(&app, json!([{"kind": "EMAIL", "value": ERIKA}])).await;
+    assert_eq!(
+        body["data"]["suppressionCheck"][0]["suppressed"], false,
+        "{body}"
+    );
+
     // Bad input is refused with its place, and nothing else happens.
     let body = suppression(
         &app,

@@ -10,6 +10,7 @@ mod audit;
 mod authz;
 mod cli;
 mod collection;
+mod consent;
 mod counters;
 mod demo;
 mod dispatch;

@@ -21,7 +21,10 @@
 //!   nothing. Inspecting a source is not reading: it connects to the live system
 //!   with the source's credentials (the steward's tool).
 //! - integrator (API client): submits requests and verifies requesters; reads
-//!   requests (not the collected data), the register and data sources.
+//!   requests (not the collected data), the register and data sources; keeps the
+//!   consent ledger (sign-up forms, CRM sync) and checks campaigns.
+//! - consents: agents record them too (given by phone or letter); reviewers and
+//!   auditors read them with their evidence; stewards have no part in them.
 
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
@@ -175,6 +178,17 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     ("Query.recipientNotices",                [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
     ("Mutation.confirmRecipientNotice",       [Y,   Y,  N,   N,  Y,    N,    N]),
     ("Mutation.closeRequest",                 [Y,   Y,  N,   N,  Y,    N,    N]),
+    // -- the consent ledger: integrations (forms, CRM, campaign tools) and agents
+    //    (consents given by phone or letter) keep it; lawyers and auditors read the
+    //    evidence; stewards have no part in it
+    ("Query.consents",                        [Y,   Y,  N,   Y,  Y,    Y,    Y]),
+    ("Query.consentCheck",                    [Y,   Y,  N,   Y,  Y,    Y,    Y]),
+    ("Query.consentCheckBulk",                [Y,   Y,  N,   Y,  Y,    Y,    Y]),
+    ("Mutation.recordConsent",                [Y,   Y,  N,   N,  Y,    N,    Y]),
+    ("Mutation.requestConsent",               [Y,   Y,  N,   N,  Y,    N,    Y]),
+    ("Mutation.confirmConsent",               [Y,   Y,  N,   N,  Y,    N,    Y]),
+    ("Mutation.withdrawConsent",              [Y,   Y,  N,   N,  Y,    N,    Y]),
+    ("Mutation.importConsents",               [Y,   Y,  N,   N,  Y,    N,    Y]),
 ];
 
 /// Whether the table allows `role` to call `operation`.
@@ -791,6 +805,60 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
             json!({}),
         ),
         ("Mutation.closeRequest", transition("closeRequest"), rid()),
+        (
+            "Query.consents",
+            q("{ consents(first: 1) { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Query.consentCheck",
+            q(
+                "query($id: ID!) { consentCheck(purposeId: $id, channel: EMAIL, identity: {kind: EMAIL, value: \"a@example.com\"}) { allowed } }",
+            ),
+            gid("Purpose"),
+        ),
+        (
+            "Query.consentCheckBulk",
+            q(
+                "query($id: ID!) { consentCheckBulk(purposeId: $id, channel: EMAIL, identities: [\"a@example.com\"]) { allowed } }",
+            ),
+            gid("Purpose"),
+        ),
+        (
+            "Mutation.recordConsent",
+            q(
+                "mutation($id: ID!) { recordConsent(input: {purposeId: $id, channel: EMAIL, identity: {kind: EMAIL, value: \"a@example.com\"}, state: GRANTED, evidence: {source: \"form\"}}) { consent { id } } }",
+            ),
+            gid("Purpose"),
+        ),
+        (
+            "Mutation.requestConsent",
+            q(
+                "mutation($id: ID!) { requestConsent(input: {purposeId: $id, email: \"a@example.com\", evidence: {source: \"form\"}}) { consent { id } } }",
+            ),
+            gid("Purpose"),
+        ),
+        (
+            "Mutation.confirmConsent",
+            q(
+                "mutation { confirmConsent(input: {token: \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}) { consent { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.withdrawConsent",
+            q(
+                "mutation($id: ID!) { withdrawConsent(input: {purposeId: $id, channel: EMAIL, identity: {kind: EMAIL, value: \"a@example.com\"}, evidence: {source: \"form\"}}) { consent { id } } }",
+            ),
+            gid("Purpose"),
+        ),
+        (
+            "Mutation.importConsents",
+            q(
+                "mutation { importConsents(input: {csv: \"identity,purpose,channel,state\\na@example.com,Nope,EMAIL,GRANTED\\n\", dryRun: true}) { rows } }",
+            ),
+            json!({}),
+        ),
         (
             "Query.answerPreview",
             q("query($id: ID!) { answerPreview(requestId: $id) { letterText } }"),

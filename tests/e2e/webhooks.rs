@@ -19,15 +19,15 @@ use crate::export::demo_register;
 
 /// One POST the receiver got.
 #[derive(Debug, Clone)]
-struct Posted {
-    event: String,
+pub(crate) struct Posted {
+    pub(crate) event: String,
     delivery: String,
     signature: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 #[derive(Clone, Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     posts: Arc<Mutex<Vec<Posted>>>,
     /// How many of the next `request.created` POSTs to answer with 500 (POSTs run
     /// in parallel: the event, not the order, says which one fails).
@@ -60,7 +60,7 @@ fn receive(req: &Request, body: String, receiver: Data<&Receiver>) -> StatusCode
 
 impl Receiver {
     /// Serves on 127.0.0.1; returns the hook's URL.
-    async fn start(&self) -> String {
+    pub(crate) async fn start(&self) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         drop(listener);
@@ -79,13 +79,13 @@ impl Receiver {
         format!("http://{addr}/hook")
     }
 
-    fn posts(&self) -> Vec<Posted> {
+    pub(crate) fn posts(&self) -> Vec<Posted> {
         self.posts.lock().unwrap().clone()
     }
 }
 
 /// Checks a signature as a receiver would: HMAC-SHA256 of "<t>.<body>", fresh `t`.
-fn verify(secret: &str, posted: &Posted) -> bool {
+pub(crate) fn verify(secret: &str, posted: &Posted) -> bool {
     let mut t = None;
     let mut v1 = None;
     for part in posted.signature.split(',') {
@@ -112,7 +112,7 @@ async fn deliver(app: &TestApp) -> usize {
 }
 
 /// Delivers until nothing more is due now (one call takes at most four of a webhook).
-async fn deliver_all(app: &TestApp) {
+pub(crate) async fn deliver_all(app: &TestApp) {
     while deliver(app).await > 0 {}
 }
 

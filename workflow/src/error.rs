@@ -272,6 +272,16 @@ impl Validator {
             .map(|t| self.multiline_text(&t, path, max_chars))
     }
 
+    /// How many errors were recorded so far.
+    pub fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Whether no error was recorded so far.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
     /// `Ok(())` when nothing was recorded, else a [`Error::Validation`] with every error.
     pub fn finish(self) -> Result<()> {
         if self.errors.is_empty() {

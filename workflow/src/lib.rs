@@ -13,6 +13,7 @@ pub mod access;
 pub mod answer;
 pub mod collection;
 pub mod connectors;
+pub mod consent;
 pub mod core;
 pub mod demo;
 pub mod dispatch;

@@ -25,6 +25,7 @@ pub struct Query(
     query::answer::AnswerQuery,
     query::dispatch::DispatchQuery,
     query::erasure::ErasureQuery,
+    query::consent::ConsentQuery,
     query::webhooks::WebhookQuery,
 );
 
@@ -37,6 +38,7 @@ pub struct Mutation(
     mutation::answer::AnswerMutation,
     mutation::dispatch::DispatchMutation,
     mutation::erasure::ErasureMutation,
+    mutation::consent::ConsentMutation,
     mutation::webhooks::WebhookMutation,
 );
 

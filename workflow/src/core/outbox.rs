@@ -310,17 +310,53 @@ pub(crate) async fn queue_message<C: Conn>(
     body: &str,
     attachment: Option<Uuid>,
 ) -> Result<Uuid> {
+    insert_mail(
+        conn,
+        cipher,
+        request.org_id,
+        Some(request),
+        to,
+        subject,
+        body,
+        attachment,
+    )
+    .await
+}
+
+/// Queues a message that belongs to no request (a consent confirmation).
+pub(crate) async fn queue_mail<C: Conn>(
+    conn: &C,
+    cipher: &Cipher,
+    org_id: Uuid,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<Uuid> {
+    insert_mail(conn, cipher, org_id, None, to, subject, body, None).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_mail<C: Conn>(
+    conn: &C,
+    cipher: &Cipher,
+    org_id: Uuid,
+    request: Option<&subject_request::Model>,
+    to: &str,
+    subject: &str,
+    body: &str,
+    attachment: Option<Uuid>,
+) -> Result<Uuid> {
     let at = now();
     let id = new_id();
     outbox::ActiveModel {
         id: Set(id),
-        org_id: Set(request.org_id),
-        request_id: Set(Some(request.id)),
+        org_id: Set(org_id),
+        request_id: Set(request.map(|r| r.id)),
         kind: Set("EMAIL".into()),
         recipient: Set(to.to_owned()),
         subject: Set(subject.to_owned()),
         body: Set(cipher.encrypt(body.as_bytes())?),
-        is_test: Set(request.is_test),
+        is_test: Set(request.is_some_and(|r| r.is_test)),
         attempts: Set(0),
         next_attempt_at: Set(at),
         delivered_at: Set(None),

@@ -29,6 +29,17 @@ fn key_name(role: Role) -> String {
     format!("demo {role}")
 }
 
+/// The demo's consent ledger, as a CRM export would bring it in (the contacts of
+/// the demo CRM: Erika subscribed to the newsletter, Max subscribed and unsubscribed
+/// by phone, Erika refused calls).
+const DEMO_CONSENTS: &str = "\
+identity,purpose,channel,state,occurred_at,source,text_version
+erika.mustermann@example.org,Newsletter,EMAIL,GRANTED,2024-03-02T09:14:00Z,shop sign-up form (double opt-in),newsletter-2024-01
+max.mustermann@example.org,Newsletter,EMAIL,GRANTED,2024-06-11T17:40:00Z,shop sign-up form (double opt-in),newsletter-2024-01
+max.mustermann@example.org,Newsletter,EMAIL,WITHDRAWN,2025-11-20T10:05:00Z,call to customer service (CRM activity a-602),
++49 30 1234567,Newsletter,PHONE,DENIED,2024-03-02T09:14:00Z,shop sign-up form,newsletter-2024-01
+";
+
 impl Workflow {
     /// An active admin key of the organization to act as (demo maintenance only).
     async fn admin_principal(&self, org: &entity::organization::Model) -> Result<crate::Principal> {
@@ -141,6 +152,7 @@ impl Workflow {
         }
         if created && let Some(reviewer) = &reviewer {
             self.seed_demo_requests(&admin, reviewer).await?;
+            self.import_consents(&admin, DEMO_CONSENTS, false).await?;
         }
         Ok(DemoSetup {
             organization,

@@ -323,7 +323,7 @@ fn link_view(row: &download_link::Model) -> LinkView {
 
 /// The base URL download links start with: the configured public URL, else the
 /// address the call came in at.
-fn link_base(settings: &DispatchSettings, origin: Option<&str>) -> Result<String> {
+pub(crate) fn link_base(settings: &DispatchSettings, origin: Option<&str>) -> Result<String> {
     settings
         .public_url
         .as_deref()
@@ -338,7 +338,7 @@ fn link_base(settings: &DispatchSettings, origin: Option<&str>) -> Result<String
 }
 
 /// A new random link token (256 bits, URL-safe) and its SHA-256.
-fn new_token() -> (String, String) {
+pub(crate) fn new_token() -> (String, String) {
     let mut bytes = [0u8; 32];
     rand::Rng::fill(&mut rand::rng(), &mut bytes);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);

@@ -23,7 +23,12 @@ use crate::{Workflow, new_id};
 pub const MAX_CHECK: usize = 1000;
 
 /// The fingerprint of an identity's canonical value in an organization.
-fn fingerprint(cipher: &Cipher, org_id: Uuid, kind: IdentityType, canonical: &str) -> String {
+pub(crate) fn fingerprint(
+    cipher: &Cipher,
+    org_id: Uuid,
+    kind: IdentityType,
+    canonical: &str,
+) -> String {
     let scope = [
         b"suppression:".as_slice(),
         org_id.as_bytes(),
@@ -82,6 +87,45 @@ pub(crate) async fn add<C: crate::core::store::Conn>(
             .exec(conn)
             .await?;
     }
+    Ok(())
+}
+
+/// Whether the identity (canonical value) is on the organization's suppression list.
+pub(crate) async fn is_suppressed<C: crate::core::store::Conn>(
+    conn: &C,
+    cipher: &Cipher,
+    org_id: Uuid,
+    kind: IdentityType,
+    canonical: &str,
+) -> Result<bool> {
+    Ok(suppression_entry::Entity::find()
+        .filter(suppression_entry::Column::OrgId.eq(org_id))
+        .filter(suppression_entry::Column::Kind.eq(kind.as_str()))
+        .filter(
+            suppression_entry::Column::Fingerprint.eq(fingerprint(cipher, org_id, kind, canonical)),
+        )
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// Takes the identity off the list: the person came back by their own confirmed act
+/// (a double opt-in), which no importer can fake.
+pub(crate) async fn lift<C: crate::core::store::Conn>(
+    conn: &C,
+    cipher: &Cipher,
+    org_id: Uuid,
+    kind: IdentityType,
+    canonical: &str,
+) -> Result<()> {
+    suppression_entry::Entity::delete_many()
+        .filter(suppression_entry::Column::OrgId.eq(org_id))
+        .filter(suppression_entry::Column::Kind.eq(kind.as_str()))
+        .filter(
+            suppression_entry::Column::Fingerprint.eq(fingerprint(cipher, org_id, kind, canonical)),
+        )
+        .exec(conn)
+        .await?;
     Ok(())
 }
 

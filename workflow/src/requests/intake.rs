@@ -278,6 +278,28 @@ async fn match_subject<C: Conn>(
     Ok((subject_id, was_known, given))
 }
 
+/// The subject an identity (kind and canonical value) belongs to, made when unknown,
+/// and the identity's id: consents are recorded for people found this way.
+pub(crate) async fn subject_of<C: Conn>(
+    conn: &C,
+    org_id: Uuid,
+    kind: IdentityType,
+    canonical: &str,
+    as_given: &str,
+) -> Result<(Uuid, Uuid)> {
+    let (subject_id, _, ids) = match_subject(
+        conn,
+        org_id,
+        &[CheckedIdentity {
+            kind,
+            value: canonical.to_owned(),
+            as_given: as_given.trim().to_owned(),
+        }],
+    )
+    .await?;
+    Ok((subject_id, ids[0]))
+}
+
 impl Workflow {
     /// Takes in a request. A retry with the same idempotency key returns the first
     /// request (`created == false`); the same key with other content is a CONFLICT.

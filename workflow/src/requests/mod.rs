@@ -35,6 +35,7 @@ use crate::{new_id, now};
 pub use changes::{RecordChange, ReviewChanges};
 pub use deadline::{Calendar, GermanState};
 pub(crate) use intake::normalize_identity as intake_normalize;
+pub(crate) use intake::subject_of;
 pub use intake::{NewAttachment, NewIdentity, NewRequest, Submitted};
 pub use machine::{RequestEvent, RequestKind, RequestState, Transition, TransitionError};
 pub use purge::PurgeReport;

@@ -48,6 +48,8 @@ stored_enum! {
         RequestOverdue => "request.overdue",
         /// A request's answer was dispatched.
         RequestDispatched => "request.dispatched",
+        /// A consent changed its state (granted, denied, pending, withdrawn).
+        ConsentChanged => "consent.changed",
     }
 }
 

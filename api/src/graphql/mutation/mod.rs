@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod answer;
+pub mod consent;
 pub mod dispatch;
 pub mod erasure;
 pub mod register;

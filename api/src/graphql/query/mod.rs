@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod answer;
 pub mod audit;
+pub mod consent;
 pub mod dispatch;
 pub mod erasure;
 pub mod node;

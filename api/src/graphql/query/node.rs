@@ -95,6 +95,12 @@ async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
                 .await?;
             Node::SubjectRequest(wf.request(principal, uuid).await?.into())
         }
+        "Consent" => {
+            session
+                .require(workflow::Object::Consent, workflow::Action::Read, op)
+                .await?;
+            Node::Consent(wf.consent(principal, uuid).await?.into())
+        }
         _ => {
             return Err(crate::error::ApiError::invalid(
                 path,

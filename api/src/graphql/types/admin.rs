@@ -44,6 +44,8 @@ mirror_enum! {
         DataSource,
         /// Data-subject requests: subjects, tasks, timeline, review.
         Request,
+        /// The consent ledger: consents, their evidence, campaign checks.
+        Consent,
     }
 }
 

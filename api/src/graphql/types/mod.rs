@@ -22,6 +22,7 @@ pub mod admin;
 pub mod answer;
 pub mod audit;
 pub mod connection;
+pub mod consent;
 pub mod dispatch;
 pub mod drift;
 pub mod erasure;

@@ -37,4 +37,6 @@ pub enum Node {
     DataField(DataField),
     /// A data-subject request.
     SubjectRequest(SubjectRequest),
+    /// A consent.
+    Consent(super::consent::Consent),
 }

@@ -12,7 +12,8 @@ mirror_enum! {
     /// What a webhook can be told about. Every POST carries the event's name in
     /// `X-Auskunft-Event` and a JSON body `{id, type, occurredAt, organizationId,
     /// data}`; `data` names the request (`requestId`, `kind`, `state`, `fromState`,
-    /// `transition`, `version`, `dueDate`, `isTest`), never personal data.
+    /// `transition`, `version`, `dueDate`, `isTest`), never personal data; only
+    /// `consent.changed` names an identity.
     WebhookEvent = wh::WebhookEvent {
         /// `request.created`: a request was received.
         RequestCreated,
@@ -22,6 +23,11 @@ mirror_enum! {
         RequestOverdue,
         /// `request.dispatched`: a request's answer was dispatched.
         RequestDispatched,
+        /// `consent.changed`: a consent's state changed. Its `data` names the consent
+        /// (`consentId`, `purposeId`, `purpose`, `channel`, `state`, `previousState`,
+        /// `changedAt`) and, so that a CRM can find its contact, the identity it was
+        /// given through (`identity: {kind, value}`).
+        ConsentChanged,
     }
 }
 

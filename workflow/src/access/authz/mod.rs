@@ -98,6 +98,8 @@ string_enum! {
         DataSource => "data_source",
         /// Data-subject requests, their subjects, tasks, timeline and review.
         Request => "request",
+        /// The consent ledger: consents, their evidence, campaign checks.
+        Consent => "consent",
     }
 }
 
@@ -469,7 +471,7 @@ mod tests {
     fn shipped_policy_parses_and_names_only_known_values() {
         let rules = parse_policy(DEFAULT_POLICY).unwrap();
         assert!(rules.len() > 10);
-        assert_eq!(default_policy_version(), 4);
+        assert_eq!(default_policy_version(), 5);
         let mut seen = std::collections::HashSet::new();
         for r in &rules {
             assert!(

@@ -1,0 +1,342 @@
+//! Campaign checks: may a campaign for a purpose on a channel address these people?
+//!
+//! An identity is allowed only when its person's consent is GRANTED and nothing
+//! stronger stands against it. The reasons, strongest first:
+//! - INVALID_IDENTITY: the value is not an identity of the channel's kind;
+//! - SUPPRESSED: it belongs to a person erased on request (suppression list);
+//! - OBJECTED: the person objected (Art. 21); an objection to direct marketing is
+//!   absolute (Art. 21(3)), so it excludes every campaign;
+//! - RESTRICTED: the person asked for restriction (Art. 18), or for an erasure not
+//!   yet carried out, and the request was not rejected or cancelled: their data is
+//!   not used for campaigns;
+//! - then the consent itself: NO_CONSENT, DENIED, PENDING (not yet confirmed),
+//!   EXPIRED (the confirmation link ended unconfirmed), WITHDRAWN.
+//!
+//! The work is set-based: the organization's requests of those kinds in one query,
+//! then per chunk of identities one query each for identities, consents and the
+//! suppression list, whatever the number of identities.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use entity::{consent, subject_identity, subject_request, suppression_entry};
+
+use super::{ConsentChannel, ConsentState, ConsentView, purpose_of};
+use crate::access::principal::Principal;
+use crate::error::{Error, Result, Validator};
+use crate::register::fields::IdentityType;
+use crate::requests::{RequestKind, RequestState};
+use crate::{Action, Workflow, now};
+
+stored_enum! {
+    /// Why an identity is left out of a campaign.
+    ConsentReason {
+        /// The value is not an identity of the channel's kind.
+        InvalidIdentity => "INVALID_IDENTITY",
+        /// The person was erased on request (suppression list).
+        Suppressed => "SUPPRESSED",
+        /// The person objected to processing (Art. 21).
+        Objected => "OBJECTED",
+        /// The person asked for restriction or erasure (Art. 18, 17).
+        Restricted => "RESTRICTED",
+        /// No consent is recorded.
+        NoConsent => "NO_CONSENT",
+        /// The person refused.
+        Denied => "DENIED",
+        /// Asked by double opt-in, not yet confirmed.
+        Pending => "PENDING",
+        /// Asked by double opt-in, and the link ended unconfirmed.
+        Expired => "EXPIRED",
+        /// The person withdrew their consent.
+        Withdrawn => "WITHDRAWN",
+    }
+}
+
+/// Identities one bulk check may ask about.
+pub const MAX_BULK: usize = 100_000;
+
+/// Identities looked up per statement.
+const CHUNK: usize = 5000;
+
+/// The answer of a bulk check.
+#[derive(Debug, Clone, Default)]
+pub struct BulkCheck {
+    /// The identities a campaign may address, as given, in the order given.
+    pub allowed: Vec<String>,
+    /// Their consents, in the same order (for unsubscribe links).
+    pub allowed_consents: Vec<Uuid>,
+    /// The others, by reason (reasons in the order of [`ConsentReason::ALL`], only
+    /// those that occur), each as given, in the order given.
+    pub excluded: Vec<(ConsentReason, Vec<String>)>,
+}
+
+/// The answer for one identity.
+#[derive(Debug, Clone)]
+pub struct SingleCheck {
+    /// Whether a campaign may address it.
+    pub allowed: bool,
+    /// Why not.
+    pub reason: Option<ConsentReason>,
+    /// The person's consent to the purpose on the channel, if one is recorded.
+    pub consent: Option<ConsentView>,
+}
+
+/// What one identity came to.
+type Verdict = (Option<ConsentReason>, Option<Uuid>);
+
+impl Workflow {
+    /// Checks many identities for a campaign (`consent:read`): at most
+    /// [`MAX_BULK`]; values that are not identities of the kind are left out as
+    /// INVALID_IDENTITY rather than failing the whole check.
+    pub async fn consent_check_bulk(
+        &self,
+        principal: &Principal,
+        purpose_id: Uuid,
+        channel: ConsentChannel,
+        kind: Option<IdentityType>,
+        values: Vec<String>,
+    ) -> Result<BulkCheck> {
+        let verdicts = self
+            .verdicts(principal, purpose_id, channel, kind, &values)
+            .await?;
+        let mut out = BulkCheck::default();
+        let mut excluded: HashMap<ConsentReason, Vec<String>> = HashMap::new();
+        for (value, (reason, consent)) in values.into_iter().zip(verdicts) {
+            match (reason, consent) {
+                (None, Some(consent)) => {
+                    out.allowed.push(value);
+                    out.allowed_consents.push(consent);
+                }
+                (reason, _) => excluded
+                    .entry(reason.unwrap_or(ConsentReason::NoConsent))
+                    .or_default()
+                    .push(value),
+            }
+        }
+        out.excluded = ConsentReason::ALL
+            .iter()
+            .filter_map(|r| excluded.remove(r).map(|v| (*r, v)))
+            .collect();
+        Ok(out)
+    }
+
+    /// Checks one identity (`consent:read`), with the consent behind the answer.
+    pub async fn consent_check(
+        &self,
+        principal: &Principal,
+        purpose_id: Uuid,
+        channel: ConsentChannel,
+        kind: IdentityType,
+        value: String,
+    ) -> Result<SingleCheck> {
+        let (reason, consent) = self
+            .verdicts(principal, purpose_id, channel, Some(kind), &[value])
+            .await?
+            .remove(0);
+        let consent = match consent {
+            Some(id) => Some(self.consent(principal, id).await?),
+            None => None,
+        };
+        Ok(SingleCheck {
+            allowed: reason.is_none() && consent.is_some(),
+            reason: if consent.is_none() && reason.is_none() {
+                Some(ConsentReason::NoConsent)
+            } else {
+                reason
+            },
+            consent,
+        })
+    }
+
+    /// The subject's unsubscribe links of these consents. CONFLICT when the server
+    /// does not know the address subjects reach it at.
+    pub fn unsubscribe_urls(&self, consents: &[Uuid], origin: Option<&str>) -> Result<Vec<String>> {
+        let base = crate::dispatch::link_base(&self.dispatch_settings, origin)?;
+        Ok(consents
+            .iter()
+            .map(|id| self.unsubscribe_url(&base, *id))
+            .collect())
+    }
+
+    /// Per value: the reason it is left out (none: allowed) and its consent.
+    async fn verdicts(
+        &self,
+        principal: &Principal,
+        purpose_id: Uuid,
+        channel: ConsentChannel,
+        kind: Option<IdentityType>,
+        values: &[String],
+    ) -> Result<Vec<Verdict>> {
+        self.require_consent(principal, Action::Read).await?;
+        let kind = kind.unwrap_or(channel.identity_type());
+        let mut v = Validator::default();
+        v.check(
+            values.len() <= MAX_BULK,
+            &["identities"],
+            format!("at most {MAX_BULK} identities per check"),
+        );
+        super::check_channel(&mut v, channel, kind, &["identityType"]);
+        v.finish()?;
+        let conn = self.store.conn();
+        let org_id = principal.org_id;
+        purpose_of(conn, org_id, purpose_id).await?;
+        let region = crate::requests::settings::phone_region(conn, org_id).await?;
+        let at = now();
+
+        // Each value's canonical spelling (None: not an identity of the kind).
+        let canonical: Vec<Option<String>> = values
+            .iter()
+            .map(|value| {
+                let mut v = Validator::default();
+                let c = crate::requests::intake_normalize(&mut v, kind, value, &[], region);
+                v.finish().ok().map(|()| c)
+            })
+            .collect();
+        let distinct: Vec<&str> = canonical
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+
+        // People with a restriction, erasure or objection standing.
+        let mut restricted: HashSet<Uuid> = HashSet::new();
+        let mut objected: HashSet<Uuid> = HashSet::new();
+        let standing: Vec<(Uuid, String, String)> = subject_request::Entity::find()
+            .select_only()
+            .column(subject_request::Column::SubjectId)
+            .column(subject_request::Column::Kind)
+            .column(subject_request::Column::State)
+            .filter(subject_request::Column::OrgId.eq(org_id))
+            .filter(subject_request::Column::IsTest.eq(false))
+            .filter(subject_request::Column::Kind.is_in([
+                RequestKind::Restriction.as_str(),
+                RequestKind::Erasure.as_str(),
+                RequestKind::Objection.as_str(),
+            ]))
+            .filter(subject_request::Column::State.is_not_in([
+                RequestState::Rejected.as_str(),
+                RequestState::Cancelled.as_str(),
+            ]))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (subject, request_kind, state) in standing {
+            let state: RequestState = state.parse()?;
+            match request_kind.parse()? {
+                RequestKind::Objection => {
+                    objected.insert(subject);
+                }
+                // An erasure restricts while it is open; once carried out, the
+                // suppression list speaks for the person (and their own new double
+                // opt-in lifts it).
+                RequestKind::Erasure
+                    if matches!(state, RequestState::Dispatched | RequestState::Closed) => {}
+                _ => {
+                    restricted.insert(subject);
+                }
+            }
+        }
+
+        let mut subject_of: HashMap<String, Uuid> = HashMap::with_capacity(distinct.len());
+        let mut consent_of: HashMap<Uuid, (Uuid, String, Option<chrono::DateTime<chrono::Utc>>)> =
+            HashMap::new();
+        let mut suppressed: HashSet<String> = HashSet::new();
+        for chunk in distinct.chunks(CHUNK) {
+            let found: Vec<(String, Uuid)> = subject_identity::Entity::find()
+                .select_only()
+                .column(subject_identity::Column::Value)
+                .column(subject_identity::Column::SubjectId)
+                .filter(subject_identity::Column::OrgId.eq(org_id))
+                .filter(subject_identity::Column::Kind.eq(kind.as_str()))
+                .filter(subject_identity::Column::Value.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(conn)
+                .await?;
+            let subjects: Vec<Uuid> = found.iter().map(|(_, s)| *s).collect();
+            subject_of.extend(found);
+            if !subjects.is_empty() {
+                let consents: Vec<(Uuid, Uuid, String, Option<chrono::DateTime<chrono::Utc>>)> =
+                    consent::Entity::find()
+                        .select_only()
+                        .column(consent::Column::SubjectId)
+                        .column(consent::Column::Id)
+                        .column(consent::Column::State)
+                        .column(consent::Column::ExpiresAt)
+                        .filter(consent::Column::SubjectId.is_in(subjects))
+                        .filter(consent::Column::PurposeId.eq(purpose_id))
+                        .filter(consent::Column::Channel.eq(channel.as_str()))
+                        .filter(consent::Column::OrgId.eq(org_id))
+                        .into_tuple()
+                        .all(conn)
+                        .await?;
+                consent_of.extend(
+                    consents
+                        .into_iter()
+                        .map(|(subject, id, state, expires)| (subject, (id, state, expires))),
+                );
+            }
+            let prints: HashMap<String, &str> = chunk
+                .iter()
+                .map(|c| {
+                    (
+                        crate::erasure::suppression::fingerprint(&self.cipher, org_id, kind, c),
+                        *c,
+                    )
+                })
+                .collect();
+            let hits: Vec<String> = suppression_entry::Entity::find()
+                .select_only()
+                .column(suppression_entry::Column::Fingerprint)
+                .filter(suppression_entry::Column::OrgId.eq(org_id))
+                .filter(suppression_entry::Column::Kind.eq(kind.as_str()))
+                .filter(suppression_entry::Column::Fingerprint.is_in(prints.keys().cloned()))
+                .into_tuple()
+                .all(conn)
+                .await?;
+            suppressed.extend(
+                hits.iter()
+                    .filter_map(|h| prints.get(h).map(|c| (*c).to_owned())),
+            );
+        }
+
+        canonical
+            .iter()
+            .map(|c| {
+                let Some(c) = c else {
+                    return Ok((Some(ConsentReason::InvalidIdentity), None));
+                };
+                if suppressed.contains(c) {
+                    return Ok((Some(ConsentReason::Suppressed), None));
+                }
+                let Some(subject) = subject_of.get(c) else {
+                    return Ok((Some(ConsentReason::NoConsent), None));
+                };
+                let consent = consent_of.get(subject);
+                let id = consent.map(|(id, _, _)| *id);
+                if objected.contains(subject) {
+                    return Ok((Some(ConsentReason::Objected), id));
+                }
+                if restricted.contains(subject) {
+                    return Ok((Some(ConsentReason::Restricted), id));
+                }
+                let Some((id, state, expires)) = consent else {
+                    return Ok((Some(ConsentReason::NoConsent), None));
+                };
+                let reason = match state.parse::<ConsentState>()? {
+                    ConsentState::Granted => None,
+                    ConsentState::Denied => Some(ConsentReason::Denied),
+                    ConsentState::Withdrawn => Some(ConsentReason::Withdrawn),
+                    ConsentState::Pending if expires.is_some_and(|e| e > at) => {
+                        Some(ConsentReason::Pending)
+                    }
+                    ConsentState::Pending => Some(ConsentReason::Expired),
+                };
+                Ok::<_, Error>((reason, Some(*id)))
+            })
+            .collect()
+    }
+}
