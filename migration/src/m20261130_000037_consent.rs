@@ -97,10 +97,9 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
-                    .name("idx_consent_org_purpose")
+                    .name("idx_consent_org")
                     .table(Consent::Table)
                     .col(Consent::OrgId)
-                    .col(Consent::PurposeId)
                     .col(Consent::Id)
                     .to_owned(),
             )

@@ -591,6 +591,28 @@ async fn consent_input_is_checked_and_imports_are_all_or_nothing(app: TestApp) {
         json!([{"action": "IMPORTED", "source": "Messe 2026"}]),
         "{listed}"
     );
+    // A purpose with consents stays: they must remain provable.
+    let made = gql(
+        &app,
+        Role::Dpo,
+        "mutation { createPurpose(input: {name: \"Gewinnspiel\", legalBasis: CONSENT}) { purpose { id } } }",
+        json!({}),
+    )
+    .await;
+    let contest = made["createPurpose"]["purpose"]["id"].clone();
+    let body = record(json!({"purposeId": contest, "channel": "EMAIL", "identity": {"kind": "EMAIL", "value": "gewinner@example.org"}, "state": "GRANTED", "evidence": {"source": "contest form"}})).await;
+    assert_eq!(
+        body["data"]["recordConsent"]["consent"]["state"], "GRANTED",
+        "{body}"
+    );
+    let body = app
+        .gql(
+            app.key(Role::Dpo),
+            "mutation($id: ID!) { deletePurpose(input: {id: $id}) { __typename } }",
+            json!({"id": contest}),
+        )
+        .await;
+    assert_code(&body, "CONFLICT");
     // A consent is a node.
     let id = listed["consents"]["nodes"][0]["id"].clone();
     let node = gql(

@@ -18,7 +18,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, TryStreamExt};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use entity::{consent, subject_identity, subject_request, suppression_entry};
@@ -57,8 +59,10 @@ stored_enum! {
 /// Identities one bulk check may ask about.
 pub const MAX_BULK: usize = 100_000;
 
-/// Identities looked up per statement.
-const CHUNK: usize = 5000;
+/// Identities looked up per statement. Larger lists make PostgreSQL's planner scan
+/// the organization's identities instead of probing the index (measured: 5,000
+/// values 146 ms by a parallel scan, 1,000 values 22 ms by the index, 1M identities).
+const CHUNK: usize = 1000;
 
 /// The answer of a bulk check.
 #[derive(Debug, Clone, Default)]
@@ -241,66 +245,33 @@ impl Workflow {
             }
         }
 
-        let mut subject_of: HashMap<String, Uuid> = HashMap::with_capacity(distinct.len());
-        let mut consent_of: HashMap<Uuid, (Uuid, String, Option<chrono::DateTime<chrono::Utc>>)> =
+        // Per chunk, one statement for the identities with their consent (a left
+        // join: one row per identity found) and one for the suppression list; two
+        // chunks in flight at once.
+        let owned: Vec<Vec<String>> = distinct
+            .chunks(CHUNK)
+            .map(|c| c.iter().map(|v| (*v).to_owned()).collect())
+            .collect();
+        let chunks = futures_util::stream::iter(
+            owned
+                .into_iter()
+                .map(|chunk| self.look_up(org_id, kind, purpose_id, channel, chunk)),
+        )
+        .buffer_unordered(2)
+        .try_collect::<Vec<_>>()
+        .await?;
+        let mut subject_of: HashMap<&str, Uuid> = HashMap::with_capacity(distinct.len());
+        let mut consent_of: HashMap<Uuid, (Uuid, ConsentState, Option<DateTime<Utc>>)> =
             HashMap::new();
-        let mut suppressed: HashSet<String> = HashSet::new();
-        for chunk in distinct.chunks(CHUNK) {
-            let found: Vec<(String, Uuid)> = subject_identity::Entity::find()
-                .select_only()
-                .column(subject_identity::Column::Value)
-                .column(subject_identity::Column::SubjectId)
-                .filter(subject_identity::Column::OrgId.eq(org_id))
-                .filter(subject_identity::Column::Kind.eq(kind.as_str()))
-                .filter(subject_identity::Column::Value.is_in(chunk.iter().copied()))
-                .into_tuple()
-                .all(conn)
-                .await?;
-            let subjects: Vec<Uuid> = found.iter().map(|(_, s)| *s).collect();
-            subject_of.extend(found);
-            if !subjects.is_empty() {
-                let consents: Vec<(Uuid, Uuid, String, Option<chrono::DateTime<chrono::Utc>>)> =
-                    consent::Entity::find()
-                        .select_only()
-                        .column(consent::Column::SubjectId)
-                        .column(consent::Column::Id)
-                        .column(consent::Column::State)
-                        .column(consent::Column::ExpiresAt)
-                        .filter(consent::Column::SubjectId.is_in(subjects))
-                        .filter(consent::Column::PurposeId.eq(purpose_id))
-                        .filter(consent::Column::Channel.eq(channel.as_str()))
-                        .filter(consent::Column::OrgId.eq(org_id))
-                        .into_tuple()
-                        .all(conn)
-                        .await?;
-                consent_of.extend(
-                    consents
-                        .into_iter()
-                        .map(|(subject, id, state, expires)| (subject, (id, state, expires))),
-                );
+        let mut suppressed: HashSet<&str> = HashSet::new();
+        for found in &chunks {
+            for row in &found.rows {
+                subject_of.insert(row.value.as_str(), row.subject);
+                if let Some(consent) = row.consent {
+                    consent_of.insert(row.subject, consent);
+                }
             }
-            let prints: HashMap<String, &str> = chunk
-                .iter()
-                .map(|c| {
-                    (
-                        crate::erasure::suppression::fingerprint(&self.cipher, org_id, kind, c),
-                        *c,
-                    )
-                })
-                .collect();
-            let hits: Vec<String> = suppression_entry::Entity::find()
-                .select_only()
-                .column(suppression_entry::Column::Fingerprint)
-                .filter(suppression_entry::Column::OrgId.eq(org_id))
-                .filter(suppression_entry::Column::Kind.eq(kind.as_str()))
-                .filter(suppression_entry::Column::Fingerprint.is_in(prints.keys().cloned()))
-                .into_tuple()
-                .all(conn)
-                .await?;
-            suppressed.extend(
-                hits.iter()
-                    .filter_map(|h| prints.get(h).map(|c| (*c).to_owned())),
-            );
+            suppressed.extend(found.suppressed.iter().map(String::as_str));
         }
 
         canonical
@@ -309,10 +280,10 @@ impl Workflow {
                 let Some(c) = c else {
                     return Ok((Some(ConsentReason::InvalidIdentity), None));
                 };
-                if suppressed.contains(c) {
+                if suppressed.contains(c.as_str()) {
                     return Ok((Some(ConsentReason::Suppressed), None));
                 }
-                let Some(subject) = subject_of.get(c) else {
+                let Some(subject) = subject_of.get(c.as_str()) else {
                     return Ok((Some(ConsentReason::NoConsent), None));
                 };
                 let consent = consent_of.get(subject);
@@ -326,7 +297,7 @@ impl Workflow {
                 let Some((id, state, expires)) = consent else {
                     return Ok((Some(ConsentReason::NoConsent), None));
                 };
-                let reason = match state.parse::<ConsentState>()? {
+                let reason = match state {
                     ConsentState::Granted => None,
                     ConsentState::Denied => Some(ConsentReason::Denied),
                     ConsentState::Withdrawn => Some(ConsentReason::Withdrawn),
@@ -339,4 +310,97 @@ impl Workflow {
             })
             .collect()
     }
+
+    /// One chunk's identities (with their subject and consent) and which of them are
+    /// on the suppression list.
+    async fn look_up(
+        &self,
+        org_id: Uuid,
+        kind: IdentityType,
+        purpose_id: Uuid,
+        channel: ConsentChannel,
+        chunk: Vec<String>,
+    ) -> Result<Found> {
+        use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
+        use subject_identity::Column as I;
+        let conn = self.store.conn();
+        let statement = Query::select()
+            .column((subject_identity::Entity, I::Value))
+            .column((subject_identity::Entity, I::SubjectId))
+            .column((consent::Entity, consent::Column::Id))
+            .column((consent::Entity, consent::Column::State))
+            .column((consent::Entity, consent::Column::ExpiresAt))
+            .from(subject_identity::Entity)
+            .left_join(
+                consent::Entity,
+                Condition::all()
+                    .add(
+                        Expr::col((consent::Entity, consent::Column::SubjectId))
+                            .equals((subject_identity::Entity, I::SubjectId)),
+                    )
+                    .add(Expr::col((consent::Entity, consent::Column::PurposeId)).eq(purpose_id))
+                    .add(
+                        Expr::col((consent::Entity, consent::Column::Channel)).eq(channel.as_str()),
+                    ),
+            )
+            .and_where(Expr::col((subject_identity::Entity, I::OrgId)).eq(org_id))
+            .and_where(Expr::col((subject_identity::Entity, I::Kind)).eq(kind.as_str()))
+            .and_where(
+                Expr::col((subject_identity::Entity, I::Value))
+                    .is_in(chunk.iter().map(String::as_str)),
+            )
+            .to_owned();
+        let backend = conn.get_database_backend();
+        let mut rows = Vec::with_capacity(chunk.len());
+        for row in conn.query_all_raw(backend.build(&statement)).await? {
+            let consent: Option<Uuid> = row.try_get_by_index(2)?;
+            let state: Option<String> = row.try_get_by_index(3)?;
+            rows.push(Row {
+                value: row.try_get_by_index(0)?,
+                subject: row.try_get_by_index(1)?,
+                consent: match (consent, state) {
+                    (Some(id), Some(state)) => Some((id, state.parse()?, row.try_get_by_index(4)?)),
+                    _ => None,
+                },
+            });
+        }
+        let prints: HashMap<String, &str> = chunk
+            .iter()
+            .map(|c| {
+                (
+                    crate::erasure::suppression::fingerprint(&self.cipher, org_id, kind, c),
+                    c.as_str(),
+                )
+            })
+            .collect();
+        let hits: Vec<String> = suppression_entry::Entity::find()
+            .select_only()
+            .column(suppression_entry::Column::Fingerprint)
+            .filter(suppression_entry::Column::OrgId.eq(org_id))
+            .filter(suppression_entry::Column::Kind.eq(kind.as_str()))
+            .filter(suppression_entry::Column::Fingerprint.is_in(prints.keys().cloned()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        Ok(Found {
+            rows,
+            suppressed: hits
+                .iter()
+                .filter_map(|h| prints.get(h).map(|c| (*c).to_owned()))
+                .collect(),
+        })
+    }
+}
+
+/// An identity found, with its subject and consent (id, state, link end).
+struct Row {
+    value: String,
+    subject: Uuid,
+    consent: Option<(Uuid, ConsentState, Option<DateTime<Utc>>)>,
+}
+
+/// What one chunk found.
+struct Found {
+    rows: Vec<Row>,
+    suppressed: Vec<String>,
 }

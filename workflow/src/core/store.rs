@@ -128,6 +128,9 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
+                    // Reads of a large ledger or register come from mapped pages
+                    // rather than a copy per page read (SQLite's default is off).
+                    .pragma("mmap_size", "268435456")
             });
         let mut db = Database::connect(opts)
             .await

@@ -2,7 +2,9 @@
 //! documented balancing test for legitimate interests, the legal reference for legal
 //! obligations and public tasks, and the Art. 9(2) condition for special categories.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -13,7 +15,7 @@ use crate::access::audit::Entry;
 use crate::access::principal::Principal;
 use crate::core::paging::{Page, PageRequest, paginate};
 use crate::core::store::Conn;
-use crate::error::{Result, Validator};
+use crate::error::{Error, Result, Validator};
 use crate::{Workflow, new_id, now};
 
 stored_enum! {
@@ -310,6 +312,18 @@ impl Workflow {
             &format!("purpose `{}`", existing.name),
         )
         .await?;
+        // Consents are evidence (Art. 7(1) GDPR): their purpose stays.
+        let consents = entity::consent::Entity::find()
+            .filter(entity::consent::Column::PurposeId.eq(existing.id))
+            .count(tx.conn())
+            .await?;
+        if consents > 0 {
+            return Err(Error::Conflict(format!(
+                "purpose `{}` has {consents} consents in the ledger, which must stay provable: \
+                 it cannot be deleted",
+                existing.name
+            )));
+        }
         purpose::Entity::delete_by_id(existing.id)
             .exec(tx.conn())
             .await?;
