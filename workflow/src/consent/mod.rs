@@ -256,13 +256,6 @@ pub struct ConsentView {
     pub created_at: DateTime<Utc>,
 }
 
-impl ConsentView {
-    /// Whether a PENDING consent's link has ended at `at`.
-    pub fn expired_at(&self, at: DateTime<Utc>) -> bool {
-        self.state == ConsentState::Pending && self.expires_at.is_none_or(|e| e <= at)
-    }
-}
-
 /// One entry of a consent's history.
 #[derive(Debug, Clone)]
 pub struct ConsentEventView {
