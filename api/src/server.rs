@@ -222,7 +222,10 @@ fn error_body(status: StatusCode, code: ErrorCode, message: &str) -> Response {
         .body(body.to_string())
 }
 
-/// `scheme://host` of the request (behind a proxy: `X-Forwarded-Proto`).
+/// `scheme://host` of the request (behind a proxy: `X-Forwarded-Proto`, `http` or
+/// `https` only). The host is the `Host` header alone: `X-Forwarded-Host` is not
+/// trusted, since any caller can send it and the links built from the origin go to
+/// people by mail. Production sets `public_url`, and then the origin is not used.
 fn origin(req: &Request) -> crate::graphql::RequestOrigin {
     let header = |name: &str| {
         req.headers()
@@ -230,8 +233,11 @@ fn origin(req: &Request) -> crate::graphql::RequestOrigin {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    let host = header("x-forwarded-host").or_else(|| header(header::HOST.as_str()));
-    let scheme = header("x-forwarded-proto").unwrap_or_else(|| "http".into());
+    let host = header(header::HOST.as_str());
+    let scheme = match header("x-forwarded-proto").as_deref() {
+        Some("https") => "https",
+        _ => "http",
+    };
     crate::graphql::RequestOrigin(
         host.filter(|h| {
             h.chars()

@@ -268,6 +268,24 @@ async fn double_opt_in_campaign_checks_and_unsubscribe(app: TestApp) {
         check(&app, &newsletter, NEW).await["unsubscribeUrl"],
         unsubscribe.as_str()
     );
+    // Links never take a host or scheme a caller slips into forwarding headers.
+    let spoofed: Value = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(app.key(Role::Integrator))
+        .header("x-forwarded-host", "evil.example")
+        .header("x-forwarded-proto", "javascript")
+        .json(&json!({"query": CHECK, "variables": {"p": newsletter, "c": "EMAIL", "i": {"kind": "EMAIL", "value": NEW}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = spoofed["data"]["consentCheck"]["unsubscribeUrl"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{spoofed}"));
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     // Another channel's consent is another consent (and a phone number is another
     // identity: the demo never saw it together with Erika's address).
     let phone = gql(
@@ -547,6 +565,23 @@ async fn consent_input_is_checked_and_imports_are_all_or_nothing(app: TestApp) {
         ],
         "{body}"
     );
+    // A column named twice, and a row with more cells than the header names.
+    let body = app
+        .gql(
+            app.key(Role::Integrator),
+            IMPORT,
+            json!({"in": {"csv": "state,identity,purpose,channel,state\nGRANTED,x@example.org,Newsletter,EMAIL,DENIED\n"}}),
+        )
+        .await;
+    assert_eq!(error_paths(&body), ["input.csv.1.state"], "{body}");
+    let body = app
+        .gql(
+            app.key(Role::Integrator),
+            IMPORT,
+            json!({"in": {"csv": "identity,purpose,channel,state\nx@example.org,Newsletter,EMAIL,GRANTED,extra\n"}}),
+        )
+        .await;
+    assert_eq!(error_paths(&body), ["input.csv.2"], "{body}");
     assert_eq!(
         gql(&app, Role::Auditor, COUNT, json!({})).await["consents"]["totalCount"],
         after_record

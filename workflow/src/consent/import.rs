@@ -133,11 +133,16 @@ impl Workflow {
             .map(|h| h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase())
             .collect();
         let mut v = Validator::default();
-        for h in &header {
+        for (i, h) in header.iter().enumerate() {
             v.check(
                 COLUMNS.contains(&h.as_str()),
                 &["input", "csv", "1", h],
                 format!("unknown column; the columns are {}", COLUMNS.join(", ")),
+            );
+            v.check(
+                !header[..i].contains(h),
+                &["input", "csv", "1", h],
+                "this column appears twice",
             );
         }
         for required in ["identity", "purpose", "channel", "state"] {
@@ -172,6 +177,19 @@ impl Workflow {
                 break;
             }
             let line = line_no.to_string();
+            if record.len() > header.len() {
+                v.check(
+                    false,
+                    &["input", "csv", &line],
+                    format!(
+                        "{} cells, but the header names {} columns",
+                        record.len(),
+                        header.len()
+                    ),
+                );
+                errors += 1;
+                continue;
+            }
             let cell =
                 |name: &str| -> &str { col(name).and_then(|i| record.get(i)).unwrap_or_default() };
             let path = |name: &'static str| -> [String; 4] {
