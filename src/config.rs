@@ -68,7 +68,7 @@ pub struct ServeArgs {
     /// [default: on --bind].
     #[arg(long, env = "AUSKUNFT_METRICS_BIND", value_name = "ADDR")]
     pub metrics_bind: Option<String>,
-    /// Largest accepted request body in bytes [default: 1048576].
+    /// Largest accepted request body in bytes [default: 8388608].
     #[arg(long, env = "AUSKUNFT_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
     /// Seconds a request may run before it is cancelled [default: 30].
