@@ -106,6 +106,11 @@ pub struct ServeArgs {
     /// came in at].
     #[arg(long, env = "AUSKUNFT_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// Run the retention sweep every this many hours (1 to 8760): it opens an
+    /// erasure request, to be reviewed, for every record past its retention period
+    /// [default: off; `auskunft retention sweep` runs it by hand].
+    #[arg(long, env = "AUSKUNFT_RETENTION_SWEEP_HOURS", value_name = "HOURS")]
+    pub retention_sweep_hours: Option<u32>,
 }
 
 /// The TOML file; every key is optional.
@@ -129,6 +134,15 @@ pub struct FileConfig {
     sources: FileSources,
     #[serde(default)]
     collection: FileCollection,
+    #[serde(default)]
+    retention: FileRetention,
+}
+
+/// `[retention]`: the scheduled retention sweep.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileRetention {
+    sweep_interval_hours: Option<u32>,
 }
 
 /// `[collection]`: the workers that collect from data sources.
@@ -224,6 +238,8 @@ pub struct Config {
     pub sources: workflow::SourceSettings,
     /// The collection workers.
     pub collection: workflow::collection::WorkerOptions,
+    /// How often `serve` runs the retention sweep; `None`: never by itself.
+    pub retention_sweep: Option<Duration>,
 }
 
 /// Default sender of outgoing mail.
@@ -481,8 +497,15 @@ impl Config {
                 message: "choose SMTP or a mail directory, not both".into(),
             });
         }
+        let retention_sweep = serve
+            .retention_sweep_hours
+            .or(file.retention.sweep_interval_hours)
+            .map(|h| within("retention.sweep_interval_hours", h, 1..=8760))
+            .transpose()?
+            .map(|h| Duration::from_secs(u64::from(h) * 3600));
         Ok(Self {
             dispatch,
+            retention_sweep,
             smtp_url,
             mail_test_inbox,
             collection,

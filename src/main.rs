@@ -78,6 +78,27 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Retention tools.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RetentionCommand {
+    /// Evaluate every retention policy with trigger fields against the records of
+    /// its sources and open an erasure request (to be reviewed) for each record past
+    /// its period; prints what it found. The run is kept and readable through
+    /// GraphQL (`retentionRuns`).
+    Sweep {
+        /// Only report: open no request.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only this organization (by name) [default: every organization].
+        #[arg(long)]
+        org: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -255,6 +276,18 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 Err(broken) => Err(CliError::AuditBroken(broken)),
             }
         }
+        Command::Retention {
+            command: RetentionCommand::Sweep { dry_run, org },
+        } => {
+            let workflow = open(&config).await?;
+            let runs = workflow
+                .sweep_retention_everywhere(&Actor::system("cli"), dry_run, org.as_deref())
+                .await?;
+            for (org_id, name, run) in runs {
+                print_retention_run(&workflow, org_id, &name, &run).await?;
+            }
+            Ok(())
+        }
         Command::Bench {
             command: BenchCommand::Register(opts),
         } => Ok(bench::run(opts).await?),
@@ -347,6 +380,9 @@ async fn serve(config: Config, demo: bool, started: Instant) -> Result<(), CliEr
         workflow::webhooks::client()?,
     ));
     tokio::spawn(purge_ended_requests(workflow.clone()));
+    if let Some(every) = config.retention_sweep {
+        tokio::spawn(sweep_retention(workflow.clone(), every));
+    }
     tokio::spawn(follow_policy_changes(workflow.clone()));
     let app = api::Application::build(server_config, workflow.clone())
         .await
@@ -468,6 +504,89 @@ async fn purge_ended_requests(workflow: Workflow) {
             }
         }
     }
+}
+
+/// Runs the retention sweep in every organization at the configured interval (the
+/// first run a minute after start).
+async fn sweep_retention(workflow: Workflow, every: std::time::Duration) {
+    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        match workflow
+            .sweep_retention_everywhere(&Actor::system("scheduler"), false, None)
+            .await
+        {
+            Ok(runs) => {
+                for (_, name, run) in runs {
+                    tracing::info!(
+                        org = %name,
+                        examined = run.examined,
+                        expired = run.expired,
+                        requested = run.requested,
+                        problems = run.problems,
+                        "retention sweep done"
+                    );
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "retention sweep failed; retrying at the next interval")
+            }
+        }
+    }
+}
+
+/// Prints a run of the retention sweep and its findings.
+async fn print_retention_run(
+    workflow: &Workflow,
+    org_id: uuid::Uuid,
+    org_name: &str,
+    run: &workflow::retention::RetentionRunView,
+) -> Result<(), CliError> {
+    println!(
+        "{}: {} run {}: {} record(s) examined, {} past their retention period, {} erasure request(s) opened, {} problem(s)",
+        org_name,
+        if run.dry_run { "dry" } else { "sweep" },
+        run.id,
+        run.examined,
+        run.expired,
+        run.requested,
+        run.problems
+    );
+    for (finding, policy, source) in workflow.retention_report(org_id, run.id).await? {
+        let identities: Vec<String> = finding
+            .identities
+            .iter()
+            .map(|i| format!("{} {}", i.kind.as_str(), i.value))
+            .collect();
+        let mut line = format!("  {:<17}", finding.outcome.as_str());
+        if let Some(key) = &finding.record_key {
+            line.push_str(&format!(" {key}"));
+        }
+        if let Some(source) = source {
+            line.push_str(&format!(" in «{source}»"));
+        }
+        if !identities.is_empty() {
+            line.push_str(&format!(" [{}]", identities.join(", ")));
+        }
+        if let Some(last) = finding.last_event_at {
+            line.push_str(&format!(" last {}", last.date_naive()));
+        }
+        if let Some(until) = finding.expired_on {
+            line.push_str(&format!(", period ended {until}"));
+        }
+        if let Some(policy) = policy {
+            line.push_str(&format!(" («{policy}»)"));
+        }
+        if let Some(request) = finding.request_id {
+            line.push_str(&format!(" request {request}"));
+        }
+        if let Some(detail) = &finding.detail {
+            line.push_str(&format!(": {detail}"));
+        }
+        println!("{line}");
+    }
+    Ok(())
 }
 
 /// Checks every second whether another process (`auskunft init`, another replica)

@@ -43,6 +43,7 @@ mod m20261130_000034_minimization;
 mod m20261130_000035_erasure;
 mod m20261130_000036_recipient_notices;
 mod m20261130_000037_consent;
+mod m20261130_000038_retention_sweep;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000035_erasure::Migration),
             Box::new(m20261130_000036_recipient_notices::Migration),
             Box::new(m20261130_000037_consent::Migration),
+            Box::new(m20261130_000038_retention_sweep::Migration),
         ]
     }
 }

@@ -260,7 +260,7 @@ async fn serve_demo_prints_working_keys_for_every_role() {
         .unwrap()
         .try_get::<i64>("", "n")
         .unwrap();
-    assert_eq!(customers, 3);
+    assert_eq!(customers, 5);
     shop_db.close().await.ok();
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(

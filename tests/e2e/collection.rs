@@ -68,7 +68,7 @@ pub(crate) async fn shop_source(app: &TestApp, backend: Backend) -> Option<(Uuid
 
 /// A mapped field of a test source: location, the identity it holds, the location
 /// it references, and its category's key.
-type TestField = (
+pub(crate) type TestField = (
     &'static str,
     Option<IdentityType>,
     Option<&'static str>,
@@ -78,7 +78,7 @@ type TestField = (
 /// A database on `backend` made by `ddl`, registered as a source of the app's
 /// organization with `fields`; returns the source id and the database (dropped
 /// with it).
-async fn sql_source(
+pub(crate) async fn sql_source(
     app: &TestApp,
     backend: Backend,
     ddl: &[&str],

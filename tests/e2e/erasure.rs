@@ -23,12 +23,12 @@ const ERIKA: &str = "erika.mustermann@example.org";
 const TASKS: &str = "query($id: ID!) { node(id: $id) { ... on SubjectRequest { id state version tasks { id kind sourceName automatic state note error } timeline(first: 100) { nodes { kind message actorName } } } } }";
 const REPORT: &str = "query($id: ID!) { erasureReport(requestId: $id) { openTasks hasFailures lines { sourceName location result records legalReference heldUntil detail } } }";
 
-async fn tasks(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn tasks(app: &TestApp, id: &str) -> Value {
     gql(app, Role::Steward, TASKS, json!({"id": id})).await["node"].clone()
 }
 
 /// Waits until every automatic task of `kind` is DONE (none may fail).
-async fn until_done(app: &TestApp, id: &str, kind: &str) -> Value {
+pub(crate) async fn until_done(app: &TestApp, id: &str, kind: &str) -> Value {
     let started = Instant::now();
     loop {
         let r = tasks(app, id).await;
@@ -54,7 +54,7 @@ async fn until_done(app: &TestApp, id: &str, kind: &str) -> Value {
 }
 
 /// Completes the open tasks of `kind` by hand; returns the request's version.
-async fn by_hand(app: &TestApp, id: &str, kind: &str) -> Value {
+pub(crate) async fn by_hand(app: &TestApp, id: &str, kind: &str) -> Value {
     let r = tasks(app, id).await;
     for t in r["tasks"]
         .as_array()
@@ -75,7 +75,7 @@ async fn by_hand(app: &TestApp, id: &str, kind: &str) -> Value {
 }
 
 /// A row of the demo shop database, all columns as text.
-async fn shop_row(app: &TestApp, sql: &str) -> Vec<Option<String>> {
+pub(crate) async fn shop_row(app: &TestApp, sql: &str) -> Vec<Option<String>> {
     let file = app.sources_dir.join("auskunft-demo-shop.db");
     let conn = Database::connect(format!("sqlite://{}?mode=ro", file.display()))
         .await

@@ -27,6 +27,7 @@ mod organization;
 mod redactions;
 mod register;
 mod requests;
+mod retention;
 mod role_matrix;
 mod schema;
 mod smtp;

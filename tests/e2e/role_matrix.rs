@@ -189,6 +189,12 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     ("Mutation.confirmConsent",               [Y,   Y,  N,   N,  Y,    N,    Y]),
     ("Mutation.withdrawConsent",              [Y,   Y,  N,   N,  Y,    N,    Y]),
     ("Mutation.importConsents",               [Y,   Y,  N,   N,  Y,    N,    Y]),
+    // -- the retention sweep: admins and the DPO run it (it opens erasure requests)
+    //    and choose its trigger fields (the register's); who acts on its results
+    //    reads them
+    ("Query.retentionRuns",                   [Y,   Y,  Y,   Y,  N,    Y,    N]),
+    ("Mutation.runRetentionSweep",            [Y,   Y,  N,   N,  N,    N,    N]),
+    ("Mutation.setRetentionTriggerFields",    [Y,   Y,  N,   N,  N,    N,    N]),
 ];
 
 /// Whether the table allows `role` to call `operation`.
@@ -858,6 +864,23 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
                 "mutation { importConsents(input: {csv: \"identity,purpose,channel,state\\na@example.com,Nope,EMAIL,GRANTED\\n\", dryRun: true}) { rows } }",
             ),
             json!({}),
+        ),
+        (
+            "Query.retentionRuns",
+            q("{ retentionRuns(first: 1) { totalCount } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.runRetentionSweep",
+            q("mutation { runRetentionSweep(input: {dryRun: true}) { run { id } } }"),
+            json!({}),
+        ),
+        (
+            "Mutation.setRetentionTriggerFields",
+            q(
+                "mutation($id: ID!) { setRetentionTriggerFields(input: {policyId: $id, fieldIds: []}) { retentionPolicy { id } } }",
+            ),
+            gid("RetentionPolicy"),
         ),
         (
             "Query.answerPreview",

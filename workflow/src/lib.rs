@@ -21,6 +21,7 @@ pub mod erasure;
 pub mod error;
 pub mod register;
 pub mod requests;
+pub mod retention;
 pub mod webhooks;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -26,6 +26,7 @@ pub struct Query(
     query::dispatch::DispatchQuery,
     query::erasure::ErasureQuery,
     query::consent::ConsentQuery,
+    query::retention::RetentionQuery,
     query::webhooks::WebhookQuery,
 );
 
@@ -39,6 +40,7 @@ pub struct Mutation(
     mutation::dispatch::DispatchMutation,
     mutation::erasure::ErasureMutation,
     mutation::consent::ConsentMutation,
+    mutation::retention::RetentionMutation,
     mutation::webhooks::WebhookMutation,
 );
 

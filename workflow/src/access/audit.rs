@@ -80,10 +80,10 @@ impl Actor {
 
 impl From<&Principal> for Actor {
     fn from(p: &Principal) -> Self {
-        if p.is_worker() {
+        if p.is_worker() || p.is_retention_sweep() {
             return Self {
                 id: Some(p.key_id),
-                name: "worker".to_owned(),
+                name: p.key_name.clone(),
             };
         }
         Self {

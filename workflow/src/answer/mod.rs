@@ -325,12 +325,19 @@ impl Workflow {
             tokio::task::spawn_blocking(move || pdf::letter_pdf(&pdf_text, title, &pdf_footer))
                 .await
                 .map_err(|e| Error::Internal(format!("building the letter PDF: {e}")))??;
-        let package = package::build(&answer, &package::Letters { html, text, pdf }, at)?;
+        // Compressing is CPU work (and deep on the stack in debug builds): it runs on
+        // a blocking thread like the PDF.
+        let language = answer.language;
+        let package = tokio::task::spawn_blocking(move || {
+            package::build(&answer, &package::Letters { html, text, pdf }, at)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("building the answer package: {e}")))??;
         let row = answer_package::ActiveModel {
             id: Set(new_id()),
             org_id: Set(request.org_id),
             request_id: Set(request.id),
-            language: Set(answer.language.as_str().to_owned()),
+            language: Set(language.as_str().to_owned()),
             is_test: Set(request.is_test),
             digest: Set(package.digest.clone()),
             size_bytes: Set(package.bytes.len() as i64),

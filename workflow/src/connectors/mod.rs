@@ -112,6 +112,20 @@ pub(crate) trait Connector: Send + Sync + 'static {
         Err(CollectError::Manual(self.kind().as_str()))
     }
 
+    /// For the retention sweep: every record of the source that identifies a subject,
+    /// with its identities and the latest values of the trigger fields `triggers`
+    /// reachable from it. Only SQL sources can be read whole.
+    async fn holders(
+        &self,
+        _job: &CollectJob<'_>,
+        _triggers: &[uuid::Uuid],
+    ) -> std::result::Result<Vec<Holder>, CollectError> {
+        Err(CollectError::Mapping(format!(
+            "{} sources cannot be swept: map the trigger in a SQL source",
+            self.kind().as_str()
+        )))
+    }
+
     /// Finds everything the source holds about the subject of `job`. Kinds a
     /// person searches (MANUAL) are never collected by a worker.
     async fn collect(&self, job: &CollectJob<'_>) -> std::result::Result<Vec<Found>, CollectError>;
@@ -183,6 +197,17 @@ pub struct FoundValue {
     pub field_id: uuid::Uuid,
     /// The value as text.
     pub value: String,
+}
+
+/// A record that identifies a subject, as the retention sweep sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// Where the record is (`customers(id=4)`), as collection names it.
+    pub key: String,
+    /// The identities in it (values as stored).
+    pub identities: Vec<(IdentityType, String)>,
+    /// The latest value of each trigger field found for it, as text.
+    pub last: Vec<String>,
 }
 
 /// What to do to one record a search found, named by its [`Found::key`].

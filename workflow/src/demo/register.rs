@@ -31,15 +31,24 @@ const SHOP_DATA: &[&str] = &[
     "INSERT OR IGNORE INTO customers VALUES (1, 'K-100001', 'Erika', 'Mustermann', 'erika.mustermann@example.org', '+49 30 1234567', 'Heidestraße 17', '51147', 'Köln', '1964-08-12', '2024-03-01')",
     "INSERT OR IGNORE INTO customers VALUES (2, 'K-100002', 'Max', 'Mustermann', 'max.mustermann@example.org', '+49 221 7654321', 'Heidestraße 17', '51147', 'Köln', '1961-02-03', '2024-05-19')",
     "INSERT OR IGNORE INTO customers VALUES (3, 'K-100003', 'Aylin', 'Demir', 'aylin.demir@example.net', NULL, 'Bergstraße 4', '69117', 'Heidelberg', NULL, '2025-01-07')",
+    // Two customers whose last contact is more than three years ago: the retention
+    // sweep finds them (the account policy, P3Y after the last contact). Jürgen's
+    // order and invoice stay under the § 147 AO hold when his account is erased.
+    "INSERT OR IGNORE INTO customers VALUES (4, 'K-100004', 'Jürgen', 'Altmann', 'juergen.altmann@example.com', '+49 89 5551234', 'Lindenweg 3', '80331', 'München', '1958-11-23', '2019-05-14')",
+    "INSERT OR IGNORE INTO customers VALUES (5, 'K-100005', 'Sabine', 'Früh', 'sabine.frueh@example.net', NULL, 'Am Hang 9', '01067', 'Dresden', NULL, '2020-09-30')",
     "INSERT OR IGNORE INTO orders VALUES (1, 1, '2025-10-02', 'DELIVERED', 'Heidestraße 17', '51147', 'Köln', 129900)",
     "INSERT OR IGNORE INTO orders VALUES (2, 2, '2025-11-11', 'SHIPPED', 'Heidestraße 17', '51147', 'Köln', 34900)",
     "INSERT OR IGNORE INTO orders VALUES (3, 3, '2026-01-20', 'PAID', 'Bergstraße 4', '69117', 'Heidelberg', 89900)",
+    "INSERT OR IGNORE INTO orders VALUES (4, 4, '2021-02-11', 'DELIVERED', 'Lindenweg 3', '80331', 'München', 45900)",
     "INSERT OR IGNORE INTO order_items VALUES (1, 1, 'Sofa Lindholm, 3-Sitzer', 1, 129900)",
     "INSERT OR IGNORE INTO order_items VALUES (2, 2, 'Stehleuchte Aalto', 1, 34900)",
     "INSERT OR IGNORE INTO order_items VALUES (3, 3, 'Esstisch Eiche 180 cm', 1, 89900)",
     "INSERT OR IGNORE INTO invoices VALUES (1, 1, 'RE-2025-0815', '2025-10-02', 'DE89370400440532013000', 129900)",
     "INSERT OR IGNORE INTO invoices VALUES (2, 2, 'RE-2025-1042', '2025-11-11', NULL, 34900)",
+    "INSERT OR IGNORE INTO order_items VALUES (4, 4, 'Kommode Birke', 1, 45900)",
+    "INSERT OR IGNORE INTO invoices VALUES (3, 4, 'RE-2021-0107', '2021-02-11', NULL, 45900)",
     "INSERT OR IGNORE INTO newsletter_subscribers VALUES (1, 'erika.mustermann@example.org', '2024-03-02', NULL)",
+    "INSERT OR IGNORE INTO support_tickets VALUES (2, 5, 'Rückruf', 'Bitte rufen Sie mich wegen der Lieferzeit an.', '2021-06-01')",
     "INSERT OR IGNORE INTO support_tickets VALUES (1, 2, 'Lieferung', 'Die Leuchte kam beschädigt an, bitte Ersatz an Heidestraße 17.', '2025-11-15')",
 ];
 
@@ -376,6 +385,15 @@ impl Workflow {
                 None,
                 ErasureStrategy::SetNull,
             ),
+            // Start of the account's retention period, with the last order and
+            // the last support ticket (the retention sweep's trigger fields).
+            (
+                "customers.created_at",
+                None,
+                None,
+                None,
+                ErasureStrategy::SetNull,
+            ),
             (
                 "orders.id",
                 None,
@@ -400,6 +418,13 @@ impl Workflow {
             (
                 "orders.delivery_postal_code",
                 Some("contract.delivery"),
+                None,
+                None,
+                ErasureStrategy::KeepUnderHold,
+            ),
+            (
+                "orders.ordered_at",
+                Some("contract.orders"),
                 None,
                 None,
                 ErasureStrategy::KeepUnderHold,
@@ -433,6 +458,13 @@ impl Workflow {
                 ErasureStrategy::DeleteRow,
             ),
             (
+                "support_tickets.created_at",
+                Some("communication.support"),
+                None,
+                None,
+                ErasureStrategy::DeleteRow,
+            ),
+            (
                 "support_tickets.body",
                 Some("communication.support"),
                 None,
@@ -460,6 +492,24 @@ impl Workflow {
                 .await?;
             mapped.push((location.to_owned(), field.id));
         }
+        // The customer account ends three years after the last contact: the account's
+        // creation, the last order or the last support ticket, whichever is latest.
+        let triggers = [
+            "customers.created_at",
+            "orders.ordered_at",
+            "support_tickets.created_at",
+        ]
+        .iter()
+        .map(|t| {
+            mapped
+                .iter()
+                .find(|(l, _)| l == t)
+                .map(|(_, id)| *id)
+                .ok_or_else(|| Error::Internal(format!("demo field `{t}` is not mapped")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+        self.set_retention_trigger_fields(admin, contract_retention.id, triggers)
+            .await?;
         // The CRM is served by the demo server itself (`demo::crm`); its address and
         // token are set when the server has bound its port (`connect_demo_crm`).
         let crm = self

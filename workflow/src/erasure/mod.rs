@@ -35,7 +35,7 @@
 //! ("test request, not carried out"): the source is never changed and nobody goes
 //! on the suppression list.
 
-mod duties;
+pub(crate) mod duties;
 pub mod notices;
 pub mod report;
 pub mod suppression;

@@ -309,6 +309,13 @@ impl Workflow {
         principal: &Principal,
         new: NewRequest,
     ) -> Result<Submitted> {
+        let mut v = Validator::default();
+        v.check(
+            new.channel != Channel::Retention || principal.is_retention_sweep(),
+            &["input", "channel"],
+            "RETENTION is set by the retention sweep only",
+        );
+        v.finish()?;
         let at = now();
         let settings = settings::load(self.store.conn(), principal.org_id).await?;
         let checked = validate(&new, at, settings.phone_region)?;
@@ -346,7 +353,7 @@ impl Workflow {
         }
     }
 
-    async fn find_by_idempotency_key(
+    pub(crate) async fn find_by_idempotency_key(
         &self,
         principal: &Principal,
         key: &str,

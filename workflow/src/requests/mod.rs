@@ -87,6 +87,10 @@ stored_enum! {
         Phone => "PHONE",
         /// An integration through the API.
         Api => "API",
+        /// Opened by the retention sweep: the controller's own erasure of a record
+        /// whose retention period ended (Art. 5(1)(e), Art. 17(1)(a)). Set by the
+        /// sweep only.
+        Retention => "RETENTION",
     }
 }
 

@@ -7,4 +7,5 @@ pub mod dispatch;
 pub mod erasure;
 pub mod register;
 pub mod requests;
+pub mod retention;
 pub mod webhooks;

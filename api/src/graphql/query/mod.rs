@@ -9,4 +9,5 @@ pub mod erasure;
 pub mod node;
 pub mod register;
 pub mod requests;
+pub mod retention;
 pub mod webhooks;

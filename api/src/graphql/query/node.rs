@@ -101,6 +101,12 @@ async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
                 .await?;
             Node::Consent(wf.consent(principal, uuid).await?.into())
         }
+        "RetentionRun" => {
+            session
+                .require(workflow::Object::Retention, workflow::Action::Read, op)
+                .await?;
+            Node::RetentionRun(wf.retention_run(principal, uuid).await?.into())
+        }
         _ => {
             return Err(crate::error::ApiError::invalid(
                 path,

@@ -46,6 +46,8 @@ mirror_enum! {
         Request,
         /// The consent ledger: consents, their evidence, campaign checks.
         Consent,
+        /// The retention sweep: its runs and what they found.
+        Retention,
     }
 }
 

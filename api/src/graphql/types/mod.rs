@@ -32,6 +32,7 @@ pub mod node;
 pub mod organization;
 pub mod register;
 pub mod requests;
+pub mod retention;
 pub mod webhooks;
 
 pub use admin::{

@@ -39,4 +39,6 @@ pub enum Node {
     SubjectRequest(SubjectRequest),
     /// A consent.
     Consent(super::consent::Consent),
+    /// A run of the retention sweep.
+    RetentionRun(super::retention::RetentionRun),
 }

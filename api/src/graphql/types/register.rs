@@ -246,6 +246,7 @@ impl From<v::PurposeView> for Purpose {
 /// How long data is kept, from when, on what ground, and what happens then (Art.
 /// 5(1)(e), 13(2)(a), 15(1)(d)).
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct RetentionPolicy {
     /// Global ID.
     pub id: ID,
@@ -267,12 +268,34 @@ pub struct RetentionPolicy {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub uuid: uuid::Uuid,
+}
+
+#[async_graphql::ComplexObject]
+impl RetentionPolicy {
+    /// The mapped timestamp fields whose latest value for a record starts the
+    /// period; the retention sweep reads them (`setRetentionTriggerFields`). Empty:
+    /// the policy is not swept.
+    async fn trigger_fields(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Vec<DataField>> {
+        let s = crate::graphql::session(ctx)?;
+        Ok(s.workflow()
+            .retention_trigger_fields(s.principal()?, self.uuid)
+            .await?
+            .into_iter()
+            .map(DataField::from)
+            .collect())
+    }
 }
 
 impl From<v::RetentionPolicyView> for RetentionPolicy {
     fn from(v: v::RetentionPolicyView) -> Self {
         Self {
             id: global_id("RetentionPolicy", v.id),
+            uuid: v.id,
             trigger: v.trigger.into(),
             action_at_expiry: v.action_at_expiry.into(),
             name: v.name,

@@ -102,6 +102,10 @@ mirror_enum! {
         Phone,
         /// An integration through the API.
         Api,
+        /// Opened by the retention sweep for a record whose retention period ended
+        /// (the controller's own erasure, Art. 17(1)(a)). Set by the sweep only:
+        /// VALIDATION from `submitRequest`.
+        Retention,
     }
 }
 

@@ -26,8 +26,10 @@ use uuid::Uuid;
 
 mod ahead;
 mod erase;
+mod sweep;
 
 pub(super) use erase::erase;
+pub(super) use sweep::holders;
 
 use super::pools::{SourcePool, TableInfo};
 use super::{Dialect, is_identifier};

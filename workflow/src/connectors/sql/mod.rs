@@ -23,7 +23,9 @@ use serde_json::{Map, Value};
 
 use super::catalog::{Catalog, CatalogError, assemble};
 use super::guard::{Refusal, SourceGuard, Stage, Target};
-use super::{CollectError, CollectJob, Connector, ConnectorKind, Erased, Found, RowChange, text};
+use super::{
+    CollectError, CollectJob, Connector, ConnectorKind, Erased, Found, Holder, RowChange, text,
+};
 
 /// How long connecting to a source may take before giving up.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -301,6 +303,25 @@ impl Connector for SqlConnector {
             )
             .await?;
         collect::erase(self.0, &pool, job.guard, job, changes).await
+    }
+
+    async fn holders(
+        &self,
+        job: &CollectJob<'_>,
+        triggers: &[uuid::Uuid],
+    ) -> Result<Vec<Holder>, CollectError> {
+        let pool = job
+            .pools
+            .get(
+                self.0,
+                self,
+                job.source.id,
+                job.source.updated_at,
+                job.guard,
+                job.config,
+            )
+            .await?;
+        collect::holders(self.0, pool, job, triggers).await
     }
 
     async fn collect(&self, job: &CollectJob<'_>) -> Result<Vec<Found>, CollectError> {
