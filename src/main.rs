@@ -183,8 +183,28 @@ fn init_tracing() {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Stack of each runtime thread: synchronous work deep inside GraphQL resolvers (a
+/// library compiling its regular expressions on first use, compressing a package)
+/// needs more than std's 2 MiB default in debug builds; 8 MiB of address space costs
+/// nothing until touched.
+const THREAD_STACK: usize = 8 << 20;
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK)
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async_main())
+}
+
+async fn async_main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     init_tracing();

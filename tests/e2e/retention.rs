@@ -354,6 +354,20 @@ async fn roles_and_bad_trigger_fields(app: TestApp) {
         assert_code(&body, "VALIDATION");
         assert_eq!(error_paths(&body), [path], "{body}");
     }
+    let many: Vec<Value> = (0..51).map(|_| created.clone()).collect();
+    let body = app
+        .gql(
+            app.key(Role::Dpo),
+            set,
+            json!({"p": account["id"], "f": many}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    assert_eq!(
+        error_paths(&body),
+        ["input.fieldIds"],
+        "one error, not one per id"
+    );
     let body = app
         .gql(
             app.key(Role::Dpo),
@@ -396,7 +410,7 @@ const SHOP: &[&str] = &[
     "CREATE TABLE notes (id BIGINT PRIMARY KEY, account_id BIGINT, written VARCHAR(40))",
     "INSERT INTO accounts VALUES (1, 'old@example.com', '2015-01-01 10:00:00'), (2, 'recent@example.com', '2015-01-01 10:00:00'), \
      (3, 'fresh@example.com', '2026-06-01 10:00:00'), (4, 'nodate@example.com', NULL), (5, 'bad@example.com', '2015-01-01 10:00:00'), \
-     (6, NULL, '2010-01-01 10:00:00')",
+     (6, NULL, '2010-01-01 10:00:00'), (7, 'RECENT@example.com ', '2010-01-01 10:00:00')",
     "INSERT INTO orders VALUES (10, 1, '2016-05-01 12:00:00'), (11, 2, '2016-05-01 12:00:00'), (12, 99, '2016-01-01 00:00:00')",
     "INSERT INTO payments VALUES (100, 10, '2017-03-01 08:30:00'), (101, 11, '2026-01-15 09:00:00')",
     "INSERT INTO notes VALUES (1000, 5, 'gestern'), (1001, 1, '2016-02-02')",
@@ -419,6 +433,8 @@ async fn the_sweep_reads_timestamps_through_references_in_sql_sources(app: TestA
             ("payments.paid_at", None, None, None),
             ("notes.account_id", None, Some("accounts.id"), None),
             ("notes.written", None, None, None),
+            // A stale mapping the sweep does not need: it must not stop it.
+            ("notes.ghost", None, None, None),
         ],
     )
     .await
@@ -460,6 +476,18 @@ async fn the_sweep_reads_timestamps_through_references_in_sql_sources(app: TestA
     )
     .await
     .unwrap();
+    // Keys are not dates.
+    for key_field in ["orders.account_id", "accounts.id"] {
+        let refused = wf
+            .set_retention_trigger_fields(&admin, short.id, vec![id(key_field)])
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.code(),
+            workflow::ErrorCode::Validation,
+            "{key_field}"
+        );
+    }
     let key = |n: u32| format!("accounts(id={n})");
     let outcomes = |run: &Value| records(run);
 
@@ -471,12 +499,20 @@ async fn the_sweep_reads_timestamps_through_references_in_sql_sources(app: TestA
             (key(1), "EXPIRED".to_owned()),
             (key(5), "UNREADABLE_DATE".to_owned()),
             (key(6), "NO_IDENTITY".to_owned()),
+            (key(7), "SHARED_IDENTITY".to_owned()),
         ],
-        "2 paid in 2026, 3 is new, 4 has no date: {found:#}"
+        "2 paid in 2026, 3 is new, 4 has no date, 7 shares 2's address: {found:#}"
     );
-    assert_eq!(run["examined"], 6);
-    assert_eq!(run["expired"], 2, "1 and 6");
-    assert_eq!(run["problems"], 2, "5 and 6");
+    assert_eq!(run["examined"], 7);
+    assert_eq!(run["expired"], 3, "1, 6 and 7");
+    assert_eq!(run["problems"], 3, "5, 6 and 7");
+    assert!(
+        finding(&found, &key(7))["detail"]
+            .as_str()
+            .unwrap()
+            .contains("accounts(id=2)"),
+        "{found:#}"
+    );
     let old = finding(&found, &key(1));
     assert_eq!(
         old["lastEventAt"], "2017-03-01T08:30:00+00:00",

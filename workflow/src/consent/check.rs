@@ -248,6 +248,7 @@ impl Workflow {
         // Per chunk, one statement for the identities with their consent (a left
         // join: one row per identity found) and one for the suppression list; two
         // chunks in flight at once.
+        let list = self.suppression_list(org_id, kind).await?;
         let owned: Vec<Vec<String>> = distinct
             .chunks(CHUNK)
             .map(|c| c.iter().map(|v| (*v).to_owned()).collect())
@@ -255,7 +256,7 @@ impl Workflow {
         let chunks = futures_util::stream::iter(
             owned
                 .into_iter()
-                .map(|chunk| self.look_up(org_id, kind, purpose_id, channel, chunk)),
+                .map(|chunk| self.look_up(org_id, kind, purpose_id, channel, &list, chunk)),
         )
         .buffer_unordered(2)
         .try_collect::<Vec<_>>()
@@ -311,6 +312,30 @@ impl Workflow {
             .collect()
     }
 
+    /// The organization's suppression list of one identity kind: empty (nothing to
+    /// compute), small enough to hold (one read instead of one per chunk), or left in
+    /// the database.
+    async fn suppression_list(&self, org_id: Uuid, kind: IdentityType) -> Result<Suppression> {
+        use sea_orm::PaginatorTrait;
+        let select = suppression_entry::Entity::find()
+            .filter(suppression_entry::Column::OrgId.eq(org_id))
+            .filter(suppression_entry::Column::Kind.eq(kind.as_str()));
+        let count = select.clone().count(self.store.conn()).await?;
+        if count == 0 {
+            return Ok(Suppression::Empty);
+        }
+        if count > HELD_SUPPRESSION {
+            return Ok(Suppression::InDatabase);
+        }
+        let prints: Vec<String> = select
+            .select_only()
+            .column(suppression_entry::Column::Fingerprint)
+            .into_tuple()
+            .all(self.store.conn())
+            .await?;
+        Ok(Suppression::Held(prints.into_iter().collect()))
+    }
+
     /// One chunk's identities (with their subject and consent) and which of them are
     /// on the suppression list.
     async fn look_up(
@@ -319,6 +344,7 @@ impl Workflow {
         kind: IdentityType,
         purpose_id: Uuid,
         channel: ConsentChannel,
+        list: &Suppression,
         chunk: Vec<String>,
     ) -> Result<Found> {
         use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
@@ -364,32 +390,47 @@ impl Workflow {
                 },
             });
         }
-        let prints: HashMap<String, &str> = chunk
-            .iter()
-            .map(|c| {
-                (
-                    crate::erasure::suppression::fingerprint(&self.cipher, org_id, kind, c),
-                    c.as_str(),
-                )
-            })
-            .collect();
-        let hits: Vec<String> = suppression_entry::Entity::find()
-            .select_only()
-            .column(suppression_entry::Column::Fingerprint)
-            .filter(suppression_entry::Column::OrgId.eq(org_id))
-            .filter(suppression_entry::Column::Kind.eq(kind.as_str()))
-            .filter(suppression_entry::Column::Fingerprint.is_in(prints.keys().cloned()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        Ok(Found {
-            rows,
-            suppressed: hits
+        let print =
+            |c: &str| crate::erasure::suppression::fingerprint(&self.cipher, org_id, kind, c);
+        let suppressed = match list {
+            Suppression::Empty => Vec::new(),
+            Suppression::Held(prints) => chunk
                 .iter()
-                .filter_map(|h| prints.get(h).map(|c| (*c).to_owned()))
+                .filter(|c| prints.contains(&print(c)))
+                .cloned()
                 .collect(),
-        })
+            Suppression::InDatabase => {
+                let prints: HashMap<String, &str> =
+                    chunk.iter().map(|c| (print(c), c.as_str())).collect();
+                let hits: Vec<String> = suppression_entry::Entity::find()
+                    .select_only()
+                    .column(suppression_entry::Column::Fingerprint)
+                    .filter(suppression_entry::Column::OrgId.eq(org_id))
+                    .filter(suppression_entry::Column::Kind.eq(kind.as_str()))
+                    .filter(suppression_entry::Column::Fingerprint.is_in(prints.keys().cloned()))
+                    .into_tuple()
+                    .all(conn)
+                    .await?;
+                hits.iter()
+                    .filter_map(|h| prints.get(h).map(|c| (*c).to_owned()))
+                    .collect()
+            }
+        };
+        Ok(Found { rows, suppressed })
     }
+}
+
+/// Suppression lists up to this many entries of one kind are read whole for a check.
+const HELD_SUPPRESSION: u64 = 200_000;
+
+/// Where a check looks for suppressed identities.
+enum Suppression {
+    /// The list has no entry of the kind: nothing to fingerprint.
+    Empty,
+    /// The list's fingerprints, read once.
+    Held(HashSet<String>),
+    /// Too long to hold: looked up per chunk.
+    InDatabase,
 }
 
 /// An identity found, with its subject and consent (id, state, link end).

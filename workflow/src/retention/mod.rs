@@ -64,6 +64,10 @@ stored_enum! {
         AlreadyRequested => "ALREADY_REQUESTED",
         /// Its policy says a person decides at expiry (action REVIEW).
         ReviewDue => "REVIEW_DUE",
+        /// Past its period, but an identity in it also identifies a record still
+        /// within its period (or without a date): an erasure request by it would reach
+        /// that record too, so a person decides.
+        SharedIdentity => "SHARED_IDENTITY",
         /// Past its period, but the record holds no identity to open a request with.
         NoIdentity => "NO_IDENTITY",
         /// A trigger value is not a date the sweep can read; the record is left
@@ -97,7 +101,8 @@ pub struct RetentionRunView {
     pub expired: i32,
     /// Erasure requests opened.
     pub requested: i32,
-    /// Findings that need attention (FAILED, UNREADABLE_DATE, NO_IDENTITY).
+    /// Findings that need attention (FAILED, UNREADABLE_DATE, NO_IDENTITY,
+    /// SHARED_IDENTITY).
     pub problems: i32,
 }
 
@@ -282,6 +287,8 @@ impl Workflow {
     }
 
     /// Runs the retention sweep in one organization; `actor` is who started it.
+    /// Runs of one process take turns (a scheduled run and one asked for through
+    /// GraphQL); runs of several processes are kept apart by the requests' keys.
     #[tracing::instrument(skip(self, actor), err(level = "debug"))]
     pub async fn sweep_retention(
         &self,
@@ -289,6 +296,8 @@ impl Workflow {
         actor: &Actor,
         dry_run: bool,
     ) -> Result<RetentionRunView> {
+        static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _turn = ONE_AT_A_TIME.lock().await;
         let started_at = now();
         let run = retention_run::ActiveModel {
             id: Set(new_id()),
@@ -397,19 +406,17 @@ impl Workflow {
                     }
                     let verdict = match judge(policy, &holder) {
                         Ok(v) => v,
-                        Err(bad) => {
+                        Err(_) => {
                             findings.push(Finding {
                                 record_key: Some(holder.key.clone()),
                                 ..Finding::problem(
                                     Some(policy_id),
                                     Some(*source_id),
                                     RetentionOutcome::UnreadableDate,
-                                    format!(
-                                        "a trigger value of the record is not a date the sweep \
-                                         reads ({} characters; expected ISO 8601, e.g. \
-                                         2024-03-01 or 2024-03-01T10:00:00Z)",
-                                        bad.chars().count()
-                                    ),
+                                    "a trigger value of the record is not a date the sweep \
+                                     reads (expected ISO 8601, e.g. 2024-03-01 or \
+                                     2024-03-01T10:00:00Z); the record is kept"
+                                        .to_owned(),
                                 )
                             });
                             Verdict::Undated
@@ -433,6 +440,18 @@ impl Workflow {
             }
         }
         let examined = i32::try_from(records.len()).unwrap_or(i32::MAX);
+        // Identities of records still within their period (or without a date): an
+        // expired record sharing one goes to a person, since an erasure request by
+        // that identity would reach the other record too.
+        let live: HashMap<(IdentityType, String), String> = records
+            .iter()
+            .filter(|(_, r)| !is_expired(r, today))
+            .flat_map(|((_, key), r)| {
+                r.identities
+                    .iter()
+                    .map(move |i| ((i.kind, comparable(&i.value)), key.clone()))
+            })
+            .collect();
         for ((source_id, key), record) in records {
             let mut latest: Option<(Uuid, DateTime<Utc>, NaiveDate)> = None;
             let mut review = false;
@@ -457,12 +476,25 @@ impl Workflow {
             let Some((policy_id, last, until)) = latest.filter(|_| expired) else {
                 continue;
             };
-            let outcome = if record.identities.is_empty() {
-                RetentionOutcome::NoIdentity
+            let shared = record.identities.iter().find_map(|i| {
+                live.get(&(i.kind, comparable(&i.value)))
+                    .map(|k| (i.kind, k))
+            });
+            let (outcome, detail) = if record.identities.is_empty() {
+                (RetentionOutcome::NoIdentity, None)
+            } else if let Some((kind, other)) = shared {
+                (
+                    RetentionOutcome::SharedIdentity,
+                    Some(format!(
+                        "its {} also identifies {other}, which is still within its period: \
+                         an erasure request by it would reach that record too; a person decides",
+                        kind.as_str()
+                    )),
+                )
             } else if review {
-                RetentionOutcome::ReviewDue
+                (RetentionOutcome::ReviewDue, None)
             } else {
-                RetentionOutcome::Expired
+                (RetentionOutcome::Expired, None)
             };
             findings.push(Finding {
                 policy_id: Some(policy_id),
@@ -473,7 +505,7 @@ impl Workflow {
                 expired_on: Some(until),
                 outcome,
                 request_id: None,
-                detail: None,
+                detail,
             });
         }
         Ok((examined, findings))
@@ -512,12 +544,26 @@ impl Workflow {
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| "the source is gone".to_owned())?;
-        let fields = data_field::Entity::find()
+        let all = data_field::Entity::find()
             .filter(data_field::Column::SourceId.eq(source_id))
             .order_by_asc(data_field::Column::Id)
             .all(conn)
             .await
             .map_err(|e| e.to_string())?;
+        // Only what the sweep reads: identifying fields, trigger fields and the two
+        // ends of every declared reference (a stale mapping elsewhere in the source
+        // does not stop it).
+        let triggers: HashSet<Uuid> = per_policy.values().flatten().copied().collect();
+        let referenced: HashSet<Uuid> = all.iter().filter_map(|f| f.references_id).collect();
+        let fields: Vec<data_field::Model> = all
+            .into_iter()
+            .filter(|f| {
+                f.identifies_subject
+                    || triggers.contains(&f.id)
+                    || f.references_id.is_some()
+                    || referenced.contains(&f.id)
+            })
+            .collect();
         let kind: ConnectorKind = source
             .connector_kind
             .parse()
@@ -601,8 +647,23 @@ impl Workflow {
                     };
                 }
                 Err(e) => {
+                    // Another process may have opened it meanwhile.
+                    let key = request_key(source_id, &key);
+                    if let Ok(Some(existing)) = self.find_by_idempotency_key(&sweep, &key).await {
+                        finding.outcome = RetentionOutcome::AlreadyRequested;
+                        finding.request_id = Some(existing.id);
+                        continue;
+                    }
+                    tracing::warn!(error = %e, %run_id, "the retention sweep could not open an erasure request");
                     finding.outcome = RetentionOutcome::Failed;
-                    finding.detail = Some(format!("the erasure request was not opened: {e}"));
+                    finding.detail = Some(match e.code() {
+                        crate::ErrorCode::Internal => {
+                            "the erasure request was not opened (an internal error, logged \
+                             with the run's id); the next run tries again"
+                                .to_owned()
+                        }
+                        _ => format!("the erasure request was not opened: {e}"),
+                    });
                 }
             }
         }
@@ -644,6 +705,11 @@ impl Workflow {
             .find_by_idempotency_key(sweep, &idempotency_key)
             .await?
         {
+            // A run that stopped between opening and confirming: confirm now.
+            if existing.state == crate::requests::RequestState::Received.as_str() {
+                self.confirm_from_record(sweep, existing.id, run_id, key)
+                    .await?;
+            }
             return Ok((existing.id, false));
         }
         let name = |id: Option<Uuid>| {
@@ -688,19 +754,33 @@ impl Workflow {
             )
             .await?;
         if submitted.created {
-            self.verify_identity(
-                sweep,
-                submitted.request.id,
-                None,
-                VerificationMethod::Other,
-                format!(
-                    "The identities were read from the record {key} itself by the retention \
-                     sweep (run {run_id}): the controller's own erasure, no requester to verify."
-                ),
-            )
-            .await?;
+            self.confirm_from_record(sweep, submitted.request.id, run_id, key)
+                .await?;
         }
         Ok((submitted.request.id, submitted.created))
+    }
+
+    /// Confirms the identity of a request the sweep opened: it was read from the
+    /// record itself.
+    async fn confirm_from_record(
+        &self,
+        sweep: &Principal,
+        request_id: Uuid,
+        run_id: Uuid,
+        key: &str,
+    ) -> Result<()> {
+        self.verify_identity(
+            sweep,
+            request_id,
+            None,
+            VerificationMethod::Other,
+            format!(
+                "The identities were read from the record {key} itself by the retention \
+                 sweep (run {run_id}): the controller's own erasure, no requester to verify."
+            ),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Stores the findings and the run's counts, audited, in one transaction.
@@ -728,6 +808,7 @@ impl Workflow {
                 RetentionOutcome::Failed
                     | RetentionOutcome::UnreadableDate
                     | RetentionOutcome::NoIdentity
+                    | RetentionOutcome::SharedIdentity
             )
         });
         let mut tx = self.store.begin().await?;
@@ -881,6 +962,21 @@ impl Workflow {
             detail: m.detail,
         })
     }
+}
+
+/// Whether every policy that covers the record has ended before `today`.
+fn is_expired(record: &Examined, today: NaiveDate) -> bool {
+    !record.verdicts.is_empty()
+        && record.verdicts.iter().all(|v| match v {
+            Verdict::Dated { until, .. } => *until < today,
+            Verdict::Undated => false,
+        })
+}
+
+/// An identity value as compared between records (case and outer spaces ignored:
+/// the cautious reading, a match sends the record to a person).
+fn comparable(value: &str) -> String {
+    value.trim().to_lowercase()
 }
 
 /// What `policy` says about `holder`; the error is a value that is not a date.

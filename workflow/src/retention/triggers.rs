@@ -80,6 +80,17 @@ impl Workflow {
             &["input", "fieldIds"],
             "at most 50 trigger fields",
         );
+        v.finish()?;
+        let mut v = Validator::default();
+        // Fields other fields point at (keys), among the named ones.
+        let referenced: HashSet<Uuid> = data_field::Entity::find()
+            .filter(data_field::Column::OrgId.eq(principal.org_id))
+            .filter(data_field::Column::ReferencesId.is_in(field_ids.iter().copied()))
+            .all(tx.conn())
+            .await?
+            .into_iter()
+            .filter_map(|f| f.references_id)
+            .collect();
         let mut seen = HashSet::new();
         for (i, id) in field_ids.iter().enumerate() {
             let index = i.to_string();
@@ -107,6 +118,11 @@ impl Workflow {
                 !field.identifies_subject,
                 &path,
                 "identifies the subject: a trigger field holds a date",
+            );
+            v.check(
+                field.references_id.is_none() && !referenced.contains(id),
+                &path,
+                "is a key (it references, or is referenced by, another field): a trigger field holds a date",
             );
         }
         v.finish()?;

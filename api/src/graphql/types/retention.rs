@@ -24,6 +24,10 @@ mirror_enum! {
         AlreadyRequested,
         /// Its policy says a person decides at expiry (action REVIEW).
         ReviewDue,
+        /// Past its period, but an identity in it also identifies a record still
+        /// within its period (or without a date): an erasure request by it would reach
+        /// that record too, so a person decides (see `detail`).
+        SharedIdentity,
         /// Past its period, but the record holds no identity to open a request with.
         NoIdentity,
         /// A trigger value is not a date the sweep reads (ISO 8601); the record is
@@ -59,7 +63,8 @@ pub struct RetentionRun {
     pub expired: i32,
     /// Erasure requests this run opened.
     pub requested: i32,
-    /// Findings that need a person: FAILED, UNREADABLE_DATE, NO_IDENTITY.
+    /// Findings that need a person: FAILED, UNREADABLE_DATE, NO_IDENTITY,
+    /// SHARED_IDENTITY.
     pub problems: i32,
     #[graphql(skip)]
     pub uuid: Uuid,
@@ -131,13 +136,15 @@ pub struct RetentionIdentity {
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
 pub struct RetentionFinding {
-    /// Opaque ID of the finding (cursor key).
+    /// Opaque ID of the finding (its cursor; findings are read through their run,
+    /// not through `node`).
     pub id: ID,
     /// The record (`customers(id=4)`): a pointer, no value.
     pub record_key: Option<String>,
-    /// The identities found in the record (personal data: needs the permission to
-    /// read collected data).
-    pub identities: Vec<RetentionIdentity>,
+    /// The identities found in the record. Personal data: needs the permission to
+    /// read collected data (`request:read_data`); without it this field alone is
+    /// null with a FORBIDDEN error, the rest of the finding stays readable.
+    pub identities: Option<Vec<RetentionIdentity>>,
     /// The latest trigger date of the record (last order, last contact ...).
     pub last_event_at: Option<DateTime<Utc>>,
     /// The day the last retention period covering the record ended.
@@ -202,14 +209,15 @@ impl From<wr::RetentionFindingView> for RetentionFinding {
         Self {
             id: global_id("RetentionFinding", f.id),
             record_key: f.record_key,
-            identities: f
-                .identities
-                .into_iter()
-                .map(|i| RetentionIdentity {
-                    kind: i.kind.into(),
-                    value: i.value,
-                })
-                .collect(),
+            identities: Some(
+                f.identities
+                    .into_iter()
+                    .map(|i| RetentionIdentity {
+                        kind: i.kind.into(),
+                        value: i.value,
+                    })
+                    .collect(),
+            ),
             last_event_at: f.last_event_at,
             expired_on: f.expired_on,
             outcome: f.outcome.into(),
