@@ -221,6 +221,31 @@ async fn the_sweep_finds_the_expired_demo_customers_and_opens_reviewed_erasures(
         [("customers(id=5)".to_owned(), "ALREADY_REQUESTED".to_owned())]
     );
 
+    // When his order's hold ends, the sweep says so: it is to be erased then.
+    {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        use workflow::entity::erasure_outcome::{Column as C, Entity};
+        let yesterday = chrono::Utc::now().date_naive() - chrono::Days::new(1);
+        Entity::update_many()
+            .col_expr(C::HeldUntil, Expr::value(yesterday))
+            .filter(C::RequestId.eq(crate::common::workflow_id(&json!(id))))
+            .filter(C::Outcome.eq("RETAINED"))
+            .exec(app.workflow.store().conn())
+            .await
+            .unwrap();
+    }
+    let ended = findings(&app, Role::Dpo, &sweep(&app, true).await).await;
+    let order = finding(&ended, "orders(id=4)");
+    assert_eq!(order["outcome"], "HOLD_ENDED", "{ended:#}");
+    assert_eq!(order["request"]["id"], json!(id));
+    assert!(
+        order["detail"]
+            .as_str()
+            .unwrap()
+            .contains("orders.delivery_street"),
+        "{order}"
+    );
+
     // Nobody else may open requests on this channel.
     let body = app
         .gql(

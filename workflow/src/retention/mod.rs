@@ -24,7 +24,7 @@
 //! - A run and its findings are kept (identities sealed) and readable through
 //!   GraphQL; each run is audited.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sea_orm::{
@@ -64,6 +64,9 @@ stored_enum! {
         AlreadyRequested => "ALREADY_REQUESTED",
         /// Its policy says a person decides at expiry (action REVIEW).
         ReviewDue => "REVIEW_DUE",
+        /// A value an erasure kept under a legal hold whose duty has ended: it is to be
+        /// erased now (see `detail` and `request`).
+        HoldEnded => "HOLD_ENDED",
         /// Past its period, but an identity in it also identifies a record still
         /// within its period (or without a date): an erasure request by it would reach
         /// that record too, so a person decides.
@@ -102,7 +105,7 @@ pub struct RetentionRunView {
     /// Erasure requests opened.
     pub requested: i32,
     /// Findings that need attention (FAILED, UNREADABLE_DATE, NO_IDENTITY,
-    /// SHARED_IDENTITY).
+    /// SHARED_IDENTITY, HOLD_ENDED).
     pub problems: i32,
 }
 
@@ -508,7 +511,58 @@ impl Workflow {
                 detail,
             });
         }
+        findings.extend(self.ended_holds(org_id, today).await?);
         Ok((examined, findings))
+    }
+
+    /// Values an erasure kept under a legal hold whose duty has ended, one finding
+    /// per record (Art. 17(3): erased then). The sweep does not erase them itself: the
+    /// request's steward does, the finding names the request.
+    async fn ended_holds(&self, org_id: Uuid, today: NaiveDate) -> Result<Vec<Finding>> {
+        use erasure_outcome::Column as C;
+        let held = erasure_outcome::Entity::find()
+            .filter(C::OrgId.eq(org_id))
+            .filter(C::Outcome.eq(ErasureResult::Retained.as_str()))
+            .filter(C::CarriedOutAt.is_not_null())
+            .filter(C::ReleasedAt.is_null())
+            .filter(C::HeldUntil.lt(today))
+            .order_by_asc(C::Id)
+            .all(self.store.conn())
+            .await?;
+        let mut per_record: BTreeMap<(Uuid, Uuid, String), (NaiveDate, BTreeSet<String>)> =
+            BTreeMap::new();
+        for row in held {
+            let Some(until) = row.held_until else {
+                continue;
+            };
+            let entry = per_record
+                .entry((row.request_id, row.source_id, row.record_key))
+                .or_insert((until, BTreeSet::new()));
+            entry.0 = entry.0.max(until);
+            entry.1.insert(format!(
+                "{} ({})",
+                row.location,
+                row.legal_reference.as_deref().unwrap_or("no ground named")
+            ));
+        }
+        Ok(per_record
+            .into_iter()
+            .map(|((request_id, source_id, key), (until, fields))| Finding {
+                record_key: Some(key),
+                expired_on: Some(until),
+                request_id: Some(request_id),
+                ..Finding::problem(
+                    None,
+                    Some(source_id),
+                    RetentionOutcome::HoldEnded,
+                    format!(
+                        "kept under a legal hold that ended on {until}: {}; erase it now \
+                         (the request's steward, in the source)",
+                        fields.into_iter().collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })
+            .collect())
     }
 
     /// `(source, record)` of every record an erasure anonymized or erased: what is
@@ -798,7 +852,9 @@ impl Workflow {
             f.expired_on.is_some()
                 && !matches!(
                     f.outcome,
-                    RetentionOutcome::UnreadableDate | RetentionOutcome::NoTrigger
+                    RetentionOutcome::UnreadableDate
+                        | RetentionOutcome::NoTrigger
+                        | RetentionOutcome::HoldEnded
                 )
         });
         let requested = count(&|f| f.outcome == RetentionOutcome::ErasureRequested);
@@ -809,6 +865,7 @@ impl Workflow {
                     | RetentionOutcome::UnreadableDate
                     | RetentionOutcome::NoIdentity
                     | RetentionOutcome::SharedIdentity
+                    | RetentionOutcome::HoldEnded
             )
         });
         let mut tx = self.store.begin().await?;

@@ -24,6 +24,10 @@ mirror_enum! {
         AlreadyRequested,
         /// Its policy says a person decides at expiry (action REVIEW).
         ReviewDue,
+        /// A value an erasure kept under a legal hold whose duty has ended (Art.
+        /// 17(3)): to be erased now; `detail` names the fields and grounds, `request`
+        /// the erasure that kept it, `expiredOn` the day the hold ended.
+        HoldEnded,
         /// Past its period, but an identity in it also identifies a record still
         /// within its period (or without a date): an erasure request by it would reach
         /// that record too, so a person decides (see `detail`).
@@ -64,7 +68,7 @@ pub struct RetentionRun {
     /// Erasure requests this run opened.
     pub requested: i32,
     /// Findings that need a person: FAILED, UNREADABLE_DATE, NO_IDENTITY,
-    /// SHARED_IDENTITY.
+    /// SHARED_IDENTITY, HOLD_ENDED.
     pub problems: i32,
     #[graphql(skip)]
     pub uuid: Uuid,
