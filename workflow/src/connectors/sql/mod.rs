@@ -200,6 +200,25 @@ fn quote_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+impl SqlConnector {
+    /// The source's pool (opened, or reopened after the source changed).
+    async fn pool(
+        &self,
+        job: &CollectJob<'_>,
+    ) -> Result<std::sync::Arc<pools::SourcePool>, CollectError> {
+        job.pools
+            .get(
+                self.0,
+                self,
+                job.source.id,
+                job.source.updated_at,
+                job.guard,
+                job.config,
+            )
+            .await
+    }
+}
+
 #[async_trait::async_trait]
 impl Connector for SqlConnector {
     fn kind(&self) -> ConnectorKind {
@@ -291,17 +310,7 @@ impl Connector for SqlConnector {
         job: &CollectJob<'_>,
         changes: &[RowChange],
     ) -> Result<Erased, CollectError> {
-        let pool = job
-            .pools
-            .get(
-                self.0,
-                self,
-                job.source.id,
-                job.source.updated_at,
-                job.guard,
-                job.config,
-            )
-            .await?;
+        let pool = self.pool(job).await?;
         collect::erase(self.0, &pool, job.guard, job, changes).await
     }
 
@@ -310,32 +319,12 @@ impl Connector for SqlConnector {
         job: &CollectJob<'_>,
         triggers: &[uuid::Uuid],
     ) -> Result<Vec<Holder>, CollectError> {
-        let pool = job
-            .pools
-            .get(
-                self.0,
-                self,
-                job.source.id,
-                job.source.updated_at,
-                job.guard,
-                job.config,
-            )
-            .await?;
+        let pool = self.pool(job).await?;
         collect::holders(self.0, pool, job, triggers).await
     }
 
     async fn collect(&self, job: &CollectJob<'_>) -> Result<Vec<Found>, CollectError> {
-        let pool = job
-            .pools
-            .get(
-                self.0,
-                self,
-                job.source.id,
-                job.source.updated_at,
-                job.guard,
-                job.config,
-            )
-            .await?;
+        let pool = self.pool(job).await?;
         collect::collect(self.0, pool, job).await
     }
 }
