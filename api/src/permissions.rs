@@ -260,6 +260,25 @@ pub const RULES: &[(&str, &str, Rule)] = &[
         Allow(Request, Dispatch),
     ),
     ("ConfirmRecipientNoticePayload", "*", Authenticated),
+    // Corrections (RECTIFICATION) are taken in like the request and decided with it;
+    // where they stand is read like the request, the corrected value is personal
+    // data. Restrictions are lifted by whoever reviews (a legal decision).
+    ("Mutation", "proposeCorrection", Allow(Request, Update)),
+    ("Mutation", "withdrawCorrection", Allow(Request, Update)),
+    ("ProposeCorrectionPayload", "*", Authenticated),
+    ("SubjectRequest", "corrections", Allow(Request, Read)),
+    ("Correction", "*", Allow(Request, Read)),
+    ("Correction", "value", Allow(Request, ReadData)),
+    ("Mutation", "liftRestriction", Allow(Request, Review)),
+    ("LiftRestrictionPayload", "*", Authenticated),
+    ("SubjectRequest", "restrictions", Allow(Request, Read)),
+    ("ProcessingRestriction", "*", Allow(Request, Read)),
+    //    the reviewer's free text may name people
+    (
+        "ProcessingRestriction",
+        "liftReason",
+        Allow(Request, ReadData),
+    ),
     ("SuppressionMatch", "*", Allow(Request, Read)),
     ("DispatchProof", "recipient", Allow(Request, ReadData)),
     ("DispatchProof", "notice", Allow(Request, ReadData)),

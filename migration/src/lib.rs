@@ -44,6 +44,7 @@ mod m20261130_000035_erasure;
 mod m20261130_000036_recipient_notices;
 mod m20261130_000037_consent;
 mod m20261130_000038_retention_sweep;
+mod m20261201_000039_execution;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000036_recipient_notices::Migration),
             Box::new(m20261130_000037_consent::Migration),
             Box::new(m20261130_000038_retention_sweep::Migration),
+            Box::new(m20261201_000039_execution::Migration),
         ]
     }
 }

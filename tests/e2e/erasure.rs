@@ -548,7 +548,9 @@ demo_e2e!(
 /// The shop of the collection tests on the store's own backend, writable, with
 /// strategies for erasure; `orders.customer_id` (NOT NULL) is set to NULL at first,
 /// which the database refuses.
-async fn writable_shop(app: &TestApp) -> Option<(uuid::Uuid, Option<crate::common::TestDb>)> {
+pub(crate) async fn writable_shop(
+    app: &TestApp,
+) -> Option<(uuid::Uuid, Option<crate::common::TestDb>)> {
     use workflow::register::fields::ErasureStrategy as S;
     let (source, db) = crate::collection::shop_source(app, app.db.backend).await?;
     let admin = crate::requests::principal(app, Role::Admin);
@@ -615,7 +617,7 @@ async fn set_strategy(
 }
 
 /// Runs worker passes until one ends the way `stop` wants (or nothing is left).
-async fn work_until(app: &TestApp, stop: impl Fn(&workflow::collection::Pass) -> bool) {
+pub(crate) async fn work_until(app: &TestApp, stop: impl Fn(&workflow::collection::Pass) -> bool) {
     use workflow::collection::Pass;
     let started = Instant::now();
     loop {
@@ -637,7 +639,7 @@ async fn work_until(app: &TestApp, stop: impl Fn(&workflow::collection::Pass) ->
     }
 }
 
-async fn source_row(url: &str, sql: &str) -> Option<Vec<Option<String>>> {
+pub(crate) async fn source_row(url: &str, sql: &str) -> Option<Vec<Option<String>>> {
     let conn = Database::connect(url).await.unwrap();
     let backend = conn.get_database_backend();
     let row = conn
@@ -801,12 +803,17 @@ async fn executing(app: &TestApp, test: bool) -> String {
 
 /// An ERASURE request for Anna of the SQL shop, collected and IN_REVIEW: its id.
 async fn collected(app: &TestApp, test: bool) -> String {
+    collected_kind(app, "ERASURE", test).await
+}
+
+/// A request of `kind` for Anna of the SQL shop, collected and IN_REVIEW: its id.
+pub(crate) async fn collected_kind(app: &TestApp, kind: &str, test: bool) -> String {
     use workflow::collection::Pass;
     let data = gql(
         app,
         Role::Integrator,
-        "mutation($t: Boolean!) { submitRequest(input: {kind: ERASURE, channel: WEB_FORM, isTest: $t, identities: [{kind: EMAIL, value: \"Anna@Example.com\"}]}) { request { id } } }",
-        json!({"t": test}),
+        "mutation($t: Boolean!, $k: RequestKind!) { submitRequest(input: {kind: $k, channel: WEB_FORM, isTest: $t, identities: [{kind: EMAIL, value: \"Anna@Example.com\"}]}) { request { id } } }",
+        json!({"t": test, "k": kind}),
     )
     .await;
     let id = data["submitRequest"]["request"]["id"]
@@ -826,7 +833,7 @@ async fn collected(app: &TestApp, test: bool) -> String {
 }
 
 /// The reviewer approves, the steward starts the execution.
-async fn approve_and_start(app: &TestApp, id: &str) {
+pub(crate) async fn approve_and_start(app: &TestApp, id: &str) {
     crate::answer::approve(app, id).await;
     let version = tasks(app, id).await["version"].clone();
     gql(
@@ -839,7 +846,11 @@ async fn approve_and_start(app: &TestApp, id: &str) {
 }
 
 /// The SQL shop's URL (read-only for SQLite).
-async fn shop_url(app: &TestApp, source: uuid::Uuid, db: &Option<crate::common::TestDb>) -> String {
+pub(crate) async fn shop_url(
+    app: &TestApp,
+    source: uuid::Uuid,
+    db: &Option<crate::common::TestDb>,
+) -> String {
     match db {
         Some(db) => db.url.clone(),
         None => {

@@ -16,6 +16,7 @@ mod demo;
 mod dispatch;
 mod drift;
 mod erasure;
+mod execution;
 mod export;
 mod hostile;
 mod http;

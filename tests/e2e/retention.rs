@@ -612,3 +612,88 @@ e2e!(
     retention_in_sql_sources,
     the_sweep_reads_timestamps_through_references_in_sql_sources
 );
+
+/// A restricted record is kept past its period (Art. 18(1)(c): the subject may need
+/// it for legal claims): the sweep says RESTRICTED and opens no erasure until a
+/// reviewer lifts the restriction.
+async fn a_restricted_record_outlives_its_period(app: TestApp) {
+    let data = gql(
+        &app,
+        Role::Integrator,
+        "mutation { submitRequest(input: {kind: RESTRICTION, channel: WEB_FORM, identities: [{kind: EMAIL, value: \"juergen.altmann@example.com\"}]}) { request { id } } }",
+        json!({}),
+    )
+    .await;
+    let id = data["submitRequest"]["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    gql(
+        &app,
+        Role::Agent,
+        "mutation($id: ID!) { verifyIdentity(input: {requestId: $id, version: 1, method: DOCUMENT_CHECK, evidence: \"Personalausweis\"}) { request { state } } }",
+        json!({"id": id}),
+    )
+    .await;
+    until_done(&app, &id, "COLLECT").await;
+    let version = by_hand(&app, &id, "COLLECT").await;
+    submit_for_review(&app, &json!(id), &version).await;
+    let r = crate::demo::request(&app, &id).await;
+    for f in r["leakFindings"].as_array().into_iter().flatten() {
+        gql(
+            &app,
+            Role::Reviewer,
+            "mutation($id: ID!) { dismissLeakFinding(input: {findingId: $id, reason: \"his own record\"}) { finding { state } } }",
+            json!({"id": f["id"]}),
+        )
+        .await;
+    }
+    let approved = approve(&app, &json!(id)).await;
+    assert_eq!(
+        approved["data"]["approveRequest"]["request"]["state"], "APPROVED",
+        "{approved}"
+    );
+    let version = tasks(&app, &id).await["version"].clone();
+    gql(
+        &app,
+        Role::Steward,
+        "mutation($id: ID!, $v: Int!) { startExecution(input: {requestId: $id, version: $v}) { request { state } } }",
+        json!({"id": id, "v": version}),
+    )
+    .await;
+    until_done(&app, &id, "EXECUTE").await;
+    by_hand(&app, &id, "EXECUTE").await;
+
+    let run = sweep(&app, false).await;
+    assert_eq!(run["requested"], 1, "Sabine only: {run}");
+    let found = findings(&app, Role::Dpo, &run).await;
+    assert_eq!(
+        records(&found),
+        [
+            ("customers(id=4)".to_owned(), "RESTRICTED".to_owned()),
+            ("customers(id=5)".to_owned(), "ERASURE_REQUESTED".to_owned())
+        ]
+    );
+    assert_eq!(finding(&found, "customers(id=4)")["request"], Value::Null);
+
+    gql(
+        &app,
+        Role::Reviewer,
+        "mutation($id: ID!) { liftRestriction(input: {requestId: $id, reason: \"Rechtsstreit beendet\"}) { request { id } } }",
+        json!({"id": id}),
+    )
+    .await;
+    let found = findings(&app, Role::Dpo, &sweep(&app, true).await).await;
+    assert_eq!(
+        records(&found),
+        [
+            ("customers(id=4)".to_owned(), "EXPIRED".to_owned()),
+            ("customers(id=5)".to_owned(), "ALREADY_REQUESTED".to_owned())
+        ],
+        "lifted: his period has ended"
+    );
+}
+demo_e2e!(
+    retention_restricted,
+    a_restricted_record_outlives_its_period
+);

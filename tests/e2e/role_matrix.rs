@@ -178,6 +178,11 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     ("Query.recipientNotices",                [Y,   Y,  Y,   Y,  Y,    Y,    Y]),
     ("Mutation.confirmRecipientNotice",       [Y,   Y,  N,   N,  Y,    N,    N]),
     ("Mutation.closeRequest",                 [Y,   Y,  N,   N,  Y,    N,    N]),
+    //    corrections are taken in like the request; lifting a restriction is a
+    //    lawyer's decision
+    ("Mutation.proposeCorrection",            [Y,   Y,  N,   N,  Y,    N,    N]),
+    ("Mutation.withdrawCorrection",           [Y,   Y,  N,   N,  Y,    N,    N]),
+    ("Mutation.liftRestriction",              [Y,   Y,  N,   Y,  N,    N,    N]),
     // -- the consent ledger: integrations (forms, CRM, campaign tools) and agents
     //    (consents given by phone or letter) keep it; lawyers and auditors read the
     //    evidence; stewards have no part in it
@@ -811,6 +816,27 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
             json!({}),
         ),
         ("Mutation.closeRequest", transition("closeRequest"), rid()),
+        (
+            "Mutation.proposeCorrection",
+            q(
+                "mutation($id: ID!) { proposeCorrection(input: {requestId: $id, fieldId: $id, recordKey: \"customers(id=1)\", value: \"v\"}) { correction { id } } }",
+            ),
+            rid(),
+        ),
+        (
+            "Mutation.withdrawCorrection",
+            q(
+                "mutation($id: ID!) { withdrawCorrection(input: {correctionId: $id}) { request { id } } }",
+            ),
+            gid("Correction"),
+        ),
+        (
+            "Mutation.liftRestriction",
+            q(
+                "mutation($id: ID!) { liftRestriction(input: {requestId: $id, reason: \"geprüft\"}) { request { id } } }",
+            ),
+            rid(),
+        ),
         (
             "Query.consents",
             q("{ consents(first: 1) { totalCount } }"),

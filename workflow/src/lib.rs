@@ -19,6 +19,7 @@ pub mod demo;
 pub mod dispatch;
 pub mod erasure;
 pub mod error;
+pub mod execution;
 pub mod register;
 pub mod requests;
 pub mod retention;

@@ -240,6 +240,14 @@ grouped!(
     LeakFindingsByRequest, workflow::collection::leaks::LeakFindingView, leak_findings_of_requests, |r| r.finding.request_id
 );
 grouped!(
+    /// Corrections (values opened) by request id.
+    CorrectionsByRequest, workflow::execution::CorrectionView, corrections_of_requests, |r| r.request_id
+);
+grouped!(
+    /// Restriction and objection marks by request id.
+    RestrictionsByRequest, workflow::execution::RestrictionView, restrictions_of_requests, |r| r.request_id
+);
+grouped!(
     /// Attachments (without content) by request id.
     AttachmentsByRequest, request_attachment::Model, attachments_of_requests, |r| r.request_id
 );
@@ -361,6 +369,10 @@ pub struct Loaders {
     pub request_found_identities: Cached<FoundIdentitiesByRequest>,
     /// Attachments by request id.
     pub request_attachments: Cached<AttachmentsByRequest>,
+    /// Corrections by request id.
+    pub request_corrections: Cached<CorrectionsByRequest>,
+    /// Restriction marks by request id.
+    pub request_restrictions: Cached<RestrictionsByRequest>,
     /// Uploaded files by task id.
     pub task_files: Cached<FilesByTask>,
     /// The current answer package by request id.
@@ -435,6 +447,8 @@ impl Loaders {
             request_leak_findings: make(LeakFindingsByRequest(scope.clone()), cache),
             request_found_identities: make(FoundIdentitiesByRequest(scope.clone()), cache),
             request_attachments: make(AttachmentsByRequest(scope.clone()), cache),
+            request_corrections: make(CorrectionsByRequest(scope.clone()), cache),
+            request_restrictions: make(RestrictionsByRequest(scope.clone()), cache),
             task_files: make(FilesByTask(scope.clone()), cache),
             answer_packages: make(AnswerPackageByRequest(scope.clone()), cache),
             review_changes: make(ReviewChangesByRequest(scope.clone()), cache),

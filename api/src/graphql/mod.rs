@@ -39,6 +39,7 @@ pub struct Mutation(
     mutation::answer::AnswerMutation,
     mutation::dispatch::DispatchMutation,
     mutation::erasure::ErasureMutation,
+    mutation::execution::ExecutionMutation,
     mutation::consent::ConsentMutation,
     mutation::retention::RetentionMutation,
     mutation::webhooks::WebhookMutation,

@@ -322,7 +322,8 @@ impl Workflow {
             metrics::counter!("auskunft_collection_claims_total").increment(1);
             return self.run_task(owner, options, task).await;
         }
-        // Erasures carried out by a worker (see `erasure`).
+        // What an approved request asks for, carried out by a worker (see
+        // `execution`).
         match claimer
             .claim(
                 &self.store,
@@ -334,7 +335,7 @@ impl Workflow {
             )
             .await?
         {
-            Some(task) => self.run_erasure(owner, options, task).await,
+            Some(task) => self.run_execution(owner, options, task).await,
             None => Ok(Pass::Idle),
         }
     }

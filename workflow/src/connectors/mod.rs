@@ -220,6 +220,11 @@ pub struct RowChange {
     /// Otherwise: the new value of each of these fields (`None`: NULL). Key columns
     /// are never changed.
     pub set: Vec<(uuid::Uuid, Option<String>)>,
+    /// Write each value in its column's own type (a corrected date goes into a date
+    /// column; a type the source cannot take fails the whole change). Otherwise a
+    /// text written to a column that holds no text becomes NULL (an erasure's
+    /// replacement).
+    pub typed: bool,
 }
 
 /// What an erasure did.

@@ -206,44 +206,28 @@ impl Workflow {
             .into_iter()
             .collect();
 
-        // People with a restriction, erasure or objection standing.
-        let mut restricted: HashSet<Uuid> = HashSet::new();
-        let mut objected: HashSet<Uuid> = HashSet::new();
-        let standing: Vec<(Uuid, String, String)> = subject_request::Entity::find()
+        // People with a restriction or objection standing (open, or carried out
+        // and not lifted), or an erasure open.
+        let (mut restricted, objected) =
+            crate::execution::restriction::standing(conn, org_id).await?;
+        let erasing: Vec<Uuid> = subject_request::Entity::find()
             .select_only()
             .column(subject_request::Column::SubjectId)
-            .column(subject_request::Column::Kind)
-            .column(subject_request::Column::State)
             .filter(subject_request::Column::OrgId.eq(org_id))
             .filter(subject_request::Column::IsTest.eq(false))
-            .filter(subject_request::Column::Kind.is_in([
-                RequestKind::Restriction.as_str(),
-                RequestKind::Erasure.as_str(),
-                RequestKind::Objection.as_str(),
-            ]))
+            .filter(subject_request::Column::Kind.eq(RequestKind::Erasure.as_str()))
+            // Once carried out, the suppression list speaks for the person (and
+            // their own new double opt-in lifts it).
             .filter(subject_request::Column::State.is_not_in([
                 RequestState::Rejected.as_str(),
                 RequestState::Cancelled.as_str(),
+                RequestState::Dispatched.as_str(),
+                RequestState::Closed.as_str(),
             ]))
             .into_tuple()
             .all(conn)
             .await?;
-        for (subject, request_kind, state) in standing {
-            let state: RequestState = state.parse()?;
-            match request_kind.parse()? {
-                RequestKind::Objection => {
-                    objected.insert(subject);
-                }
-                // An erasure restricts while it is open; once carried out, the
-                // suppression list speaks for the person (and their own new double
-                // opt-in lifts it).
-                RequestKind::Erasure
-                    if matches!(state, RequestState::Dispatched | RequestState::Closed) => {}
-                _ => {
-                    restricted.insert(subject);
-                }
-            }
-        }
+        restricted.extend(erasing);
 
         // Per chunk, one statement for the identities with their consent (a left
         // join: one row per identity found) and one for the suppression list; two

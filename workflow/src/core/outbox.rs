@@ -231,6 +231,8 @@ pub(crate) enum Notice<'a> {
         until: chrono::NaiveDate,
         reason: &'a str,
     },
+    /// A restriction (Art. 18(3): before it is lifted) or an objection is lifted.
+    RestrictionLifted { objection: bool, reason: &'a str },
 }
 
 impl Notice<'_> {
@@ -264,6 +266,27 @@ impl Notice<'_> {
                     until.format("%Y-%m-%d"),
                 ),
             ),
+            Notice::RestrictionLifted { objection, reason } => {
+                let (de, en) = if *objection {
+                    (
+                        "Ihr Widerspruch (Art. 21 DSGVO) gilt für uns nicht mehr",
+                        "your objection (Art. 21 GDPR) no longer applies to us",
+                    )
+                } else {
+                    (
+                        "wir heben die Einschränkung der Verarbeitung Ihrer Daten (Art. 18 DSGVO) auf",
+                        "we are lifting the restriction of processing of your data (Art. 18 GDPR)",
+                    )
+                };
+                (
+                    "Ihre Anfrage nach der DSGVO / Your GDPR request".into(),
+                    format!(
+                        "Guten Tag,\n\n{de}. Grund: {reason}\n\n\
+                         Hello,\n\n{en}. Reason: {reason}\n\n\
+                         Vorgang / Reference: {reference}\n"
+                    ),
+                )
+            }
         }
     }
 }

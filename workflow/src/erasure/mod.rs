@@ -283,6 +283,7 @@ pub(crate) fn plan(
                 key: record.key.clone(),
                 delete,
                 set,
+                typed: false,
             });
         }
     }
@@ -774,13 +775,13 @@ pub(crate) async fn done_by_hand<C: crate::core::store::Conn>(
 /// the values redacted (record, field). A register changed since (a field moved, a
 /// reference added) cannot reach further than these records; a changed strategy
 /// applies (register changes are audited).
-struct Approved {
-    keys: HashSet<String>,
-    redacted: HashSet<(String, Uuid)>,
+pub(crate) struct Approved {
+    pub(crate) keys: HashSet<String>,
+    pub(crate) redacted: HashSet<(String, Uuid)>,
 }
 
 impl Approved {
-    async fn read<C: crate::core::store::Conn>(
+    pub(crate) async fn read<C: crate::core::store::Conn>(
         conn: &C,
         request: &entity::subject_request::Model,
         source_id: Uuid,
@@ -809,23 +810,6 @@ impl Approved {
                 .collect(),
         })
     }
-}
-
-/// Whether EXECUTE tasks of a `kind` request in a source are carried out by a
-/// worker: erasures in sources whose connector can write.
-pub(crate) fn automatic(kind: RequestKind, source: &entity::data_source::Model) -> bool {
-    if kind != RequestKind::Erasure {
-        return false;
-    }
-    let Ok(connector_kind) = source.connector_kind.parse::<ConnectorKind>() else {
-        return false;
-    };
-    let config = source
-        .connector_config
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    connector(connector_kind).erases(&config)
 }
 
 /// The held-until day of a duty, for tests.

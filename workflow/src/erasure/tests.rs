@@ -112,11 +112,13 @@ fn each_field_follows_its_strategy_and_held_rows_stay() {
                     (Uuid::from_u128(3), None),
                     (Uuid::from_u128(4), Some("m***".into())),
                 ],
+                typed: false,
             },
             RowChange {
                 key: "newsletter(id=3)".into(),
                 delete: true,
                 set: vec![],
+                typed: false,
             },
         ],
         "the held order is not changed at all"

@@ -4,8 +4,9 @@
 //! RECEIVED -> VERIFYING -> COLLECTING -> IN_REVIEW -> APPROVED -> DISPATCHED -> CLOSED
 //!                |            ^              |           |
 //!                v            +-- CHANGES_REQUESTED <----+ (reviewer)
-//!             REJECTED (identity failed, Art. 12(5))      (erasure/restriction/rectification:
-//!                                                          APPROVED -> EXECUTING -> DISPATCHED)
+//!             REJECTED (identity failed, Art. 12(5))      (erasure, restriction, rectification,
+//!                                                          objection: APPROVED -> EXECUTING
+//!                                                          -> DISPATCHED)
 //! any open state -> CANCELLED (withdrawn by the subject)
 //! ```
 //!
@@ -115,7 +116,7 @@ impl RequestKind {
     pub fn requires_execution(self) -> bool {
         matches!(
             self,
-            Self::Erasure | Self::Restriction | Self::Rectification
+            Self::Erasure | Self::Restriction | Self::Rectification | Self::Objection
         )
     }
 }

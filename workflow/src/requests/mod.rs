@@ -162,6 +162,10 @@ stored_enum! {
         Dispatch => "DISPATCH",
         /// The collected data was purged after the request ended (minimization).
         Purge => "PURGE",
+        /// A correction was proposed, withdrawn or written to a source.
+        Correction => "CORRECTION",
+        /// Records were marked restricted or objected to, or the marks lifted.
+        Restriction => "RESTRICTION",
     }
 }
 

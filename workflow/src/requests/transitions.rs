@@ -132,9 +132,10 @@ async fn create_tasks<C: Conn>(
         return Ok(0);
     }
     if kind == TaskKind::Execute {
-        // Carried out by a worker where the connector can (erasures in writable
-        // sources), by hand elsewhere.
+        // Carried out by a worker where it can (see `execution::automatic`), by
+        // hand elsewhere.
         let request_kind: RequestKind = r.kind.parse()?;
+        let corrected = crate::execution::rectification::corrected_sources(conn, r.id).await?;
         let models = data_source::Entity::find()
             .filter(data_source::Column::OrgId.eq(r.org_id))
             .filter(data_source::Column::Id.is_in(sources.iter().map(|s| s.0)))
@@ -144,7 +145,7 @@ async fn create_tasks<C: Conn>(
             *automatic = models
                 .iter()
                 .find(|m| m.id == *id)
-                .is_some_and(|m| crate::erasure::automatic(request_kind, m));
+                .is_some_and(|m| crate::execution::automatic(request_kind, m, &corrected));
         }
     }
     let at = now();

@@ -73,6 +73,10 @@ stored_enum! {
         SharedIdentity => "SHARED_IDENTITY",
         /// Past its period, but the record holds no identity to open a request with.
         NoIdentity => "NO_IDENTITY",
+        /// Past its period, but its processing is restricted at the subject's request
+        /// (Art. 18(1)(c): the subject may need it for legal claims): kept until the
+        /// restriction is lifted; no erasure request.
+        Restricted => "RESTRICTED",
         /// A trigger value is not a date the sweep can read; the record is left
         /// alone.
         UnreadableDate => "UNREADABLE_DATE",
@@ -383,6 +387,8 @@ impl Workflow {
             );
         }
         let erased = self.erased_records(org_id).await?;
+        let restricted =
+            crate::execution::restriction::restricted_keys(self.store.conn(), org_id).await?;
         let mut records: BTreeMap<(Uuid, String), Examined> = BTreeMap::new();
         for (source_id, per_policy) in &by_source {
             let holders = match self.read_source(*source_id, per_policy).await {
@@ -483,7 +489,9 @@ impl Workflow {
                 live.get(&(i.kind, comparable(&i.value)))
                     .map(|k| (i.kind, k))
             });
-            let (outcome, detail) = if record.identities.is_empty() {
+            let (outcome, detail) = if restricted.contains(&(source_id, key.clone())) {
+                (RetentionOutcome::Restricted, None)
+            } else if record.identities.is_empty() {
                 (RetentionOutcome::NoIdentity, None)
             } else if let Some((kind, other)) = shared {
                 (

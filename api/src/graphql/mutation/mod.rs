@@ -5,6 +5,7 @@ pub mod answer;
 pub mod consent;
 pub mod dispatch;
 pub mod erasure;
+pub mod execution;
 pub mod register;
 pub mod requests;
 pub mod retention;

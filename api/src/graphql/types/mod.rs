@@ -26,6 +26,7 @@ pub mod consent;
 pub mod dispatch;
 pub mod drift;
 pub mod erasure;
+pub mod execution;
 pub mod export;
 pub mod me;
 pub mod node;

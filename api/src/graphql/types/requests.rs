@@ -179,6 +179,12 @@ mirror_enum! {
         /// The collected data was purged `purgeAfterDays` after the request ended;
         /// the timeline, the proof of dispatch and the digests stay.
         Purge,
+        /// A correction (RECTIFICATION) was proposed, withdrawn or written to a
+        /// source; values never appear here, only where they are.
+        Correction,
+        /// Records were marked restricted or objected to (RESTRICTION, OBJECTION),
+        /// or the marks were lifted.
+        Restriction,
     }
 }
 
@@ -626,6 +632,39 @@ impl SubjectRequest {
                     .filter(|f| f.state == workflow::collection::leaks::FindingState::Open)
                     .count() as i32
             }))
+    }
+
+    /// RECTIFICATION: the corrected values the subject asked for, each with what
+    /// became of it when carried out. Collected personal data: needs
+    /// request:read_data.
+    async fn corrections(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<crate::graphql::types::execution::Correction>> {
+        Ok(loaders(ctx)?
+            .request_corrections
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// RESTRICTION and OBJECTION: the marks carried out on the subject's records,
+    /// standing or lifted.
+    async fn restrictions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<crate::graphql::types::execution::ProcessingRestriction>> {
+        Ok(loaders(ctx)?
+            .request_restrictions
+            .load_one(self.uuid)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// How many records the reviewer redacted.

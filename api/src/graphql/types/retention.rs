@@ -34,6 +34,10 @@ mirror_enum! {
         SharedIdentity,
         /// Past its period, but the record holds no identity to open a request with.
         NoIdentity,
+        /// Past its period, but its processing is restricted at the subject's request
+        /// (Art. 18(1)(c), e.g. for legal claims): kept until a reviewer lifts the
+        /// restriction; no erasure request.
+        Restricted,
         /// A trigger value is not a date the sweep reads (ISO 8601); the record is
         /// left alone.
         UnreadableDate,

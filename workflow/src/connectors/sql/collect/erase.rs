@@ -148,15 +148,26 @@ fn statements(
                 .get(column)
                 .is_some_and(|t| holds_text(dialect, t));
             let value = match value {
-                Some(_) if !text => {
+                Some(_) if !text && !change.typed => {
                     erased.nulled.insert(*field);
                     None
                 }
                 other => other.clone(),
             };
             // NULL is written as the literal: a text parameter would not fit a
-            // column of another type on PostgreSQL.
+            // column of another type on PostgreSQL, where a typed value is cast.
             let p = match value {
+                Some(v) if !text && dialect == Dialect::Postgres => {
+                    let data_type = table.types.get(column).map(String::as_str).unwrap_or("");
+                    let Some(t) = pg_array_cast(data_type) else {
+                        return Err(CollectError::Mapping(format!(
+                            "`{}.{column}` has a type Auskunft cannot write ({data_type}); \
+                             change it by hand",
+                            table.name
+                        )));
+                    };
+                    format!("CAST({}::text AS {t})", b.placeholder(Some(v)))
+                }
                 Some(v) => b.placeholder(Some(v)),
                 None => "NULL".to_owned(),
             };
