@@ -553,6 +553,24 @@ pub(crate) async fn writable_shop(
 ) -> Option<(uuid::Uuid, Option<crate::common::TestDb>)> {
     use workflow::register::fields::ErasureStrategy as S;
     let (source, db) = crate::collection::shop_source(app, app.db.backend).await?;
+    make_writable(app, source).await;
+    let admin = crate::requests::principal(app, Role::Admin);
+    for (location, strategy) in [
+        ("customers.email", S::Anonymize),
+        ("customers.name", S::Mask),
+        ("customers.customer_number", S::Anonymize),
+        ("order_items.order_id", S::DeleteRow),
+        ("order_items.sku", S::DeleteRow),
+        ("invoices.order_id", S::DeleteRow),
+        ("invoices.iban", S::DeleteRow),
+    ] {
+        set_strategy(app, &admin, source, location, strategy).await;
+    }
+    Some((source, db))
+}
+
+/// Lets workers write to a SQL source (`readOnly: false`).
+pub(crate) async fn make_writable(app: &TestApp, source: uuid::Uuid) {
     let admin = crate::requests::principal(app, Role::Admin);
     let wf = &app.workflow;
     let conn = wf.store().conn();
@@ -573,18 +591,6 @@ pub(crate) async fn writable_shop(
     )
     .await
     .unwrap();
-    for (location, strategy) in [
-        ("customers.email", S::Anonymize),
-        ("customers.name", S::Mask),
-        ("customers.customer_number", S::Anonymize),
-        ("order_items.order_id", S::DeleteRow),
-        ("order_items.sku", S::DeleteRow),
-        ("invoices.order_id", S::DeleteRow),
-        ("invoices.iban", S::DeleteRow),
-    ] {
-        set_strategy(app, &admin, source, location, strategy).await;
-    }
-    Some((source, db))
 }
 
 async fn set_strategy(
@@ -808,12 +814,21 @@ async fn collected(app: &TestApp, test: bool) -> String {
 
 /// A request of `kind` for Anna of the SQL shop, collected and IN_REVIEW: its id.
 pub(crate) async fn collected_kind(app: &TestApp, kind: &str, test: bool) -> String {
+    collected_as(app, kind, "Anna@Example.com", test).await
+}
+
+/// A request of `kind` for `email`, collected and IN_REVIEW: its id.
+pub(crate) async fn collected_kind_for(app: &TestApp, kind: &str, email: &str) -> String {
+    collected_as(app, kind, email, false).await
+}
+
+async fn collected_as(app: &TestApp, kind: &str, email: &str, test: bool) -> String {
     use workflow::collection::Pass;
     let data = gql(
         app,
         Role::Integrator,
-        "mutation($t: Boolean!, $k: RequestKind!) { submitRequest(input: {kind: $k, channel: WEB_FORM, isTest: $t, identities: [{kind: EMAIL, value: \"Anna@Example.com\"}]}) { request { id } } }",
-        json!({"t": test, "k": kind}),
+        "mutation($t: Boolean!, $k: RequestKind!, $e: String!) { submitRequest(input: {kind: $k, channel: WEB_FORM, isTest: $t, identities: [{kind: EMAIL, value: $e}]}) { request { id } } }",
+        json!({"t": test, "k": kind, "e": email}),
     )
     .await;
     let id = data["submitRequest"]["request"]["id"]

@@ -664,6 +664,25 @@ async fn a_restricted_record_outlives_its_period(app: TestApp) {
     until_done(&app, &id, "EXECUTE").await;
     by_hand(&app, &id, "EXECUTE").await;
 
+    // His phone number, read from his customer row on the way, names him too, even
+    // where the ledger files a consent under it.
+    let newsletter = crate::consent::purpose(&app, "Newsletter").await;
+    gql(
+        &app,
+        Role::Integrator,
+        "mutation($p: ID!) { recordConsent(input: {purposeId: $p, channel: PHONE, identity: {kind: PHONE, value: \"+49 89 5551234\"}, state: GRANTED, evidence: {source: \"Hotline\"}}) { consent { state } } }",
+        json!({"p": newsletter}),
+    )
+    .await;
+    let check = gql(
+        &app,
+        Role::Integrator,
+        crate::consent::CHECK,
+        json!({"p": newsletter, "c": "PHONE", "i": {"kind": "PHONE", "value": "+49 89 5551234"}}),
+    )
+    .await;
+    assert_eq!(check["consentCheck"]["reason"], "RESTRICTED", "{check}");
+
     let run = sweep(&app, false).await;
     assert_eq!(run["requested"], 1, "Sabine only: {run}");
     let found = findings(&app, Role::Dpo, &run).await;

@@ -23,13 +23,12 @@ use futures_util::{StreamExt, TryStreamExt};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use entity::{consent, subject_identity, subject_request, suppression_entry};
+use entity::{consent, subject_identity, suppression_entry};
 
 use super::{ConsentChannel, ConsentState, ConsentView, purpose_of};
 use crate::access::principal::Principal;
 use crate::error::{Error, Result, Validator};
 use crate::register::fields::IdentityType;
-use crate::requests::{RequestKind, RequestState};
 use crate::{Action, Workflow, now};
 
 stored_enum! {
@@ -188,6 +187,7 @@ impl Workflow {
         purpose_of(conn, org_id, purpose_id).await?;
         let region = crate::requests::settings::phone_region(conn, org_id).await?;
         let at = now();
+        let started = std::time::Instant::now();
 
         // Each value's canonical spelling (None: not an identity of the kind).
         let canonical: Vec<Option<String>> = values
@@ -206,28 +206,10 @@ impl Workflow {
             .into_iter()
             .collect();
 
+        let canonical_at = started.elapsed();
         // People with a restriction or objection standing (open, or carried out
-        // and not lifted), or an erasure open.
-        let (mut restricted, objected) =
-            crate::execution::restriction::standing(conn, org_id).await?;
-        let erasing: Vec<Uuid> = subject_request::Entity::find()
-            .select_only()
-            .column(subject_request::Column::SubjectId)
-            .filter(subject_request::Column::OrgId.eq(org_id))
-            .filter(subject_request::Column::IsTest.eq(false))
-            .filter(subject_request::Column::Kind.eq(RequestKind::Erasure.as_str()))
-            // Once carried out, the suppression list speaks for the person (and
-            // their own new double opt-in lifts it).
-            .filter(subject_request::Column::State.is_not_in([
-                RequestState::Rejected.as_str(),
-                RequestState::Cancelled.as_str(),
-                RequestState::Dispatched.as_str(),
-                RequestState::Closed.as_str(),
-            ]))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        restricted.extend(erasing);
+        // and not lifted), or an erasure open, and the identities found for them.
+        let standing = crate::execution::restriction::standing(conn, org_id, kind).await?;
 
         // Per chunk, one statement for the identities with their consent (a left
         // join: one row per identity found) and one for the suppression list; two
@@ -245,6 +227,13 @@ impl Workflow {
         .buffer_unordered(2)
         .try_collect::<Vec<_>>()
         .await?;
+        let looked_up_at = started.elapsed();
+        tracing::debug!(
+            values = values.len(),
+            canonical_ms = canonical_at.as_millis() as u64,
+            looked_up_ms = looked_up_at.as_millis() as u64,
+            "consent check phases"
+        );
         let mut subject_of: HashMap<&str, Uuid> = HashMap::with_capacity(distinct.len());
         let mut consent_of: HashMap<Uuid, (Uuid, ConsentState, Option<DateTime<Utc>>)> =
             HashMap::new();
@@ -268,17 +257,24 @@ impl Workflow {
                 if suppressed.contains(c.as_str()) {
                     return Ok((Some(ConsentReason::Suppressed), None));
                 }
-                let Some(subject) = subject_of.get(c.as_str()) else {
+                let subject = subject_of.get(c.as_str());
+                let id = subject
+                    .and_then(|s| consent_of.get(s))
+                    .map(|(id, _, _)| *id);
+                if standing.objected_values.contains(c.as_str())
+                    || subject.is_some_and(|s| standing.objected.contains(s))
+                {
+                    return Ok((Some(ConsentReason::Objected), id));
+                }
+                if standing.restricted_values.contains(c.as_str())
+                    || subject.is_some_and(|s| standing.restricted.contains(s))
+                {
+                    return Ok((Some(ConsentReason::Restricted), id));
+                }
+                let Some(subject) = subject else {
                     return Ok((Some(ConsentReason::NoConsent), None));
                 };
                 let consent = consent_of.get(subject);
-                let id = consent.map(|(id, _, _)| *id);
-                if objected.contains(subject) {
-                    return Ok((Some(ConsentReason::Objected), id));
-                }
-                if restricted.contains(subject) {
-                    return Ok((Some(ConsentReason::Restricted), id));
-                }
                 let Some((id, state, expires)) = consent else {
                     return Ok((Some(ConsentReason::NoConsent), None));
                 };

@@ -210,12 +210,51 @@ impl Workflow {
             .filter(collected_record::Column::RecordKey.eq(record_key.as_str()))
             .one(conn)
             .await?;
+        let referenced = data_field::Entity::find()
+            .filter(data_field::Column::ReferencesId.eq(field.id))
+            .one(conn)
+            .await?
+            .is_some();
         let mut v = Validator::default();
         v.check(
             collected.is_some(),
             &["input", "recordKey"],
             "no record with this key was collected for the request in the field's source",
         );
+        v.check(
+            field.references_id.is_none() && !referenced,
+            &["input", "fieldId"],
+            format!(
+                "`{}` links records to each other (a declared reference): changing it would \
+                 move records between people; correct it by hand",
+                field.location
+            ),
+        );
+        // An identifying value of somebody else would merge two people.
+        if let Some(kind) = field
+            .identity_type
+            .as_deref()
+            .and_then(|t| t.parse::<IdentityType>().ok())
+        {
+            let region = crate::requests::settings::phone_region(conn, principal.org_id).await?;
+            let mut n = Validator::default();
+            let canonical = crate::requests::intake_normalize(&mut n, kind, &value, &[], region);
+            let other = entity::subject_identity::Entity::find()
+                .filter(entity::subject_identity::Column::OrgId.eq(principal.org_id))
+                .filter(entity::subject_identity::Column::Kind.eq(kind.as_str()))
+                .filter(entity::subject_identity::Column::Value.eq(canonical))
+                .filter(entity::subject_identity::Column::SubjectId.ne(request.subject_id))
+                .one(conn)
+                .await?;
+            v.check(
+                other.is_none(),
+                &["input", "value"],
+                format!(
+                    "this {} identifies another person known to Auskunft: check it by hand",
+                    kind.as_str()
+                ),
+            );
+        }
         if let (Some(t), Some(f)) = (
             table_of_key(&record_key),
             table_of_location(&field.location),
@@ -441,11 +480,19 @@ impl Workflow {
             Some(Err(e)) => return self.fail(owner, options, &task, e).await,
             Some(Ok(p)) => p,
         };
+        let links: HashSet<Uuid> = fields
+            .iter()
+            .filter(|f| {
+                f.references_id.is_some() || fields.iter().any(|g| g.references_id == Some(f.id))
+            })
+            .map(|f| f.id)
+            .collect();
         let mut plan = plan(
             &corrections,
             &values,
             &before,
             &key_fields,
+            &links,
             &approved.keys,
             &|v| self.correction_digest(request.org_id, v),
         );
@@ -460,17 +507,28 @@ impl Workflow {
             return Ok(Pass::Lost { task_id: task.id });
         }
         let work = async {
-            if plan.changes.is_empty() {
-                return Ok(before.clone());
+            let mut refused: Vec<(String, String)> = Vec::new();
+            if !plan.changes.is_empty()
+                && let Err(batch) = c.erase(&job, &plan.changes).await
+            {
+                // One value the source refuses (a type, a constraint) must not block
+                // the others: each record on its own, the refused ones named.
+                for change in &plan.changes {
+                    if let Err(e) = c.erase(&job, std::slice::from_ref(change)).await {
+                        refused.push((change.key.clone(), e.to_string()));
+                    }
+                }
+                if refused.len() == plan.changes.len() {
+                    return Err(batch);
+                }
             }
-            c.erase(&job, &plan.changes).await?;
-            c.collect(&job).await
+            Ok::<_, CollectError>((refused, c.collect(&job).await?))
         };
         let done = tokio::select! {
             r = work => Some(r),
             () = self.heartbeat(owner, task.id, options) => None,
         };
-        let after = match done {
+        let (refused, after) = match done {
             None => return Ok(Pass::Lost { task_id: task.id }),
             Some(Err(e)) => return self.fail(owner, options, &task, e).await,
             Some(Ok(a)) => a,
@@ -479,6 +537,19 @@ impl Workflow {
             check(&mut plan, &after, &|v| {
                 self.correction_digest(request.org_id, v)
             });
+            for o in plan.outcomes.iter_mut().filter(|o| o.written) {
+                if let Some((_, e)) = refused.iter().find(|(k, _)| *k == o.record_key) {
+                    o.result = CorrectionOutcome::Failed;
+                    let mut why: String = e.chars().take(500).collect();
+                    if why.len() < e.len() {
+                        why.push('…');
+                    }
+                    o.detail = format!(
+                        "the source refused the record's corrections (nothing of the record \
+                         was written): {why}"
+                    );
+                }
+            }
         }
         self.finish_rectification(owner, &task, &source.name, &plan.outcomes, &request)
             .await
@@ -702,19 +773,27 @@ pub(crate) struct Plan {
 }
 
 /// Plans the corrections against what a search found now (`values`: each
-/// correction's value by id; `digest`: the keyed digest of a value).
+/// correction's value by id; `digest`: the keyed digest of a value). Primary keys
+/// (`key_fields`) and `links` (declared references and the fields they point to:
+/// changing one would move records between people) are refused.
 pub(crate) fn plan(
     corrections: &[correction::Model],
     values: &HashMap<Uuid, String>,
     found: &[Found],
     key_fields: &HashSet<Uuid>,
+    links: &HashSet<Uuid>,
     approved: &HashSet<String>,
     digest: &dyn Fn(&str) -> String,
 ) -> Plan {
     let by_key: HashMap<&str, &Found> = found.iter().map(|f| (f.key.as_str(), f)).collect();
     let mut out = Plan::default();
 
-    for c in corrections.iter().filter(|c| c.carried_out_at.is_none()) {
+    // Not carried out yet, or failed before (a retry tries again).
+    let open = |c: &&correction::Model| {
+        c.carried_out_at.is_none()
+            || c.outcome.as_deref() == Some(CorrectionOutcome::Failed.as_str())
+    };
+    for c in corrections.iter().filter(open) {
         let value = &values[&c.id];
         let record = by_key.get(c.record_key.as_str());
         let before = record.and_then(|r| {
@@ -737,6 +816,11 @@ pub(crate) fn plan(
         };
         let refused = if key_fields.contains(&c.field_id) {
             Some("a primary key names its row and is never changed: correct it by hand")
+        } else if links.contains(&c.field_id) {
+            Some(
+                "a declared reference links records: changing it would move records between \
+                 people; correct it by hand",
+            )
         } else if !approved.contains(&c.record_key) {
             Some("the record is not among those collected and approved: not touched")
         } else if record.is_some_and(|r| !r.flags.is_empty()) {
@@ -894,6 +978,7 @@ mod tests {
             correction(5, 10, "t(id=3)"),
             correction(6, 10, "t(id=4)"),
             correction(7, 10, "t(id=5)"),
+            correction(8, 13, "t(id=1)"),
         ];
         let values: HashMap<Uuid, String> = [
             (1, "Neu"),
@@ -903,6 +988,7 @@ mod tests {
             (5, "a"),
             (6, "b"),
             (7, "c"),
+            (8, "2"),
         ]
         .into_iter()
         .map(|(n, v)| (Uuid::from_u128(n), v.to_owned()))
@@ -922,9 +1008,16 @@ mod tests {
             .into_iter()
             .map(String::from)
             .collect();
-        let plan = plan(&corrections, &values, &now, &keys, &approved, &|v| {
-            format!("h({v})")
-        });
+        let links: HashSet<Uuid> = [Uuid::from_u128(13)].into();
+        let plan = plan(
+            &corrections,
+            &values,
+            &now,
+            &keys,
+            &links,
+            &approved,
+            &|v| format!("h({v})"),
+        );
         assert_eq!(
             plan.changes,
             [RowChange {
@@ -953,6 +1046,7 @@ mod tests {
             (5, "no longer found"),
             (6, "leak check"),
             (7, "not among those collected and approved"),
+            (8, "declared reference"),
         ] {
             assert_eq!(by_id(n).result, CorrectionOutcome::Failed, "{n}");
             assert!(by_id(n).detail.contains(why), "{n}: {}", by_id(n).detail);
@@ -975,6 +1069,7 @@ mod tests {
             &corrections,
             &values,
             &[found("t(id=1)", &[(10, "1"), (11, "Alt")])],
+            &HashSet::new(),
             &HashSet::new(),
             &approved,
             &digest,

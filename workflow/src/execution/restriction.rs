@@ -246,23 +246,42 @@ pub(super) async fn done_by_hand<C: crate::core::store::Conn>(
     Ok(())
 }
 
-/// Subjects with a restriction or objection standing in `org_id`: requests of those
-/// kinds neither rejected nor cancelled, unless every mark they made was lifted.
+/// Who a campaign must leave out in an organization, for identities of one kind.
+#[derive(Debug, Default)]
+pub(crate) struct Standing {
+    /// People with a restriction standing, or an erasure not carried out yet.
+    pub restricted: HashSet<Uuid>,
+    /// People with an objection standing.
+    pub objected: HashSet<Uuid>,
+    /// Identities of the kind that collection found on the way for those
+    /// requests (a phone number read from the person's own record): they name the
+    /// same person, even where the ledger files them under another.
+    pub restricted_values: HashSet<String>,
+    /// The same for objections.
+    pub objected_values: HashSet<String>,
+}
+
+/// Who stands restricted or objected in `org_id`: requests of those kinds neither
+/// rejected nor cancelled, unless every mark they made was lifted; and erasures not
+/// yet carried out (once carried out, the suppression list speaks for the person).
 pub(crate) async fn standing<C: crate::core::store::Conn>(
     conn: &C,
     org_id: Uuid,
-) -> Result<(HashSet<Uuid>, HashSet<Uuid>)> {
+    kind: crate::register::fields::IdentityType,
+) -> Result<Standing> {
     use crate::requests::RequestState;
-    let requests: Vec<(Uuid, Uuid, String)> = subject_request::Entity::find()
+    let requests: Vec<(Uuid, Uuid, String, String)> = subject_request::Entity::find()
         .select_only()
         .column(subject_request::Column::Id)
         .column(subject_request::Column::SubjectId)
         .column(subject_request::Column::Kind)
+        .column(subject_request::Column::State)
         .filter(subject_request::Column::OrgId.eq(org_id))
         .filter(subject_request::Column::IsTest.eq(false))
         .filter(subject_request::Column::Kind.is_in([
             RequestKind::Restriction.as_str(),
             RequestKind::Objection.as_str(),
+            RequestKind::Erasure.as_str(),
         ]))
         .filter(subject_request::Column::State.is_not_in([
             RequestState::Rejected.as_str(),
@@ -288,19 +307,46 @@ pub(crate) async fn standing<C: crate::core::store::Conn>(
             active.insert(request);
         }
     }
-    let mut restricted = HashSet::new();
-    let mut objected = HashSet::new();
-    for (id, subject, kind) in requests {
-        if marked.contains(&id) && !active.contains(&id) {
+    let mut out = Standing::default();
+    let mut objecting: HashSet<Uuid> = HashSet::new();
+    let mut restricting: HashSet<Uuid> = HashSet::new();
+    for (id, subject, request_kind, state) in requests {
+        if request_kind == RequestKind::Erasure.as_str() {
+            if state == RequestState::Dispatched.as_str() || state == RequestState::Closed.as_str()
+            {
+                continue;
+            }
+        } else if marked.contains(&id) && !active.contains(&id) {
             continue;
         }
-        if kind == RequestKind::Objection.as_str() {
-            objected.insert(subject);
+        if request_kind == RequestKind::Objection.as_str() {
+            out.objected.insert(subject);
+            objecting.insert(id);
         } else {
-            restricted.insert(subject);
+            out.restricted.insert(subject);
+            restricting.insert(id);
         }
     }
-    Ok((restricted, objected))
+    let ids: Vec<Uuid> = objecting.iter().chain(&restricting).copied().collect();
+    for chunk in ids.chunks(500) {
+        let found: Vec<(Uuid, String)> = entity::found_identity::Entity::find()
+            .select_only()
+            .column(entity::found_identity::Column::RequestId)
+            .column(entity::found_identity::Column::Value)
+            .filter(entity::found_identity::Column::RequestId.is_in(chunk.iter().copied()))
+            .filter(entity::found_identity::Column::Kind.eq(kind.as_str()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (request, value) in found {
+            if objecting.contains(&request) {
+                out.objected_values.insert(value);
+            } else {
+                out.restricted_values.insert(value);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `(source, record)` of every record under a restriction that stands (for the
@@ -453,6 +499,20 @@ impl Workflow {
                     request.kind
                 ),
             ));
+        }
+        // Lifted only once carried out everywhere: a mark made after the lift (a
+        // steward completing a task later) would bring it back unnoticed.
+        let open_tasks = request_task::Entity::find()
+            .filter(request_task::Column::RequestId.eq(request.id))
+            .filter(request_task::Column::Kind.eq(crate::requests::TaskKind::Execute.as_str()))
+            .filter(request_task::Column::State.ne(TaskState::Done.as_str()))
+            .count(conn)
+            .await?;
+        if open_tasks > 0 {
+            return Err(Error::Conflict(format!(
+                "{open_tasks} execution task(s) of the request are not done yet: lift the \
+                 restriction once it is carried out in every source"
+            )));
         }
         use processing_restriction::Column as R;
         let standing = processing_restriction::Entity::find()

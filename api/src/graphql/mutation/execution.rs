@@ -68,9 +68,12 @@ impl ExecutionMutation {
     /// collected for a RECTIFICATION request (Art. 16), while it is COLLECTING,
     /// IN_REVIEW or CHANGES_REQUESTED; the reviewer approves the corrections with the
     /// request, and they are written to the sources when it is carried out. Proposing
-    /// again for the same field and record replaces the value. Needs
-    /// `request:update`. VALIDATION for a request of another kind, a record not
-    /// collected for it, or a field of another table; CONFLICT after approval.
+    /// again for the same field and record replaces the value (the last one wins).
+    /// Needs `request:update`. VALIDATION for a request of another kind, a record
+    /// not collected for it, a field of another table, a declared reference or the
+    /// field one points to (changing it would move records between people: correct
+    /// those by hand), or an identifying value Auskunft knows as another person's;
+    /// CONFLICT after approval.
     async fn propose_correction(
         &self,
         ctx: &Context<'_>,
@@ -118,7 +121,8 @@ impl ExecutionMutation {
     /// Lifts the restriction (or objection) a request put on the subject's records
     /// (`request:review`): campaign checks include the person again, the retention
     /// sweep treats the records as any other. The subject is told by e-mail first
-    /// (Art. 18(3)), in the same transaction. CONFLICT when nothing stands to lift.
+    /// (Art. 18(3)), in the same transaction. CONFLICT while an execution task of the
+    /// request is not done, or when nothing stands to lift.
     async fn lift_restriction(
         &self,
         ctx: &Context<'_>,

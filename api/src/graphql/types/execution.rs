@@ -52,8 +52,10 @@ pub struct Correction {
     pub location: String,
     /// The record (`customers(id=42)`).
     pub record_key: String,
-    /// The corrected value.
-    pub value: String,
+    /// The corrected value (trimmed). Personal data: null, with a FORBIDDEN error,
+    /// for callers without request:read_data, leaving the rest of the correction
+    /// readable.
+    pub value: Option<String>,
     /// Keyed digest (HMAC-SHA-256, hex) of the corrected value.
     pub value_digest: String,
     /// Global ID of the API key that proposed it.
@@ -81,7 +83,7 @@ impl From<wx::CorrectionView> for Correction {
             field_id: global_id("DataField", c.field_id),
             location: c.location,
             record_key: c.record_key,
-            value: c.value,
+            value: Some(c.value),
             value_digest: c.value_digest,
             proposed_by_id: c.proposed_by.map(|k| global_id("ApiKey", k)),
             proposed_at: c.proposed_at,
