@@ -54,7 +54,7 @@ use crate::connectors::{CollectError, CollectJob, ConnectorKind, Found, RowChang
 use crate::core::crypto::Cipher;
 use crate::error::{Error, Result};
 use crate::register::fields::ErasureStrategy;
-use crate::requests::{RequestKind, TaskState, TimelineKind};
+use crate::requests::{RequestKind, TimelineKind};
 use crate::{Workflow, new_id, now};
 
 pub use duties::Duty;
@@ -634,16 +634,9 @@ impl Workflow {
                 .await?
                 .iter(),
         );
-        let mut active = current.clone().into_active_model();
-        active.lease_owner = Set(None);
-        active.lease_until = Set(None);
-        active.updated_at = Set(at);
         let note;
+        let mut error = None;
         if failed.is_empty() {
-            active.state = Set(TaskState::Done.as_str().to_owned());
-            active.completed_by = Set(Some(worker.key_id));
-            active.completed_at = Set(Some(at));
-            active.error = Set(None);
             note = format!(
                 "EXECUTE task for `{source_name}`: {} ({counts}{})",
                 if request.is_test {
@@ -672,11 +665,12 @@ impl Workflow {
                 failed.len(),
                 locations.into_iter().collect::<Vec<_>>().join(", ")
             );
-            active.state = Set(TaskState::Failed.as_str().to_owned());
-            active.error = Set(Some(message.clone()));
             note = format!("EXECUTE task for `{source_name}` failed: {message} ({counts})");
+            error = Some(message);
         }
-        active.update(conn).await?;
+        crate::execution::worker_ended(current, at, error)
+            .update(conn)
+            .await?;
         let updated = crate::requests::update_versioned(
             conn,
             request.clone().into_active_model(),

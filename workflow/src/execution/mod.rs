@@ -52,6 +52,34 @@ impl Workflow {
     }
 }
 
+/// A worker's EXECUTE task ended at `at`: its lease released, and done, or failed
+/// with `error` (for stewards).
+pub(crate) fn worker_ended(
+    task: request_task::Model,
+    at: chrono::DateTime<chrono::Utc>,
+    error: Option<String>,
+) -> request_task::ActiveModel {
+    use crate::requests::TaskState;
+    use sea_orm::{IntoActiveModel, Set};
+    let mut active = task.into_active_model();
+    active.lease_owner = Set(None);
+    active.lease_until = Set(None);
+    active.updated_at = Set(at);
+    match error {
+        None => {
+            active.state = Set(TaskState::Done.as_str().to_owned());
+            active.completed_by = Set(Some(crate::access::principal::WORKER_ID));
+            active.completed_at = Set(Some(at));
+            active.error = Set(None);
+        }
+        Some(error) => {
+            active.state = Set(TaskState::Failed.as_str().to_owned());
+            active.error = Set(Some(error));
+        }
+    }
+    active
+}
+
 /// Whether the source's connector can write to it (a SQL source with
 /// `readOnly: false`).
 fn writable(source: &data_source::Model) -> bool {

@@ -40,7 +40,7 @@ use crate::connectors::{
 };
 use crate::error::{Error, Result, Validator};
 use crate::register::fields::IdentityType;
-use crate::requests::{RequestKind, RequestState, TaskState, TimelineKind};
+use crate::requests::{RequestKind, RequestState, TimelineKind};
 use crate::{Action, Object, Principal, Workflow, new_id, now};
 
 stored_enum! {
@@ -650,33 +650,27 @@ impl Workflow {
         }
         let count = |r: CorrectionOutcome| outcomes.iter().filter(|o| o.result == r).count();
         let failed = count(CorrectionOutcome::Failed);
-        let mut active = current.into_active_model();
-        active.lease_owner = Set(None);
-        active.lease_until = Set(None);
-        active.updated_at = Set(at);
         let summary = format!(
             "{} applied, {} unchanged, {failed} failed",
             count(CorrectionOutcome::Applied),
             count(CorrectionOutcome::Unchanged)
         );
-        let note = if outcomes.is_empty() {
-            active.state = Set(TaskState::Done.as_str().to_owned());
-            active.completed_by = Set(Some(worker.key_id));
-            active.completed_at = Set(Some(at));
-            active.error = Set(None);
-            format!("EXECUTE task for `{source_name}`: nothing to correct in this source")
+        let (note, error) = if outcomes.is_empty() {
+            (
+                format!("EXECUTE task for `{source_name}`: nothing to correct in this source"),
+                None,
+            )
         } else if failed == 0 {
-            active.state = Set(TaskState::Done.as_str().to_owned());
-            active.completed_by = Set(Some(worker.key_id));
-            active.completed_at = Set(Some(at));
-            active.error = Set(None);
-            format!(
-                "EXECUTE task for `{source_name}`: {} ({summary})",
-                if request.is_test {
-                    "test request: corrections planned, the source was not changed"
-                } else {
-                    "corrections written and read back"
-                }
+            (
+                format!(
+                    "EXECUTE task for `{source_name}`: {} ({summary})",
+                    if request.is_test {
+                        "test request: corrections planned, the source was not changed"
+                    } else {
+                        "corrections written and read back"
+                    }
+                ),
+                None,
             )
         } else {
             let locations: BTreeSet<&str> = outcomes
@@ -689,11 +683,12 @@ impl Workflow {
                  hand, then complete the task",
                 locations.into_iter().collect::<Vec<_>>().join(", ")
             );
-            active.state = Set(TaskState::Failed.as_str().to_owned());
-            active.error = Set(Some(message.clone()));
-            format!("EXECUTE task for `{source_name}` failed: {message} ({summary})")
+            (
+                format!("EXECUTE task for `{source_name}` failed: {message} ({summary})"),
+                Some(message),
+            )
         };
-        active.update(conn).await?;
+        super::worker_ended(current, at, error).update(conn).await?;
         let updated = crate::requests::update_versioned(
             conn,
             locked.clone().into_active_model(),

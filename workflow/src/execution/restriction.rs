@@ -415,15 +415,7 @@ impl Workflow {
                 keys.len()
             )
         };
-        let mut active = current.into_active_model();
-        active.lease_owner = Set(None);
-        active.lease_until = Set(None);
-        active.updated_at = Set(at);
-        active.state = Set(TaskState::Done.as_str().to_owned());
-        active.completed_by = Set(Some(worker.key_id));
-        active.completed_at = Set(Some(at));
-        active.error = Set(None);
-        active.update(conn).await?;
+        super::worker_ended(current, at, None).update(conn).await?;
         let updated = crate::requests::update_versioned(
             conn,
             request_now.clone().into_active_model(),
