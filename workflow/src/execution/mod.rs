@@ -16,11 +16,11 @@ use std::collections::HashSet;
 use entity::{data_source, request_task};
 use uuid::Uuid;
 
+use crate::Workflow;
 use crate::collection::{Pass, WorkerOptions};
 use crate::connectors::{ConnectorKind, connector};
 use crate::error::{Error, Result};
 use crate::requests::RequestKind;
-use crate::{Principal, Workflow};
 
 pub use rectification::{CorrectionOutcome, CorrectionView, NewCorrection};
 pub use restriction::{RestrictionGround, RestrictionView};
@@ -118,7 +118,6 @@ pub(crate) fn automatic(
 /// kind (the erasure report, corrections, restrictions).
 pub(crate) async fn done_by_hand<C: crate::core::store::Conn>(
     conn: &C,
-    principal: &Principal,
     task: &request_task::Model,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
@@ -127,7 +126,7 @@ pub(crate) async fn done_by_hand<C: crate::core::store::Conn>(
         RequestKind::Erasure => crate::erasure::done_by_hand(conn, task, at).await,
         RequestKind::Rectification => rectification::done_by_hand(conn, task, at).await,
         RequestKind::Restriction | RequestKind::Objection => {
-            restriction::done_by_hand(conn, principal, &request, task, at).await
+            restriction::done_by_hand(conn, &request, task, at).await
         }
         RequestKind::Access | RequestKind::Portability => Ok(()),
     }

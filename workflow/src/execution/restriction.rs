@@ -228,7 +228,6 @@ async fn mark<C: crate::core::store::Conn>(
 /// in the system itself).
 pub(super) async fn done_by_hand<C: crate::core::store::Conn>(
     conn: &C,
-    _principal: &Principal,
     request: &subject_request::Model,
     task: &request_task::Model,
     at: DateTime<Utc>,

@@ -438,7 +438,7 @@ impl Workflow {
                 dropped = replaced.dropped;
                 let kept = replaced.kept;
                 if kind == TaskKind::Execute {
-                    crate::execution::done_by_hand(conn, principal, &open.task, at).await?;
+                    crate::execution::done_by_hand(conn, &open.task, at).await?;
                 }
                 active.state = Set(TaskState::Done.as_str().to_owned());
                 active.note = Set(note);
