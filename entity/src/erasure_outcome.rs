@@ -24,7 +24,7 @@ pub struct Model {
     pub outcome: String,
     /// For RETAINED: the legal ground of the duty to keep it (`§ 147 AO`).
     pub legal_reference: Option<String>,
-    /// For RETAINED: the day the duty ends, at the latest.
+    /// For RETAINED: the day the duty ends.
     pub held_until: Option<Date>,
     /// Why it failed, or how it was carried out.
     pub detail: Option<String>,
@@ -35,6 +35,13 @@ pub struct Model {
     pub carried_out_at: Option<DateTimeUtc>,
     /// For RETAINED: when the hold was released (erased after the duty ended).
     pub released_at: Option<DateTimeUtc>,
+    /// For RETAINED: what the policy that holds it says happens when the duty ends
+    /// (DELETE, ANONYMIZE, REVIEW).
+    pub hold_action: Option<String>,
+    /// For RETAINED: the value kept, sealed (AES-256-GCM), until the hold is
+    /// released: the release changes the row only while it still holds it. Cleared
+    /// on release.
+    pub held_value: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

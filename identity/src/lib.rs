@@ -131,6 +131,9 @@ pub fn canonical(kind: Kind, value: &str, region: PhoneRegion) -> Result<String,
 /// Longest e-mail address accepted (RFC 5321 path limit).
 pub const MAX_EMAIL_LEN: usize = 254;
 
+/// Longest local part (before the `@`) of an e-mail address (RFC 5321, 4.5.3.1.1).
+pub const MAX_LOCAL_PART_LEN: usize = 64;
+
 /// The canonical spelling of an e-mail address: NFC, local part lower-cased, domain
 /// as ASCII (punycode) by UTS #46.
 pub fn email(value: &str) -> Result<String, Invalid> {
@@ -154,6 +157,11 @@ pub fn email(value: &str) -> Result<String, Invalid> {
     }
     // Lower-casing may leave a string that is not NFC (rarely): normalize again.
     let local = nfc(&local.to_lowercase());
+    if local.len() > MAX_LOCAL_PART_LEN {
+        return Err(invalid(format!(
+            "the part before the @ must be at most {MAX_LOCAL_PART_LEN} bytes (RFC 5321)"
+        )));
+    }
     let canonical = format!("{local}@{ascii}");
     if canonical.len() > MAX_EMAIL_LEN {
         return Err(too_long());
@@ -382,5 +390,12 @@ mod tests {
             canonical(Kind::CustomerNumber, "a  b", de()).unwrap(),
             "a b"
         );
+    }
+
+    #[test]
+    fn local_parts_longer_than_rfc_5321_allows_are_refused() {
+        let longest = format!("{}@example.org", "a".repeat(64));
+        assert_eq!(email(&longest).as_deref(), Ok(longest.as_str()));
+        assert!(email(&format!("{}@example.org", "a".repeat(65))).is_err());
     }
 }

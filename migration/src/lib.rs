@@ -45,6 +45,7 @@ mod m20261130_000036_recipient_notices;
 mod m20261130_000037_consent;
 mod m20261130_000038_retention_sweep;
 mod m20261201_000039_execution;
+mod m20261201_000040_hold_action;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -90,6 +91,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000037_consent::Migration),
             Box::new(m20261130_000038_retention_sweep::Migration),
             Box::new(m20261201_000039_execution::Migration),
+            Box::new(m20261201_000040_hold_action::Migration),
         ]
     }
 }

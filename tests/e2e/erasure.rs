@@ -21,7 +21,7 @@ use crate::smtp::SmtpServer;
 
 const ERIKA: &str = "erika.mustermann@example.org";
 const TASKS: &str = "query($id: ID!) { node(id: $id) { ... on SubjectRequest { id state version tasks { id kind sourceName automatic state note error } timeline(first: 100) { nodes { kind message actorName } } } } }";
-const REPORT: &str = "query($id: ID!) { erasureReport(requestId: $id) { openTasks hasFailures lines { sourceName location result records legalReference heldUntil detail } } }";
+const REPORT: &str = "query($id: ID!) { erasureReport(requestId: $id) { openTasks hasFailures lines { sourceName location result records legalReference heldUntil releasedAt detail } } }";
 
 pub(crate) async fn tasks(app: &TestApp, id: &str) -> Value {
     gql(app, Role::Steward, TASKS, json!({"id": id})).await["node"].clone()
@@ -293,9 +293,18 @@ async fn a_demo_erasure_is_carried_out_held_checked_reported_and_suppressed(app:
         end_of_year.to_string(),
         "ten years after the end of the year"
     );
-    assert_eq!(
-        line(&report, "orders.customer_id", "RETAINED")["legalReference"],
-        "§ 195, § 199 BGB"
+    // The order is an accounting record too: of its two duties (three years after
+    // her last order, § 195 BGB; ten years, § 147 AO) the longer holds it. Neither
+    // maps a date the tax duty counts from, so it counts from today.
+    let order = line(&report, "orders.customer_id", "RETAINED");
+    assert_eq!(order["legalReference"], "§ 147 AO, § 257 HGB");
+    assert_eq!(order["heldUntil"], end_of_year.to_string());
+    assert!(
+        order["detail"]
+            .as_str()
+            .unwrap()
+            .contains("counted from the day of the erasure"),
+        "{order}"
     );
 
     // Not dispatchable while sources are open; then the steward does the rest.

@@ -245,6 +245,95 @@ async fn the_sweep_finds_the_expired_demo_customers_and_opens_reviewed_erasures(
             .contains("orders.delivery_street"),
         "{order}"
     );
+    assert_eq!(finding(&ended, "invoices(id=3)")["outcome"], "HOLD_ENDED");
+
+    // Someone moved the invoice to another order in the shop since (Max's: it is
+    // another person's now): a real run leaves it alone and says why. The order cannot go: the
+    // shop's order items (not mapped) still point to it, and the source says so.
+    let shop = |sql: &'static str| {
+        let file = app.sources_dir.join("auskunft-demo-shop.db");
+        async move {
+            use sea_orm::ConnectionTrait;
+            let conn = sea_orm::Database::connect(format!("sqlite://{}?mode=rw", file.display()))
+                .await
+                .unwrap();
+            conn.execute_unprepared(sql).await.unwrap();
+            conn.close().await.unwrap();
+        }
+    };
+    shop("UPDATE invoices SET order_id = 2 WHERE id = 3").await;
+    let kept = findings(&app, Role::Dpo, &sweep(&app, false).await).await;
+    let invoice = finding(&kept, "invoices(id=3)");
+    assert_eq!(invoice["outcome"], "HOLD_ENDED", "{kept:#}");
+    assert!(
+        invoice["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no longer holds"),
+        "{invoice}"
+    );
+    assert_eq!(
+        shop_row(
+            &app,
+            "SELECT CAST(order_id AS TEXT) FROM invoices WHERE id = 3"
+        )
+        .await,
+        [Some("2".to_owned())],
+        "the changed row is untouched"
+    );
+    let order = finding(&kept, "orders(id=4)");
+    assert_eq!(order["outcome"], "HOLD_ENDED", "{kept:#}");
+    assert!(
+        order["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the source refused to erase it"),
+        "{order}"
+    );
+
+    // Changed back, and the order items gone, the next run carries both out as
+    // their policy says (DELETE), and the erasure report says so, with the day the
+    // hold ended.
+    shop("UPDATE invoices SET order_id = 4 WHERE id = 3").await;
+    shop("DELETE FROM order_items WHERE order_id = 4").await;
+    let released = findings(&app, Role::Dpo, &sweep(&app, false).await).await;
+    for key in ["orders(id=4)", "invoices(id=3)"] {
+        let f = finding(&released, key);
+        assert_eq!(f["outcome"], "HOLD_RELEASED", "{released:#}");
+        assert_eq!(f["request"]["id"], json!(id));
+    }
+    for table in ["orders WHERE id = 4", "invoices WHERE id = 3"] {
+        assert_eq!(
+            shop_row(&app, &format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table}")).await,
+            [Some("0".to_owned())],
+            "{table}"
+        );
+    }
+    let report = gql(
+        &app,
+        Role::Auditor,
+        "query($id: ID!) { erasureReport(requestId: $id) { lines { location result heldUntil releasedAt detail } } }",
+        json!({"id": id}),
+    )
+    .await;
+    let lines = report["erasureReport"]["lines"].as_array().unwrap();
+    let order_lines: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["location"].as_str().unwrap().starts_with("orders."))
+        .collect();
+    assert!(!order_lines.is_empty(), "{report:#}");
+    for l in order_lines {
+        assert_eq!(l["result"], "ERASED", "{l}");
+        assert!(!l["releasedAt"].is_null(), "{l}");
+        assert!(l["detail"].as_str().unwrap().contains("row deleted"), "{l}");
+    }
+    assert!(
+        !lines.iter().any(|l| l["result"] == "RETAINED"),
+        "nothing is held any more: {report:#}"
+    );
+    // Released once: later runs do not find them again.
+    let after = findings(&app, Role::Dpo, &sweep(&app, false).await).await;
+    assert!(!after.to_string().contains("HOLD_"), "{after:#}");
 
     // Nobody else may open requests on this channel.
     let body = app

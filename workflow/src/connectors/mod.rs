@@ -225,6 +225,10 @@ pub struct RowChange {
     /// text written to a column that holds no text becomes NULL (an erasure's
     /// replacement).
     pub typed: bool,
+    /// Only when the row still holds these values (`None`: NULL); otherwise nothing
+    /// is changed and the change affects no row. A value kept under a legal hold is
+    /// released only from the row that held it, not from one changed since.
+    pub expect: Vec<(uuid::Uuid, Option<String>)>,
 }
 
 /// What an erasure did.

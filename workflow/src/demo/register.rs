@@ -666,11 +666,16 @@ impl Workflow {
             activity(
                 "Accounting",
                 vec![accounting.id],
+                // Orders and their delivery addresses are accounting records too
+                // (Buchungsbelege, § 147(1) AO): held ten years, not the three of
+                // the customer account.
                 ids(
                     &categories,
                     &[
                         "identity.name",
                         "contact.postal_address",
+                        "contract.orders",
+                        "contract.delivery",
                         "financial.invoices",
                         "financial.bank_account",
                     ],

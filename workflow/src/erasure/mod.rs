@@ -90,6 +90,8 @@ pub(crate) struct Planned {
     pub result: ErasureResult,
     pub duty: Option<Duty>,
     pub detail: Option<String>,
+    /// For RETAINED: the value kept (sealed when stored).
+    pub value: Option<String>,
 }
 
 /// The plan for the records a search found.
@@ -154,7 +156,7 @@ pub(crate) fn plan(
     found: &[Found],
     fields: &[data_field::Model],
     key_fields: &HashSet<Uuid>,
-    duties: &HashMap<Uuid, Duty>,
+    duties: &duties::Duties,
     approved: &HashSet<String>,
     redacted: &HashSet<(String, Uuid)>,
     replace: &dyn Fn(ErasureStrategy, &str) -> Option<String>,
@@ -188,6 +190,7 @@ pub(crate) fn plan(
                 result,
                 duty,
                 detail: detail.map(str::to_owned),
+                value: None,
             };
         let refused = if !record.flags.is_empty() {
             Some("the record may be another person's (leak check): erase it by hand after checking")
@@ -208,12 +211,14 @@ pub(crate) fn plan(
         }
         let is_redacted = |f: &data_field::Model| redacted.contains(&(record.key.clone(), f.id));
         let any_redacted = present.iter().any(|(f, _)| is_redacted(f));
-        // The row's hold: the longest duty of its held fields.
-        let mut hold: Option<Duty> = None;
+        // Each held field's duty in this record; one that has already ended holds
+        // nothing, and the field goes the way its policy's action says.
+        let mut held: HashMap<Uuid, Duty> = HashMap::new();
+        let mut ended: HashMap<Uuid, Duty> = HashMap::new();
         for f in row_fields.iter().filter(|f| {
             strategy(f) == ErasureStrategy::KeepUnderHold && !key_fields.contains(&f.id)
         }) {
-            let duty = duties.get(&f.id).ok_or_else(|| {
+            let duty = duties.of(f.id, record, found).ok_or_else(|| {
                 format!(
                     "`{}` is to be kept under a legal hold, but no retention policy with a legal \
                      reference covers its category in an activity using this source; nothing was \
@@ -221,19 +226,29 @@ pub(crate) fn plan(
                     f.location
                 )
             })?;
-            if hold.as_ref().is_none_or(|h| duty.until > h.until) {
-                hold = Some(duty.clone());
+            if duty.until < duties.today && duty.ended() != ErasureStrategy::KeepUnderHold {
+                ended.insert(f.id, duty);
+            } else {
+                held.insert(f.id, duty);
             }
         }
+        // What each field is to become: a hold that ended gives way to its action.
+        let effective =
+            |f: &data_field::Model| ended.get(&f.id).map_or_else(|| strategy(f), |d| d.ended());
+        // The row's hold: the longest duty of its held fields.
+        let hold: Option<Duty> = held.values().max_by_key(|d| d.until).cloned();
+        // A key column held only for its row's sake does not keep a row whose
+        // holds have all ended.
         let delete = hold.is_none()
             && !any_redacted
-            && !row_fields.is_empty()
-            && row_fields
-                .iter()
-                .all(|f| strategy(f) == ErasureStrategy::DeleteRow);
+            && row_fields.iter().any(|f| !key_fields.contains(&f.id))
+            && row_fields.iter().all(|f| {
+                effective(f) == ErasureStrategy::DeleteRow
+                    || (key_fields.contains(&f.id) && strategy(f) == ErasureStrategy::KeepUnderHold)
+            });
         let mut set = Vec::new();
         for (f, value) in &present {
-            let s = strategy(f);
+            let s = effective(f);
             let (result, duty, detail) = if is_redacted(f) {
                 out.left_out += 1;
                 (
@@ -259,9 +274,14 @@ pub(crate) fn plan(
                 (ErasureResult::Erased, None, Some("row deleted"))
             } else {
                 match s {
-                    ErasureStrategy::KeepUnderHold => {
-                        (ErasureResult::Retained, duties.get(&f.id).cloned(), None)
-                    }
+                    ErasureStrategy::KeepUnderHold => match held.get(&f.id) {
+                        Some(duty) => (ErasureResult::Retained, Some(duty.clone()), None),
+                        None => (
+                            ErasureResult::Failed,
+                            None,
+                            Some("kept under a legal hold, but no duty was found for it"),
+                        ),
+                    },
                     ErasureStrategy::Anonymize => {
                         set.push((f.id, replace(s, value)));
                         (ErasureResult::Anonymized, None, Some("anonymized"))
@@ -276,7 +296,25 @@ pub(crate) fn plan(
                     }
                 }
             };
-            out.outcomes.push(planned(f, result, duty, detail));
+            let detail = match (&duty, ended.get(&f.id)) {
+                (Some(duty), _) if result == ErasureResult::Retained => Some(match detail {
+                    Some(d) => format!("{d}; {}", duty.reason()),
+                    None => duty.reason(),
+                }),
+                (_, Some(gone)) => Some(format!(
+                    "{}: the hold under «{}» ({}) ended on {}",
+                    detail.unwrap_or("erased"),
+                    gone.policy,
+                    gone.legal_reference,
+                    gone.until
+                )),
+                _ => detail.map(str::to_owned),
+            };
+            let mut outcome = planned(f, result, duty, detail.as_deref());
+            if result == ErasureResult::Retained {
+                outcome.value = Some((*value).to_owned());
+            }
+            out.outcomes.push(outcome);
         }
         if delete || !set.is_empty() {
             out.changes.push(RowChange {
@@ -284,6 +322,7 @@ pub(crate) fn plan(
                 delete,
                 set,
                 typed: false,
+                expect: Vec::new(),
             });
         }
     }
@@ -501,11 +540,17 @@ impl Workflow {
             .map(|o| (o.record_key, o.field_id))
             .collect();
         let at = now();
-        let rows: Vec<erasure_outcome::ActiveModel> = plan
+        let mut rows: Vec<erasure_outcome::ActiveModel> = Vec::new();
+        for o in plan
             .outcomes
             .iter()
             .filter(|o| !stored.contains(&(o.record_key.clone(), Some(o.field_id))))
-            .map(|o| erasure_outcome::ActiveModel {
+        {
+            let held_value = match &o.value {
+                Some(v) => Some(self.cipher.encrypt(v.as_bytes())?),
+                None => None,
+            };
+            rows.push(erasure_outcome::ActiveModel {
                 id: Set(new_id()),
                 org_id: Set(task.org_id),
                 request_id: Set(task.request_id),
@@ -522,8 +567,10 @@ impl Workflow {
                 created_at: Set(at),
                 carried_out_at: Set(None),
                 released_at: Set(None),
-            })
-            .collect();
+                hold_action: Set(o.duty.as_ref().map(|d| d.action.as_str().to_owned())),
+                held_value: Set(held_value),
+            });
+        }
         for chunk in rows.chunks(500) {
             erasure_outcome::Entity::insert_many(chunk.to_vec())
                 .exec(conn)
@@ -609,6 +656,8 @@ impl Workflow {
                     created_at: Set(at),
                     carried_out_at: Set(Some(at)),
                     released_at: Set(None),
+                    hold_action: Set(None),
+                    held_value: Set(None),
                 }
                 .insert(conn)
                 .await?;
@@ -758,6 +807,8 @@ pub(crate) async fn done_by_hand<C: crate::core::store::Conn>(
             created_at: Set(at),
             carried_out_at: Set(Some(at)),
             released_at: Set(None),
+            hold_action: Set(None),
+            held_value: Set(None),
         }
         .insert(conn)
         .await?;
@@ -813,4 +864,4 @@ pub(crate) fn day(s: &str) -> chrono::NaiveDate {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

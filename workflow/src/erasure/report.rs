@@ -33,8 +33,11 @@ pub struct ReportLine {
     pub records: u64,
     /// For RETAINED: the legal ground.
     pub legal_reference: Option<String>,
-    /// For RETAINED: the day the duty ends, at the latest.
+    /// For RETAINED: the day the duty ends (kept for a value released since).
     pub held_until: Option<NaiveDate>,
+    /// For a value once kept under a legal hold: when the hold ended and the value
+    /// was erased by the retention sweep.
+    pub released_at: Option<chrono::DateTime<chrono::Utc>>,
     /// How it was done, or why it failed.
     pub detail: Option<String>,
 }
@@ -116,6 +119,7 @@ pub(crate) fn lines(
                 records: 0,
                 legal_reference: o.legal_reference.clone(),
                 held_until: o.held_until,
+                released_at: o.released_at,
                 detail: o.detail.clone(),
             })
             .records += u64::from(!o.record_key.is_empty());

@@ -1,8 +1,11 @@
+use chrono::NaiveDate;
+
 use super::*;
 use crate::connectors::FoundValue;
-use crate::register::retention::RetentionTrigger;
+use crate::register::retention::{ExpiryAction, RetentionTrigger};
 
-fn field(id: u128, location: &str, strategy: ErasureStrategy) -> data_field::Model {
+/// A mapped field of a test register.
+pub(crate) fn field(id: u128, location: &str, strategy: ErasureStrategy) -> data_field::Model {
     let at = chrono::Utc::now();
     data_field::Model {
         id: Uuid::from_u128(id),
@@ -52,6 +55,31 @@ fn duty(until: &str) -> Duty {
         legal_reference: "§ 147 AO".into(),
         policy: "Invoices".into(),
         until: day(until),
+        from: None,
+        action: ExpiryAction::Delete,
+    }
+}
+
+/// The tax duty on `orders.customer_id` (10 years after the end of the calendar
+/// year), with trigger fields `triggers`, on 2026-11-30.
+fn tax(triggers: &[u128], action: ExpiryAction) -> duties::Cover {
+    duties::Cover {
+        legal_reference: "§ 147 AO".into(),
+        policy: "Invoices".into(),
+        duration: "P10Y".into(),
+        trigger: RetentionTrigger::AfterEndOfCalendarYear,
+        action,
+        trigger_fields: triggers.iter().map(|t| Uuid::from_u128(*t)).collect(),
+    }
+}
+
+fn covering(covers: Vec<(u128, Vec<duties::Cover>)>) -> duties::Duties {
+    duties::Duties {
+        covers: covers
+            .into_iter()
+            .map(|(f, c)| (Uuid::from_u128(f), c))
+            .collect(),
+        today: day("2026-11-30"),
     }
 }
 
@@ -67,10 +95,8 @@ fn keys() -> HashSet<Uuid> {
     [1u128, 10].map(Uuid::from_u128).into_iter().collect()
 }
 
-fn duties() -> HashMap<Uuid, Duty> {
-    [(Uuid::from_u128(11), duty("2036-12-31"))]
-        .into_iter()
-        .collect()
+fn duties() -> duties::Duties {
+    covering(vec![(11, vec![tax(&[], ExpiryAction::Delete)])])
 }
 
 /// Every record of [`found`] was collected and approved.
@@ -113,12 +139,14 @@ fn each_field_follows_its_strategy_and_held_rows_stay() {
                     (Uuid::from_u128(4), Some("m***".into())),
                 ],
                 typed: false,
+                expect: Vec::new(),
             },
             RowChange {
                 key: "newsletter(id=3)".into(),
                 delete: true,
                 set: vec![],
                 typed: false,
+                expect: Vec::new(),
             },
         ],
         "the held order is not changed at all"
@@ -154,7 +182,7 @@ fn a_held_field_without_a_duty_refuses_the_whole_plan() {
         &found(),
         &shop(),
         &keys(),
-        &HashMap::new(),
+        &covering(Vec::new()),
         &approved(),
         &HashSet::new(),
         &replace,
@@ -327,5 +355,163 @@ fn duties_end_after_their_period_counted_from_the_right_day() {
     assert_eq!(
         duties::until(today, "nonsense", RetentionTrigger::Other),
         None
+    );
+}
+
+fn orders() -> Vec<data_field::Model> {
+    use ErasureStrategy::*;
+    vec![
+        field(10, "orders.id", KeepUnderHold),
+        field(11, "orders.customer_id", KeepUnderHold),
+        field(12, "orders.ordered_at", KeepUnderHold),
+    ]
+}
+
+fn outcome(plan: &Plan, key: &str, field: u128) -> (ErasureResult, Option<NaiveDate>) {
+    plan.outcomes
+        .iter()
+        .find(|o| o.record_key == key && o.field_id == Uuid::from_u128(field))
+        .map(|o| (o.result, o.duty.as_ref().map(|d| d.until)))
+        .unwrap()
+}
+
+#[test]
+fn holds_are_counted_from_each_records_own_date() {
+    let found = vec![
+        record("orders(id=1)", &[(10, "1"), (11, "1"), (12, "2025-10-02")]),
+        record(
+            "orders(id=2)",
+            &[(10, "2"), (11, "1"), (12, "2019-03-01T10:00:00Z")],
+        ),
+        record("orders(id=3)", &[(10, "3"), (11, "1")]),
+    ];
+    let approved = found.iter().map(|f| f.key.clone()).collect();
+    let duties = covering(vec![
+        (11, vec![tax(&[12], ExpiryAction::Delete)]),
+        (12, vec![tax(&[12], ExpiryAction::Delete)]),
+    ]);
+    let plan = plan(
+        &found,
+        &orders(),
+        &[10u128].map(Uuid::from_u128).into_iter().collect(),
+        &duties,
+        &approved,
+        &HashSet::new(),
+        &replace,
+    )
+    .unwrap();
+    // 2025 + 10 years after the end of the year.
+    assert_eq!(
+        outcome(&plan, "orders(id=1)", 11),
+        (ErasureResult::Retained, Some(day("2035-12-31")))
+    );
+    // No date in the record: from the day of the erasure, the latest it can end.
+    assert_eq!(
+        outcome(&plan, "orders(id=3)", 11),
+        (ErasureResult::Retained, Some(day("2036-12-31")))
+    );
+    // 2019 + 10 years ended on 2029-12-31: still held.
+    assert_eq!(
+        outcome(&plan, "orders(id=2)", 12).1,
+        Some(day("2029-12-31"))
+    );
+    let why = plan
+        .outcomes
+        .iter()
+        .find(|o| o.record_key == "orders(id=1)" && o.field_id == Uuid::from_u128(11))
+        .and_then(|o| o.detail.clone())
+        .unwrap();
+    assert!(why.contains("2025-10-02"), "{why}");
+    assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+}
+
+#[test]
+fn a_hold_that_ended_before_the_erasure_follows_its_policys_action() {
+    let found = vec![
+        record("orders(id=1)", &[(10, "1"), (11, "1"), (12, "2012-05-01")]),
+        record("orders(id=2)", &[(10, "2"), (11, "1"), (12, "2025-05-01")]),
+    ];
+    let approved: HashSet<String> = found.iter().map(|f| f.key.clone()).collect();
+    let keys: HashSet<Uuid> = [10u128].map(Uuid::from_u128).into_iter().collect();
+    let run = |action| {
+        let duties = covering(vec![
+            (11, vec![tax(&[12], action)]),
+            (12, vec![tax(&[12], action)]),
+        ]);
+        plan(
+            &found,
+            &orders(),
+            &keys,
+            &duties,
+            &approved,
+            &HashSet::new(),
+            &replace,
+        )
+        .unwrap()
+    };
+    // DELETE: every field of the row was held only for the duty: the row goes.
+    let deleted = run(ExpiryAction::Delete);
+    assert_eq!(
+        deleted.changes,
+        vec![RowChange {
+            key: "orders(id=1)".into(),
+            delete: true,
+            set: vec![],
+            typed: false,
+            expect: Vec::new(),
+        }]
+    );
+    assert_eq!(
+        outcome(&deleted, "orders(id=1)", 11).0,
+        ErasureResult::Erased
+    );
+    assert_eq!(
+        outcome(&deleted, "orders(id=2)", 11),
+        (ErasureResult::Retained, Some(day("2035-12-31")))
+    );
+    // ANONYMIZE: the held values are replaced, the key stays.
+    let anonymized = run(ExpiryAction::Anonymize);
+    assert_eq!(anonymized.changes.len(), 1);
+    assert!(!anonymized.changes[0].delete);
+    assert_eq!(
+        outcome(&anonymized, "orders(id=1)", 11).0,
+        ErasureResult::Anonymized
+    );
+    // REVIEW: still kept, with the day it ended, for a person to decide.
+    let review = run(ExpiryAction::Review);
+    assert!(review.changes.is_empty());
+    assert_eq!(
+        outcome(&review, "orders(id=1)", 11),
+        (ErasureResult::Retained, Some(day("2022-12-31")))
+    );
+}
+
+#[test]
+fn the_last_contact_is_the_persons_not_the_rows() {
+    let found = vec![
+        record("orders(id=1)", &[(10, "1"), (11, "1"), (12, "2020-01-10")]),
+        record("orders(id=2)", &[(10, "2"), (11, "1"), (12, "2025-06-01")]),
+    ];
+    let approved = found.iter().map(|f| f.key.clone()).collect();
+    let contact = duties::Cover {
+        duration: "P3Y".into(),
+        trigger: RetentionTrigger::AfterLastContact,
+        ..tax(&[12], ExpiryAction::Delete)
+    };
+    let duties = covering(vec![(11, vec![contact.clone()]), (12, vec![contact])]);
+    let plan = plan(
+        &found,
+        &orders(),
+        &[10u128].map(Uuid::from_u128).into_iter().collect(),
+        &duties,
+        &approved,
+        &HashSet::new(),
+        &replace,
+    )
+    .unwrap();
+    assert_eq!(
+        outcome(&plan, "orders(id=1)", 11),
+        (ErasureResult::Retained, Some(day("2028-06-01"))),
+        "three years after the person's last order, not this order's"
     );
 }

@@ -844,6 +844,7 @@ pub(crate) fn plan(
                     delete: false,
                     set: vec![set],
                     typed: true,
+                    expect: Vec::new(),
                 }),
             }
         }
@@ -1023,6 +1024,7 @@ mod tests {
                     (Uuid::from_u128(11), Some("x@example.com".into()))
                 ],
                 typed: true,
+                expect: Vec::new(),
             }],
             "one statement per record; an empty field is filled"
         );

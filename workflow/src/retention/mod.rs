@@ -17,10 +17,14 @@
 //!   before for the same record. The request takes the normal path: collection,
 //!   legal review, and the erasure executor, which keeps every field under a legal
 //!   hold (KEEP_UNDER_HOLD with a retention duty, e.g. invoices under § 147 AO)
-//!   restricted instead of erasing it. The sweep itself never changes a source.
+//!   restricted instead of erasing it. The sweep changes a source only to erase
+//!   what such a hold kept, once it has ended.
 //! - A policy whose action at expiry is REVIEW gets REVIEW_DUE findings instead:
 //!   a person decides.
 //! - Records an erasure already anonymized or erased are left out.
+//! - Values an erasure kept under a legal hold whose duty has ended are found
+//!   (HOLD_ENDED); a run that is not dry erases them as the holding policy's action
+//!   at expiry says, where a worker can write the source (see `holds`).
 //! - A run and its findings are kept (identities sealed) and readable through
 //!   GraphQL; each run is audited.
 
@@ -50,6 +54,7 @@ use crate::register::retention::{ExpiryAction, RetentionTrigger};
 use crate::requests::{Channel, NewIdentity, NewRequest, RequestKind, VerificationMethod};
 use crate::{Workflow, new_id, now};
 
+mod holds;
 mod triggers;
 
 stored_enum! {
@@ -64,9 +69,13 @@ stored_enum! {
         AlreadyRequested => "ALREADY_REQUESTED",
         /// Its policy says a person decides at expiry (action REVIEW).
         ReviewDue => "REVIEW_DUE",
-        /// A value an erasure kept under a legal hold whose duty has ended: it is to be
-        /// erased now (see `detail` and `request`).
+        /// A value an erasure kept under a legal hold whose duty has ended, not yet
+        /// erased: a dry run, a source changed by hand, a source that refused, or a
+        /// policy whose action at expiry is REVIEW (see `detail` and `request`).
         HoldEnded => "HOLD_ENDED",
+        /// A value kept under a legal hold whose duty has ended was erased or
+        /// anonymized by this run, as its policy says (see `detail` and `request`).
+        HoldReleased => "HOLD_RELEASED",
         /// Past its period, but an identity in it also identifies a record still
         /// within its period (or without a date): an erasure request by it would reach
         /// that record too, so a person decides.
@@ -325,6 +334,8 @@ impl Workflow {
         self.mark_requested(org_id, &mut findings).await?;
         if !dry_run {
             self.open_requests(org_id, run.id, &mut findings).await;
+            self.release_holds(org_id, run.id, actor, today, &mut findings)
+                .await;
         }
         self.finish_run(run, actor, examined, findings).await
     }
@@ -564,8 +575,7 @@ impl Workflow {
                     Some(source_id),
                     RetentionOutcome::HoldEnded,
                     format!(
-                        "kept under a legal hold that ended on {until}: {}; erase it now \
-                         (the request's steward, in the source)",
+                        "kept under a legal hold that ended on {until}: {}",
                         fields.into_iter().collect::<Vec<_>>().join(", ")
                     ),
                 )
@@ -863,6 +873,7 @@ impl Workflow {
                     RetentionOutcome::UnreadableDate
                         | RetentionOutcome::NoTrigger
                         | RetentionOutcome::HoldEnded
+                        | RetentionOutcome::HoldReleased
                 )
         });
         let requested = count(&|f| f.outcome == RetentionOutcome::ErasureRequested);

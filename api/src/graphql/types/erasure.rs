@@ -53,9 +53,13 @@ pub struct ErasureReportLine {
     pub records: u64,
     /// For RETAINED: the legal ground of the duty to keep it (e.g. `§ 147 AO`).
     pub legal_reference: Option<String>,
-    /// For RETAINED: the day the duty ends at the latest; the data is restricted
-    /// until then.
+    /// For RETAINED: the day the duty ends, counted from the record's own date
+    /// where the register maps one (otherwise from the day of the erasure); the
+    /// data is restricted until then. Kept on a line released since.
     pub held_until: Option<NaiveDate>,
+    /// For a value once kept under a legal hold: when the hold ended and the
+    /// retention sweep erased or anonymized it (the line's `result` says which).
+    pub released_at: Option<DateTime<Utc>>,
     /// How it was carried out, or why it failed.
     pub detail: Option<String>,
 }
@@ -94,6 +98,7 @@ impl From<we::report::ErasureReport> for ErasureReport {
                     records: l.records,
                     legal_reference: l.legal_reference,
                     held_until: l.held_until,
+                    released_at: l.released_at,
                     detail: l.detail,
                 })
                 .collect(),

@@ -25,9 +25,15 @@ mirror_enum! {
         /// Its policy says a person decides at expiry (action REVIEW).
         ReviewDue,
         /// A value an erasure kept under a legal hold whose duty has ended (Art.
-        /// 17(3)): to be erased now; `detail` names the fields and grounds, `request`
-        /// the erasure that kept it, `expiredOn` the day the hold ended.
+        /// 17(3)), not erased yet: a dry run, a source changed by hand (the request's
+        /// steward erases it there), a source that refused, or a policy whose action
+        /// at expiry is REVIEW. `detail` names the fields, grounds and why,
+        /// `request` the erasure that kept it, `expiredOn` the day the hold ended.
         HoldEnded,
+        /// A value kept under a legal hold whose duty has ended, erased or anonymized
+        /// by this run as the holding policy's action at expiry says (row deleted
+        /// or values erased; the erasure report shows it, with `releasedAt`).
+        HoldReleased,
         /// Past its period, but an identity in it also identifies a record still
         /// within its period (or without a date): an erasure request by it would reach
         /// that record too, so a person decides (see `detail`).

@@ -94,6 +94,45 @@ impl Builder {
         }
         parts.join(" AND ")
     }
+
+    /// ` AND <column as text> = $n` (or `IS NULL`) for each expected value, the
+    /// column read as text as collection reads it; an expected field outside the
+    /// table refuses the change.
+    fn expect_condition(
+        &mut self,
+        plan: &Plan,
+        table: &Table,
+        change: &RowChange,
+    ) -> Result<String, CollectError> {
+        let mut out = String::new();
+        for (field, value) in &change.expect {
+            let column = plan
+                .at
+                .get(field)
+                .filter(|(t, _)| std::ptr::eq(&plan.tables[*t], table))
+                .map(|(_, ci)| &table.columns[*ci])
+                .ok_or_else(|| {
+                    CollectError::Mapping(format!(
+                        "record `{}`: a value it is expected to hold is not mapped in its table",
+                        change.key
+                    ))
+                })?;
+            let quoted = quote(self.dialect, column);
+            let as_text = match self.dialect {
+                Dialect::Postgres => format!("{quoted}::text"),
+                Dialect::Mysql => format!("CAST({quoted} AS CHAR)"),
+                Dialect::Sqlite => format!("CAST({quoted} AS TEXT)"),
+            };
+            match value {
+                Some(v) => {
+                    let p = self.placeholder(Some(v.clone()));
+                    out.push_str(&format!(" AND {as_text} = {p}"));
+                }
+                None => out.push_str(&format!(" AND {quoted} IS NULL")),
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// Builds the statements of `changes`; refuses keys that name no row of a mapped
@@ -127,8 +166,9 @@ fn statements(
         };
         if change.delete {
             let condition = b.key_condition(table, &values);
+            let expected = b.expect_condition(plan, table, change)?;
             out.push(Some((
-                format!("DELETE FROM {} WHERE {condition}", table.sql_name),
+                format!("DELETE FROM {} WHERE {condition}{expected}", table.sql_name),
                 b.params,
             )));
             continue;
@@ -180,8 +220,12 @@ fn statements(
         // Parameters are numbered in the order they were made: SET first, then WHERE.
         let set = sets.join(", ");
         let condition = b.key_condition(table, &values);
+        let expected = b.expect_condition(plan, table, change)?;
         out.push(Some((
-            format!("UPDATE {} SET {set} WHERE {condition}", table.sql_name),
+            format!(
+                "UPDATE {} SET {set} WHERE {condition}{expected}",
+                table.sql_name
+            ),
             b.params,
         )));
     }
