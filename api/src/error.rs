@@ -182,7 +182,9 @@ struct ErrorCodesExtension;
 /// client's input. Said once, for the response and for the audit log.
 pub const UNCODED: ErrorCode = ErrorCode::Validation;
 
-/// Adds `code: VALIDATION` to every error that has no code.
+/// Adds `code: VALIDATION` to every error that has no code, and leaves out the value
+/// async-graphql repeats in it (`…, found "rené@example.org".`): an argument of the
+/// wrong type may be an identity, which belongs in no error message or log.
 pub fn label_uncoded(mut response: async_graphql::Response) -> async_graphql::Response {
     for error in &mut response.errors {
         let has_code = error
@@ -194,9 +196,18 @@ pub fn label_uncoded(mut response: async_graphql::Response) -> async_graphql::Re
                 .extensions
                 .get_or_insert_with(Default::default)
                 .set("code", UNCODED.as_str());
+            error.message = without_value(&error.message);
         }
     }
     response
+}
+
+/// An async-graphql message without the value it found.
+fn without_value(message: &str) -> String {
+    match message.find(", found ") {
+        Some(at) => format!("{}, found a value of another type", &message[..at]),
+        None => message.to_owned(),
+    }
 }
 
 #[async_trait::async_trait]
@@ -226,4 +237,21 @@ pub(crate) fn request_level(err: async_graphql::Error) -> async_graphql::ServerE
     let mut e = err.into_server_error(async_graphql::Pos::default());
     e.locations.clear();
     e
+}
+
+#[cfg(test)]
+mod value_tests {
+    #[test]
+    fn messages_leave_out_the_value_found() {
+        assert_eq!(
+            super::without_value(
+                r#"Invalid value for argument "identity", expected type "IdentityInput": Expected input type "IdentityInput", found "rené@example.org"."#
+            ),
+            r#"Invalid value for argument "identity", expected type "IdentityInput": Expected input type "IdentityInput", found a value of another type"#
+        );
+        assert_eq!(
+            super::without_value(r#"Unknown field "x" on type "Query"."#),
+            r#"Unknown field "x" on type "Query"."#
+        );
+    }
 }

@@ -392,6 +392,26 @@ demo_e2e!(
 
 async fn consent_input_is_checked_and_imports_are_all_or_nothing(app: TestApp) {
     let newsletter = purpose(&app, "Newsletter").await;
+    // An identity given where an object belongs: coded, and the address is not
+    // repeated in the message.
+    let body = app
+        .gql(
+            app.key(Role::Integrator),
+            "query($p: ID!) { consentCheck(purposeId: $p, channel: EMAIL, identity: \"rené@example.org\") { allowed } }",
+            json!({"p": newsletter}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    assert!(!body.to_string().contains("rené"), "{body}");
+    let body = app
+        .gql(
+            app.key(Role::Integrator),
+            CHECK,
+            json!({"p": newsletter, "c": "EMAIL", "i": "rené@example.org"}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    assert!(!body.to_string().contains("rené"), "{body}");
     let record = |input: Value| {
         let app = &app;
         async move {
