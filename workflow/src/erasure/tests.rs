@@ -367,6 +367,24 @@ fn orders() -> Vec<data_field::Model> {
     ]
 }
 
+/// The plan for `found` (all approved) in the orders table, with `orders.id` the
+/// key and both held fields covered by `cover`.
+fn plan_orders(found: &[Found], cover: duties::Cover) -> Plan {
+    let approved = found.iter().map(|f| f.key.clone()).collect();
+    let keys = [10u128].map(Uuid::from_u128).into_iter().collect();
+    let duties = covering(vec![(11, vec![cover.clone()]), (12, vec![cover])]);
+    plan(
+        found,
+        &orders(),
+        &keys,
+        &duties,
+        &approved,
+        &HashSet::new(),
+        &replace,
+    )
+    .unwrap()
+}
+
 fn outcome(plan: &Plan, key: &str, field: u128) -> (ErasureResult, Option<NaiveDate>) {
     plan.outcomes
         .iter()
@@ -385,21 +403,7 @@ fn holds_are_counted_from_each_records_own_date() {
         ),
         record("orders(id=3)", &[(10, "3"), (11, "1")]),
     ];
-    let approved = found.iter().map(|f| f.key.clone()).collect();
-    let duties = covering(vec![
-        (11, vec![tax(&[12], ExpiryAction::Delete)]),
-        (12, vec![tax(&[12], ExpiryAction::Delete)]),
-    ]);
-    let plan = plan(
-        &found,
-        &orders(),
-        &[10u128].map(Uuid::from_u128).into_iter().collect(),
-        &duties,
-        &approved,
-        &HashSet::new(),
-        &replace,
-    )
-    .unwrap();
+    let plan = plan_orders(&found, tax(&[12], ExpiryAction::Delete));
     // 2025 + 10 years after the end of the year.
     assert_eq!(
         outcome(&plan, "orders(id=1)", 11),
@@ -431,24 +435,7 @@ fn a_hold_that_ended_before_the_erasure_follows_its_policys_action() {
         record("orders(id=1)", &[(10, "1"), (11, "1"), (12, "2012-05-01")]),
         record("orders(id=2)", &[(10, "2"), (11, "1"), (12, "2025-05-01")]),
     ];
-    let approved: HashSet<String> = found.iter().map(|f| f.key.clone()).collect();
-    let keys: HashSet<Uuid> = [10u128].map(Uuid::from_u128).into_iter().collect();
-    let run = |action| {
-        let duties = covering(vec![
-            (11, vec![tax(&[12], action)]),
-            (12, vec![tax(&[12], action)]),
-        ]);
-        plan(
-            &found,
-            &orders(),
-            &keys,
-            &duties,
-            &approved,
-            &HashSet::new(),
-            &replace,
-        )
-        .unwrap()
-    };
+    let run = |action| plan_orders(&found, tax(&[12], action));
     // DELETE: every field of the row was held only for the duty: the row goes.
     let deleted = run(ExpiryAction::Delete);
     assert_eq!(
@@ -492,23 +479,12 @@ fn the_last_contact_is_the_persons_not_the_rows() {
         record("orders(id=1)", &[(10, "1"), (11, "1"), (12, "2020-01-10")]),
         record("orders(id=2)", &[(10, "2"), (11, "1"), (12, "2025-06-01")]),
     ];
-    let approved = found.iter().map(|f| f.key.clone()).collect();
     let contact = duties::Cover {
         duration: "P3Y".into(),
         trigger: RetentionTrigger::AfterLastContact,
         ..tax(&[12], ExpiryAction::Delete)
     };
-    let duties = covering(vec![(11, vec![contact.clone()]), (12, vec![contact])]);
-    let plan = plan(
-        &found,
-        &orders(),
-        &[10u128].map(Uuid::from_u128).into_iter().collect(),
-        &duties,
-        &approved,
-        &HashSet::new(),
-        &replace,
-    )
-    .unwrap();
+    let plan = plan_orders(&found, contact);
     assert_eq!(
         outcome(&plan, "orders(id=1)", 11),
         (ErasureResult::Retained, Some(day("2028-06-01"))),

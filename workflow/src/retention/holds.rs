@@ -63,6 +63,16 @@ enum Kept {
     Unverifiable,
 }
 
+impl Finding {
+    /// Adds why to the finding's detail (`…; why`).
+    fn add_reason(&mut self, why: &str) {
+        self.detail = Some(format!(
+            "{}; {why}",
+            self.detail.as_deref().unwrap_or_default()
+        ));
+    }
+}
+
 impl Workflow {
     /// Carries out the HOLD_ENDED findings (see the module docs); a finding carried
     /// out becomes HOLD_RELEASED, one that is not keeps its outcome with the reason.
@@ -91,9 +101,8 @@ impl Workflow {
                 tracing::warn!(error = %e, %run_id, %source_id, "legal holds not released");
                 for i in indexes {
                     let f = &mut findings[i];
-                    f.detail = Some(format!(
-                        "{}; not released: {}",
-                        f.detail.as_deref().unwrap_or_default(),
+                    f.add_reason(&format!(
+                        "not released: {}",
                         match e.code() {
                             crate::ErrorCode::Internal => {
                                 "an internal error, logged with the run's id".to_owned()
@@ -131,10 +140,9 @@ impl Workflow {
         if !c.erases(&config) {
             for i in indexes {
                 let f = &mut findings[*i];
-                f.detail = Some(format!(
-                    "{}; the source is changed by hand: the request's steward erases it there",
-                    f.detail.as_deref().unwrap_or_default()
-                ));
+                f.add_reason(
+                    "the source is changed by hand: the request's steward erases it there",
+                );
             }
             return Ok(());
         }
@@ -292,15 +300,9 @@ impl Workflow {
             };
             if released.contains(&(request_id, key.clone())) {
                 f.outcome = RetentionOutcome::HoldReleased;
-                f.detail = Some(format!(
-                    "{}; carried out now as its policy says",
-                    f.detail.as_deref().unwrap_or_default()
-                ));
+                f.add_reason("carried out now as its policy says");
             } else if let Some(why) = refused.get(&key) {
-                f.detail = Some(format!(
-                    "{}; {why}",
-                    f.detail.as_deref().unwrap_or_default()
-                ));
+                f.add_reason(why);
             } else if let Some(kept) = kept.get(&(request_id, key)) {
                 let why = match kept {
                     Kept::Review => "its policy says a person reviews it when the hold ends",
@@ -309,10 +311,7 @@ impl Workflow {
                          it cannot be checked: a person erases it"
                     }
                 };
-                f.detail = Some(format!(
-                    "{}; {why}",
-                    f.detail.as_deref().unwrap_or_default()
-                ));
+                f.add_reason(why);
             }
         }
         Ok(())
