@@ -4,6 +4,7 @@
 
 mod consent_pages;
 pub mod error;
+pub mod graphiql;
 pub mod graphql;
 pub mod metrics;
 pub mod permissions;

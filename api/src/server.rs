@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{Data, ErrorExtensions};
 use async_graphql_poem::GraphQLProtocol;
 use poem::error::ReadBodyError;
@@ -102,7 +102,8 @@ impl Application {
         };
         crate::metrics::handle();
         let mut routes = Route::new()
-            .at("/graphql", get(graphiql).post(graphql))
+            .at("/graphql", get(crate::graphiql::page).post(graphql))
+            .at("/graphiql/:file", get(crate::graphiql::asset))
             .at("/graphql/ws", get(graphql_ws))
             .at("/exports/:token", get(download_export))
             .at("/attachments/:token", get(download_attachment))
@@ -524,17 +525,6 @@ async fn authenticate(
         }
     }
     Err(Refusal::RateLimited(longest))
-}
-
-#[handler]
-async fn graphiql() -> impl IntoResponse {
-    poem::web::Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Auskunft GraphiQL")
-            .finish(),
-    )
 }
 
 #[handler]

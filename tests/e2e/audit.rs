@@ -54,7 +54,7 @@ async fn mutations_and_denied_attempts_are_audited(app: TestApp) {
     assert!(row["beforeDigest"].is_string() && row["afterDigest"].is_string());
     assert_ne!(row["beforeDigest"], row["afterDigest"]);
     let denied = audit_rows(&app, "{outcome: DENIED}").await;
-    assert_eq!(denied["nodes"][0]["operation"], "Mutation.createApiKey");
+    assert_eq!(denied["nodes"][0]["operation"], "createApiKey");
     assert_eq!(denied["nodes"][0]["actorName"], "api-key:test reviewer");
     let failed = audit_rows(&app, "{outcome: FAILED}").await;
     assert_eq!(failed["nodes"][0]["operation"], "revokeApiKey");
@@ -192,3 +192,99 @@ async fn verify_names_the_first_edited_or_deleted_row(app: TestApp) {
     assert!(!ok && text.contains("seq 2"), "{text}");
 }
 e2e!(tamper, verify_names_the_first_edited_or_deleted_row);
+
+/// The outcomes recorded under `operation`, oldest first.
+async fn outcomes_of(app: &TestApp, operation: &str) -> Vec<String> {
+    let rows = audit_rows(app, &format!("{{operation: \"{operation}\"}}")).await;
+    let mut rows: Vec<(i64, String)> = rows["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["seq"].as_i64().unwrap(),
+                n["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+/// One operation name per action: a filter on the mutation's name finds its denial,
+/// its failure and its success (a state-machine transition included), and the
+/// items of a bulk mutation are recorded under the bulk mutation's name.
+async fn an_action_has_one_name_whatever_its_outcome(app: TestApp) {
+    let id = crate::role_matrix::request_in_review(&app).await;
+    let version = app
+        .gql_ok(
+            app.key(Role::Auditor),
+            "query($id: ID!) { node(id: $id) { ... on SubjectRequest { version } } }",
+            json!({"id": id}),
+        )
+        .await["node"]["version"]
+        .as_i64()
+        .unwrap();
+    let approve = "mutation($id: ID!, $v: Int!) { approveRequest(input: {requestId: $id, version: $v}) { request { state } } }";
+    let body = app
+        .gql(
+            app.key(Role::Agent),
+            approve,
+            json!({"id": id, "v": version}),
+        )
+        .await;
+    assert_code(&body, "FORBIDDEN");
+    let body = app
+        .gql(
+            app.key(Role::Reviewer),
+            approve,
+            json!({"id": id, "v": version + 7}),
+        )
+        .await;
+    assert_code(&body, "CONFLICT");
+    let data = app
+        .gql_ok(
+            app.key(Role::Reviewer),
+            approve,
+            json!({"id": id, "v": version}),
+        )
+        .await;
+    assert_eq!(data["approveRequest"]["request"]["state"], "APPROVED");
+    assert_eq!(
+        outcomes_of(&app, "approveRequest").await,
+        ["DENIED", "FAILED", "SUCCESS"]
+    );
+    // The worker-free request went to review by `submitForReview`, by its name.
+    assert_eq!(outcomes_of(&app, "submitForReview").await, ["SUCCESS"]);
+    assert!(outcomes_of(&app, "APPROVE").await.is_empty());
+
+    // A bulk cancel: its denial and each item's success under `bulkCancel`.
+    let mut ids = Vec::new();
+    for i in 0..2 {
+        let data = app
+            .gql_ok(
+                app.key(Role::Agent),
+                &format!(
+                    "mutation {{ submitRequest(input: {{kind: ACCESS, channel: API, identities: [{{kind: EMAIL, value: \"bulk{i}@example.com\"}}]}}) {{ request {{ id }} }} }}"
+                ),
+                json!({}),
+            )
+            .await;
+        ids.push(data["submitRequest"]["request"]["id"].clone());
+    }
+    let cancel = "mutation($ids: [ID!]!) { bulkCancel(input: {requestIds: $ids, reason: \"withdrawn by letter\"}) { failed results { ok } } }";
+    let body = app
+        .gql(app.key(Role::Steward), cancel, json!({"ids": ids}))
+        .await;
+    assert_code(&body, "FORBIDDEN");
+    let data = app
+        .gql_ok(app.key(Role::Agent), cancel, json!({"ids": ids}))
+        .await;
+    assert_eq!(data["bulkCancel"]["failed"], 0, "{data}");
+    assert_eq!(
+        outcomes_of(&app, "bulkCancel").await,
+        ["DENIED", "SUCCESS", "SUCCESS"]
+    );
+    assert!(outcomes_of(&app, "cancelRequest").await.is_empty());
+}
+e2e!(one_name, an_action_has_one_name_whatever_its_outcome);

@@ -404,7 +404,7 @@ async fn sql_sources_are_collected_and_handed_to_review(app: TestApp) {
     assert!(
         events
             .iter()
-            .any(|e| e["operation"] == "SUBMIT_FOR_REVIEW" && e["actorName"] == "worker"),
+            .any(|e| e["operation"] == "submitForReview" && e["actorName"] == "worker"),
         "{audit}"
     );
 

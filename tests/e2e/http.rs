@@ -56,11 +56,40 @@ async fn health_readiness_metrics_and_graphiql_answer() {
         metrics.contains("auskunft_db_pool_connections"),
         "{metrics}"
     );
-    let page = get("/graphql").await.unwrap().text().await.unwrap();
-    assert!(
-        page.contains("graphiql") && page.contains("/graphql/ws"),
-        "GraphiQL page"
-    );
+    // GraphiQL: the page and its files come from this server, under a policy that
+    // allows nothing else (the browser test in graphiql.rs runs it).
+    let r = get("/graphql").await.unwrap();
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(csp, api::graphiql::CONTENT_SECURITY_POLICY);
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self';"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("graphiql/init.js"), "{page}");
+    for (file, kind) in [
+        ("graphiql-4.1.2.min.js", "text/javascript"),
+        ("graphiql-4.1.2.min.css", "text/css"),
+        ("react-18.3.1.production.min.js", "text/javascript"),
+        ("react-dom-18.3.1.production.min.js", "text/javascript"),
+        ("init.js", "text/javascript"),
+        ("page.css", "text/css"),
+    ] {
+        assert!(page.contains(&format!("graphiql/{file}")), "{file}");
+        let r = get(&format!("/graphiql/{file}")).await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{file}");
+        let content_type = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(content_type.starts_with(kind), "{file}: {content_type}");
+        assert!(!r.bytes().await.unwrap().is_empty(), "{file}");
+    }
+    for missing in [
+        "/graphiql/nope.js",
+        "/graphiql/..%2FCargo.toml",
+        "/graphiql/",
+    ] {
+        let status = get(missing).await.unwrap().status().as_u16();
+        assert_eq!(status, 404, "{missing}");
+    }
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ mod drift;
 mod erasure;
 mod execution;
 mod export;
+mod graphiql;
 mod hostile;
 mod http;
 mod identities;

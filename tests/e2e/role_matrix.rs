@@ -983,7 +983,7 @@ fn subscription_error(msg: &Value) -> Option<&str> {
 
 /// A request IN_REVIEW, moved there over HTTP by the admin (the org has no sources,
 /// so verification creates no tasks).
-async fn request_in_review(app: &TestApp) -> String {
+pub(crate) async fn request_in_review(app: &TestApp) -> String {
     let admin = app.key(Role::Admin);
     let data = app
         .gql_ok(
@@ -1085,6 +1085,43 @@ async fn check_subscriptions(app: &TestApp, role: Role, request_id: &str) -> usi
     subs.len()
 }
 
+/// The sequence number of the newest audit entry.
+async fn newest_audit_seq(app: &TestApp) -> i64 {
+    audit_since(app, -1)
+        .await
+        .last()
+        .map_or(0, |(seq, ..)| *seq)
+}
+
+/// The audit entries after `seq`, oldest first: (seq, operation, outcome).
+async fn audit_since(app: &TestApp, seq: i64) -> Vec<(i64, String, String)> {
+    let data = app
+        .gql_ok(
+            app.key(Role::Admin),
+            "{ auditEvents(last: 50) { nodes { seq operation outcome } } }",
+            json!({}),
+        )
+        .await;
+    let mut entries: Vec<(i64, String, String)> = data["auditEvents"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["seq"].as_i64().unwrap(),
+                n["operation"].as_str().unwrap().to_owned(),
+                n["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .filter(|(s, ..)| *s > seq)
+        .collect();
+    entries.sort();
+    if seq >= 0 {
+        assert!(entries.len() < 50, "more entries than one call writes");
+    }
+    entries
+}
+
 /// Every role's key against every query, mutation and subscription, over HTTP and
 /// WebSocket: allowed or FORBIDDEN exactly as [`EXPECTED`] says.
 async fn every_role_may_do_what_its_description_says_and_nothing_else(app: TestApp) {
@@ -1099,9 +1136,21 @@ async fn every_role_may_do_what_its_description_says_and_nothing_else(app: TestA
     let request_id = request_in_review(&app).await;
     let mut checked = 0;
     let mut mismatches = Vec::new();
+    let mut audited = newest_audit_seq(&app).await;
     for role in COLUMNS {
         for (op, query, vars) in &samples {
             let body = app.gql(app.key(role), query, vars.clone()).await;
+            // One name per action in the audit log, whether it succeeded, failed or
+            // was denied: everything this call recorded carries its name.
+            let name = op.strip_prefix("Mutation.").unwrap_or(op);
+            for (seq, operation, outcome) in audit_since(&app, audited).await {
+                audited = seq;
+                if operation != name {
+                    mismatches.push(format!(
+                        "{role} on {op}: audited {outcome} as `{operation}`, not `{name}`"
+                    ));
+                }
+            }
             let refused = error_code(&body) == Some("FORBIDDEN");
             if refused == expected(op, role) {
                 mismatches.push(format!(
@@ -1116,6 +1165,8 @@ async fn every_role_may_do_what_its_description_says_and_nothing_else(app: TestA
             checked += 1;
         }
         checked += check_subscriptions(&app, role, &request_id).await;
+        // The subscription checks write (comments to make events) and are denied.
+        audited = newest_audit_seq(&app).await;
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     assert_eq!(checked, COLUMNS.len() * EXPECTED.len());

@@ -226,6 +226,23 @@ pub(crate) async fn start_chain<C: Conn>(conn: &C, org_id: Uuid) -> Result<()> {
     Ok(())
 }
 
+tokio::task_local! {
+    /// The action the running work is part of, when that is not the action its own
+    /// steps would name (see [`as_part_of`]).
+    static PART_OF: &'static str;
+}
+
+/// Runs `work` as part of the action `operation`: every audit entry it appends is
+/// recorded under that name. The items of a bulk mutation are so found under
+/// `bulkCancel`, with the bulk call's denials and failures, not under the single
+/// action (`cancelRequest`) each item runs.
+pub(crate) async fn as_part_of<F: std::future::Future>(
+    operation: &'static str,
+    work: F,
+) -> F::Output {
+    PART_OF.scope(operation, work).await
+}
+
 /// Appends a row in the caller's transaction and queues it for subscribers.
 pub(crate) async fn append(
     tx: &mut Tx,
@@ -255,6 +272,7 @@ pub(crate) async fn append_all(
         return Ok(Vec::new());
     }
     let at = now();
+    let part_of = PART_OF.try_with(|operation| *operation).ok();
     // Numbered and hashed below, once the chain head is locked.
     let mut rows: Vec<audit_event::Model> = entries
         .into_iter()
@@ -265,7 +283,11 @@ pub(crate) async fn append_all(
             occurred_at: at,
             actor_id: actor.id,
             actor_name: actor.name.chars().take(200).collect(),
-            operation: entry.operation.chars().take(100).collect(),
+            operation: part_of
+                .unwrap_or(&entry.operation)
+                .chars()
+                .take(100)
+                .collect(),
             object_type: entry.object_type,
             object_id: entry.object_id.map(|s| s.chars().take(200).collect()),
             outcome: entry.outcome.as_str().to_owned(),

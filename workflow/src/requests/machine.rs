@@ -122,6 +122,26 @@ impl RequestKind {
 }
 
 impl RequestEvent {
+    /// The name of the action that fires this event, as the audit log records it
+    /// whether it succeeds, fails or is denied: the GraphQL mutation's name.
+    pub fn operation(self) -> &'static str {
+        use RequestEvent::*;
+        match self {
+            StartVerification => "startEmailVerification",
+            ConfirmIdentity => "verifyIdentity",
+            FailVerification => "failVerification",
+            SubmitForReview => "submitForReview",
+            ResumeCollection => "resumeCollection",
+            RequestChanges => "requestChanges",
+            Approve => "approveRequest",
+            Reject => "rejectRequest",
+            StartExecution => "startExecution",
+            Dispatch => "dispatchRequest",
+            Close => "closeRequest",
+            Cancel => "cancelRequest",
+        }
+    }
+
     /// The Casbin action (on object `request`) that may fire this event.
     pub fn action(self) -> Action {
         use RequestEvent::*;

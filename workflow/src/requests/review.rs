@@ -360,7 +360,7 @@ impl Workflow {
         ids: &[Uuid],
         assignee: Option<Uuid>,
     ) -> Result<Vec<super::BulkOutcome>> {
-        self.bulk(ids, |id| async move {
+        self.bulk("bulkAssign", ids, |id| async move {
             self.assign_request(principal, id, assignee).await
         })
         .await

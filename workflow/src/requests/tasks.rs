@@ -410,6 +410,11 @@ impl Workflow {
         let mut active = open.task.clone().into_active_model();
         let message;
         let mut dropped = Vec::new();
+        // The audit names the mutation that ended the task.
+        let operation = match outcome {
+            TaskOutcome::Done { .. } => "completeTask",
+            TaskOutcome::Failed { .. } => "failTask",
+        };
         match outcome {
             TaskOutcome::Done { values, note } => {
                 let note = v.optional_text(note, &["input", "note"], 5000);
@@ -469,8 +474,7 @@ impl Workflow {
             message,
             dropped,
         };
-        self.finish_task(tx, principal, open, end, "completeTask")
-            .await
+        self.finish_task(tx, principal, open, end, operation).await
     }
 
     /// The tasks of these requests, in one query (for DataLoaders).

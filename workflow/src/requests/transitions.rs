@@ -469,7 +469,7 @@ impl Workflow {
             state == RequestState::InReview,
         )
         .await?;
-        let audit = Entry::success(event.as_str(), "SubjectRequest", updated.id)
+        let audit = Entry::success(event.operation(), "SubjectRequest", updated.id)
             .before(super::request_state(&r))
             .after(super::request_state(&updated));
         Ok((updated, audit))
@@ -477,7 +477,14 @@ impl Workflow {
 
     /// Runs `one` for each id in its own transaction; every item gets its own result
     /// and nothing is half-applied for any item. At most 100 ids.
-    pub(crate) async fn bulk<F, Fut>(&self, ids: &[Uuid], one: F) -> Result<Vec<BulkOutcome>>
+    /// Each item's audit entries are recorded under `operation` (the bulk mutation),
+    /// as its denial or failure as a whole would be.
+    pub(crate) async fn bulk<F, Fut>(
+        &self,
+        operation: &'static str,
+        ids: &[Uuid],
+        one: F,
+    ) -> Result<Vec<BulkOutcome>>
     where
         F: Fn(Uuid) -> Fut,
         Fut: std::future::Future<Output = Result<RequestView>>,
@@ -504,7 +511,7 @@ impl Workflow {
         for id in ids {
             outcomes.push(BulkOutcome {
                 request_id: *id,
-                result: one(*id).await,
+                result: crate::access::audit::as_part_of(operation, one(*id)).await,
             });
         }
         Ok(outcomes)
@@ -517,7 +524,7 @@ impl Workflow {
         ids: &[Uuid],
         reason: Option<String>,
     ) -> Result<Vec<BulkOutcome>> {
-        self.bulk(ids, |id| {
+        self.bulk("bulkCancel", ids, |id| {
             let reason = reason.clone();
             async move {
                 let current = super::find_request(self.store.conn(), principal.org_id, id).await?;

@@ -275,8 +275,24 @@ impl Workflow {
     /// in one conditional statement that also locks the challenge until this
     /// transaction ends: whatever the concurrency, at most that many codes are ever
     /// compared per request (resends included).
+    ///
+    /// Whatever follows (verified, rejected), the audit log records it as
+    /// `confirmEmailVerification`, like the call's denials and failures.
     #[tracing::instrument(skip(self, code), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn confirm_email_verification(
+        &self,
+        principal: &Principal,
+        request_id: Uuid,
+        code: &str,
+    ) -> Result<super::RequestView> {
+        crate::access::audit::as_part_of(
+            "confirmEmailVerification",
+            self.check_code(principal, request_id, code),
+        )
+        .await
+    }
+
+    async fn check_code(
         &self,
         principal: &Principal,
         request_id: Uuid,
@@ -450,7 +466,7 @@ impl Workflow {
         method: VerificationMethod,
         evidence: String,
     ) -> Result<Vec<super::BulkOutcome>> {
-        self.bulk(ids, |id| {
+        self.bulk("bulkVerify", ids, |id| {
             let evidence = evidence.clone();
             async move {
                 self.verify_identity(principal, id, None, method, evidence)

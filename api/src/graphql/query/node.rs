@@ -10,11 +10,11 @@ use crate::permissions::Session;
 #[derive(Default)]
 pub struct NodeQuery;
 
-async fn fetch(session: &Session, id: &ID, path: &[&str]) -> ApiResult<Node> {
+/// `op` names the root field in a denial's audit entry (`Query.node`, `Query.nodes`).
+async fn fetch(session: &Session, id: &ID, path: &[&str], op: &str) -> ApiResult<Node> {
     let principal = session.principal()?;
     let wf = session.workflow();
     let (type_name, uuid) = ids::decode_any(id, path)?;
-    let op = "Query.node";
     Ok(match type_name.as_str() {
         "Organization" => {
             session
@@ -130,7 +130,7 @@ impl NodeQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "A global ID.")] id: ID,
     ) -> ApiResult<Node> {
-        fetch(session(ctx)?, &id, &["id"]).await
+        fetch(session(ctx)?, &id, &["id"], "Query.node").await
     }
 
     /// Fetches several objects by global ID, in order; an entry is null (with an
@@ -150,7 +150,7 @@ impl NodeQuery {
         let mut nodes = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
             let index = i.to_string();
-            match fetch(session, id, &["ids", &index]).await {
+            match fetch(session, id, &["ids", &index], "Query.nodes").await {
                 Ok(node) => nodes.push(Some(node)),
                 Err(err) => {
                     let mut error = async_graphql::Error::from(err).into_server_error(ctx.item.pos);
