@@ -267,6 +267,7 @@ async fn seed(wf: &Workflow, opts: &RegisterBench) -> Result<String, BenchError>
         key_id: org.admin_key.key.id,
         org_id: org.organization.id,
         key_name: "initial admin".into(),
+        kind: workflow::PrincipalKind::ApiKey,
     };
     let all = PageRequest {
         first: Some(100),

@@ -1050,6 +1050,7 @@ async fn run_on(
         key_id: org.admin_key.key.id,
         org_id: org.organization.id,
         key_name: "bench admin".into(),
+        kind: workflow::PrincipalKind::ApiKey,
     };
     map_shop(&wf, &admin, shop).await?;
     let options = WorkerOptions::default();

@@ -229,6 +229,7 @@ async fn open(config: &Config) -> Result<Workflow, CliError> {
     let options = WorkflowOptions {
         sources: config.sources.clone(),
         dispatch: config.dispatch.clone(),
+        oidc: Default::default(),
     };
     Ok(Workflow::open_with(store, cipher, options).await?)
 }

@@ -89,6 +89,25 @@ pub const RULES: &[(&str, &str, Rule)] = &[
     ("WebhookSubscriptionPayload", "*", Authenticated),
     ("WebhookDeliveryPayload", "*", Authenticated),
     ("Mutation", "grantRole", Allow(Policy, Update)),
+    // Staff sign-in: which identity providers are trusted and how their claims map
+    // to roles is policy (who may do what); so is which people may sign in.
+    ("Query", "identityProviders", Allow(Policy, Read)),
+    ("Query", "persons", Allow(ApiKey, Read)),
+    ("Mutation", "setIdentityProvider", Allow(Policy, Update)),
+    ("Mutation", "removeIdentityProvider", Allow(Policy, Update)),
+    ("Mutation", "deactivatePerson", Allow(Policy, Update)),
+    ("Mutation", "activatePerson", Allow(Policy, Update)),
+    ("Mutation", "setPersonRoles", Allow(Policy, Update)),
+    ("IdentityProvider", "*", Allow(Policy, Read)),
+    ("RoleMapping", "*", Authenticated),
+    ("IdentityProviderPayload", "*", Authenticated),
+    ("RemoveIdentityProviderPayload", "*", Authenticated),
+    // People are named wherever a decision is attributed (a review queue shows
+    // names); listing them all is `persons`, gated above.
+    ("Person", "*", Authenticated),
+    ("PersonConnection", "*", Authenticated),
+    ("PersonEdge", "*", Authenticated),
+    ("PersonPayload", "*", Authenticated),
     ("Mutation", "revokeRole", Allow(Policy, Update)),
     ("Mutation", "addPolicy", Allow(Policy, Update)),
     ("Mutation", "removePolicy", Allow(Policy, Update)),

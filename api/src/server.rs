@@ -473,11 +473,14 @@ fn rate_limited_message(wait: Duration) -> String {
 
 /// Resolves a presented API key (`None`: the credential was not `Bearer <key>`),
 /// counting failures against the client address and the key's prefix.
+/// The caller of a bearer credential, and when it expires (a person's token).
+type Caller = (workflow::Principal, Option<chrono::DateTime<chrono::Utc>>);
+
 async fn authenticate(
     state: &AppState,
     client: IpAddr,
     token: Option<&str>,
-) -> Result<workflow::Principal, Refusal> {
+) -> Result<Caller, Refusal> {
     let prefix = token.and_then(workflow::access::api_keys::key_prefix);
     state
         .throttle
@@ -487,7 +490,7 @@ async fn authenticate(
         None => Refusal::Unauthenticated(
             "malformed Authorization header: expected `Bearer <API key>`".into(),
         ),
-        Some(token) => match state.workflow.authenticate(token).await {
+        Some(token) => match state.workflow.authenticate_bearer(token).await {
             Ok(principal) => return Ok(principal),
             Err(e) if e.code() == ErrorCode::Unauthenticated => {
                 Refusal::Unauthenticated(e.to_string())
@@ -533,7 +536,7 @@ async fn graphql(req: &Request, body: Body, state: poem::web::Data<&AppState>) -
     let principal = match req.headers().get(header::AUTHORIZATION) {
         None => None,
         Some(_) => match authenticate(&state, client_ip(req), bearer(req)).await {
-            Ok(p) => Some(p),
+            Ok((p, _)) => Some(p),
             Err(refusal) => return refusal.into_response(),
         },
     };
@@ -608,6 +611,10 @@ async fn graphql(req: &Request, body: Body, state: poem::web::Data<&AppState>) -
 /// (graphql-transport-ws uses 4403 for "Forbidden").
 const CLOSE_FORBIDDEN: u16 = 4403;
 
+/// Close code for a connection whose sign-in token expired (graphql-transport-ws
+/// uses 4401 for "Unauthorized").
+const CLOSE_UNAUTHENTICATED: u16 = 4401;
+
 #[handler]
 async fn graphql_ws(
     req: &Request,
@@ -631,9 +638,11 @@ async fn graphql_ws(
 /// Who signed in on a connection, with the roles the key held then.
 type SignedIn = (workflow::Principal, Vec<workflow::Role>);
 
-/// Serves one graphql-transport-ws connection. The key presented at `connection_init`
-/// is re-checked whenever the policy changes: once it is revoked or its roles change,
-/// the connection is closed with [`CLOSE_FORBIDDEN`] instead of living on.
+/// Serves one graphql-transport-ws connection. The API key or person's token presented
+/// at `connection_init` is re-checked whenever the policy changes: once the key is
+/// revoked, the person deactivated or the roles change, the connection is closed with
+/// [`CLOSE_FORBIDDEN`] instead of living on. A person's connection is closed with
+/// [`CLOSE_UNAUTHENTICATED`] when their token expires.
 async fn serve_ws(
     socket: poem::web::websocket::WebSocketStream,
     protocol: GraphQLProtocol,
@@ -657,6 +666,8 @@ async fn serve_ws(
         });
     let init_state = state.clone();
     let init_signed_in = signed_in.clone();
+    // A person's token expires: the connection ends then (API keys do not expire).
+    let (init_expiry, mut expiry) = tokio::sync::watch::channel(None);
     let messages = async_graphql::http::WebSocket::new(state.schema.clone(), stream, protocol.0)
         .on_connection_init(move |payload| async move {
             let state = init_state;
@@ -665,14 +676,14 @@ async fn serve_ws(
                 .find_map(|k| payload.get(*k).and_then(|v| v.as_str()));
             let Some(header) = header else {
                 return Err(Refusal::Unauthenticated(
-                    "connection_init needs a payload {\"Authorization\": \"Bearer <API key>\"}"
+                    "connection_init needs a payload {\"Authorization\": \"Bearer <API key or token>\"}"
                         .into(),
                 )
                 .into_graphql_error());
             };
             // Clients send `Bearer <key>` or the bare key.
             let token = bearer_token(header).unwrap_or(header.trim());
-            let principal = authenticate(&state, client, Some(token))
+            let (principal, expires) = authenticate(&state, client, Some(token))
                 .await
                 .map_err(Refusal::into_graphql_error)?;
             let roles = state
@@ -684,6 +695,9 @@ async fn serve_ws(
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()) =
                 Some((principal.clone(), roles));
+            if let Some(expires) = expires {
+                let _ = init_expiry.send(Some(expires));
+            }
             let mut data = Data::default();
             data.insert(crate::graphql::loaders::Loaders::new(
                 state.workflow.clone(),
@@ -704,8 +718,29 @@ async fn serve_ws(
         });
     futures_util::pin_mut!(messages, sink);
     let mut watching = true;
+    let mut expiry_known = true;
     loop {
+        let expires = *expiry.borrow();
+        let until_expiry =
+            expires.map(|at| (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO));
         tokio::select! {
+            () = async {
+                match until_expiry {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                tracing::info!("closing a WebSocket: the sign-in token expired");
+                let _ = sink
+                    .send(Message::close_with(CLOSE_UNAUTHENTICATED, "the token expired; sign in again"))
+                    .await;
+                break;
+            }
+            changed = expiry.changed(), if expiry_known => {
+                if changed.is_err() {
+                    expiry_known = false;
+                }
+            }
             msg = messages.next() => match msg {
                 Some(msg) => {
                     if sink.send(msg).await.is_err() {

@@ -46,6 +46,7 @@ mod m20261130_000037_consent;
 mod m20261130_000038_retention_sweep;
 mod m20261201_000039_execution;
 mod m20261201_000040_hold_action;
+mod m20261202_000041_people;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -92,6 +93,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000038_retention_sweep::Migration),
             Box::new(m20261201_000039_execution::Migration),
             Box::new(m20261201_000040_hold_action::Migration),
+            Box::new(m20261202_000041_people::Migration),
         ]
     }
 }

@@ -358,6 +358,7 @@ async fn a_page_costs_the_same_statements_for_10_and_100_activities(app: TestApp
         key_id: app.key_ids[&Role::Dpo],
         org_id: app.org_id,
         key_name: "t".into(),
+        kind: workflow::PrincipalKind::ApiKey,
     };
     let uuid = |gid: &str| {
         api::graphql::ids::decode_any(&async_graphql::ID(gid.to_owned()), &["x"])

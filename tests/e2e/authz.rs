@@ -257,6 +257,7 @@ async fn policy_upgrade_withdraws_wrong_grants_and_running_servers_follow(app: T
         key_id: app.key_ids[&Role::Admin],
         org_id: app.org_id,
         key_name: "t".into(),
+        kind: workflow::PrincipalKind::ApiKey,
     };
     let mut rules = Vec::new();
     let mut after = None;

@@ -16,6 +16,17 @@ use uuid::Uuid;
 use workflow::access::audit::Actor;
 use workflow::{NewApiKey, Role, Store, StoreOptions, Workflow};
 
+/// How soon an identity provider's keys may be fetched again in tests (30 s in
+/// production): short enough for a key-rotation test to wait it out.
+pub const OIDC_REFETCH_AFTER: Duration = Duration::from_secs(2);
+
+fn oidc_settings() -> workflow::access::oidc::OidcSettings {
+    workflow::access::oidc::OidcSettings {
+        refetch_after: OIDC_REFETCH_AFTER,
+        ..Default::default()
+    }
+}
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -209,6 +220,7 @@ pub async fn create_org(workflow: &Workflow, name: &str) -> TestOrg {
         key_id: created.admin_key.key.id,
         org_id: created.organization.id,
         key_name: "initial admin".into(),
+        kind: workflow::PrincipalKind::ApiKey,
     };
     let mut keys = HashMap::new();
     let mut key_ids = HashMap::new();
@@ -266,6 +278,7 @@ impl TestApp {
         let sources = sources(&db, &sources_dir);
         let options = workflow::WorkflowOptions {
             sources: sources.clone(),
+            oidc: oidc_settings(),
             ..Default::default()
         };
         let workflow = Workflow::open_with(store, cipher, options)

@@ -271,6 +271,7 @@ async fn concurrent_claims_have_exactly_one_winner(app: TestApp) {
             key_id: issued.key.id,
             org_id: app.org_id,
             key_name: format!("reviewer {i}"),
+            kind: workflow::PrincipalKind::ApiKey,
         });
     }
     for burst in 0..20 {

@@ -13,6 +13,7 @@ pub(crate) async fn demo_register(app: &TestApp) -> std::path::PathBuf {
         key_id: app.key_ids[&Role::Admin],
         org_id: app.org_id,
         key_name: "admin".into(),
+        kind: workflow::PrincipalKind::ApiKey,
     };
     let shop = app
         .sources_dir

@@ -25,6 +25,7 @@ mod identities;
 mod local_day;
 mod minimization;
 mod nulls;
+mod oidc;
 mod organization;
 mod redactions;
 mod register;

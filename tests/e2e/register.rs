@@ -336,6 +336,7 @@ async fn older_organizations_are_seeded_once(app: TestApp) {
         key_id: app.key_ids[&Role::Admin],
         org_id: app.org_id,
         key_name: "t".into(),
+        kind: workflow::PrincipalKind::ApiKey,
     };
     let page = workflow::PageRequest::<uuid::Uuid> {
         first: Some(1),

@@ -495,6 +495,7 @@ pub(crate) fn principal(app: &TestApp, role: Role) -> workflow::Principal {
         key_id: app.key_ids[&role],
         org_id: app.org_id,
         key_name: format!("test {role}"),
+        kind: workflow::PrincipalKind::ApiKey,
     }
 }
 

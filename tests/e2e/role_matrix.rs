@@ -71,6 +71,14 @@ pub const EXPECTED: &[(&str, [bool; 7])] = &[
     ("Mutation.deleteWebhookSubscription",    [Y,   Y,  N,   N,  N,    N,    N]),
     ("Mutation.redeliverWebhook",             [Y,   Y,  N,   N,  N,    N,    N]),
     ("Mutation.grantRole",                    [Y,   N,  N,   N,  N,    N,    N]),
+    // -- staff sign-in: identity providers and people (policy: who may do what)
+    ("Query.identityProviders",               [Y,   Y,  N,   N,  N,    Y,    N]),
+    ("Query.persons",                         [Y,   Y,  N,   N,  N,    Y,    N]),
+    ("Mutation.setIdentityProvider",          [Y,   N,  N,   N,  N,    N,    N]),
+    ("Mutation.removeIdentityProvider",       [Y,   N,  N,   N,  N,    N,    N]),
+    ("Mutation.deactivatePerson",             [Y,   N,  N,   N,  N,    N,    N]),
+    ("Mutation.activatePerson",               [Y,   N,  N,   N,  N,    N,    N]),
+    ("Mutation.setPersonRoles",               [Y,   N,  N,   N,  N,    N,    N]),
     ("Mutation.revokeRole",                   [Y,   N,  N,   N,  N,    N,    N]),
     ("Mutation.addPolicy",                    [Y,   N,  N,   N,  N,    N,    N]),
     ("Mutation.removePolicy",                 [Y,   N,  N,   N,  N,    N,    N]),
@@ -262,6 +270,41 @@ fn samples(app: &TestApp) -> Vec<(&'static str, String, Value)> {
             json!({}),
         ),
         ("Query.apiKeys", q("{ apiKeys { totalCount } }"), json!({})),
+        (
+            "Query.identityProviders",
+            q("{ identityProviders { issuer } }"),
+            json!({}),
+        ),
+        ("Query.persons", q("{ persons { totalCount } }"), json!({})),
+        (
+            "Mutation.setIdentityProvider",
+            q(
+                "mutation { setIdentityProvider(input: {issuer: \"https://login.example.com\", audience: \"matrix\", rolesClaim: \"roles\", roleMap: []}) { identityProvider { id } } }",
+            ),
+            json!({}),
+        ),
+        (
+            "Mutation.removeIdentityProvider",
+            q("mutation($id: ID!) { removeIdentityProvider(input: {id: $id}) { removedId } }"),
+            gid("IdentityProvider"),
+        ),
+        (
+            "Mutation.deactivatePerson",
+            q("mutation($id: ID!) { deactivatePerson(input: {personId: $id}) { person { id } } }"),
+            gid("Person"),
+        ),
+        (
+            "Mutation.activatePerson",
+            q("mutation($id: ID!) { activatePerson(input: {personId: $id}) { person { id } } }"),
+            gid("Person"),
+        ),
+        (
+            "Mutation.setPersonRoles",
+            q(
+                "mutation($id: ID!) { setPersonRoles(input: {personId: $id, extraRoles: [AGENT]}) { person { id } } }",
+            ),
+            gid("Person"),
+        ),
         (
             "Mutation.createApiKey",
             q("mutation { createApiKey(input: {name: \"matrix\", roles: [AGENT]}) { secret } }"),

@@ -753,6 +753,7 @@ async fn hosts_outside_the_allow_list_are_refused(backend: crate::common::Backen
         key_id: app.key_ids[&Role::Steward],
         org_id: app.org_id,
         key_name: "steward".into(),
+        kind: workflow::PrincipalKind::ApiKey,
     };
     let id = workflow_id(&pg);
     let inspection = narrower

@@ -166,6 +166,7 @@ async fn default_policy_upgrades_add_only_missing_rules(app: TestApp) {
         key_id: app.key_ids[&Role::Admin],
         org_id: app.org_id,
         key_name: "t".into(),
+        kind: workflow::PrincipalKind::ApiKey,
     };
     let page = workflow::PageRequest {
         first: Some(100),

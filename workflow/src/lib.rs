@@ -33,7 +33,7 @@ pub use self::core::paging::{Page, PageRequest};
 pub use self::core::store::{ConnectError, Store, StoreOptions};
 pub use access::api_keys::{IssuedKey, NewApiKey};
 pub use access::authz::{Action, Authz, Object, Role};
-pub use access::principal::Principal;
+pub use access::principal::{Principal, PrincipalKind};
 pub use connectors::guard::SourceSettings;
 pub use entity;
 pub use error::{Error, ErrorCode, FieldError, Result};
@@ -56,6 +56,8 @@ pub struct WorkflowOptions {
     pub sources: connectors::guard::SourceSettings,
     /// Download links and attachments of dispatched answers.
     pub dispatch: dispatch::DispatchSettings,
+    /// Fetching of identity providers' signing keys.
+    pub oidc: access::oidc::OidcSettings,
 }
 
 /// The handle the API and the CLI work through.
@@ -69,6 +71,7 @@ pub struct Workflow {
     pools: std::sync::Arc<connectors::sql::Pools>,
     dispatch_settings: std::sync::Arc<dispatch::DispatchSettings>,
     webhooks: std::sync::Arc<webhooks::SubscriptionCache>,
+    issuers: std::sync::Arc<access::oidc::Issuers>,
 }
 
 /// The file of a SQLite store's main database (`None` for other backends and for
@@ -118,6 +121,7 @@ impl Workflow {
             pools: Default::default(),
             dispatch_settings: std::sync::Arc::new(options.dispatch),
             webhooks: Default::default(),
+            issuers: std::sync::Arc::new(access::oidc::Issuers::new(options.oidc)?),
         };
         workflow.upgrade_default_policies().await?;
         workflow.upgrade_default_taxonomies().await?;

@@ -19,6 +19,7 @@ use crate::permissions::{Authorization, Session};
 pub struct Query(
     query::node::NodeQuery,
     query::admin::AdminQuery,
+    query::people::PeopleQuery,
     query::audit::AuditQuery,
     query::register::RegisterQuery,
     query::requests::RequestQuery,
@@ -34,6 +35,7 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     mutation::admin::AdminMutation,
+    mutation::people::PeopleMutation,
     mutation::register::RegisterMutation,
     mutation::requests::RequestMutation,
     mutation::answer::AnswerMutation,

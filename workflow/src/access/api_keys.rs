@@ -162,6 +162,7 @@ pub(crate) async fn principal_of_key<C: crate::core::store::Conn>(
         key_id: key.id,
         org_id: key.org_id,
         key_name: key.name,
+        kind: crate::PrincipalKind::ApiKey,
     })
 }
 
@@ -290,6 +291,7 @@ impl Workflow {
             key_id: key.id,
             org_id: key.org_id,
             key_name: key.name,
+            kind: crate::PrincipalKind::ApiKey,
         })
     }
 
@@ -327,6 +329,9 @@ impl Workflow {
     /// Whether `principal` still stands as it signed in: its key is not revoked and holds
     /// exactly `roles` (a long-lived connection is closed when this turns false).
     pub async fn principal_unchanged(&self, principal: &Principal, roles: &[Role]) -> Result<bool> {
+        if principal.is_person() {
+            return self.person_unchanged(principal, roles).await;
+        }
         let active = api_key::Entity::find_by_id(principal.key_id)
             .one(self.store.conn())
             .await?

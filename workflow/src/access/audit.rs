@@ -86,9 +86,13 @@ impl From<&Principal> for Actor {
                 name: p.key_name.clone(),
             };
         }
+        let kind = match p.kind {
+            crate::PrincipalKind::Person => "person",
+            _ => "api-key",
+        };
         Self {
             id: Some(p.key_id),
-            name: format!("api-key:{}", p.key_name),
+            name: format!("{kind}:{}", p.key_name),
         }
     }
 }

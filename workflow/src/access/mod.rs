@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod authz;
+pub mod oidc;
 pub mod organizations;
 pub mod policies;
 pub mod principal;

@@ -1,16 +1,33 @@
-//! Who is calling: an authenticated API key, or the collection engine's worker.
+//! Who is calling: a person signed in through the organization's identity provider,
+//! an authenticated API key, or one of the system's own actors (the collection
+//! engine's worker, the retention sweep, a subject's link).
 
 use uuid::Uuid;
 
-/// An authenticated API key acting in its organization.
+/// What kind of caller a principal is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrincipalKind {
+    /// A person signed in with a token of the organization's identity provider.
+    Person,
+    /// An API key (integrators, machines).
+    ApiKey,
+    /// The system acting on its own (worker, retention sweep, a subject's link).
+    System,
+}
+
+/// A caller acting in its organization.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// The key's id (the Casbin subject is `key:<id>`).
+    /// The caller's id: the person's or the key's (the Casbin subject is
+    /// `key:<id>` for both), or a system actor's fixed id. Every decision is
+    /// attributed to it; four-eyes compares it, so two tokens of one person are one.
     pub key_id: Uuid,
-    /// The organization the key belongs to (the Casbin domain).
+    /// The organization (the Casbin domain).
     pub org_id: Uuid,
-    /// The key's name, for logs and the audit trail.
+    /// The person's or the key's name, for logs and the audit trail.
     pub key_name: String,
+    /// Person, API key or system.
+    pub kind: PrincipalKind,
 }
 
 /// The id the collection engine acts under (never an API key's: those are
@@ -30,6 +47,7 @@ impl Principal {
             key_id: RETENTION_ID,
             org_id,
             key_name: "retention-sweep".to_owned(),
+            kind: PrincipalKind::System,
         }
     }
 
@@ -44,11 +62,17 @@ impl Principal {
             key_id: WORKER_ID,
             org_id,
             key_name: "worker".to_owned(),
+            kind: PrincipalKind::System,
         }
     }
 
     /// Whether this is the collection engine.
     pub fn is_worker(&self) -> bool {
         self.key_id == WORKER_ID
+    }
+
+    /// Whether this is a person signed in through an identity provider.
+    pub fn is_person(&self) -> bool {
+        self.kind == PrincipalKind::Person
     }
 }

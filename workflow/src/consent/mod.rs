@@ -1283,6 +1283,7 @@ fn subject_link(org_id: Uuid) -> Principal {
         key_id: SUBJECT_CONSENT_LINK_ID,
         org_id,
         key_name: "subject (consent link)".to_owned(),
+        kind: crate::PrincipalKind::System,
     }
 }
 

@@ -51,6 +51,7 @@ impl Workflow {
             key_id: uuid::Uuid::nil(),
             org_id: org.id,
             key_name: "demo".into(),
+            kind: crate::PrincipalKind::ApiKey,
         };
         for key in self.api_keys(&probe, false, &page).await?.items {
             if self.roles_of_key(&key).await.contains(&Role::Admin) {
@@ -58,6 +59,7 @@ impl Workflow {
                     key_id: key.id,
                     org_id: org.id,
                     key_name: key.name,
+                    kind: crate::PrincipalKind::ApiKey,
                 });
             }
         }
@@ -113,6 +115,7 @@ impl Workflow {
                         key_id: new.admin_key.key.id,
                         org_id: new.organization.id,
                         key_name: new.admin_key.key.name.clone(),
+                        kind: crate::PrincipalKind::ApiKey,
                     };
                     let organization = self.update_organization(&admin, demo_controller()).await?;
                     self.seed_demo_register(&admin, shop_db).await?;
@@ -146,6 +149,7 @@ impl Workflow {
                     key_id: issued.key.id,
                     org_id: organization.id,
                     key_name: name.clone(),
+                    kind: crate::PrincipalKind::ApiKey,
                 });
             }
             keys.push((*role, issued.secret));

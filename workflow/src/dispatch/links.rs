@@ -29,6 +29,7 @@ fn link_holder(org_id: Uuid) -> Principal {
         key_id: SUBJECT_LINK_ID,
         org_id,
         key_name: "subject (download link)".to_owned(),
+        kind: crate::PrincipalKind::System,
     }
 }
 

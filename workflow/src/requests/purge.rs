@@ -204,6 +204,7 @@ impl Workflow {
             key_id: crate::access::principal::WORKER_ID,
             org_id,
             key_name: "minimization".to_owned(),
+            kind: crate::PrincipalKind::System,
         };
         self.note(
             &mut tx,

@@ -5,6 +5,7 @@ pub mod answer;
 pub mod audit;
 pub mod consent;
 pub mod dispatch;
+pub mod people;
 pub mod register;
 pub mod requests;
 pub mod webhooks;

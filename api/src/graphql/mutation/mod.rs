@@ -6,6 +6,7 @@ pub mod consent;
 pub mod dispatch;
 pub mod erasure;
 pub mod execution;
+pub mod people;
 pub mod register;
 pub mod requests;
 pub mod retention;

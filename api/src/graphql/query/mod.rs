@@ -7,6 +7,7 @@ pub mod consent;
 pub mod dispatch;
 pub mod erasure;
 pub mod node;
+pub mod people;
 pub mod register;
 pub mod requests;
 pub mod retention;

@@ -107,6 +107,15 @@ async fn fetch(session: &Session, id: &ID, path: &[&str], op: &str) -> ApiResult
                 .await?;
             Node::RetentionRun(wf.retention_run(principal, uuid).await?.into())
         }
+        "Person" => {
+            // Anyone may fetch themselves; others are read with the people list.
+            if uuid != principal.key_id {
+                session
+                    .require(workflow::Object::ApiKey, workflow::Action::Read, op)
+                    .await?;
+            }
+            Node::Person(wf.person(principal, uuid).await?.into())
+        }
         _ => {
             return Err(crate::error::ApiError::invalid(
                 path,

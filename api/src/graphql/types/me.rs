@@ -1,6 +1,7 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 use workflow::Principal;
 
+use super::people::{CallerKind, Person};
 use super::{Organization, PermissionAction, PermissionObject, Role};
 use crate::error::ApiResult;
 use crate::graphql::ids::global_id;
@@ -15,23 +16,46 @@ pub struct Permission {
     pub action: PermissionAction,
 }
 
-/// The caller: its API key, organization, roles and permissions.
+/// The caller: a person or an API key, its organization, roles and permissions.
 pub struct Me(pub Principal);
 
-/// The caller: its API key, organization, roles and permissions.
+/// The caller: a person or an API key, its organization, roles and permissions.
 #[Object]
 impl Me {
-    /// Global ID of the calling API key.
-    async fn api_key_id(&self) -> ID {
-        global_id("ApiKey", self.0.key_id)
+    /// Whether a person (signed in through the identity provider) or an API key is
+    /// calling.
+    async fn kind(&self) -> CallerKind {
+        self.0.kind.into()
     }
 
-    /// Name of the calling API key.
-    async fn api_key_name(&self) -> &str {
+    /// The caller's name: the person's, or the API key's.
+    async fn name(&self) -> &str {
         &self.0.key_name
     }
 
-    /// The organization the key belongs to.
+    /// The calling person (null for an API key).
+    async fn person(&self, ctx: &Context<'_>) -> ApiResult<Option<Person>> {
+        if !self.0.is_person() {
+            return Ok(None);
+        }
+        let person = session(ctx)?
+            .workflow()
+            .person(&self.0, self.0.key_id)
+            .await?;
+        Ok(Some(person.into()))
+    }
+
+    /// Global ID of the calling API key (null when a person is calling).
+    async fn api_key_id(&self) -> Option<ID> {
+        (self.0.kind == workflow::PrincipalKind::ApiKey).then(|| global_id("ApiKey", self.0.key_id))
+    }
+
+    /// Name of the calling API key (null when a person is calling).
+    async fn api_key_name(&self) -> Option<&str> {
+        (self.0.kind == workflow::PrincipalKind::ApiKey).then_some(self.0.key_name.as_str())
+    }
+
+    /// The caller's organization.
     async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
         Ok(session(ctx)?.workflow().organization(&self.0).await?.into())
     }

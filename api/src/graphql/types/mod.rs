@@ -31,6 +31,7 @@ pub mod export;
 pub mod me;
 pub mod node;
 pub mod organization;
+pub mod people;
 pub mod register;
 pub mod requests;
 pub mod retention;

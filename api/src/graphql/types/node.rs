@@ -41,4 +41,6 @@ pub enum Node {
     Consent(super::consent::Consent),
     /// A run of the retention sweep.
     RetentionRun(super::retention::RetentionRun),
+    /// A person who signed in through the identity provider.
+    Person(super::people::Person),
 }
