@@ -27,6 +27,30 @@ fn oidc_settings() -> workflow::access::oidc::OidcSettings {
     }
 }
 
+/// Serves the endpoint `make` builds for its own address on a fresh port of
+/// 127.0.0.1 (a peer a test runs: webhook receiver, identity provider); its address,
+/// listening when this returns.
+pub async fn serve_on_loopback<E>(make: impl FnOnce(SocketAddr) -> E) -> SocketAddr
+where
+    E: poem::Endpoint + 'static,
+{
+    use poem::listener::{Acceptor, Listener};
+    let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = *acceptor.local_addr()[0]
+        .as_socket_addr()
+        .expect("a TCP address");
+    let endpoint = make(addr);
+    tokio::spawn(async move {
+        let _ = poem::Server::new_with_acceptor(acceptor)
+            .run(endpoint)
+            .await;
+    });
+    addr
+}
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -547,6 +571,17 @@ impl WsClient {
                     }));
                 }
                 _ => continue,
+            }
+        }
+    }
+
+    /// Skips messages until the server closes the connection; the close as
+    /// `{"type": "__closed", "code", "reason"}`. Fails when it falls silent instead.
+    pub async fn until_closed(&mut self) -> Value {
+        loop {
+            let msg = self.next().await.expect("closed, not silent");
+            if msg["type"] == "__closed" {
+                return msg;
             }
         }
     }

@@ -1027,7 +1027,12 @@ fn subscription_error(msg: &Value) -> Option<&str> {
 /// A request IN_REVIEW, moved there over HTTP by the admin (the org has no sources,
 /// so verification creates no tasks).
 pub(crate) async fn request_in_review(app: &TestApp) -> String {
-    let admin = app.key(Role::Admin);
+    request_in_review_as(app, app.key(Role::Admin)).await
+}
+
+/// Like [`request_in_review`], every step taken with `admin` (an API key or a
+/// person's token).
+pub(crate) async fn request_in_review_as(app: &TestApp, admin: &str) -> String {
     let data = app
         .gql_ok(
             admin,

@@ -134,12 +134,7 @@ async fn revoked_keys_and_changed_roles_close_open_connections(app: TestApp) {
             .await;
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         app.gql_ok(app.key(Role::Admin), mutation, variables).await;
-        let msg = loop {
-            let msg = ws.next().await.expect("closed, not silent");
-            if msg["type"] == "__closed" {
-                break msg;
-            }
-        };
+        let msg = ws.until_closed().await;
         assert_eq!(msg["code"], 4403, "{role:?}: {msg}");
         assert!(
             msg["reason"]

@@ -61,21 +61,11 @@ fn receive(req: &Request, body: String, receiver: Data<&Receiver>) -> StatusCode
 impl Receiver {
     /// Serves on 127.0.0.1; returns the hook's URL.
     pub(crate) async fn start(&self) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        drop(listener);
-        let app = Route::new().at("/hook", post(receive)).data(self.clone());
-        let acceptor = poem::listener::TcpListener::bind(addr.to_string());
-        tokio::spawn(async move {
-            let _ = poem::Server::new(acceptor).run(app).await;
-        });
-        // Until it listens.
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(addr).await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
+        let receiver = self.clone();
+        let addr = crate::common::serve_on_loopback(|_| {
+            Route::new().at("/hook", post(receive)).data(receiver)
+        })
+        .await;
         format!("http://{addr}/hook")
     }
 
