@@ -488,7 +488,7 @@ async fn authenticate(
         .map_err(Refusal::RateLimited)?;
     let failure = match token {
         None => Refusal::Unauthenticated(
-            "malformed Authorization header: expected `Bearer <API key>`".into(),
+            "malformed Authorization header: expected `Bearer <API key or token>`".into(),
         ),
         Some(token) => match state.workflow.authenticate_bearer(token).await {
             Ok(principal) => return Ok(principal),
@@ -766,7 +766,7 @@ async fn serve_ws(
                         let _ = sink
                             .send(Message::close_with(
                                 CLOSE_FORBIDDEN,
-                                "the API key was revoked or its roles changed; sign in again",
+                                "the API key was revoked, the person deactivated, or the roles changed; sign in again",
                             ))
                             .await;
                         break;

@@ -176,6 +176,21 @@ async fn signs_in_people_through_their_identity_provider(app: TestApp) {
         want.sort();
         assert_eq!(got, want, "{kid}");
     }
+    // Claims are text for people and the audit log: control and direction-changing
+    // characters are dropped, an e-mail that is none is not kept, and a subject with
+    // a NUL is refused (PostgreSQL could not even store it).
+    let mut odd = claims(&issuer, "odd", &["lawyer"]);
+    odd["name"] = json!("Ri\u{0}ta \u{202E}evil");
+    odd["email"] = json!("<script>alert(1)</script>");
+    let me = app.gql_ok(&sign("ed-1", &odd), ME, json!({})).await["me"].clone();
+    assert_eq!(me["name"], "Rita evil", "{me}");
+    assert!(me["person"]["email"].is_null(), "{me}");
+    odd["sub"] = json!("nul\u{0}sub");
+    let (status, body) = app
+        .gql_status(Some(&sign("ed-1", &odd)), ME, json!({}))
+        .await;
+    assert_eq!(status, 401, "{body}");
+
     // The roles follow the claims: alice's next token makes her a DPO instead.
     let token = sign("rsa-1", &claims(&issuer, "alice", &["privacy"]));
     let me = app.gql_ok(&token, ME, json!({})).await["me"].clone();
@@ -342,7 +357,7 @@ async fn signs_in_people_through_their_identity_provider(app: TestApp) {
         )
         .await["persons"]
         .clone();
-    assert_eq!(people["totalCount"], 3, "{people}");
+    assert_eq!(people["totalCount"], 4, "{people}");
     let bob = people["nodes"]
         .as_array()
         .unwrap()
@@ -392,7 +407,35 @@ async fn signs_in_people_through_their_identity_provider(app: TestApp) {
         .await;
     assert_eq!(audit["auditEvents"]["nodes"][0]["objectType"], "Person");
 
-    // The provider no longer trusted: its tokens are refused, its people hold no
+    // Another organization trusts the same issuer with its own audience: a token
+    // naming both audiences names no one organization.
+    let other = crate::common::create_org(&app.workflow, "Other Org").await;
+    app.gql_ok(
+        &other.keys[&Role::Admin],
+        "mutation($issuer: String!) { setIdentityProvider(input: {issuer: $issuer, audience: \"auskunft-b\", rolesClaim: \"roles\", roleMap: []}) { identityProvider { id } } }",
+        json!({"issuer": issuer.url}),
+    )
+    .await;
+    let both = sign("rsa-2", &with(json!({"aud": ["auskunft", "auskunft-b"]})));
+    let (status, body) = app.gql_status(Some(&both), ME, json!({})).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than one")
+    );
+    let body = app
+        .gql(
+            &other.keys[&Role::Admin],
+            "mutation($issuer: String!) { setIdentityProvider(input: {issuer: $issuer, audience: \"auskunft\", rolesClaim: \"roles\", roleMap: []}) { identityProvider { id } } }",
+            json!({"issuer": issuer.url}),
+        )
+        .await;
+    assert_code(&body, "CONFLICT");
+
+    // The provider no longer trusted: its tokens are refused (the other organization
+    // still trusts the issuer, for its own audience), its people hold no
     // roles, and stay listed.
     let providers = app
         .gql_ok(
@@ -415,7 +458,7 @@ async fn signs_in_people_through_their_identity_provider(app: TestApp) {
         body["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("not trusted")
+            .contains("audience")
     );
     let alice = app
         .gql_ok(
@@ -424,7 +467,7 @@ async fn signs_in_people_through_their_identity_provider(app: TestApp) {
             json!({}),
         )
         .await;
-    assert_eq!(alice["persons"]["totalCount"], 3, "{alice}");
+    assert_eq!(alice["persons"]["totalCount"], 4, "{alice}");
 }
 /// The app for the sign-in test: it presents more bad tokens from one address than
 /// the sign-in throttle lets through by default (20 at once).
@@ -517,6 +560,52 @@ async fn four_eyes_compares_people_not_tokens(app: TestApp) {
                 .contains("submitted"),
         "{body}"
     );
+    // Nor with an API key Dora mints as an admin: the key acts for her.
+    let dora_id = app
+        .gql_ok(&dora_reviews, "{ me { person { id } } }", json!({}))
+        .await["me"]["person"]["id"]
+        .clone();
+    app.gql_ok(
+        app.key(Role::Admin),
+        "mutation($id: ID!) { setPersonRoles(input: {personId: $id, extraRoles: [ADMIN]}) { person { id } } }",
+        json!({"id": dora_id}),
+    )
+    .await;
+    let minted = app
+        .gql_ok(
+            &dora_reviews,
+            "mutation { createApiKey(input: {name: \"dora's reviewer\", roles: [REVIEWER]}) { secret } }",
+            json!({}),
+        )
+        .await["createApiKey"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = app
+        .gql(&minted, approve, json!({"id": id, "v": version}))
+        .await;
+    assert_code(&body, "FORBIDDEN");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("four-eyes"),
+        "{body}"
+    );
+    // The audit log names Dora by her person ID, and filters by it.
+    let audit = app
+        .gql_ok(
+            app.key(Role::Auditor),
+            "query($id: ID!) { auditEvents(last: 50, filter: {actorId: $id}) { nodes { actorId actorName operation } } }",
+            json!({"id": dora_id}),
+        )
+        .await;
+    let nodes = audit["auditEvents"]["nodes"].as_array().unwrap();
+    assert!(
+        nodes.iter().any(|n| n["operation"] == "createApiKey"),
+        "{audit}"
+    );
+    assert!(nodes.iter().all(|n| n["actorId"] == dora_id), "{audit}");
     // Emil, another person, approves.
     let emil = sign("rsa-1", &claims(&issuer, "emil", &["lawyer"]));
     let data = app
@@ -572,6 +661,32 @@ async fn websocket_connections_end_with_the_token(app: TestApp) {
         "{closed}"
     );
 
+    // A person whose identity provider is no longer trusted.
+    let token = sign("rsa-1", &claims(&issuer, "hanna", &["lawyer"]));
+    let mut ws = app
+        .ws_connect(json!({"Authorization": format!("Bearer {token}")}))
+        .await;
+    assert_eq!(ws.next().await.unwrap()["type"], "connection_ack");
+    ws.subscribe("q", "subscription { reviewQueueChanged { __typename } }")
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let provider = app
+        .gql_ok(
+            app.key(Role::Admin),
+            "{ identityProviders { id } }",
+            json!({}),
+        )
+        .await["identityProviders"][0]["id"]
+        .clone();
+    app.gql_ok(
+        app.key(Role::Admin),
+        "mutation($id: ID!) { removeIdentityProvider(input: {id: $id}) { removedId } }",
+        json!({"id": provider}),
+    )
+    .await;
+    assert_eq!(ws.until_closed().await["code"], 4403);
+    trust(&app, &issuer).await;
+
     // A person deactivated while connected.
     let token = sign("rsa-1", &claims(&issuer, "gustav", &["lawyer"]));
     let mut ws = app
@@ -603,3 +718,30 @@ async fn websocket_connections_end_with_the_token(app: TestApp) {
     assert_eq!(closed["code"], 4403, "{closed}");
 }
 e2e!(websocket, websocket_connections_end_with_the_token);
+
+/// A provider that does not answer properly is asked once for all the tokens waiting
+/// on it, not once per token (each would wait out the timeout in turn); once it
+/// answers again, after the refetch interval, its tokens are accepted.
+async fn a_failing_provider_is_asked_once(app: TestApp) {
+    let issuer = Issuer::start(&["rsa-1"]).await;
+    *issuer.jwks.lock().await = json!("not a key set");
+    trust(&app, &issuer).await;
+    let token = sign("rsa-1", &claims(&issuer, "ida", &["lawyer"]));
+    let attempts = (0..10).map(|_| app.gql_status(Some(&token), ME, json!({})));
+    for (status, body) in futures_util::future::join_all(attempts).await {
+        assert_eq!(status, 401, "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("could not be reached"),
+            "{body}"
+        );
+    }
+    assert_eq!(issuer.fetches(), 1);
+    issuer.publish(&["rsa-1"]).await;
+    tokio::time::sleep(crate::common::OIDC_REFETCH_AFTER + Duration::from_millis(100)).await;
+    let me = app.gql_ok(&token, ME, json!({})).await;
+    assert_eq!(me["me"]["kind"], "PERSON");
+}
+e2e!(failing_provider, a_failing_provider_is_asked_once);

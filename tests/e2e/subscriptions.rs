@@ -140,7 +140,7 @@ async fn revoked_keys_and_changed_roles_close_open_connections(app: TestApp) {
             msg["reason"]
                 .as_str()
                 .unwrap()
-                .contains("revoked or its roles changed"),
+                .contains("the roles changed"),
             "{msg}"
         );
     }

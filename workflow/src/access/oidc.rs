@@ -65,9 +65,11 @@ impl Default for OidcSettings {
     }
 }
 
-/// The keys of one issuer, as last fetched.
+/// The keys of one issuer, as last fetched, and when it was last asked (also when
+/// it did not answer: the requests waiting behind a failed fetch are refused at once
+/// instead of each trying again).
 struct IssuerKeys {
-    keys: Arc<JwkSet>,
+    keys: Option<Arc<JwkSet>>,
     fetched: Instant,
 }
 
@@ -106,23 +108,34 @@ impl Issuers {
             .or_default()
             .clone();
         let mut slot = slot.lock().await;
+        let unknown = || refused("the token's signing key is not one of the issuer's");
         if let Some(cached) = slot.as_ref() {
-            if let Some(key) = pick(&cached.keys, kid) {
+            if let Some(key) = cached.keys.as_deref().and_then(|keys| pick(keys, kid)) {
                 return Ok(key);
             }
             if cached.fetched.elapsed() < self.settings.refetch_after {
-                return Err(refused(
-                    "the token's signing key is not one of the issuer's",
-                ));
+                return Err(match cached.keys {
+                    Some(_) => unknown(),
+                    None => unreachable_provider(),
+                });
             }
         }
-        let keys = Arc::new(self.fetch(issuer).await?);
-        let key = pick(&keys, kid);
+        let fetched = self.fetch(issuer).await;
+        let answered = fetched.is_ok();
+        let previous = slot.take().and_then(|s| s.keys);
+        // When the provider does not answer, the keys fetched before still check the
+        // tokens they signed.
+        let keys = fetched.ok().map(Arc::new).or(previous);
+        let key = keys.as_deref().and_then(|keys| pick(keys, kid));
         *slot = Some(IssuerKeys {
             keys,
             fetched: Instant::now(),
         });
-        key.ok_or_else(|| refused("the token's signing key is not one of the issuer's"))
+        match key {
+            Some(key) => Ok(key),
+            None if answered => Err(unknown()),
+            None => Err(unreachable_provider()),
+        }
     }
 
     /// Discovery, then the JWKS.
@@ -133,7 +146,7 @@ impl Issuers {
         );
         let unavailable = |e: &dyn std::fmt::Display| {
             tracing::warn!(issuer, error = %e, "the identity provider did not answer");
-            refused("the identity provider could not be reached to check the token")
+            unreachable_provider()
         };
         let document: Value = self
             .client
@@ -198,6 +211,16 @@ fn key_fits(key: &Jwk, alg: Algorithm) -> bool {
         .key_algorithm
         .is_none_or(|a| a.to_string() == format!("{alg:?}"));
     kind && usage && named
+}
+
+/// Characters that reorder the text around them (an attacker's name could make a log
+/// line read differently).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+fn unreachable_provider() -> Error {
+    refused("the identity provider could not be reached to check the token")
 }
 
 fn refused(message: &str) -> Error {
@@ -435,13 +458,24 @@ impl Workflow {
             Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
         };
-        let provider = providers
+        let mut meant: Vec<_> = providers
             .into_iter()
-            .find(|p| token_audiences.contains(&p.audience.as_str()))
+            .filter(|p| token_audiences.contains(&p.audience.as_str()))
+            .collect();
+        if meant.len() > 1 {
+            // Two organizations trust this issuer, one audience each, and the token
+            // names both: it must name one.
+            return Err(refused(
+                "the token names the audiences of more than one organization",
+            ));
+        }
+        let provider = meant
+            .pop()
             .ok_or_else(|| refused("the token is not meant for this service (audience)"))?;
+        // RFC 7519 NumericDate: seconds, possibly with a fraction.
         let expires = claims["exp"]
-            .as_i64()
-            .and_then(|exp| DateTime::from_timestamp(exp, 0))
+            .as_f64()
+            .and_then(|exp| DateTime::from_timestamp(exp.floor() as i64, 0))
             .ok_or_else(|| refused("the token's expiry is not a time"))?;
         Ok((self.sign_in(provider, &claims).await?, expires))
     }
@@ -475,16 +509,30 @@ impl Workflow {
     ) -> Result<Principal> {
         let subject = claims["sub"]
             .as_str()
-            .filter(|s| !s.is_empty() && s.len() <= 255)
-            .ok_or_else(|| refused("the token's subject is missing or too long"))?;
+            .filter(|s| !s.is_empty() && s.len() <= 255 && !s.chars().any(char::is_control))
+            .ok_or_else(|| {
+                refused("the token's subject is missing, too long or has control characters")
+            })?;
+        // Names are shown to staff and written to the audit log: control and
+        // direction-changing characters are dropped (PostgreSQL also refuses NUL).
         let text = |name: &str| {
             claims[name]
                 .as_str()
-                .map(str::trim)
+                .map(|s| {
+                    s.chars()
+                        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+                        .take(200)
+                        .collect::<String>()
+                })
+                .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
-                .map(|s| s.chars().take(200).collect::<String>())
         };
-        let email = text("email").filter(|e| e.len() <= 320);
+        let email = text("email").filter(|e| {
+            e.split('@').count() == 2
+                && !e.starts_with('@')
+                && !e.ends_with('@')
+                && !e.chars().any(|c| c.is_whitespace() || "<>\"".contains(c))
+        });
         let name = text("name")
             .or_else(|| text("preferred_username"))
             .or_else(|| email.clone())
@@ -827,6 +875,46 @@ impl Workflow {
         self.commit_policy_change(tx, principal, entry).await?;
         Ok(updated.into())
     }
+}
+
+/// Whether `actor` and one of `others` are the same person once each API key stands
+/// for the person who created it (a key a person minted acts for them).
+pub(crate) async fn same_person_behind<C: Conn>(
+    conn: &C,
+    actor: Uuid,
+    others: &[Uuid],
+) -> Result<bool> {
+    use crate::entity::api_key;
+    let ids: Vec<Uuid> = others.iter().copied().chain([actor]).collect();
+    let keys = api_key::Entity::find()
+        .filter(api_key::Column::Id.is_in(ids.clone()))
+        .all(conn)
+        .await?;
+    let creators: Vec<Uuid> = keys.iter().filter_map(|k| k.created_by).collect();
+    if creators.is_empty() {
+        return Ok(false);
+    }
+    let people: BTreeSet<Uuid> = person::Entity::find()
+        .filter(person::Column::Id.is_in(creators))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let behind = |id: Uuid| -> BTreeSet<Uuid> {
+        let mut who = BTreeSet::from([id]);
+        if let Some(creator) = keys
+            .iter()
+            .find(|k| k.id == id)
+            .and_then(|k| k.created_by)
+            .filter(|c| people.contains(c))
+        {
+            who.insert(creator);
+        }
+        who
+    };
+    let actor = behind(actor);
+    Ok(others.iter().any(|o| !behind(*o).is_disjoint(&actor)))
 }
 
 /// The principal of a recorded person.

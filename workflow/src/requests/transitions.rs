@@ -322,6 +322,19 @@ impl Workflow {
             open_findings,
         };
         let transition = machine::apply(state, event, &ctx)?;
+        // Four-eyes also sees through API keys a person made: a person who collected or
+        // submitted cannot approve with a key they minted, nor approve what such a key
+        // did (the machine compares principals; this compares the people behind them).
+        if event == RequestEvent::Approve {
+            let others: Vec<Uuid> = collected_by
+                .iter()
+                .copied()
+                .chain(r.submitted_for_review_by)
+                .collect();
+            if crate::access::oidc::same_person_behind(conn, principal.key_id, &others).await? {
+                return Err(TransitionError::FourEyes.into());
+            }
+        }
         if state == RequestState::InReview
             && matches!(
                 event,

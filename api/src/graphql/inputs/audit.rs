@@ -8,7 +8,7 @@ use crate::graphql::types::AuditOutcome;
 /// Filters of `auditEvents`; all given filters must match.
 #[derive(InputObject, Debug, Default)]
 pub struct AuditEventFilter {
-    /// Only events of this API key.
+    /// Only events of this API key or person.
     pub actor_id: Option<ID>,
     /// Only this operation (e.g. `createApiKey`).
     pub operation: Option<String>,
@@ -30,7 +30,16 @@ impl AuditEventFilter {
         Ok(workflow::access::audit::AuditFilter {
             actor_id: self
                 .actor_id
-                .map(|id| ids::decode(&id, "ApiKey", &["filter", "actorId"]))
+                .map(|id| {
+                    let path = ["filter", "actorId"];
+                    match ids::decode_any(&id, &path)? {
+                        (kind, uuid) if kind == "ApiKey" || kind == "Person" => Ok(uuid),
+                        _ => Err(crate::error::ApiError::invalid(
+                            &path,
+                            "is not the ID of an API key or a person",
+                        )),
+                    }
+                })
                 .transpose()?,
             operation: self.operation,
             object_type: self.object_type,

@@ -33,7 +33,7 @@ pub struct AuditEvent {
     pub seq: i64,
     /// When it happened (UTC).
     pub occurred_at: DateTime<Utc>,
-    /// The API key that acted (null for the system or the CLI).
+    /// The API key or person that acted (null for the system or the CLI).
     pub actor_id: Option<ID>,
     /// Readable name of the actor.
     pub actor_name: String,
@@ -63,7 +63,15 @@ impl From<workflow::entity::audit_event::Model> for AuditEvent {
             id: global_id("AuditEvent", m.id),
             seq: m.seq,
             occurred_at: m.occurred_at,
-            actor_id: m.actor_id.map(|id| global_id("ApiKey", id)),
+            // The name says which: people are recorded as `person:<name>`.
+            actor_id: m.actor_id.map(|id| {
+                let kind = if m.actor_name.starts_with("person:") {
+                    "Person"
+                } else {
+                    "ApiKey"
+                };
+                global_id(kind, id)
+            }),
             actor_name: m.actor_name,
             operation: m.operation,
             object_type: m.object_type,
