@@ -545,12 +545,7 @@ impl Workflow {
             .copied()
             .collect();
         let at = now();
-        let existing = person::Entity::find()
-            .filter(person::Column::OrgId.eq(provider.org_id))
-            .filter(person::Column::Issuer.eq(&provider.issuer))
-            .filter(person::Column::Subject.eq(subject))
-            .one(self.store.conn())
-            .await?;
+        let existing = find_by_identity(self.store.conn(), &provider, subject).await?;
         let person = match existing {
             Some(p) => {
                 if !p.active {
@@ -597,13 +592,9 @@ impl Workflow {
                 match inserted {
                     Ok(_) => row,
                     // Two first sign-ins at once: the other one recorded them.
-                    Err(_) => person::Entity::find()
-                        .filter(person::Column::OrgId.eq(provider.org_id))
-                        .filter(person::Column::Issuer.eq(&provider.issuer))
-                        .filter(person::Column::Subject.eq(subject))
-                        .one(self.store.conn())
+                    Err(e) => find_by_identity(self.store.conn(), &provider, subject)
                         .await?
-                        .ok_or_else(|| Error::Internal("a person vanished".into()))?,
+                        .ok_or(e)?,
                 }
             }
         };
@@ -615,10 +606,7 @@ impl Workflow {
     /// Makes the person's Casbin roles the claims' plus the extra ones, when they
     /// differ (one write and a policy reload only then).
     async fn sync_roles(&self, person: &person::Model) -> Result<()> {
-        let wanted: BTreeSet<Role> = roles_of_json(&person.claim_roles)
-            .into_iter()
-            .chain(roles_of_json(&person.extra_roles))
-            .collect();
+        let wanted = effective_roles(person);
         let held: BTreeSet<Role> = self
             .authz
             .roles_of(person.id, person.org_id)
@@ -827,11 +815,8 @@ impl Workflow {
         let updated = row.update(tx.conn()).await?;
         // A deactivated person holds no roles: whatever they still present decides
         // nothing.
-        let roles: BTreeSet<Role> = if active {
-            roles_of_json(&updated.claim_roles)
-                .into_iter()
-                .chain(roles_of_json(&updated.extra_roles))
-                .collect()
+        let roles = if active {
+            effective_roles(&updated)
         } else {
             BTreeSet::new()
         };
@@ -863,11 +848,7 @@ impl Workflow {
         row.extra_roles = Set(roles_json(&extra));
         let updated = row.update(tx.conn()).await?;
         if updated.active {
-            let roles: BTreeSet<Role> = roles_of_json(&updated.claim_roles)
-                .into_iter()
-                .chain(extra)
-                .collect();
-            set_roles(tx.conn(), id, principal.org_id, &roles).await?;
+            set_roles(tx.conn(), id, principal.org_id, &effective_roles(&updated)).await?;
         }
         let entry = Entry::success("setPersonRoles", "Person", id)
             .before(before)
@@ -915,6 +896,29 @@ pub(crate) async fn same_person_behind<C: Conn>(
     };
     let actor = behind(actor);
     Ok(others.iter().any(|o| !behind(*o).is_disjoint(&actor)))
+}
+
+/// The roles a person holds: what their claims gave at the last sign-in, and those
+/// granted here beyond them.
+fn effective_roles(person: &person::Model) -> BTreeSet<Role> {
+    roles_of_json(&person.claim_roles)
+        .into_iter()
+        .chain(roles_of_json(&person.extra_roles))
+        .collect()
+}
+
+/// The person a provider's token names, if recorded.
+async fn find_by_identity<C: Conn>(
+    conn: &C,
+    provider: &identity_provider::Model,
+    subject: &str,
+) -> Result<Option<person::Model>> {
+    Ok(person::Entity::find()
+        .filter(person::Column::OrgId.eq(provider.org_id))
+        .filter(person::Column::Issuer.eq(&provider.issuer))
+        .filter(person::Column::Subject.eq(subject))
+        .one(conn)
+        .await?)
 }
 
 /// The principal of a recorded person.
