@@ -1,6 +1,9 @@
 //! `auskunft`: the command-line entry point. Wires config → database → migrations →
 //! workflow → HTTP server; the logic lives in the `workflow` and `api` crates.
 
+// The schema's future is deep (a request reaches its tasks, their source, its fields ...).
+#![recursion_limit = "256"]
+
 mod bench;
 mod bench_collect;
 mod bench_consent;
@@ -72,6 +75,10 @@ enum Command {
         /// Name of the organization (needed when there are several).
         #[arg(long)]
         org: Option<String>,
+        /// Language of a CSV, XLSX or HTML file (headings and labels); default: the
+        /// organization's answer language.
+        #[arg(long, value_enum)]
+        language: Option<LanguageArg>,
     },
     /// Audit log tools.
     Audit {
@@ -120,6 +127,24 @@ enum BenchCommand {
 }
 
 /// File formats of `export-register`.
+/// A language of the register export.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum LanguageArg {
+    /// German.
+    De,
+    /// English.
+    En,
+}
+
+impl From<LanguageArg> for workflow::answer::Language {
+    fn from(l: LanguageArg) -> Self {
+        match l {
+            LanguageArg::De => Self::De,
+            LanguageArg::En => Self::En,
+        }
+    }
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum ExportFormatArg {
     Json,
@@ -270,10 +295,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
-        Command::ExportRegister { format, out, org } => {
+        Command::ExportRegister {
+            format,
+            out,
+            org,
+            language,
+        } => {
             let workflow = open(&config).await?;
             let file = workflow
-                .export_register_of(org.as_deref(), format.into())
+                .export_register_of(org.as_deref(), format.into(), language.map(Into::into))
                 .await?;
             std::fs::write(&out, &file.bytes).map_err(|cause| CliError::Write {
                 path: out.display().to_string(),

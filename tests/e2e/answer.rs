@@ -131,6 +131,13 @@ pub(crate) async fn approve(app: &TestApp, request: &str) -> Value {
     )
     .await["node"]["leakFindings"]
         .clone();
+    let ids: Vec<(Value, &str)> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["id"].clone(), "LeakFinding"))
+        .collect();
+    crate::graph::assert_nodes_resolve(app, Role::Reviewer, &ids).await;
     for f in findings
         .as_array()
         .unwrap()

@@ -15,7 +15,7 @@ use crate::export::demo_register;
 use crate::smtp::SmtpServer;
 
 const DISPATCH: &str = "mutation($in: DispatchRequestInput!) { dispatchRequest(input: $in) { request { state version } proof { channel recipient digest sizeBytes attached sentOn trackingReference notice packageId delivery { state attempts lastError } downloadLink { maxDownloads downloads revokedAt } } downloadUrl } }";
-const PROOF: &str = "query($id: ID!) { dispatchProof(requestId: $id) { channel recipient digest attached dispatchedAt sentOn trackingReference delivery { state attempts lastError deliveredAt } downloadLink { expiresAt maxDownloads downloads lastDownloadAt revokedAt } } }";
+const PROOF: &str = "query($id: ID!) { dispatchProof(requestId: $id) { id packageId package { id digest } request { id } dispatcher { __typename } channel recipient digest attached dispatchedAt sentOn trackingReference delivery { state attempts lastError deliveredAt } downloadLink { expiresAt maxDownloads downloads lastDownloadAt revokedAt } } }";
 const STATE: &str = "query($id: ID!) { node(id: $id) { ... on SubjectRequest { state version timeline(first: 100) { nodes { kind message actorName } } } } }";
 
 const CREDENTIALS: (&str, &str) = ("auskunft", "s3cret pass");
@@ -267,6 +267,20 @@ async fn an_answer_goes_out_by_email_and_is_proven(app: TestApp) {
 
     let p = proof(&app, &request).await;
     assert_eq!(p["delivery"]["state"], "DELIVERED", "{p}");
+    // The proof is a node; it names its package, request and who dispatched it.
+    assert_eq!(p["package"]["id"], p["packageId"]);
+    assert_eq!(p["package"]["digest"], json!(digest));
+    assert_eq!(p["request"]["id"], json!(request));
+    assert_eq!(p["dispatcher"]["__typename"], "ApiKey");
+    crate::graph::assert_nodes_resolve(
+        &app,
+        Role::Auditor,
+        &[
+            (p["id"].clone(), "DispatchProof"),
+            (p["packageId"].clone(), "AnswerPackage"),
+        ],
+    )
+    .await;
     assert_eq!(p["delivery"]["attempts"], 1);
     assert!(p["delivery"]["deliveredAt"].is_string());
 

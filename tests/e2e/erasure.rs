@@ -393,6 +393,13 @@ async fn a_demo_erasure_is_carried_out_held_checked_reported_and_suppressed(app:
     const NOTICES: &str = "query($id: ID!) { recipientNotices(requestId: $id) { id recipientName channel sentTo done note delivery { state } } }";
     let notices =
         gql(&app, Role::Auditor, NOTICES, json!({"id": id})).await["recipientNotices"].clone();
+    let ids: Vec<(Value, &str)> = notices
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["id"].clone(), "RecipientNotice"))
+        .collect();
+    crate::graph::assert_nodes_resolve(&app, Role::Auditor, &ids).await;
     let summary: Vec<(String, String, bool)> = notices
         .as_array()
         .unwrap()

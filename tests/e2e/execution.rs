@@ -224,6 +224,8 @@ async fn a_rectification_is_written_read_back_and_proven(app: TestApp) {
         6,
         "{listed}"
     );
+    crate::graph::assert_nodes_resolve(&app, Role::Reviewer, &[(extra.clone(), "Correction")])
+        .await;
     assert_eq!(listed["corrections"][0]["value"], "Anna Schmidt-Ölberg");
     gql(
         &app,

@@ -28,12 +28,23 @@ pub(crate) async fn demo_register(app: &TestApp) -> std::path::PathBuf {
     shop
 }
 
-const LINK: &str =
-    "query($f: RegisterExportFormat!) { registerExport(format: $f) { url format expiresAt } }";
+const LINK: &str = "query($f: RegisterExportFormat!, $l: AnswerLanguage) { registerExport(format: $f, language: $l) { url format expiresAt } }";
 
 /// Asks for a link and downloads it: (status, content type, body).
 async fn download(app: &TestApp, key: &str, format: &str) -> (u16, String, Vec<u8>) {
-    let data = app.gql_ok(key, LINK, json!({"f": format})).await;
+    download_in(app, key, format, None).await
+}
+
+/// Like [`download`], in a language (None: the organization's).
+async fn download_in(
+    app: &TestApp,
+    key: &str,
+    format: &str,
+    language: Option<&str>,
+) -> (u16, String, Vec<u8>) {
+    let data = app
+        .gql_ok(key, LINK, json!({"f": format, "l": language}))
+        .await;
     let url = data["registerExport"]["url"].as_str().unwrap().to_owned();
     assert!(
         url.starts_with(&format!("http://{}/exports/", app.addr)),
@@ -181,7 +192,7 @@ async fn every_format_carries_the_register(app: TestApp) {
     )
     .await;
     let auditor = app.key(Role::Auditor);
-    let (status, content_type, csv) = download(&app, auditor, "CSV").await;
+    let (status, content_type, csv) = download_in(&app, auditor, "CSV", Some("EN")).await;
     assert_eq!(
         (status, content_type.as_str()),
         (200, "text/csv; charset=utf-8")
@@ -195,7 +206,26 @@ async fn every_format_carries_the_register(app: TestApp) {
     );
     assert!(lines[0].contains("(e) Third-country transfers and safeguards"));
     assert_eq!(lines.len(), 5, "a header and one row per activity");
-    assert!(csv.contains("STANDARD_CONTRACTUAL_CLAUSES"));
+    // Labels, not stored codes and keys.
+    assert!(
+        csv.contains("Standard contractual clauses (Art. 46(2)(c) GDPR)"),
+        "{csv}"
+    );
+    assert!(csv.contains("(Art. 6(1)(b) GDPR)"), "{csv}");
+    assert!(!csv.contains("STANDARD_CONTRACTUAL_CLAUSES"), "{csv}");
+    assert!(!csv.contains("contact.email"), "{csv}");
+    // The organization's language (German by default) when none is asked for.
+    let (_, _, german) = download(&app, auditor, "CSV").await;
+    let german = String::from_utf8(german).unwrap();
+    assert!(
+        german.lines().next().unwrap().contains("(f) Löschfristen"),
+        "{german}"
+    );
+    assert!(
+        german.contains("Standardvertragsklauseln (Art. 46 Abs. 2 lit. c DSGVO)"),
+        "{german}"
+    );
+    assert!(german.contains("Vertragserfüllung"), "{german}");
 
     let (status, content_type, xlsx) = download(&app, auditor, "XLSX").await;
     assert_eq!(status, 200);
@@ -208,7 +238,7 @@ async fn every_format_carries_the_register(app: TestApp) {
     );
     assert!(!names.contains("xl/worksheets/sheet12.xml"));
 
-    let (status, content_type, html) = download(&app, auditor, "HTML").await;
+    let (status, content_type, html) = download_in(&app, auditor, "HTML", Some("EN")).await;
     assert_eq!(
         (status, content_type.as_str()),
         (200, "text/html; charset=utf-8")
@@ -217,8 +247,15 @@ async fn every_format_carries_the_register(app: TestApp) {
     assert!(html.contains("Record of processing activities"));
     assert!(html.contains("<h3>Online orders</h3>"));
     assert!(html.contains("(g) Technical and organisational measures"));
+    assert!(html.contains("Standard contractual clauses"), "{html}");
     assert!(html.contains("&lt;script&gt;"), "names are escaped");
     assert!(!html.contains("<script>"));
+    let (_, _, german) = download_in(&app, auditor, "HTML", Some("DE")).await;
+    let german = String::from_utf8(german).unwrap();
+    assert!(german.contains("<html lang=\"de\">"));
+    assert!(german.contains("Verzeichnis von Verarbeitungstätigkeiten"));
+    assert!(german.contains("(g) Technische und organisatorische Maßnahmen"));
+    assert!(german.contains("Standardvertragsklauseln"), "{german}");
     let _ = std::fs::remove_file(shop);
 }
 e2e!(formats, every_format_carries_the_register);
@@ -377,7 +414,7 @@ async fn csv_exports_cannot_attack_their_reader(app: TestApp) {
     assert_eq!(status, 200);
     let cli = app
         .workflow
-        .export_register_of(None, workflow::register::export::ExportFormat::Csv)
+        .export_register_of(None, workflow::register::export::ExportFormat::Csv, None)
         .await
         .unwrap();
     for (what, bytes) in [("download", downloaded), ("export-register", cli.bytes)] {

@@ -1,6 +1,9 @@
 //! End-to-end tests: the real server on a random port, real HTTP and WebSocket, real
 //! databases (SQLite always; PostgreSQL and MariaDB when configured).
 
+// The schema's future is deep (a request reaches its tasks, their source, its fields ...).
+#![recursion_limit = "256"]
+
 mod common;
 
 mod activities;
@@ -18,6 +21,7 @@ mod drift;
 mod erasure;
 mod execution;
 mod export;
+mod graph;
 mod graphiql;
 mod hostile;
 mod http;

@@ -614,6 +614,137 @@ async fn four_eyes_compares_people_not_tokens(app: TestApp) {
 }
 e2e!(four_eyes, four_eyes_compares_people_not_tokens);
 
+/// Decisions name the person behind them: who submitted, who claimed, who is
+/// assigned, who acted on the timeline, as Person objects and Person IDs that
+/// `node` resolves; work can be assigned to a person, not to a deactivated one.
+async fn the_graph_names_people(app: TestApp) {
+    let issuer = Issuer::start(&["rsa-1"]).await;
+    trust(&app, &issuer).await;
+    let dora = sign("rsa-1", &claims(&issuer, "dora", &["intake", "privacy"]));
+    let id = json!(crate::role_matrix::request_in_review_as(&app, &dora).await);
+    let emil = sign("rsa-1", &claims(&issuer, "emil", &["lawyer"]));
+    app.gql_ok(
+        &emil,
+        "mutation($id: ID!) { claimRequest(input: {requestId: $id}) { request { id } } }",
+        json!({"id": id}),
+    )
+    .await;
+    let emil_id = app
+        .gql_ok(&emil, "{ me { person { id } } }", json!({}))
+        .await["me"]["person"]["id"]
+        .clone();
+    let assign = "mutation($id: ID!, $to: ID) { assignRequest(input: {requestId: $id, assigneeId: $to}) { request { assigneeId } } }";
+    let data = app
+        .gql_ok(
+            app.key(Role::Admin),
+            assign,
+            json!({"id": id, "to": emil_id}),
+        )
+        .await;
+    assert_eq!(data["assignRequest"]["request"]["assigneeId"], emil_id);
+    // A reviewer's screen: names, without any permission to read keys or people.
+    let q = "query($id: ID!) { node(id: $id) { ... on SubjectRequest {
+        assigneeId assignee { __typename ... on Person { id name email } }
+        claimedById claimedBy { ... on Person { name } }
+        submittedForReviewById submittedForReviewBy { ... on Person { id name } }
+        timeline(first: 50) { nodes { actorId actor { __typename ... on Person { name } } } } } } }";
+    let r = app
+        .gql_ok(app.key(Role::Reviewer), q, json!({"id": id}))
+        .await["node"]
+        .clone();
+    assert_eq!(r["assignee"]["__typename"], "Person");
+    assert_eq!(r["assignee"]["name"], "Person emil");
+    assert_eq!(r["assignee"]["email"], "emil@example.com");
+    assert_eq!(r["assigneeId"], emil_id);
+    assert_eq!(r["claimedById"], emil_id);
+    assert_eq!(r["claimedBy"]["name"], "Person emil");
+    assert_eq!(r["submittedForReviewBy"]["name"], "Person dora");
+    assert_eq!(r["submittedForReviewById"], r["submittedForReviewBy"]["id"]);
+    let dora_id = r["submittedForReviewById"].clone();
+    let people: Vec<&Value> = r["timeline"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"]["__typename"] == "Person")
+        .collect();
+    assert!(
+        people
+            .iter()
+            .any(|e| e["actor"]["name"] == "Person dora" && e["actorId"] == dora_id),
+        "{r}"
+    );
+    // The Person IDs resolve, and filter the list.
+    let node = app
+        .gql_ok(
+            app.key(Role::Admin),
+            "query($id: ID!) { node(id: $id) { __typename ... on Person { name } } }",
+            json!({"id": dora_id}),
+        )
+        .await;
+    assert_eq!(node["node"]["name"], "Person dora");
+    let listed = app
+        .gql_ok(
+            app.key(Role::Reviewer),
+            "query($to: ID!) { requests(filter: {assigneeId: $to}) { totalCount } }",
+            json!({"to": emil_id}),
+        )
+        .await;
+    assert_eq!(listed["requests"]["totalCount"], 1);
+    // A deactivated person cannot be given work; the assignment stays.
+    app.gql_ok(
+        app.key(Role::Admin),
+        "mutation($id: ID!) { deactivatePerson(input: {personId: $id}) { person { active } } }",
+        json!({"id": dora_id}),
+    )
+    .await;
+    let body = app
+        .gql(
+            app.key(Role::Admin),
+            assign,
+            json!({"id": id, "to": dora_id}),
+        )
+        .await;
+    assert_code(&body, "VALIDATION");
+    let r = app
+        .gql_ok(app.key(Role::Reviewer), q, json!({"id": id}))
+        .await;
+    assert_eq!(r["node"]["assigneeId"], emil_id);
+}
+e2e!(graph_names_people, the_graph_names_people);
+
+/// A download link a person asks for acts for that person (not for an API key):
+/// it works while they may sign in and stops when they are deactivated.
+async fn links_act_for_the_person_who_asked(app: TestApp) {
+    let issuer = Issuer::start(&["rsa-1"]).await;
+    trust(&app, &issuer).await;
+    let dora = sign("rsa-1", &claims(&issuer, "dora", &["privacy"]));
+    let link = |token: String| {
+        let app = &app;
+        async move {
+            let data = app
+                .gql_ok(&token, "{ registerExport(format: CSV) { url } }", json!({}))
+                .await;
+            data["registerExport"]["url"].as_str().unwrap().to_owned()
+        }
+    };
+    let url = link(dora.clone()).await;
+    let response = app.client.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let dora_id = app
+        .gql_ok(&dora, "{ me { person { id } } }", json!({}))
+        .await["me"]["person"]["id"]
+        .clone();
+    app.gql_ok(
+        app.key(Role::Admin),
+        "mutation($id: ID!) { deactivatePerson(input: {personId: $id}) { person { active } } }",
+        json!({"id": dora_id}),
+    )
+    .await;
+    let response = app.client.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+}
+e2e!(person_links, links_act_for_the_person_who_asked);
+
 /// The WebSocket `connection_init` takes a person's token like the HTTP header; the
 /// connection is closed (4401) when the token expires, and (4403) when the person is
 /// deactivated.

@@ -38,6 +38,17 @@ pub fn decode(id: &ID, type_name: &str, path: &[&str]) -> ApiResult<Uuid> {
     Ok(uuid)
 }
 
+/// Decodes the global ID of someone work can be given to: a Person or an ApiKey.
+pub fn decode_assignable(id: &ID, path: &[&str]) -> ApiResult<Uuid> {
+    match decode_any(id, path)? {
+        (kind, uuid) if kind == "ApiKey" || kind == "Person" => Ok(uuid),
+        (kind, _) => Err(ApiError::invalid(
+            path,
+            format!("is the ID of a {kind}, expected a Person or an ApiKey"),
+        )),
+    }
+}
+
 /// The cursor of an item with this key.
 pub fn cursor(key: impl std::fmt::Display) -> String {
     URL_SAFE_NO_PAD.encode(format!("c:{key}"))

@@ -168,6 +168,35 @@ by_id!(
     /// Data fields by id.
     DataFieldById, DataFieldView, data_fields_by_ids
 );
+by_id!(
+    /// Data sources by id.
+    DataSourceById, DataSourceView, data_sources_by_ids
+);
+by_id!(
+    /// Purposes by id.
+    PurposeById, PurposeView, purposes_by_ids
+);
+by_id!(
+    /// Requests by id.
+    RequestById, workflow::requests::RequestView, requests_by_ids
+);
+
+/// The actors (people, API keys, the system's own) behind stored principal ids.
+pub struct ActorById(Scope);
+
+impl Loader<Uuid> for ActorById {
+    type Value = workflow::access::actors::ActorView;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .0
+            .workflow
+            .actors_by_ids(self.0.principal()?, keys)
+            .await?;
+        Ok(rows.into_iter().map(|a| (a.id(), a)).collect())
+    }
+}
 
 /// Fields by source id, in creation order.
 pub struct FieldsBySource(Scope);
@@ -326,6 +355,10 @@ impl Loader<Uuid> for StalledReasonsByRequest {
     }
 }
 
+/// A prefetch in flight, boxed so a resolver can run the selected ones side by side.
+pub type Prefetch<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>> + Send + 'a>>;
+
 /// A loader with a cache that lives as long as its request.
 pub type Cached<T> = DataLoader<T, HashMapCache>;
 
@@ -355,6 +388,14 @@ pub struct Loaders {
     pub data_field: Cached<DataFieldById>,
     /// Fields by source id.
     pub source_fields: Cached<FieldsBySource>,
+    /// Data sources by id.
+    pub data_source: Cached<DataSourceById>,
+    /// Requests by id.
+    pub request: Cached<RequestById>,
+    /// Purposes by id.
+    pub purpose: Cached<PurposeById>,
+    /// People, API keys and system actors by principal id.
+    pub actor: Cached<ActorById>,
     /// Identities each request gave, by request id.
     pub request_identities: Cached<IdentitiesByRequest>,
     /// Tasks by request id.
@@ -385,6 +426,8 @@ pub struct Loaders {
     pub stalled_reasons: Cached<StalledReasonsByRequest>,
     /// The organization's clock (its local day).
     pub clock: OrgClock,
+    /// Whether answers are cached for the request (not on long-lived connections).
+    cache: bool,
 }
 
 /// The principal's organization's clock, read once per request (each time on
@@ -440,6 +483,10 @@ impl Loaders {
             data_category: make(DataCategoryById(scope.clone()), cache),
             data_field: make(DataFieldById(scope.clone()), cache),
             source_fields: make(FieldsBySource(scope.clone()), cache),
+            data_source: make(DataSourceById(scope.clone()), cache),
+            request: make(RequestById(scope.clone()), cache),
+            purpose: make(PurposeById(scope.clone()), cache),
+            actor: make(ActorById(scope.clone()), cache),
             request_identities: make(IdentitiesByRequest(scope.clone()), cache),
             request_tasks: make(TasksByRequest(scope.clone()), cache),
             request_records: make(RecordsByRequest(scope.clone()), cache),
@@ -459,7 +506,41 @@ impl Loaders {
                 cache,
                 cached: tokio::sync::OnceCell::new(),
             },
+            cache,
         }
+    }
+
+    /// Whether prefetching pays: answers are cached for this request.
+    pub fn caches(&self) -> bool {
+        self.cache
+    }
+
+    /// Loads `keys` at once, on this task and without the batching delay, and
+    /// keeps the answers for the page's nested fields. For connection resolvers,
+    /// which know every key of the page before the fields ask. Does nothing on
+    /// long-lived connections (no cache: the fields load for themselves).
+    pub async fn prefetch<T>(
+        &self,
+        loader: &Cached<T>,
+        keys: impl IntoIterator<Item = Uuid>,
+    ) -> Result<(), ApiError>
+    where
+        T: Loader<Uuid, Error = ApiError>,
+    {
+        if !self.cache {
+            return Ok(());
+        }
+        let keys: Vec<Uuid> = keys
+            .into_iter()
+            .collect::<std::collections::HashSet<_>>()
+            .into_iter()
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let values = loader.loader().load(&keys).await?;
+        loader.feed_many(values).await;
+        Ok(())
     }
 }
 

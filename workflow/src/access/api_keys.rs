@@ -147,23 +147,28 @@ pub(crate) fn validate_name(v: &mut Validator, name: &str, path: &[&str]) -> Str
     v.text(name, path, 200)
 }
 
-/// The principal of a key by id, for credentials derived from a key (download
-/// links); UNAUTHENTICATED when the key is unknown or revoked.
+/// The principal of a key or a person by id, for credentials derived from one
+/// (download links); UNAUTHENTICATED when the key is unknown or revoked, or the
+/// person deactivated.
 pub(crate) async fn principal_of_key<C: crate::core::store::Conn>(
     conn: &C,
     key_id: Uuid,
 ) -> Result<Principal> {
-    let key = api_key::Entity::find_by_id(key_id)
-        .one(conn)
+    if let Some(key) = api_key::Entity::find_by_id(key_id).one(conn).await? {
+        if key.revoked_at.is_some() {
+            return Err(Error::Unauthenticated("the API key is revoked".into()));
+        }
+        return Ok(Principal {
+            key_id: key.id,
+            org_id: key.org_id,
+            key_name: key.name,
+            kind: crate::PrincipalKind::ApiKey,
+        });
+    }
+    // A person's links act for the person, while they may still sign in.
+    crate::access::oidc::active_person_principal(conn, key_id)
         .await?
-        .filter(|k| k.revoked_at.is_none())
-        .ok_or_else(|| Error::Unauthenticated("the API key is unknown or revoked".into()))?;
-    Ok(Principal {
-        key_id: key.id,
-        org_id: key.org_id,
-        key_name: key.name,
-        kind: crate::PrincipalKind::ApiKey,
-    })
+        .ok_or_else(|| Error::Unauthenticated("the API key or person is unknown or revoked".into()))
 }
 
 impl Workflow {

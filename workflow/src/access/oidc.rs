@@ -921,6 +921,18 @@ async fn find_by_identity<C: Conn>(
         .await?)
 }
 
+/// The principal of an active person, by id (for links a person asked for).
+pub(crate) async fn active_person_principal<C: Conn>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<Principal>> {
+    Ok(person::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|p| p.active)
+        .map(|p| principal_of(&p)))
+}
+
 /// The principal of a recorded person.
 fn principal_of(person: &person::Model) -> Principal {
     Principal {

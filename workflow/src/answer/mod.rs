@@ -18,7 +18,7 @@ pub mod model;
 pub mod package;
 mod pdf;
 mod sample;
-mod texts;
+pub(crate) mod texts;
 
 use std::collections::{HashMap, HashSet};
 

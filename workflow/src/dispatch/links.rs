@@ -35,7 +35,7 @@ fn link_holder(org_id: Uuid) -> Principal {
 
 /// The id downloads are recorded under on the timeline (never an API key's: those
 /// are time-ordered UUID v7).
-pub const SUBJECT_LINK_ID: Uuid = Uuid::from_u128(0x0000_0000_0000_8000_8000_0000_0000_0002);
+pub const SUBJECT_LINK_ID: Uuid = Uuid::from_u128(0x0000_0000_0000_8000_8000_0000_0000_0004);
 
 impl Workflow {
     /// The package a subject's download link stands for. Counts the download (at

@@ -18,7 +18,7 @@
 //! (default 14 days), allows a limited number of downloads (default 5), and every
 //! download is audited and noted on the timeline.
 
-mod links;
+pub mod links;
 
 use base64::Engine;
 use chrono::{DateTime, Duration, NaiveDate, Utc};

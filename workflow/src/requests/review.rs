@@ -298,7 +298,8 @@ impl Workflow {
         updated.try_into()
     }
 
-    /// Assigns a request to a key of the organization, or unassigns it.
+    /// Assigns a request to a person or an API key of the organization, or
+    /// unassigns it. A revoked key or a deactivated person is refused.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn assign_request(
         &self,
@@ -309,22 +310,7 @@ impl Workflow {
         let tx = self.store.begin().await?;
         let request = super::find_request(tx.conn(), principal.org_id, id).await?;
         let name = match assignee {
-            Some(key_id) => {
-                let key = api_key::Entity::find_by_id(key_id)
-                    .filter(api_key::Column::OrgId.eq(principal.org_id))
-                    .one(tx.conn())
-                    .await?
-                    .ok_or(Error::NotFound {
-                        what: "assignee API key",
-                    })?;
-                if key.revoked_at.is_some() {
-                    return Err(Error::invalid(
-                        &["input", "assigneeId"],
-                        "the key is revoked",
-                    ));
-                }
-                Some(key.name)
-            }
+            Some(actor_id) => Some(assignable_name(tx.conn(), principal.org_id, actor_id).await?),
             None => None,
         };
         if request.state.parse::<RequestState>()?.is_final() {
@@ -442,4 +428,37 @@ impl Workflow {
         self.commit_audited(tx, principal, audit).await?;
         updated.try_into()
     }
+}
+
+/// The name of a person or API key a request can be assigned to.
+async fn assignable_name<C: crate::core::store::Conn>(
+    conn: &C,
+    org_id: Uuid,
+    actor_id: Uuid,
+) -> Result<String> {
+    if let Some(key) = api_key::Entity::find_by_id(actor_id)
+        .filter(api_key::Column::OrgId.eq(org_id))
+        .one(conn)
+        .await?
+    {
+        if key.revoked_at.is_some() {
+            return Err(Error::invalid(
+                &["input", "assigneeId"],
+                "the key is revoked",
+            ));
+        }
+        return Ok(key.name);
+    }
+    let person = crate::entity::person::Entity::find_by_id(actor_id)
+        .filter(crate::entity::person::Column::OrgId.eq(org_id))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound { what: "assignee" })?;
+    if !person.active {
+        return Err(Error::invalid(
+            &["input", "assigneeId"],
+            "the person is deactivated",
+        ));
+    }
+    Ok(person.name)
 }

@@ -988,6 +988,22 @@ impl Workflow {
             })
     }
 
+    /// One finding of a retention run.
+    pub async fn retention_finding(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<RetentionFindingView> {
+        let found = retention_finding::Entity::find_by_id(id)
+            .filter(retention_finding::Column::OrgId.eq(principal.org_id))
+            .one(self.store.conn())
+            .await?
+            .ok_or(Error::NotFound {
+                what: "retention finding",
+            })?;
+        self.finding_view(found)
+    }
+
     /// What a run found, in the order it found it; `outcome` narrows.
     pub async fn retention_findings(
         &self,

@@ -637,6 +637,23 @@ impl Workflow {
         page.try_map(WebhookDelivery::try_from)
     }
 
+    /// One delivery of the organization's webhooks.
+    pub async fn webhook_delivery(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<WebhookDelivery> {
+        self.require_webhooks(principal).await?;
+        webhook_delivery::Entity::find_by_id(id)
+            .filter(webhook_delivery::Column::OrgId.eq(principal.org_id))
+            .one(self.store.conn())
+            .await?
+            .ok_or(Error::NotFound {
+                what: "webhook delivery",
+            })?
+            .try_into()
+    }
+
     /// Makes a delivery due again now, with a fresh set of attempts (after the
     /// receiver was fixed, say).
     pub async fn redeliver_webhook(

@@ -30,16 +30,7 @@ impl AuditEventFilter {
         Ok(workflow::access::audit::AuditFilter {
             actor_id: self
                 .actor_id
-                .map(|id| {
-                    let path = ["filter", "actorId"];
-                    match ids::decode_any(&id, &path)? {
-                        (kind, uuid) if kind == "ApiKey" || kind == "Person" => Ok(uuid),
-                        _ => Err(crate::error::ApiError::invalid(
-                            &path,
-                            "is not the ID of an API key or a person",
-                        )),
-                    }
-                })
+                .map(|id| ids::decode_assignable(&id, &["filter", "actorId"]))
                 .transpose()?,
             operation: self.operation,
             object_type: self.object_type,

@@ -264,7 +264,7 @@ pub struct UnredactRecordInput {
 pub struct AssignRequestInput {
     /// The request.
     pub request_id: ID,
-    /// Global ID of the API key to assign; null unassigns.
+    /// Global ID of the person or API key to assign; null unassigns.
     pub assignee_id: Option<ID>,
 }
 
@@ -284,7 +284,7 @@ pub struct BulkVerifyInput {
 pub struct BulkAssignInput {
     /// The requests (at most 100).
     pub request_ids: Vec<ID>,
-    /// Global ID of the API key; null unassigns.
+    /// Global ID of the person or API key; null unassigns.
     pub assignee_id: Option<ID>,
 }
 
@@ -344,7 +344,7 @@ pub struct RequestFilter {
     pub due_within_days: Option<i32>,
     /// Only test requests (true) or only real ones (false).
     pub is_test: Option<bool>,
-    /// Assigned to this API key.
+    /// Assigned to this person or API key.
     pub assignee_id: Option<ID>,
     /// Of the subject with this identity.
     pub identity: Option<IdentityInput>,

@@ -72,7 +72,7 @@ async fn fire(
 }
 
 fn assignee(id: Option<&ID>) -> ApiResult<Option<Uuid>> {
-    id.map(|id| ids::decode(id, "ApiKey", &["input", "assigneeId"]))
+    id.map(|id| ids::decode_assignable(id, &["input", "assigneeId"]))
         .transpose()
 }
 

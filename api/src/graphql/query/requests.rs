@@ -4,6 +4,7 @@ use async_graphql::{Context, Object};
 
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::inputs::requests::RequestFilter;
+use crate::graphql::loaders::Prefetch;
 use crate::graphql::types::requests::{RequestSettings, SubjectRequest, SubjectRequestConnection};
 use crate::graphql::{ids, session};
 
@@ -27,7 +28,7 @@ impl TryFrom<RequestFilter> for workflow::requests::RequestFilter {
             is_test: f.is_test,
             assignee_id: f
                 .assignee_id
-                .map(|id| ids::decode(&id, "ApiKey", &["filter", "assigneeId"]))
+                .map(|id| ids::decode_assignable(&id, &["filter", "assigneeId"]))
                 .transpose()?,
             identity: f.identity.map(|i| (i.kind.into(), i.value)),
         })
@@ -35,53 +36,112 @@ impl TryFrom<RequestFilter> for workflow::requests::RequestFilter {
 }
 
 /// Loads each selected relation for the whole page at once (see `loaders`), so a
-/// page costs one statement per relation, not one per request.
+/// page costs one statement per relation, not one per request. The relations of
+/// the page load side by side; the edges of its tasks and records after them.
 async fn prefetch(
     ctx: &Context<'_>,
     page: &workflow::Page<workflow::requests::RequestView>,
 ) -> ApiResult<()> {
-    let selects = |field: &str| {
-        let ahead = ctx.look_ahead();
-        ahead.field("nodes").field(field).exists()
-            || ahead.field("edges").field("node").field(field).exists()
+    let ahead = ctx.look_ahead();
+    let node = |field: &str| {
+        let nodes = ahead.field("nodes").field(field);
+        if nodes.exists() {
+            nodes
+        } else {
+            ahead.field("edges").field("node").field(field)
+        }
     };
+    let selects = |field: &str| node(field).exists();
     let ids: Vec<uuid::Uuid> = page.items.iter().map(|r| r.id).collect();
     let l = crate::graphql::loaders::loaders(ctx)?;
-    if selects("tasks") {
-        l.request_tasks.load_many(ids.iter().copied()).await?;
+    if !l.caches() {
+        return Ok(());
+    }
+    let mut first: Vec<Prefetch<'_>> = Vec::new();
+    macro_rules! by_request {
+        ($loader:ident) => {
+            first.push(Box::pin(l.prefetch(&l.$loader, ids.clone())))
+        };
+    }
+    let task_edges = ["source", "completedBy", "completedById"]
+        .iter()
+        .any(|f| node("tasks").field(f).exists());
+    let record_edges = ["source", "field", "task"]
+        .iter()
+        .any(|f| node("records").field(f).exists());
+    if selects("tasks") || node("records").field("task").exists() {
+        by_request!(request_tasks);
     }
     if selects("records") || selects("recordsCount") {
-        l.request_records.load_many(ids.iter().copied()).await?;
+        by_request!(request_records);
     }
     if selects("records") || selects("redactionsCount") {
-        l.request_redactions.load_many(ids.iter().copied()).await?;
+        by_request!(request_redactions);
     }
-    let record_changes = {
-        let ahead = ctx.look_ahead();
-        let field = "changeSinceLastReview";
-        ahead.field("nodes").field("records").field(field).exists()
-            || ahead
-                .field("edges")
-                .field("node")
-                .field("records")
-                .field(field)
-                .exists()
-    };
-    if selects("changesSinceLastReview") || record_changes {
-        l.review_changes.load_many(ids.iter().copied()).await?;
+    if selects("changesSinceLastReview") || node("records").field("changeSinceLastReview").exists()
+    {
+        by_request!(review_changes);
     }
     if selects("attachments") {
-        l.request_attachments.load_many(ids.iter().copied()).await?;
+        by_request!(request_attachments);
     }
     if selects("answerPackage") {
-        l.answer_packages.load_many(ids.iter().copied()).await?;
+        by_request!(answer_packages);
     }
     if selects("stalledReasons") {
-        l.stalled_reasons.load_many(ids.iter().copied()).await?;
+        by_request!(stalled_reasons);
     }
     if selects("identities") {
-        l.request_identities.load_many(ids.iter().copied()).await?;
+        by_request!(request_identities);
     }
+    let actor_fields = [
+        "assignee",
+        "assigneeId",
+        "claimedBy",
+        "claimedById",
+        "submittedForReviewBy",
+        "submittedForReviewById",
+    ];
+    let mut actors: Vec<uuid::Uuid> = Vec::new();
+    if actor_fields.iter().any(|f| selects(f)) {
+        actors.extend(
+            page.items
+                .iter()
+                .flat_map(|r| [r.assignee_id, r.claimed_by, r.submitted_for_review_by])
+                .flatten(),
+        );
+    }
+    if selects("duplicateOf") {
+        let duplicates = page.items.iter().filter_map(|r| r.duplicate_of);
+        first.push(Box::pin(
+            l.prefetch(&l.request, duplicates.collect::<Vec<_>>()),
+        ));
+    }
+    futures_util::future::try_join_all(first).await?;
+
+    // The edges of the page's tasks and records, from what was just loaded.
+    let mut sources: Vec<uuid::Uuid> = Vec::new();
+    let mut fields: Vec<uuid::Uuid> = Vec::new();
+    if task_edges {
+        let tasks = l.request_tasks.load_many(ids.iter().copied()).await?;
+        for task in tasks.values().flatten() {
+            sources.push(task.source_id);
+            actors.extend(task.completed_by);
+        }
+    }
+    if record_edges {
+        let records = l.request_records.load_many(ids.iter().copied()).await?;
+        for (record, _) in records.values().flatten() {
+            sources.push(record.source_id);
+            fields.extend(record.field_id);
+        }
+    }
+    futures_util::future::try_join_all([
+        Box::pin(l.prefetch(&l.actor, actors)) as Prefetch<'_>,
+        Box::pin(l.prefetch(&l.data_source, sources)),
+        Box::pin(l.prefetch(&l.data_field, fields)),
+    ])
+    .await?;
     Ok(())
 }
 
@@ -125,7 +185,6 @@ impl RequestQuery {
         let page = ids::page_request(first, after, last, before)?;
         let page = s.workflow().review_queue(s.principal()?, &page).await?;
         prefetch(ctx, &page).await?;
-        prefetch(ctx, &page).await?;
         Ok(SubjectRequestConnection::from_page(
             page,
             |r| r.due_sort_key.clone(),
@@ -146,7 +205,6 @@ impl RequestQuery {
         let s = session(ctx)?;
         let page = ids::page_request(first, after, last, before)?;
         let page = s.workflow().stalled_requests(s.principal()?, &page).await?;
-        prefetch(ctx, &page).await?;
         prefetch(ctx, &page).await?;
         Ok(SubjectRequestConnection::from_page(
             page,

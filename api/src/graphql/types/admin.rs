@@ -1,6 +1,5 @@
 use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::error::ApiResult;
 use crate::graphql::ids::global_id;
@@ -112,11 +111,16 @@ impl ApiKey {
         Ok(roles.into_iter().map(Role::from).collect())
     }
 
-    /// The key that created this one (null when created by `auskunft init` or the demo).
-    async fn created_by(&self) -> Option<ID> {
-        self.model
-            .created_by
-            .map(|id: Uuid| global_id("ApiKey", id))
+    /// Global ID of who (person or API key) created this key (null when created by
+    /// `auskunft init` or the demo).
+    async fn created_by(&self, ctx: &Context<'_>) -> ApiResult<Option<ID>> {
+        super::actor::actor_id(ctx, self.model.created_by).await
+    }
+
+    /// Who (person or API key) created this key (null when created by
+    /// `auskunft init` or the demo).
+    async fn creator(&self, ctx: &Context<'_>) -> ApiResult<Option<super::actor::Actor>> {
+        super::actor::actor(ctx, self.model.created_by).await
     }
 }
 

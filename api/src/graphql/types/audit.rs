@@ -26,6 +26,7 @@ impl From<AuditOutcome> for workflow::access::audit::Outcome {
 
 /// One row of the organization's append-only, hash-chained audit log.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct AuditEvent {
     /// Global ID.
     pub id: ID,
@@ -33,7 +34,8 @@ pub struct AuditEvent {
     pub seq: i64,
     /// When it happened (UTC).
     pub occurred_at: DateTime<Utc>,
-    /// The API key or person that acted (null for the system or the CLI).
+    /// Global ID of the person, API key or system actor that acted (null for the
+    /// CLI).
     pub actor_id: Option<ID>,
     /// Readable name of the actor.
     pub actor_name: String,
@@ -55,6 +57,19 @@ pub struct AuditEvent {
     pub prev_hash: String,
     /// `sha256(prevHash || canonical row)`.
     pub hash: String,
+    #[graphql(skip)]
+    pub actor_uuid: Option<uuid::Uuid>,
+}
+
+#[async_graphql::ComplexObject]
+impl AuditEvent {
+    /// The person, API key or system actor that acted (null for the CLI).
+    async fn actor(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Option<super::actor::Actor>> {
+        super::actor::actor(ctx, self.actor_uuid).await
+    }
 }
 
 impl From<workflow::entity::audit_event::Model> for AuditEvent {
@@ -65,13 +80,16 @@ impl From<workflow::entity::audit_event::Model> for AuditEvent {
             occurred_at: m.occurred_at,
             // The name says which: people are recorded as `person:<name>`.
             actor_id: m.actor_id.map(|id| {
-                let kind = if m.actor_name.starts_with("person:") {
+                let kind = if workflow::access::actors::system_actor(id).is_some() {
+                    "SystemActor"
+                } else if m.actor_name.starts_with("person:") {
                     "Person"
                 } else {
                     "ApiKey"
                 };
                 global_id(kind, id)
             }),
+            actor_uuid: m.actor_id,
             actor_name: m.actor_name,
             operation: m.operation,
             object_type: m.object_type,

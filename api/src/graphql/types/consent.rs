@@ -109,10 +109,17 @@ pub struct Consent {
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
     pub uuid: Uuid,
+    #[graphql(skip)]
+    pub purpose_uuid: Uuid,
 }
 
 #[ComplexObject]
 impl Consent {
+    /// The purpose.
+    async fn purpose(&self, ctx: &Context<'_>) -> ApiResult<Option<super::register::Purpose>> {
+        super::requests::purpose_by_id(ctx, Some(self.purpose_uuid)).await
+    }
+
     /// Its append-only history with the evidence of each step, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> ApiResult<Vec<ConsentEvent>> {
         let s = crate::graphql::session(ctx)?;
@@ -139,12 +146,14 @@ impl From<wc::ConsentView> for Consent {
             updated_at: c.updated_at,
             created_at: c.created_at,
             uuid: c.id,
+            purpose_uuid: c.purpose_id,
         }
     }
 }
 
 /// One step of a consent's history, with its evidence.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct ConsentEvent {
     /// What happened.
     pub action: ConsentAction,
@@ -165,10 +174,24 @@ pub struct ConsentEvent {
     pub occurred_at: DateTime<Utc>,
     /// When Auskunft recorded it.
     pub recorded_at: DateTime<Utc>,
-    /// The API key that recorded it (global ID); none for the person's own links.
-    pub actor_id: Option<ID>,
-    /// The key's name, or the link.
+    /// The name of who recorded it (a person's or an API key's), or the link.
     pub actor_name: String,
+    #[graphql(skip)]
+    pub actor_uuid: Option<Uuid>,
+}
+
+#[ComplexObject]
+impl ConsentEvent {
+    /// Global ID of who (person or API key) recorded it; none for the person's own
+    /// links.
+    async fn actor_id(&self, ctx: &Context<'_>) -> ApiResult<Option<ID>> {
+        super::actor::actor_id(ctx, self.actor_uuid).await
+    }
+
+    /// Who (person or API key) recorded it; none for the person's own links.
+    async fn actor(&self, ctx: &Context<'_>) -> ApiResult<Option<super::actor::Actor>> {
+        super::actor::actor(ctx, self.actor_uuid).await
+    }
 }
 
 impl From<wc::ConsentEventView> for ConsentEvent {
@@ -183,8 +206,8 @@ impl From<wc::ConsentEventView> for ConsentEvent {
             user_agent: e.user_agent,
             occurred_at: e.occurred_at,
             recorded_at: e.recorded_at,
-            actor_id: e.actor_id.map(|k| global_id("ApiKey", k)),
             actor_name: e.actor_name,
+            actor_uuid: e.actor_id,
         }
     }
 }

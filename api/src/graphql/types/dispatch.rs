@@ -70,6 +70,7 @@ pub struct DownloadLinkInfo {
 
 /// The proof of a dispatch: how, when, to whom and exactly what (its SHA-256).
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct DispatchProof {
     /// Global ID.
     pub id: ID,
@@ -79,8 +80,6 @@ pub struct DispatchProof {
     pub channel: DispatchChannel,
     /// When it was dispatched.
     pub dispatched_at: DateTime<Utc>,
-    /// The API key that dispatched it (global ID).
-    pub dispatched_by: ID,
     /// The e-mail or postal address it went to; null for the portal.
     pub recipient: Option<String>,
     /// SHA-256 (hex) of what was sent: the answer package's ZIP (equal to
@@ -103,6 +102,55 @@ pub struct DispatchProof {
     pub delivery: Option<DispatchDelivery>,
     /// EMAIL and PORTAL with a package: the subject's download link.
     pub download_link: Option<DownloadLinkInfo>,
+    #[graphql(skip)]
+    pub request_uuid: uuid::Uuid,
+    #[graphql(skip)]
+    pub dispatcher_uuid: uuid::Uuid,
+    #[graphql(skip)]
+    pub package_uuid: Option<uuid::Uuid>,
+}
+
+#[async_graphql::ComplexObject]
+impl DispatchProof {
+    /// Global ID of who (person or API key) dispatched it.
+    async fn dispatched_by(&self, ctx: &async_graphql::Context<'_>) -> crate::error::ApiResult<ID> {
+        Ok(super::actor::actor_id(ctx, Some(self.dispatcher_uuid))
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Who (person or API key) dispatched it.
+    async fn dispatcher(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Option<super::actor::Actor>> {
+        super::actor::actor(ctx, Some(self.dispatcher_uuid)).await
+    }
+
+    /// The answer package that was sent, for ACCESS and PORTABILITY (null when the
+    /// request was sent back and approved again since: a new package replaced it).
+    async fn package(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Option<super::answer::AnswerPackage>> {
+        let Some(id) = self.package_uuid else {
+            return Ok(None);
+        };
+        Ok(crate::graphql::loaders::loaders(ctx)?
+            .answer_packages
+            .load_one(self.request_uuid)
+            .await?
+            .filter(|p| p.id == id)
+            .map(Into::into))
+    }
+
+    /// The request.
+    async fn request(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> crate::error::ApiResult<Option<super::requests::SubjectRequest>> {
+        super::requests::request_by_id(ctx, self.request_uuid).await
+    }
 }
 
 impl From<wd::DispatchProof> for DispatchProof {
@@ -112,7 +160,9 @@ impl From<wd::DispatchProof> for DispatchProof {
             request_id: global_id("SubjectRequest", p.request_id),
             channel: p.channel.into(),
             dispatched_at: p.dispatched_at,
-            dispatched_by: global_id("ApiKey", p.dispatched_by),
+            request_uuid: p.request_id,
+            dispatcher_uuid: p.dispatched_by,
+            package_uuid: p.package_id,
             recipient: p.recipient,
             digest: p.digest,
             size_bytes: p.size_bytes,

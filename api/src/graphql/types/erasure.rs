@@ -1,7 +1,7 @@
 //! Output types of erasure: the report of what was carried out in each source, and
 //! the suppression list's answers.
 
-use async_graphql::{ID, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use workflow::erasure as we;
 
@@ -37,6 +37,7 @@ mirror_enum! {
 /// One line of an erasure report: a field of a source and what became of it in how
 /// many of the subject's records.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct ErasureReportLine {
     /// The source (global ID).
     pub source_id: ID,
@@ -62,12 +63,41 @@ pub struct ErasureReportLine {
     pub released_at: Option<DateTime<Utc>>,
     /// How it was carried out, or why it failed.
     pub detail: Option<String>,
+    #[graphql(skip)]
+    pub source_uuid: uuid::Uuid,
+    #[graphql(skip)]
+    pub field_uuid: Option<uuid::Uuid>,
+}
+
+#[ComplexObject]
+impl ErasureReportLine {
+    /// The data source; null when it was deleted since.
+    async fn source(
+        &self,
+        ctx: &Context<'_>,
+    ) -> crate::error::ApiResult<Option<crate::graphql::types::register::DataSource>> {
+        Ok(crate::graphql::loaders::loaders(ctx)?
+            .data_source
+            .load_one(self.source_uuid)
+            .await?
+            .map(Into::into))
+    }
+
+    /// The field; null for a line about a whole source carried out by hand, or a
+    /// field deleted from the register since.
+    async fn field(
+        &self,
+        ctx: &Context<'_>,
+    ) -> crate::error::ApiResult<Option<crate::graphql::types::register::DataField>> {
+        crate::graphql::types::requests::optional_field(ctx, self.field_uuid).await
+    }
 }
 
 /// The erasure report of a request: per source and field, erased, anonymized,
 /// retained with its legal ground, or failed. It joins the notice sent to the
 /// subject at dispatch.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct ErasureReport {
     /// The request (global ID).
     pub request_id: ID,
@@ -78,12 +108,26 @@ pub struct ErasureReport {
     pub open_tasks: u64,
     /// Whether any line FAILED.
     pub has_failures: bool,
+    #[graphql(skip)]
+    pub request_uuid: uuid::Uuid,
+}
+
+#[ComplexObject]
+impl ErasureReport {
+    /// The request.
+    async fn request(
+        &self,
+        ctx: &Context<'_>,
+    ) -> crate::error::ApiResult<Option<crate::graphql::types::requests::SubjectRequest>> {
+        crate::graphql::types::requests::request_by_id(ctx, self.request_uuid).await
+    }
 }
 
 impl From<we::report::ErasureReport> for ErasureReport {
     fn from(r: we::report::ErasureReport) -> Self {
         Self {
             request_id: global_id("SubjectRequest", r.request_id),
+            request_uuid: r.request_id,
             has_failures: r.has_failures(),
             open_tasks: r.open_tasks,
             lines: r
@@ -93,6 +137,8 @@ impl From<we::report::ErasureReport> for ErasureReport {
                     source_id: global_id("DataSource", l.source_id),
                     source_name: l.source_name,
                     field_id: l.field_id.map(|id| global_id("DataField", id)),
+                    source_uuid: l.source_id,
+                    field_uuid: l.field_id,
                     location: l.location,
                     result: l.result.into(),
                     records: l.records,
@@ -144,6 +190,7 @@ mirror_enum! {
 /// An Art. 19 notice: a recipient of the register that received the subject's data,
 /// told that the request was carried out (erasure, rectification, restriction).
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct RecipientNotice {
     /// Global ID.
     pub id: ID,
@@ -167,6 +214,33 @@ pub struct RecipientNotice {
     pub note: Option<String>,
     /// When it was made (at dispatch).
     pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub request_uuid: uuid::Uuid,
+    #[graphql(skip)]
+    pub recipient_uuid: uuid::Uuid,
+}
+
+#[ComplexObject]
+impl RecipientNotice {
+    /// The request.
+    async fn request(
+        &self,
+        ctx: &Context<'_>,
+    ) -> crate::error::ApiResult<Option<crate::graphql::types::requests::SubjectRequest>> {
+        crate::graphql::types::requests::request_by_id(ctx, self.request_uuid).await
+    }
+
+    /// The recipient; null when it was deleted from the register since.
+    async fn recipient(
+        &self,
+        ctx: &Context<'_>,
+    ) -> crate::error::ApiResult<Option<crate::graphql::types::register::Recipient>> {
+        Ok(crate::graphql::loaders::loaders(ctx)?
+            .recipient
+            .load_one(self.recipient_uuid)
+            .await?
+            .map(Into::into))
+    }
 }
 
 impl From<we::notices::RecipientNoticeView> for RecipientNotice {
@@ -183,6 +257,8 @@ impl From<we::notices::RecipientNoticeView> for RecipientNotice {
             done_at: n.done_at,
             note: n.note,
             created_at: n.created_at,
+            request_uuid: n.request_id,
+            recipient_uuid: n.recipient_id,
         }
     }
 }

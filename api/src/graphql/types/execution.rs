@@ -1,9 +1,17 @@
 //! Output types of rectification, restriction and objection carried out: the
 //! corrections of a request and the marks on restricted records.
 
-use async_graphql::{ID, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, SimpleObject};
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 use workflow::execution as wx;
+
+use crate::error::ApiResult;
+use crate::graphql::types::actor::{Actor, actor, actor_id};
+use crate::graphql::types::register::{DataField, DataSource, Purpose};
+use crate::graphql::types::requests::{
+    SubjectRequest, data_source, optional_field, purpose_by_id, request_by_id,
+};
 
 use crate::graphql::ids::global_id;
 
@@ -39,6 +47,7 @@ mirror_enum! {
 /// `afterDigest == valueDigest` proves the source holds the corrected value,
 /// `beforeDigest != valueDigest` that it held another.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct Correction {
     /// Global ID.
     pub id: ID,
@@ -58,8 +67,6 @@ pub struct Correction {
     pub value: Option<String>,
     /// Keyed digest (HMAC-SHA-256, hex) of the corrected value.
     pub value_digest: String,
-    /// Global ID of the API key that proposed it.
-    pub proposed_by_id: Option<ID>,
     /// When it was proposed.
     pub proposed_at: DateTime<Utc>,
     /// What became of it; null until carried out.
@@ -72,6 +79,46 @@ pub struct Correction {
     pub detail: Option<String>,
     /// When it was carried out.
     pub carried_out_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub links: Links,
+}
+
+/// The ids an execution record links to, for its object fields.
+#[derive(Clone, Copy, Debug)]
+pub struct Links {
+    request: Uuid,
+    source: Uuid,
+    field: Option<Uuid>,
+    actor: Option<Uuid>,
+    purpose: Option<Uuid>,
+}
+
+#[ComplexObject]
+impl Correction {
+    /// Global ID of who (person or API key) proposed it.
+    async fn proposed_by_id(&self, ctx: &Context<'_>) -> ApiResult<Option<ID>> {
+        actor_id(ctx, self.links.actor).await
+    }
+
+    /// Who (person or API key) proposed it.
+    async fn proposed_by(&self, ctx: &Context<'_>) -> ApiResult<Option<Actor>> {
+        actor(ctx, self.links.actor).await
+    }
+
+    /// The request.
+    async fn request(&self, ctx: &Context<'_>) -> ApiResult<Option<SubjectRequest>> {
+        request_by_id(ctx, self.links.request).await
+    }
+
+    /// The data source.
+    async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<DataSource>> {
+        data_source(ctx, self.links.source).await
+    }
+
+    /// The field.
+    async fn field(&self, ctx: &Context<'_>) -> ApiResult<Option<DataField>> {
+        optional_field(ctx, self.links.field).await
+    }
 }
 
 impl From<wx::CorrectionView> for Correction {
@@ -85,13 +132,19 @@ impl From<wx::CorrectionView> for Correction {
             record_key: c.record_key,
             value: Some(c.value),
             value_digest: c.value_digest,
-            proposed_by_id: c.proposed_by.map(|k| global_id("ApiKey", k)),
             proposed_at: c.proposed_at,
             outcome: c.outcome.map(Into::into),
             before_digest: c.before_digest,
             after_digest: c.after_digest,
             detail: c.detail,
             carried_out_at: c.carried_out_at,
+            links: Links {
+                request: c.request_id,
+                source: c.source_id,
+                field: Some(c.field_id),
+                actor: c.proposed_by,
+                purpose: None,
+            },
         }
     }
 }
@@ -100,6 +153,7 @@ impl From<wx::CorrectionView> for Correction {
 /// (Art. 21). While it stands, campaign checks leave the person out and the
 /// retention sweep keeps a restricted record.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct ProcessingRestriction {
     /// Global ID.
     pub id: ID,
@@ -119,10 +173,39 @@ pub struct ProcessingRestriction {
     pub since: DateTime<Utc>,
     /// When it was lifted; null while it stands.
     pub lifted_at: Option<DateTime<Utc>>,
-    /// Global ID of the API key that lifted it.
-    pub lifted_by_id: Option<ID>,
     /// Why it was lifted.
     pub lift_reason: Option<String>,
+    #[graphql(skip)]
+    pub links: Links,
+}
+
+#[ComplexObject]
+impl ProcessingRestriction {
+    /// Global ID of who (person or API key) lifted it.
+    async fn lifted_by_id(&self, ctx: &Context<'_>) -> ApiResult<Option<ID>> {
+        actor_id(ctx, self.links.actor).await
+    }
+
+    /// Who (person or API key) lifted it.
+    async fn lifted_by(&self, ctx: &Context<'_>) -> ApiResult<Option<Actor>> {
+        actor(ctx, self.links.actor).await
+    }
+
+    /// The RESTRICTION or OBJECTION request.
+    async fn request(&self, ctx: &Context<'_>) -> ApiResult<Option<SubjectRequest>> {
+        request_by_id(ctx, self.links.request).await
+    }
+
+    /// The data source.
+    async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<DataSource>> {
+        data_source(ctx, self.links.source).await
+    }
+
+    /// The purpose it stops; null: every purpose (RESTRICTION) or direct
+    /// marketing (OBJECTION).
+    async fn purpose(&self, ctx: &Context<'_>) -> ApiResult<Option<Purpose>> {
+        purpose_by_id(ctx, self.links.purpose).await
+    }
 }
 
 impl From<wx::RestrictionView> for ProcessingRestriction {
@@ -136,8 +219,14 @@ impl From<wx::RestrictionView> for ProcessingRestriction {
             purpose_id: r.purpose_id.map(|p| global_id("Purpose", p)),
             since: r.since,
             lifted_at: r.lifted_at,
-            lifted_by_id: r.lifted_by.map(|k| global_id("ApiKey", k)),
             lift_reason: r.lift_reason,
+            links: Links {
+                request: r.request_id,
+                source: r.source_id,
+                field: None,
+                actor: r.lifted_by,
+                purpose: r.purpose_id,
+            },
         }
     }
 }

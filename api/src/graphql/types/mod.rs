@@ -18,6 +18,7 @@ macro_rules! mirror_enum {
     };
 }
 
+pub mod actor;
 pub mod admin;
 pub mod answer;
 pub mod audit;

@@ -43,4 +43,34 @@ pub enum Node {
     RetentionRun(super::retention::RetentionRun),
     /// A person who signed in through the identity provider.
     Person(super::people::Person),
+    /// One of the system's own actors.
+    SystemActor(super::actor::SystemActor),
+    /// An identity provider the organization trusts.
+    IdentityProvider(super::people::IdentityProvider),
+    /// A webhook subscription.
+    WebhookSubscription(super::webhooks::WebhookSubscription),
+    /// A delivery of a webhook.
+    WebhookDelivery(super::webhooks::WebhookDelivery),
+    /// What a retention run found in one record.
+    RetentionFinding(super::retention::RetentionFinding),
+    /// A task of a request.
+    RequestTask(super::requests::RequestTask),
+    /// A value a task collected.
+    CollectedRecord(super::requests::CollectedRecord),
+    /// A leak finding of a request.
+    LeakFinding(super::requests::LeakFinding),
+    /// An entry of a request's timeline.
+    TimelineEntry(super::requests::TimelineEntry),
+    /// A file received with a request or uploaded as a task's result.
+    RequestAttachment(super::requests::RequestAttachment),
+    /// A correction of a RECTIFICATION request.
+    Correction(super::execution::Correction),
+    /// A restriction or objection mark.
+    ProcessingRestriction(super::execution::ProcessingRestriction),
+    /// An Art. 19 notice to a recipient.
+    RecipientNotice(super::erasure::RecipientNotice),
+    /// The proof of a dispatch.
+    DispatchProof(super::dispatch::DispatchProof),
+    /// An answer package.
+    AnswerPackage(super::answer::AnswerPackage),
 }

@@ -10,8 +10,9 @@ use workflow::requests::{self as rq, machine};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::ids::global_id;
 use crate::graphql::loaders::loaders;
+use crate::graphql::types::actor::{Actor, actor, actor_id};
 use crate::graphql::types::connection::connection;
-use crate::graphql::types::register::{DataCategory, IdentityType};
+use crate::graphql::types::register::{DataCategory, DataField, DataSource, IdentityType};
 
 mirror_enum! {
     /// What the data subject asks for.
@@ -266,6 +267,7 @@ mirror_enum! {
 /// A collected value or record that may belong to somebody else. Approval is
 /// refused while any finding of the request is OPEN.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct LeakFinding {
     /// Global ID.
     pub id: ID,
@@ -286,12 +288,49 @@ pub struct LeakFinding {
     pub location: Option<String>,
     /// The reviewer's reason, when dismissed.
     pub resolution: Option<String>,
-    /// Global ID of the API key that dismissed it.
-    pub resolved_by_id: Option<ID>,
     /// When it was dismissed.
     pub resolved_at: Option<DateTime<Utc>>,
     /// When the leak guard found it.
     pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub resolved_by: Option<Uuid>,
+    #[graphql(skip)]
+    pub request_uuid: Uuid,
+    #[graphql(skip)]
+    pub record_uuid: Option<Uuid>,
+    #[graphql(skip)]
+    pub field_uuid: Option<Uuid>,
+}
+
+#[ComplexObject]
+impl LeakFinding {
+    /// Global ID of who (person or API key) dismissed it.
+    async fn resolved_by_id(&self, ctx: &Context<'_>) -> ApiResult<Option<ID>> {
+        actor_id(ctx, self.resolved_by).await
+    }
+
+    /// Who (person or API key) dismissed it.
+    async fn resolved_by(&self, ctx: &Context<'_>) -> ApiResult<Option<Actor>> {
+        actor(ctx, self.resolved_by).await
+    }
+
+    /// The collected value it concerns (null for a record finding, or when that
+    /// value is no longer collected). Collected personal data: needs
+    /// request:read_data.
+    async fn record(&self, ctx: &Context<'_>) -> ApiResult<Option<CollectedRecord>> {
+        let Some(id) = self.record_uuid else {
+            return Ok(None);
+        };
+        Ok(request_records(ctx, self.request_uuid)
+            .await?
+            .into_iter()
+            .find(|r| r.record_uuid == id))
+    }
+
+    /// The mapped field, if any.
+    async fn field(&self, ctx: &Context<'_>) -> ApiResult<Option<DataField>> {
+        optional_field(ctx, self.field_uuid).await
+    }
 }
 
 impl From<workflow::collection::leaks::LeakFindingView> for LeakFinding {
@@ -307,9 +346,12 @@ impl From<workflow::collection::leaks::LeakFindingView> for LeakFinding {
             field_id: f.field_id.map(|r| global_id("DataField", r)),
             location: f.location,
             resolution: f.resolution,
-            resolved_by_id: f.resolved_by.map(|k| global_id("ApiKey", k)),
             resolved_at: f.resolved_at,
             created_at: f.created_at,
+            resolved_by: f.resolved_by,
+            request_uuid: f.request_id,
+            record_uuid: f.record_id,
+            field_uuid: f.field_id,
         }
     }
 }
@@ -416,9 +458,6 @@ pub struct SubjectRequest {
     pub version: i32,
     /// The request as received, verbatim.
     pub text: Option<String>,
-    /// Global ID of an open request of the same kind by the same subject this one
-    /// possibly duplicates.
-    pub duplicate_of_id: Option<ID>,
     /// More requests by this subject within 12 months than the organization's
     /// threshold: possibly excessive (Art. 12(5)), for the reviewer to decide.
     pub possibly_excessive: bool,
@@ -434,14 +473,8 @@ pub struct SubjectRequest {
     pub state_reason: Option<String>,
     /// When the state last changed.
     pub state_changed_at: DateTime<Utc>,
-    /// Global ID of the API key it is assigned to.
-    pub assignee_id: Option<ID>,
-    /// Global ID of the reviewer's API key that claimed it in the review queue.
-    pub claimed_by_id: Option<ID>,
     /// When it was claimed.
     pub claimed_at: Option<DateTime<Utc>>,
-    /// Global ID of the API key that submitted it for review (may not approve it).
-    pub submitted_for_review_by_id: Option<ID>,
     /// When it was created here.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -459,7 +492,6 @@ pub struct SubjectRequest {
 
 impl From<rq::RequestView> for SubjectRequest {
     fn from(v: rq::RequestView) -> Self {
-        let key = |id: Option<Uuid>| id.map(|k| global_id("ApiKey", k));
         Self {
             id: global_id("SubjectRequest", v.id),
             kind: v.kind.into(),
@@ -475,7 +507,6 @@ impl From<rq::RequestView> for SubjectRequest {
             is_test: v.is_test,
             version: v.version,
             text: v.request_text.clone(),
-            duplicate_of_id: v.duplicate_of.map(|d| global_id("SubjectRequest", d)),
             possibly_excessive: v.possibly_excessive,
             verified_at: v.verified_at,
             verification_method: v.verification_method.map(Into::into),
@@ -483,10 +514,7 @@ impl From<rq::RequestView> for SubjectRequest {
             rejection_ground: v.rejection_ground.map(Into::into),
             state_reason: v.state_reason.clone(),
             state_changed_at: v.state_changed_at,
-            assignee_id: key(v.assignee_id),
-            claimed_by_id: key(v.claimed_by),
             claimed_at: v.claimed_at,
-            submitted_for_review_by_id: key(v.submitted_for_review_by),
             created_at: v.created_at,
             updated_at: v.updated_at,
             allowed_events: v.allowed_events().into_iter().map(Into::into).collect(),
@@ -499,6 +527,58 @@ impl From<rq::RequestView> for SubjectRequest {
 
 #[ComplexObject]
 impl SubjectRequest {
+    /// Global ID of the person or API key it is assigned to.
+    async fn assignee_id(&self, ctx: &Context<'_>) -> ApiResult<Option<ID>> {
+        actor_id(ctx, self.view.assignee_id).await
+    }
+
+    /// The person or API key it is assigned to.
+    async fn assignee(&self, ctx: &Context<'_>) -> ApiResult<Option<Actor>> {
+        actor(ctx, self.view.assignee_id).await
+    }
+
+    /// Global ID of the reviewer (person or API key) who claimed it in the review
+    /// queue.
+    async fn claimed_by_id(&self, ctx: &Context<'_>) -> ApiResult<Option<ID>> {
+        actor_id(ctx, self.view.claimed_by).await
+    }
+
+    /// The reviewer (person or API key) who claimed it in the review queue.
+    async fn claimed_by(&self, ctx: &Context<'_>) -> ApiResult<Option<Actor>> {
+        actor(ctx, self.view.claimed_by).await
+    }
+
+    /// Global ID of who submitted it for review (may not approve it).
+    async fn submitted_for_review_by_id(&self, ctx: &Context<'_>) -> ApiResult<Option<ID>> {
+        actor_id(ctx, self.view.submitted_for_review_by).await
+    }
+
+    /// Who submitted it for review (may not approve it, four-eyes).
+    async fn submitted_for_review_by(&self, ctx: &Context<'_>) -> ApiResult<Option<Actor>> {
+        actor(ctx, self.view.submitted_for_review_by).await
+    }
+
+    /// Global ID of an open request of the same kind by the same subject this one
+    /// possibly duplicates.
+    async fn duplicate_of_id(&self) -> Option<ID> {
+        self.view
+            .duplicate_of
+            .map(|d| global_id("SubjectRequest", d))
+    }
+
+    /// The open request of the same kind by the same subject this one possibly
+    /// duplicates.
+    async fn duplicate_of(&self, ctx: &Context<'_>) -> ApiResult<Option<SubjectRequest>> {
+        let Some(id) = self.view.duplicate_of else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?
+            .request
+            .load_one(id)
+            .await?
+            .map(SubjectRequest::from))
+    }
+
     /// Open and past its effective deadline, judged by the organization's local day
     /// (its time zone), not by UTC.
     async fn is_overdue(&self, ctx: &Context<'_>) -> ApiResult<bool> {
@@ -577,7 +657,7 @@ impl SubjectRequest {
             .review_changes
             .load_one(self.uuid)
             .await?
-            .map(ReviewChanges::from))
+            .map(|c| ReviewChanges::new(self.uuid, c)))
     }
 
     /// How many values the tasks collected (see `foundRecordsCount` for records).
@@ -780,9 +860,6 @@ pub struct RequestTask {
     pub note: Option<String>,
     /// What went wrong, if it failed.
     pub error: Option<String>,
-    /// Global ID of the API key that completed it (none when the collection
-    /// engine did).
-    pub completed_by_id: Option<ID>,
     /// Whether the collection engine completed it.
     pub completed_by_worker: bool,
     /// When it was completed.
@@ -806,6 +883,8 @@ pub struct RequestTask {
     pub request_uuid: Uuid,
     #[graphql(skip)]
     pub uuid: Uuid,
+    #[graphql(skip)]
+    pub completed_by: Option<Uuid>,
 }
 
 impl From<rq::TaskView> for RequestTask {
@@ -817,7 +896,6 @@ impl From<rq::TaskView> for RequestTask {
             source_id: global_id("DataSource", v.source_id),
             note: v.note,
             error: v.error,
-            completed_by_id: v.completed_by.map(|k| global_id("ApiKey", k)),
             completed_by_worker: v.completed_by_worker,
             completed_at: v.completed_at,
             attempts: v.attempts,
@@ -829,12 +907,34 @@ impl From<rq::TaskView> for RequestTask {
             source_uuid: v.source_id,
             request_uuid: v.request_id,
             uuid: v.id,
+            completed_by: v.completed_by,
         }
     }
 }
 
 #[ComplexObject]
 impl RequestTask {
+    /// Global ID of the person or API key that completed it (none when the
+    /// collection engine did).
+    async fn completed_by_id(&self, ctx: &Context<'_>) -> ApiResult<Option<ID>> {
+        actor_id(ctx, self.completed_by).await
+    }
+
+    /// The person or API key that completed it (none when the collection engine did).
+    async fn completed_by(&self, ctx: &Context<'_>) -> ApiResult<Option<Actor>> {
+        actor(ctx, self.completed_by).await
+    }
+
+    /// The data source it searches.
+    async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<DataSource>> {
+        data_source(ctx, self.source_uuid).await
+    }
+
+    /// The request it belongs to.
+    async fn request(&self, ctx: &Context<'_>) -> ApiResult<Option<SubjectRequest>> {
+        request_by_id(ctx, self.request_uuid).await
+    }
+
     /// Files a steward uploaded as the task's result (uploadTaskResult with FILE);
     /// metadata only, the content is kept sealed. Collected personal data: needs
     /// request:read_data.
@@ -864,13 +964,27 @@ impl RequestTask {
 
 /// A reviewer's decision to leave a record out of the answer.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct Redaction {
     /// Why (e.g. "data of another person").
     pub reason: String,
-    /// Global ID of the reviewer's API key.
-    pub decided_by_id: Option<ID>,
     /// When.
     pub decided_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub decided_by: Option<Uuid>,
+}
+
+#[ComplexObject]
+impl Redaction {
+    /// Global ID of the reviewer (person or API key) who redacted it.
+    async fn decided_by_id(&self, ctx: &Context<'_>) -> ApiResult<Option<ID>> {
+        actor_id(ctx, self.decided_by).await
+    }
+
+    /// The reviewer (person or API key) who redacted it.
+    async fn decided_by(&self, ctx: &Context<'_>) -> ApiResult<Option<Actor>> {
+        actor(ctx, self.decided_by).await
+    }
 }
 
 /// What changed in a request's records since the reviewer last sent it back.
@@ -888,8 +1002,9 @@ pub struct ReviewChanges {
     pub gone: Vec<GoneRecord>,
 }
 
-impl From<rq::ReviewChanges> for ReviewChanges {
-    fn from(c: rq::ReviewChanges) -> Self {
+impl ReviewChanges {
+    /// What changed in the records of `request`.
+    fn new(request: Uuid, c: rq::ReviewChanges) -> Self {
         Self {
             reviewed_at: c.reviewed_at,
             new_count: c.count(rq::RecordChange::New) as i32,
@@ -906,6 +1021,9 @@ impl From<rq::ReviewChanges> for ReviewChanges {
                     location: b.location,
                     was_redacted: b.redacted,
                     source_uuid: b.source_id,
+                    field_uuid: b.field_id,
+                    request_uuid: request,
+                    task_uuid: b.task_id,
                 })
                 .collect(),
         }
@@ -931,13 +1049,34 @@ pub struct GoneRecord {
     pub was_redacted: bool,
     #[graphql(skip)]
     pub source_uuid: Uuid,
+    #[graphql(skip)]
+    pub field_uuid: Option<Uuid>,
+    #[graphql(skip)]
+    pub request_uuid: Uuid,
+    #[graphql(skip)]
+    pub task_uuid: Uuid,
 }
 
 #[ComplexObject]
 impl GoneRecord {
+    /// The task that had found it.
+    async fn task(&self, ctx: &Context<'_>) -> ApiResult<Option<RequestTask>> {
+        task_of(ctx, self.request_uuid, self.task_uuid).await
+    }
+
     /// Name of the data source.
     async fn source_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
         source_name(ctx, self.source_uuid).await
+    }
+
+    /// The data source.
+    async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<DataSource>> {
+        data_source(ctx, self.source_uuid).await
+    }
+
+    /// The mapped field it was found in, if any.
+    async fn field(&self, ctx: &Context<'_>) -> ApiResult<Option<DataField>> {
+        optional_field(ctx, self.field_uuid).await
     }
 }
 
@@ -988,7 +1127,7 @@ impl CollectedRecord {
             value,
             redaction: r.map(|r| Redaction {
                 reason: r.reason,
-                decided_by_id: r.decided_by.map(|k| global_id("ApiKey", k)),
+                decided_by: r.decided_by,
                 decided_at: r.decided_at,
             }),
             collected_at: m.created_at,
@@ -1018,6 +1157,8 @@ pub struct FoundIdentity {
     pub found_at: DateTime<Utc>,
     #[graphql(skip)]
     pub source_uuid: Uuid,
+    #[graphql(skip)]
+    pub field_uuid: Uuid,
 }
 
 #[ComplexObject]
@@ -1025,6 +1166,16 @@ impl FoundIdentity {
     /// Name of the data source it was read from.
     async fn source_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
         source_name(ctx, self.source_uuid).await
+    }
+
+    /// The data source it was read from.
+    async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<DataSource>> {
+        data_source(ctx, self.source_uuid).await
+    }
+
+    /// The identifying data field it was read from.
+    async fn field(&self, ctx: &Context<'_>) -> ApiResult<Option<DataField>> {
+        optional_field(ctx, Some(self.field_uuid)).await
     }
 }
 
@@ -1038,6 +1189,7 @@ impl From<workflow::collection::found::FoundIdentityView> for FoundIdentity {
             field_id: global_id("DataField", f.field_id),
             found_at: f.found_at,
             source_uuid: f.source_id,
+            field_uuid: f.field_id,
         }
     }
 }
@@ -1062,6 +1214,11 @@ impl CollectedSource {
     /// Name of the data source.
     async fn source_name(&self, ctx: &Context<'_>) -> ApiResult<String> {
         source_name(ctx, self.source_uuid).await
+    }
+
+    /// The data source.
+    async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<DataSource>> {
+        data_source(ctx, self.source_uuid).await
     }
 }
 
@@ -1123,6 +1280,7 @@ impl CollectedCategory {
 /// One record a source gave (a table row, an object of an HTTP response, an
 /// upload), with its values of one data category.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct FoundRecord {
     /// The record, e.g. `customers(id=42)` or `/contacts/0` (see
     /// `CollectedRecord.recordKey`).
@@ -1131,6 +1289,17 @@ pub struct FoundRecord {
     pub task_id: ID,
     /// Its values (with their redactions), each tagged with its field and location.
     pub values: Vec<CollectedRecord>,
+}
+
+#[ComplexObject]
+impl FoundRecord {
+    /// The task that found it.
+    async fn task(&self, ctx: &Context<'_>) -> ApiResult<Option<RequestTask>> {
+        match self.values.first() {
+            Some(v) => task_of(ctx, v.request_uuid, v.model.task_id).await,
+            None => Ok(None),
+        }
+    }
 }
 
 #[ComplexObject]
@@ -1144,6 +1313,21 @@ impl CollectedRecord {
             .await?
             .and_then(|c| c.records.get(&self.record_uuid).copied())
             .map(Into::into))
+    }
+
+    /// The task that found it.
+    async fn task(&self, ctx: &Context<'_>) -> ApiResult<Option<RequestTask>> {
+        task_of(ctx, self.request_uuid, self.model.task_id).await
+    }
+
+    /// The data source it was found in.
+    async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<DataSource>> {
+        data_source(ctx, self.model.source_id).await
+    }
+
+    /// The mapped data field, if any.
+    async fn field(&self, ctx: &Context<'_>) -> ApiResult<Option<DataField>> {
+        optional_field(ctx, self.model.field_id).await
     }
 
     /// The category of data, from the mapped field.
@@ -1213,6 +1397,7 @@ impl From<request_attachment::Model> for RequestAttachment {
 
 /// One entry of a request's timeline.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct TimelineEntry {
     /// Global ID.
     pub id: ID,
@@ -1226,14 +1411,35 @@ pub struct TimelineEntry {
     pub from_state: Option<RequestState>,
     /// State after (transitions only).
     pub to_state: Option<RequestState>,
-    /// Global ID of the acting API key.
-    pub actor_id: Option<ID>,
-    /// Name of the acting API key.
+    /// Name of who acted, as it was then (a person's, an API key's or the
+    /// system's).
     pub actor_name: String,
     /// Reason, comment or details.
     pub message: Option<String>,
     /// When.
     pub at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub actor_uuid: Option<Uuid>,
+    #[graphql(skip)]
+    pub request_uuid: Uuid,
+}
+
+#[ComplexObject]
+impl TimelineEntry {
+    /// The request.
+    async fn request(&self, ctx: &Context<'_>) -> ApiResult<Option<SubjectRequest>> {
+        request_by_id(ctx, self.request_uuid).await
+    }
+
+    /// Global ID of who acted: a Person, an ApiKey or a SystemActor.
+    async fn actor_id(&self, ctx: &Context<'_>) -> ApiResult<Option<ID>> {
+        actor_id(ctx, self.actor_uuid).await
+    }
+
+    /// Who acted: a person, an API key or the system.
+    async fn actor(&self, ctx: &Context<'_>) -> ApiResult<Option<Actor>> {
+        actor(ctx, self.actor_uuid).await
+    }
 }
 
 impl From<rq::TimelineEntryView> for TimelineEntry {
@@ -1245,10 +1451,11 @@ impl From<rq::TimelineEntryView> for TimelineEntry {
             event: v.event.map(Into::into),
             from_state: v.from_state.map(Into::into),
             to_state: v.to_state.map(Into::into),
-            actor_id: v.actor_id.map(|k| global_id("ApiKey", k)),
             actor_name: v.actor_name,
             message: v.message,
             at: v.at,
+            actor_uuid: v.actor_id,
+            request_uuid: v.request_id,
         }
     }
 }
@@ -1470,12 +1677,20 @@ async fn source_name(ctx: &Context<'_>, id: Uuid) -> ApiResult<String> {
 
 /// A request's collected values with their redactions, through the page's loaders.
 async fn request_records(ctx: &Context<'_>, request: Uuid) -> ApiResult<Vec<CollectedRecord>> {
-    let rows = loaders(ctx)?
+    records_of(loaders(ctx)?, request).await
+}
+
+/// A request's collected values with their redactions, through these loaders.
+pub(crate) async fn records_of(
+    l: &crate::graphql::loaders::Loaders,
+    request: Uuid,
+) -> ApiResult<Vec<CollectedRecord>> {
+    let rows = l
         .request_records
         .load_one(request)
         .await?
         .unwrap_or_default();
-    let redactions = loaders(ctx)?
+    let redactions = l
         .request_redactions
         .load_one(request)
         .await?
@@ -1489,4 +1704,61 @@ async fn request_records(ctx: &Context<'_>, request: Uuid) -> ApiResult<Vec<Coll
             CollectedRecord::new(m, value, redaction)
         })
         .collect())
+}
+
+/// A data source of the organization, through the request's loader (null when it
+/// was deleted since).
+pub(crate) async fn data_source(ctx: &Context<'_>, id: Uuid) -> ApiResult<Option<DataSource>> {
+    Ok(loaders(ctx)?
+        .data_source
+        .load_one(id)
+        .await?
+        .map(DataSource::from))
+}
+
+/// A data field of the organization, if `id` is given, through the request's loader.
+pub(crate) async fn optional_field(
+    ctx: &Context<'_>,
+    id: Option<Uuid>,
+) -> ApiResult<Option<DataField>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(loaders(ctx)?
+        .data_field
+        .load_one(id)
+        .await?
+        .map(DataField::from))
+}
+
+/// A request of the organization, through the request's loader (null when it was
+/// purged since).
+pub(crate) async fn request_by_id(
+    ctx: &Context<'_>,
+    id: Uuid,
+) -> ApiResult<Option<SubjectRequest>> {
+    Ok(loaders(ctx)?
+        .request
+        .load_one(id)
+        .await?
+        .map(SubjectRequest::from))
+}
+
+/// A purpose of the organization, if `id` is given, through the request's loader.
+pub(crate) async fn purpose_by_id(
+    ctx: &Context<'_>,
+    id: Option<Uuid>,
+) -> ApiResult<Option<crate::graphql::types::register::Purpose>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(loaders(ctx)?.purpose.load_one(id).await?.map(Into::into))
+}
+
+/// A task of a request, through the request's loader (null when it is gone).
+async fn task_of(ctx: &Context<'_>, request: Uuid, task: Uuid) -> ApiResult<Option<RequestTask>> {
+    Ok(loaders(ctx)?
+        .request_tasks
+        .load_one(request)
+        .await?
+        .unwrap_or_default()
+        .into_iter()
+        .find(|t| t.id == task)
+        .map(RequestTask::from))
 }

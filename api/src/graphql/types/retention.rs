@@ -150,8 +150,7 @@ pub struct RetentionIdentity {
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(complex)]
 pub struct RetentionFinding {
-    /// Opaque ID of the finding (its cursor; findings are read through their run,
-    /// not through `node`).
+    /// Global ID (`node` fetches it).
     pub id: ID,
     /// The record (`customers(id=4)`): a pointer, no value.
     pub record_key: Option<String>,
@@ -209,12 +208,26 @@ impl RetentionFinding {
         let Some(id) = self.request else {
             return Ok(None);
         };
-        let s = session(ctx)?;
-        match s.workflow().request(s.principal()?, id).await {
-            Ok(r) => Ok(Some(r.into())),
-            Err(workflow::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        Ok(loaders(ctx)?
+            .request
+            .load_one(id)
+            .await?
+            .map(SubjectRequest::from))
+    }
+
+    /// The data source; null when it was deleted since.
+    async fn source(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<crate::graphql::types::register::DataSource>> {
+        let Some(id) = self.source else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?
+            .data_source
+            .load_one(id)
+            .await?
+            .map(Into::into))
     }
 }
 

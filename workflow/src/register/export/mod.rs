@@ -8,6 +8,7 @@
 //! are never exported; they are entered again after an import.
 
 mod import;
+mod labels;
 mod link;
 mod render;
 
@@ -30,6 +31,7 @@ pub use import::ImportSummary;
 pub use link::ExportLink;
 
 use crate::access::principal::Principal;
+use crate::answer::Language;
 use crate::core::store::Conn;
 use crate::error::{Error, Result};
 use crate::{Action, Object, Workflow, now};
@@ -672,15 +674,33 @@ impl Workflow {
         load(self.store.conn(), principal.org_id).await
     }
 
-    /// The register rendered in `format`.
+    /// The register rendered in `format`; CSV, XLSX and HTML in `language`, by
+    /// default the organization's answer language.
     #[tracing::instrument(skip(self), fields(org = %principal.org_id), err(level = "debug"))]
     pub async fn export_register(
         &self,
         principal: &Principal,
         format: ExportFormat,
+        language: Option<Language>,
     ) -> Result<ExportFile> {
         let doc = self.register_document(principal).await?;
-        file(doc, format)
+        let language = match language {
+            Some(l) => l,
+            None => self.export_language(principal.org_id).await?,
+        };
+        file(doc, format, language)
+    }
+
+    /// The language an organization's exports speak when none is asked for: its
+    /// answer language.
+    async fn export_language(&self, org_id: Uuid) -> Result<Language> {
+        let org = organization::Entity::find_by_id(org_id)
+            .one(self.store.conn())
+            .await?
+            .ok_or(Error::NotFound {
+                what: "organization",
+            })?;
+        Ok(crate::answer::default_language(&org))
     }
 
     /// For the operator's CLI (database access, no API key): the register of the
@@ -689,6 +709,7 @@ impl Workflow {
         &self,
         org: Option<&str>,
         format: ExportFormat,
+        language: Option<Language>,
     ) -> Result<ExportFile> {
         let orgs = organization::Entity::find()
             .order_by_asc(organization::Column::Name)
@@ -722,12 +743,13 @@ impl Workflow {
             }
         };
         let doc = load(self.store.conn(), chosen.id).await?;
-        file(doc, format)
+        let language = language.unwrap_or_else(|| crate::answer::default_language(chosen));
+        file(doc, format, language)
     }
 }
 
-fn file(doc: RegisterDocument, format: ExportFormat) -> Result<ExportFile> {
-    let bytes = render::render(&doc, format)?;
+fn file(doc: RegisterDocument, format: ExportFormat, language: Language) -> Result<ExportFile> {
+    let bytes = render::render(&doc, format, language)?;
     Ok(ExportFile {
         filename: format!(
             "register-{}-{}.{}",
