@@ -6,34 +6,10 @@ use serde_json::{Value, json};
 use workflow::Role;
 
 use crate::common::{TestApp, assert_code, e2e};
+use crate::requests::mapped_source as source;
 
 async fn gql(app: &TestApp, role: Role, query: &str, vars: Value) -> Value {
     app.gql_ok(app.key(role), query, vars).await
-}
-
-/// A MANUAL source with one mapped field.
-async fn source(app: &TestApp) -> (String, String) {
-    let source = gql(
-        app,
-        Role::Admin,
-        "mutation { createDataSource(input: {name: \"CRM\", connectorKind: MANUAL, connectorConfig: {contact: \"crm-team@example.com\"}}) { dataSource { id } } }",
-        json!({}),
-    )
-    .await["createDataSource"]["dataSource"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let field = gql(
-        app,
-        Role::Admin,
-        "mutation($s: ID!) { createDataField(input: {sourceId: $s, location: \"contacts.email\", erasureStrategy: DELETE_ROW, identifiesSubject: true, identityType: EMAIL}) { dataField { id } } }",
-        json!({"s": source}),
-    )
-    .await["createDataField"]["dataField"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (source, field)
 }
 
 /// A request of `email` collected by the DPO's key (one value in the mapped field)

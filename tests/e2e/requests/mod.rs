@@ -23,7 +23,7 @@ const REQUEST_FIELDS: &str = "id state version dueDate effectiveDueDate isOverdu
     identities { kind value verifiedAt } tasks { id kind state sourceName } recordsCount redactionsCount";
 
 /// A manual source with one mapped e-mail field, so requests get one collection task.
-async fn mapped_source(app: &TestApp) -> (String, String) {
+pub(crate) async fn mapped_source(app: &TestApp) -> (String, String) {
     let admin = app.key(Role::Admin);
     let source = app
         .gql_ok(
