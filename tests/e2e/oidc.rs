@@ -622,6 +622,22 @@ async fn the_graph_names_people(app: TestApp) {
     trust(&app, &issuer).await;
     let dora = sign("rsa-1", &claims(&issuer, "dora", &["intake", "privacy"]));
     let id = json!(crate::role_matrix::request_in_review_as(&app, &dora).await);
+    let providers = app
+        .gql_ok(
+            app.key(Role::Admin),
+            "{ identityProviders { id } }",
+            json!({}),
+        )
+        .await;
+    crate::graph::assert_nodes_resolve(
+        &app,
+        Role::Admin,
+        &[(
+            providers["identityProviders"][0]["id"].clone(),
+            "IdentityProvider",
+        )],
+    )
+    .await;
     let emil = sign("rsa-1", &claims(&issuer, "emil", &["lawyer"]));
     app.gql_ok(
         &emil,

@@ -16,14 +16,24 @@ use crate::demo::{approve, demo_e2e, gql, submit_for_review};
 use crate::erasure::{by_hand, shop_row, tasks, until_done};
 
 const SWEEP: &str = "mutation($d: Boolean!) { runRetentionSweep(input: {dryRun: $d}) { run { id dryRun startedBy examined expired requested problems finishedAt } } }";
-const FINDINGS: &str = "query($id: ID!) { node(id: $id) { ... on RetentionRun { id expired findings(first: 100) { totalCount nodes { recordKey outcome identities { kind value } lastEventAt expiredOn detail sourceName retentionPolicy { name } request { id kind channel state } } } } } }";
+const FINDINGS: &str = "query($id: ID!) { node(id: $id) { ... on RetentionRun { id expired findings(first: 100) { totalCount nodes { id recordKey outcome identities { kind value } lastEventAt expiredOn detail sourceName retentionPolicy { name } request { id kind channel state } } } } } }";
 
 async fn sweep(app: &TestApp, dry_run: bool) -> Value {
     gql(app, Role::Dpo, SWEEP, json!({"d": dry_run})).await["runRetentionSweep"]["run"].clone()
 }
 
 async fn findings(app: &TestApp, role: Role, run: &Value) -> Value {
-    gql(app, role, FINDINGS, json!({"id": run["id"]})).await["node"].clone()
+    let node = gql(app, role, FINDINGS, json!({"id": run["id"]})).await["node"].clone();
+    // A finding is a node of its own.
+    if let Some(first) = node["findings"]["nodes"].get(0) {
+        crate::graph::assert_nodes_resolve(
+            app,
+            Role::Admin,
+            &[(first["id"].clone(), "RetentionFinding")],
+        )
+        .await;
+    }
+    node
 }
 
 /// The findings of a run with a record: (record key, outcome).

@@ -207,6 +207,16 @@ async fn webhooks_are_signed_retried_and_logged(app: TestApp) {
     let log = gql(&app, Role::Admin, LOG, json!({})).await["webhookSubscriptions"][0]["deliveries"]
         .clone();
     assert_eq!(log["totalCount"], 2, "{log}");
+    // The subscription and its deliveries are nodes (for whoever may manage webhooks).
+    crate::graph::assert_nodes_resolve(
+        &app,
+        Role::Admin,
+        &[
+            (sub_id.clone(), "WebhookSubscription"),
+            (log["nodes"][0]["id"].clone(), "WebhookDelivery"),
+        ],
+    )
+    .await;
     let created = &log["nodes"][0];
     assert_eq!(created["event"], "REQUEST_CREATED");
     assert_eq!(created["state"], "PENDING");

@@ -23,9 +23,15 @@ async fn attachments_are_sealed_and_downloaded_by_link(app: TestApp) {
     .await["request"]
         .clone();
     let files = app
-        .gql_ok(app.key(Role::Agent), "query($id: ID!) { node(id: $id) { ... on SubjectRequest { attachments { fileName sizeBytes sha256 downloadUrl } } } }", json!({"id": with_file["id"]}))
+        .gql_ok(app.key(Role::Agent), "query($id: ID!) { node(id: $id) { ... on SubjectRequest { attachments { id fileName sizeBytes sha256 downloadUrl } } } }", json!({"id": with_file["id"]}))
         .await;
     let file = &files["node"]["attachments"][0];
+    crate::graph::assert_nodes_resolve(
+        &app,
+        Role::Agent,
+        &[(file["id"].clone(), "RequestAttachment")],
+    )
+    .await;
     assert_eq!(
         (file["fileName"].clone(), file["sizeBytes"].clone()),
         (json!("brief.txt"), json!(letter.len()))
