@@ -155,6 +155,13 @@ async fn trust(app: &TestApp, issuer: &Issuer) {
     .await;
 }
 
+/// The Person ID of the bearer of `token` (recorded on first sight).
+async fn person_id(app: &TestApp, token: &str) -> Value {
+    app.gql_ok(token, "{ me { person { id } } }", json!({}))
+        .await["me"]["person"]["id"]
+        .clone()
+}
+
 const ME: &str = "{ me { kind name apiKeyId roles person { id subject name email claimRoles } } }";
 
 async fn signs_in_people_through_their_identity_provider(app: TestApp) {
@@ -537,10 +544,7 @@ async fn four_eyes_compares_people_not_tokens(app: TestApp) {
         "{body}"
     );
     // Nor with an API key Dora mints as an admin: the key acts for her.
-    let dora_id = app
-        .gql_ok(&dora_reviews, "{ me { person { id } } }", json!({}))
-        .await["me"]["person"]["id"]
-        .clone();
+    let dora_id = person_id(&app, &dora_reviews).await;
     app.gql_ok(
         app.key(Role::Admin),
         "mutation($id: ID!) { setPersonRoles(input: {personId: $id, extraRoles: [ADMIN]}) { person { id } } }",
@@ -645,10 +649,7 @@ async fn the_graph_names_people(app: TestApp) {
         json!({"id": id}),
     )
     .await;
-    let emil_id = app
-        .gql_ok(&emil, "{ me { person { id } } }", json!({}))
-        .await["me"]["person"]["id"]
-        .clone();
+    let emil_id = person_id(&app, &emil).await;
     let assign = "mutation($id: ID!, $to: ID) { assignRequest(input: {requestId: $id, assigneeId: $to}) { request { assigneeId } } }";
     let data = app
         .gql_ok(
@@ -746,10 +747,7 @@ async fn links_act_for_the_person_who_asked(app: TestApp) {
     let url = link(dora.clone()).await;
     let response = app.client.get(&url).send().await.unwrap();
     assert_eq!(response.status(), 200);
-    let dora_id = app
-        .gql_ok(&dora, "{ me { person { id } } }", json!({}))
-        .await["me"]["person"]["id"]
-        .clone();
+    let dora_id = person_id(&app, &dora).await;
     app.gql_ok(
         app.key(Role::Admin),
         "mutation($id: ID!) { deactivatePerson(input: {personId: $id}) { person { active } } }",
@@ -819,10 +817,7 @@ async fn websocket_connections_end_with_the_token(app: TestApp) {
     ws.subscribe("q", "subscription { reviewQueueChanged { __typename } }")
         .await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let gustav = app
-        .gql_ok(&token, "{ me { person { id } } }", json!({}))
-        .await["me"]["person"]["id"]
-        .clone();
+    let gustav = person_id(&app, &token).await;
     // A change of the policy that is not theirs comes first (it must not be what
     // closes the connection; see subscriptions.rs for keys).
     app.gql_ok(
