@@ -164,26 +164,15 @@ impl From<ApiError> for async_graphql::Error {
 /// Result of resolvers.
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Schema extension giving errors that async-graphql raises itself (syntax, unknown
-/// fields or enum values, wrong variable types, depth and complexity limits) the
-/// code VALIDATION, so that every error a client sees carries `extensions.code`.
-pub struct ErrorCodes;
-
-impl async_graphql::extensions::ExtensionFactory for ErrorCodes {
-    fn create(&self) -> std::sync::Arc<dyn async_graphql::extensions::Extension> {
-        std::sync::Arc::new(ErrorCodesExtension)
-    }
-}
-
-struct ErrorCodesExtension;
-
 /// The code of an error that carries none: only async-graphql's own errors (syntax,
 /// unknown fields, argument values that do not parse) lack one, and they are the
 /// client's input. Said once, for the response and for the audit log.
 pub const UNCODED: ErrorCode = ErrorCode::Validation;
 
-/// Adds `code: VALIDATION` to every error that has no code, and leaves out the value
-/// async-graphql repeats in it (`…, found "rené@example.org".`): an argument of the
+/// Adds `code: VALIDATION` to every error that has no code (async-graphql's own:
+/// syntax, unknown fields or enum values, wrong variable types, depth and complexity
+/// limits), so that every error a client sees carries `extensions.code`; and leaves
+/// out the value async-graphql repeats in it (`…, found "rené@example.org".`): an argument of the
 /// wrong type may be an identity, which belongs in no error message or log.
 pub fn label_uncoded(mut response: async_graphql::Response) -> async_graphql::Response {
     for error in &mut response.errors {
@@ -207,27 +196,6 @@ fn without_value(message: &str) -> String {
     match message.find(", found ") {
         Some(at) => format!("{}, found a value of another type", &message[..at]),
         None => message.to_owned(),
-    }
-}
-
-#[async_trait::async_trait]
-impl async_graphql::extensions::Extension for ErrorCodesExtension {
-    async fn request(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        next: async_graphql::extensions::NextRequest<'_>,
-    ) -> async_graphql::Response {
-        label_uncoded(next.run(ctx).await)
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        stream: futures_util::stream::BoxStream<'s, async_graphql::Response>,
-        next: async_graphql::extensions::NextSubscribe<'_>,
-    ) -> futures_util::stream::BoxStream<'s, async_graphql::Response> {
-        use futures_util::StreamExt;
-        next.run(ctx, stream).map(label_uncoded).boxed()
     }
 }
 

@@ -10,8 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, NextSubscribe,
-    ResolveInfo,
+    ExtensionContext, NextExecute, NextResolve, NextSubscribe, ResolveInfo,
 };
 use async_graphql::{PathSegment, QueryPathSegment, ServerError, ServerResult, Value};
 use futures_util::stream::{BoxStream, StreamExt};
@@ -665,16 +664,6 @@ fn operation_name(type_name: &str, field: &str) -> String {
     }
 }
 
-/// Schema extension enforcing [`RULES`] on every resolved field, with GraphQL's null
-/// propagation for fields that fail (by a denial or a resolver error).
-pub struct Authorization;
-
-impl ExtensionFactory for Authorization {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AuthorizationExtension::default())
-    }
-}
-
 /// What null propagation has decided so far in one operation (or subscription event).
 #[derive(Default)]
 struct Propagation {
@@ -701,12 +690,15 @@ impl Propagation {
     }
 }
 
+/// Enforces [`RULES`] on every resolved field, with GraphQL's null propagation for
+/// fields that fail (by a denial or a resolver error); one per operation, run by the
+/// schema's extension (`graphql::Pipeline`).
 #[derive(Default)]
-struct AuthorizationExtension {
+pub(crate) struct Authorization {
     propagation: Arc<Mutex<Propagation>>,
 }
 
-impl AuthorizationExtension {
+impl Authorization {
     fn propagation(&self) -> std::sync::MutexGuard<'_, Propagation> {
         self.propagation
             .lock()
@@ -781,9 +773,9 @@ fn server_error(err: ApiError, info: &ResolveInfo<'_>) -> ServerError {
     e
 }
 
-#[async_trait::async_trait]
-impl Extension for AuthorizationExtension {
-    async fn execute(
+impl Authorization {
+    /// Applies null propagation to the operation's response.
+    pub(crate) async fn execute(
         &self,
         ctx: &ExtensionContext<'_>,
         operation_name: Option<&str>,
@@ -793,7 +785,8 @@ impl Extension for AuthorizationExtension {
         self.propagation().finish(response)
     }
 
-    fn subscribe<'s>(
+    /// Applies null propagation to each event of a subscription.
+    pub(crate) fn subscribe<'s>(
         &self,
         ctx: &ExtensionContext<'_>,
         stream: BoxStream<'s, async_graphql::Response>,
@@ -813,7 +806,7 @@ impl Extension for AuthorizationExtension {
     /// A failed field is null; a failed non-null field makes its parent null, up to
     /// the nearest nullable ancestor or `data` itself (GraphQL spec, "Handling Field
     /// Errors"). async-graphql by itself leaves the key out of the object.
-    async fn resolve(
+    pub(crate) async fn resolve(
         &self,
         ctx: &ExtensionContext<'_>,
         info: ResolveInfo<'_>,

@@ -2,8 +2,8 @@
 //!
 //! async-graphql's parser recurses once per nested list, object or selection set, and
 //! its own depth and directive checks walk fragment spreads without memoization, so a
-//! few kilobytes can overflow the stack or expand into 2^30 selections. This extension
-//! takes over the parse step for every operation (HTTP and WebSocket alike):
+//! few kilobytes can overflow the stack or expand into 2^30 selections. The schema's
+//! extension takes over the parse step for every operation (HTTP and WebSocket alike):
 //!
 //! 1. a linear lexical pre-scan bounds the document's size, token count and bracket
 //!    nesting before the recursive parser sees it;
@@ -16,9 +16,7 @@
 //! `VALIDATION` error naming the limit in `extensions.limit`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{
     Directive, ExecutableDocument, Selection, SelectionSet, VariableDefinition,
 };
@@ -66,7 +64,9 @@ impl Default for DocumentLimits {
     }
 }
 
-/// The schema extension that enforces [`DocumentLimits`] and the selection depth.
+/// Enforces [`DocumentLimits`] and the selection depth in place of async-graphql's
+/// parse step (run by the schema's extension, `Pipeline`).
+#[derive(Debug, Clone, Copy)]
 pub struct DocumentGuard {
     /// Bounds on the document.
     pub limits: DocumentLimits,
@@ -74,31 +74,11 @@ pub struct DocumentGuard {
     pub max_depth: usize,
 }
 
-impl ExtensionFactory for DocumentGuard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentGuardExtension {
-            limits: self.limits,
-            max_depth: self.max_depth,
-        })
-    }
-}
-
-struct DocumentGuardExtension {
-    limits: DocumentLimits,
-    max_depth: usize,
-}
-
-#[async_trait::async_trait]
-impl Extension for DocumentGuardExtension {
-    async fn parse_query(
-        &self,
-        _ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        _next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        // Deliberately not `next`: the default parse step runs async-graphql's
-        // un-memoized recursive checks, which are what a fragment bomb exploits.
+impl DocumentGuard {
+    /// The parsed document, or the refusal of the first limit it exceeds. Deliberately
+    /// not async-graphql's parse step: that runs un-memoized recursive checks, which
+    /// are what a fragment bomb exploits.
+    pub fn parse(&self, query: &str, variables: &Variables) -> ServerResult<ExecutableDocument> {
         check_document(query, variables, &self.limits, self.max_depth)
     }
 }

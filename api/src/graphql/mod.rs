@@ -13,6 +13,14 @@ use async_graphql::{Context, MergedObject, SDLExportOptions, Schema};
 
 use crate::error::ApiError;
 use crate::permissions::{Authorization, Session};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
+    NextResolve, NextSubscribe, ResolveInfo,
+};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{ServerResult, Value, Variables};
+use futures_util::stream::{BoxStream, StreamExt};
+use std::sync::Arc;
 
 /// All queries.
 #[derive(MergedObject, Default)]
@@ -79,16 +87,95 @@ pub fn build_schema(limits: SchemaLimits) -> AppSchema {
         Mutation::default(),
         subscription::Subscription,
     )
-    // First, so that no other extension sees a document before it is bounded.
-    .extension(limits::DocumentGuard {
-        limits: limits.document,
-        max_depth: limits.max_depth,
+    .extension(Pipeline {
+        guard: limits::DocumentGuard {
+            limits: limits.document,
+            max_depth: limits.max_depth,
+        },
     })
-    .extension(crate::error::ErrorCodes)
-    .extension(Authorization)
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .finish()
+}
+
+/// The schema's one extension, for every operation over HTTP and WebSocket alike:
+///
+/// 1. the document is bounded before it is parsed ([`limits::DocumentGuard`]);
+/// 2. every field is authorized, and a field that fails becomes null as the spec
+///    says ([`Authorization`]);
+/// 3. every error carries `extensions.code` ([`crate::error::label_uncoded`]).
+///
+/// One extension rather than one per concern: async-graphql runs every extension's
+/// `resolve` hook for every field and list item, as a boxed future, even where the
+/// hook does nothing.
+struct Pipeline {
+    guard: limits::DocumentGuard,
+}
+
+impl ExtensionFactory for Pipeline {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PipelineExtension {
+            guard: self.guard,
+            authorization: Authorization::default(),
+        })
+    }
+}
+
+/// [`Pipeline`] for one operation (or one subscription).
+struct PipelineExtension {
+    guard: limits::DocumentGuard,
+    authorization: Authorization,
+}
+
+#[async_trait::async_trait]
+impl Extension for PipelineExtension {
+    async fn request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextRequest<'_>,
+    ) -> async_graphql::Response {
+        crate::error::label_uncoded(next.run(ctx).await)
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, async_graphql::Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, async_graphql::Response> {
+        self.authorization
+            .subscribe(ctx, stream, next)
+            .map(crate::error::label_uncoded)
+            .boxed()
+    }
+
+    async fn parse_query(
+        &self,
+        _ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        _next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        self.guard.parse(query, variables)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        self.authorization.execute(ctx, operation_name, next).await
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        self.authorization.resolve(ctx, info, next).await
+    }
 }
 
 /// The SDL as checked in at `schema.graphql`.

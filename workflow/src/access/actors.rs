@@ -71,12 +71,13 @@ impl Workflow {
         principal: &Principal,
         ids: &[Uuid],
     ) -> Result<Vec<ActorView>> {
-        let mut actors: Vec<ActorView> = ids.iter().copied().filter_map(system_actor).collect();
-        let rest: Vec<Uuid> = ids
-            .iter()
-            .copied()
-            .filter(|id| system_actor(*id).is_none())
-            .collect();
+        let (mut actors, mut rest) = (Vec::new(), Vec::new());
+        for &id in ids {
+            match system_actor(id) {
+                Some(actor) => actors.push(actor),
+                None => rest.push(id),
+            }
+        }
         if rest.is_empty() {
             return Ok(actors);
         }

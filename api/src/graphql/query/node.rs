@@ -4,7 +4,7 @@ use workflow::Action;
 
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::loaders::{Loaders, loaders};
-use crate::graphql::types::actor::Actor;
+use crate::graphql::types::actor::SystemActor;
 use crate::graphql::types::register::DataSource;
 use crate::graphql::types::retention::RetentionFinding;
 use crate::graphql::types::{Me, Node};
@@ -127,13 +127,12 @@ async fn fetch(
             }
             Node::Person(wf.person(principal, uuid).await?.into())
         }
-        "SystemActor" => Node::SystemActor(match workflow::access::actors::system_actor(uuid) {
-            Some(actor) => match Actor::from(actor) {
-                Actor::SystemActor(a) => a,
-                _ => unreachable!("system_actor gives system actors"),
-            },
-            None => return Err(not_found("system actor")),
-        }),
+        "SystemActor" => match workflow::access::actors::system_actor(uuid) {
+            Some(workflow::access::actors::ActorView::System { id, name }) => {
+                Node::SystemActor(SystemActor::new(id, name))
+            }
+            _ => return Err(not_found("system actor")),
+        },
         "IdentityProvider" => {
             session
                 .require(workflow::Object::Policy, workflow::Action::Read, op)

@@ -22,6 +22,16 @@ pub struct SystemActor {
     pub name: String,
 }
 
+impl SystemActor {
+    /// The system actor with this fixed id and name.
+    pub fn new(id: uuid::Uuid, name: &str) -> Self {
+        Self {
+            id: global_id("SystemActor", id),
+            name: name.to_owned(),
+        }
+    }
+}
+
 /// Who did something: a person signed in through the identity provider, an API
 /// key, or the system itself.
 #[derive(Union, Clone, Debug)]
@@ -39,10 +49,7 @@ impl From<ActorView> for Actor {
         match a {
             ActorView::Person(p) => Self::Person(p.into()),
             ActorView::ApiKey(k) => Self::ApiKey(k.into()),
-            ActorView::System { id, name } => Self::SystemActor(SystemActor {
-                id: global_id("SystemActor", id),
-                name: name.to_owned(),
-            }),
+            ActorView::System { id, name } => Self::SystemActor(SystemActor::new(id, name)),
         }
     }
 }
