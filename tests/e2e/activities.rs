@@ -1,5 +1,5 @@
 //! Processing activities: the completeness and legal rules, filters, protection of
-//! what activities use, and two SQL statements per relation however long the page.
+//! what activities use, and one SQL statement per relation however long the page.
 
 use serde_json::{Value, json};
 use workflow::Role;
@@ -419,17 +419,17 @@ async fn a_page_costs_the_same_statements_for_10_and_100_activities(app: TestApp
         "statements for 10 vs 100 rows: {counts:?}"
     );
     // key lookup, policy revision (rules changed by another process?), count, rows,
-    // and two per relation (5): the links, and each linked row once
+    // and one per relation (5)
     assert!(
-        counts[1] <= 14,
-        "at most 14 statements per page, got {counts:?}"
+        counts[1] <= 9,
+        "at most 9 statements per page, got {counts:?}"
     );
     let all = [count(q_all, 10).await, count(q_all, 100).await];
     assert_eq!(all[0], all[1], "statements for 10 vs 100 rows: {all:?}");
     assert_eq!(
         all[0],
-        counts[0] + 3,
-        "subject categories: links and rows; retention: one"
+        counts[0] + 2,
+        "subject categories and retention: one each"
     );
 }
 e2e!(
