@@ -172,8 +172,9 @@ pub const UNCODED: ErrorCode = ErrorCode::Validation;
 /// Adds `code: VALIDATION` to every error that has no code (async-graphql's own:
 /// syntax, unknown fields or enum values, wrong variable types, depth and complexity
 /// limits), so that every error a client sees carries `extensions.code`; and leaves
-/// out the value async-graphql repeats in it (`…, found "rené@example.org".`): an argument of the
-/// wrong type may be an identity, which belongs in no error message or log.
+/// out the value async-graphql repeats in it (`…, found "rené@example.org".`): an
+/// argument of the wrong type may be an identity, which belongs in no error message
+/// or log.
 pub fn label_uncoded(mut response: async_graphql::Response) -> async_graphql::Response {
     for error in &mut response.errors {
         let has_code = error

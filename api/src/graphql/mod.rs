@@ -9,18 +9,19 @@ pub mod query;
 pub mod subscription;
 pub mod types;
 
-use async_graphql::{Context, MergedObject, SDLExportOptions, Schema};
+use std::sync::Arc;
 
-use crate::error::ApiError;
-use crate::permissions::{Authorization, Session};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
     NextResolve, NextSubscribe, ResolveInfo,
 };
 use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Context, MergedObject, SDLExportOptions, Schema};
 use async_graphql::{ServerResult, Value, Variables};
 use futures_util::stream::{BoxStream, StreamExt};
-use std::sync::Arc;
+
+use crate::error::ApiError;
+use crate::permissions::{Authorization, Session};
 
 /// All queries.
 #[derive(MergedObject, Default)]
