@@ -131,6 +131,13 @@ impl Store {
                     // Reads of a large ledger or register come from mapped pages
                     // rather than a copy per page read (SQLite's default is off).
                     .pragma("mmap_size", "268435456")
+                    // sqlx hands rows from the connection's thread to the reading
+                    // task through a channel of this many rows (default 50). SQLite
+                    // produces rows faster than a task takes them, so with a small
+                    // channel the thread parked when it was full and was woken again
+                    // for each row taken: two thread switches per row of a register
+                    // page. Rows are queued only as far as a statement returns them.
+                    .row_buffer_size(1024)
             });
         let mut db = Database::connect(opts)
             .await
