@@ -690,6 +690,27 @@ impl Propagation {
     }
 }
 
+/// The response path of a resolver position (indices as numbers).
+pub(crate) fn response_path(node: &async_graphql::QueryPathNode<'_>) -> Vec<PathSegment> {
+    let mut path = Vec::new();
+    let mut current = Some(node);
+    while let Some(n) = current {
+        path.push(match n.segment {
+            QueryPathSegment::Name(name) => PathSegment::Field(name.to_owned()),
+            QueryPathSegment::Index(i) => PathSegment::Index(i),
+        });
+        current = n.parent;
+    }
+    path.reverse();
+    path
+}
+
+fn server_error(err: ApiError, info: &ResolveInfo<'_>) -> ServerError {
+    let mut e = async_graphql::Error::from(err).into_server_error(info.field.name.pos);
+    e.path = response_path(info.path_node);
+    e
+}
+
 /// Enforces [`RULES`] on every resolved field, with GraphQL's null propagation for
 /// fields that fail (by a denial or a resolver error); one per operation, run by the
 /// schema's extension (`graphql::Pipeline`).
@@ -750,30 +771,7 @@ impl Authorization {
         }
         result
     }
-}
 
-/// The response path of a resolver position (indices as numbers).
-pub(crate) fn response_path(node: &async_graphql::QueryPathNode<'_>) -> Vec<PathSegment> {
-    let mut path = Vec::new();
-    let mut current = Some(node);
-    while let Some(n) = current {
-        path.push(match n.segment {
-            QueryPathSegment::Name(name) => PathSegment::Field(name.to_owned()),
-            QueryPathSegment::Index(i) => PathSegment::Index(i),
-        });
-        current = n.parent;
-    }
-    path.reverse();
-    path
-}
-
-fn server_error(err: ApiError, info: &ResolveInfo<'_>) -> ServerError {
-    let mut e = async_graphql::Error::from(err).into_server_error(info.field.name.pos);
-    e.path = response_path(info.path_node);
-    e
-}
-
-impl Authorization {
     /// Applies null propagation to the operation's response.
     pub(crate) async fn execute(
         &self,
