@@ -58,6 +58,14 @@ pub fn record_request(operation: &str, outcome: &'static str, elapsed: Duration)
         .record(elapsed.as_secs_f64());
 }
 
+/// Records how one GraphQL operation's field permissions were checked (a rising
+/// share of `per_field` means queries that select fields their callers may not read,
+/// or that fail).
+pub fn record_authorization(authorized: crate::graphql::Authorized) {
+    metrics::counter!("auskunft_graphql_authorization_total", "mode" => authorized.as_str())
+        .increment(1);
+}
+
 /// Records the connection pool state (at scrape time).
 pub fn record_pool(open: u32, idle: usize) {
     metrics::gauge!("auskunft_db_pool_connections").set(open as f64);

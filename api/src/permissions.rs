@@ -494,13 +494,19 @@ pub fn rule_for(type_name: &str, field: &str) -> Option<Rule> {
         .copied()
 }
 
-/// The per-request (or per-WebSocket-connection) authorization state.
+/// The per-request (or per-WebSocket-connection) authorization state. A clone shares
+/// the decision cache and the record of audited denials (a query that runs a second
+/// time, see [`crate::graphql::Executor`], asks and audits nothing twice).
+#[derive(Clone)]
 pub struct Session {
     workflow: Workflow,
     principal: Option<Principal>,
-    cache: Option<Mutex<HashMap<(Object, Action), bool>>>,
-    denials_recorded: Mutex<HashSet<(Object, Action)>>,
+    cache: Option<Arc<Mutex<Decisions>>>,
+    denials_recorded: Arc<Mutex<HashSet<(Object, Action)>>>,
 }
+
+/// Casbin's answers within one request.
+type Decisions = HashMap<(Object, Action), bool>;
 
 impl Session {
     /// A session for one HTTP request: decisions are cached for its duration.
@@ -508,8 +514,8 @@ impl Session {
         Self {
             workflow,
             principal,
-            cache: Some(Mutex::new(HashMap::new())),
-            denials_recorded: Mutex::new(HashSet::new()),
+            cache: Some(Arc::default()),
+            denials_recorded: Arc::default(),
         }
     }
 
@@ -563,6 +569,33 @@ impl Session {
                 .insert((object, action), allowed);
         }
         Ok(allowed)
+    }
+
+    /// Whether the caller satisfies every one of `rules`. Asks Casbin (through the
+    /// cache) but records nothing: a `false` means the operation runs field by field,
+    /// where each denial is reported and audited.
+    pub(crate) async fn permits_all(&self, rules: &[Rule]) -> bool {
+        for rule in rules {
+            let permitted = match *rule {
+                Public => true,
+                Authenticated => self.principal.is_some(),
+                Allow(object, action) => self.allowed(object, action).await.unwrap_or(false),
+                AllowAny(object, actions) => {
+                    let mut any = false;
+                    for action in actions {
+                        if self.allowed(object, *action).await.unwrap_or(false) {
+                            any = true;
+                            break;
+                        }
+                    }
+                    any
+                }
+            };
+            if !permitted {
+                return false;
+            }
+        }
+        true
     }
 
     /// Requires a Casbin permission; a denial is audited once per request.

@@ -16,7 +16,7 @@ use poem::{Body, EndpointExt, IntoResponse, Request, Response, Route, Server, ge
 use tracing::Instrument;
 use workflow::{ErrorCode, Workflow};
 
-use crate::graphql::{AppSchema, SchemaLimits, build_schema};
+use crate::graphql::{Executor, SchemaLimits};
 use crate::permissions::Session;
 use crate::throttle::{AuthLimits, AuthThrottle, Lockout};
 
@@ -62,7 +62,7 @@ pub struct ServerConfig {
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) workflow: Workflow,
-    schema: AppSchema,
+    executor: Executor,
     limits: Limits,
     throttle: Arc<AuthThrottle>,
 }
@@ -95,7 +95,7 @@ impl Application {
     pub async fn build(config: ServerConfig, workflow: Workflow) -> std::io::Result<Self> {
         let (acceptor, addr) = bind(&config.bind).await?;
         let state = AppState {
-            schema: build_schema(config.limits.schema),
+            executor: Executor::new(config.limits.schema),
             workflow,
             limits: config.limits,
             throttle: Arc::new(AuthThrottle::new(config.limits.auth)),
@@ -578,15 +578,25 @@ async fn graphql(req: &Request, body: Body, state: poem::web::Data<&AppState>) -
         .map(|p| p.key_id.to_string())
         .unwrap_or_default();
     let span = tracing::info_span!("graphql", operation = %operation, principal = %principal_id);
-    let loaders =
-        crate::graphql::loaders::Loaders::new(state.workflow.clone(), principal.clone(), true);
-    let session = Session::for_request(state.workflow.clone(), principal);
+    let session = Session::for_request(state.workflow.clone(), principal.clone());
+    let origin = origin(req);
     let execution = state
-        .schema
-        .execute(request.data(session).data(loaders).data(origin(req)))
+        .executor
+        .execute(request, session, |request| {
+            request
+                .data(crate::graphql::loaders::Loaders::new(
+                    state.workflow.clone(),
+                    principal.clone(),
+                    true,
+                ))
+                .data(origin.clone())
+        })
         .instrument(span);
     let response = match tokio::time::timeout(state.limits.request_timeout, execution).await {
-        Ok(response) => response,
+        Ok((response, authorized)) => {
+            crate::metrics::record_authorization(authorized);
+            response
+        }
         Err(_) => {
             ::metrics::counter!("auskunft_graphql_timeouts_total").increment(1);
             async_graphql::Response::from_errors(vec![crate::error::request_level(
@@ -668,7 +678,7 @@ async fn serve_ws(
     let init_signed_in = signed_in.clone();
     // A person's token expires: the connection ends then (API keys do not expire).
     let (init_expiry, mut expiry) = tokio::sync::watch::channel(None);
-    let messages = async_graphql::http::WebSocket::new(state.schema.clone(), stream, protocol.0)
+    let messages = async_graphql::http::WebSocket::new(state.executor.schema().clone(), stream, protocol.0)
         .on_connection_init(move |payload| async move {
             let state = init_state;
             let header = ["Authorization", "authorization"]

@@ -7,18 +7,18 @@ use workflow::Role;
 use crate::common::{TestApp, assert_code, create_org, e2e, error_paths};
 
 /// A small register; returns the ids by name.
-struct Register {
-    contract: String,
-    newsletter: String,
-    care: String,
-    email: String,
-    health: String,
-    customers: String,
-    payfast: String,
-    parcel: String,
-    us_transfer: String,
-    tax: String,
-    mailbox: String,
+pub(crate) struct Register {
+    pub(crate) contract: String,
+    pub(crate) newsletter: String,
+    pub(crate) care: String,
+    pub(crate) email: String,
+    pub(crate) health: String,
+    pub(crate) customers: String,
+    pub(crate) payfast: String,
+    pub(crate) parcel: String,
+    pub(crate) us_transfer: String,
+    pub(crate) tax: String,
+    pub(crate) mailbox: String,
 }
 
 async fn category(app: &TestApp, key: &str) -> String {
@@ -44,7 +44,7 @@ async fn id_of(app: &TestApp, query: &str, vars: Value, path: &[&str]) -> String
     data["id"].as_str().unwrap().to_owned()
 }
 
-async fn register(app: &TestApp) -> Register {
+pub(crate) async fn register(app: &TestApp) -> Register {
     let purpose =
         "mutation($i: CreatePurposeInput!) { createPurpose(input: $i) { purpose { id } } }";
     let p = |i: Value| id_of(app, purpose, json!({"i": i}), &["createPurpose", "purpose"]);

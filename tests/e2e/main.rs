@@ -31,6 +31,7 @@ mod minimization;
 mod nulls;
 mod oidc;
 mod organization;
+mod precheck;
 mod redactions;
 mod register;
 mod requests;

@@ -5,6 +5,7 @@ pub mod inputs;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
+pub mod precheck;
 pub mod query;
 pub mod subscription;
 pub mod types;
@@ -83,20 +84,132 @@ impl Default for SchemaLimits {
 /// Builds the schema; needs no database and no socket (the workflow comes per request
 /// through the [`Session`]).
 pub fn build_schema(limits: SchemaLimits) -> AppSchema {
+    schema_builder(limits)
+        .extension(Pipeline {
+            guard: document_guard(limits),
+        })
+        .finish()
+}
+
+fn schema_builder(
+    limits: SchemaLimits,
+) -> async_graphql::SchemaBuilder<Query, Mutation, subscription::Subscription> {
     Schema::build(
         Query::default(),
         Mutation::default(),
         subscription::Subscription,
     )
-    .extension(Pipeline {
-        guard: limits::DocumentGuard {
-            limits: limits.document,
-            max_depth: limits.max_depth,
-        },
-    })
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
-    .finish()
+}
+
+fn document_guard(limits: SchemaLimits) -> limits::DocumentGuard {
+    limits::DocumentGuard {
+        limits: limits.document,
+        max_depth: limits.max_depth,
+    }
+}
+
+/// Runs GraphQL requests over HTTP, deciding field permissions in advance where it can.
+///
+/// A query whose every selected field the caller may read (see [`precheck`]) runs on a
+/// copy of the schema without the per-field extension, so async-graphql resolves it on
+/// its fast path. Everything else runs on the full schema ([`build_schema`]): mutations
+/// and subscriptions, queries with a field the caller may not read, and documents that
+/// do not parse or validate. A query whose run in advance reports any error (a record
+/// not found, a refusal inside the workflow) also runs again on the full schema, so
+/// every error gets its code, null propagation and audit exactly as before; queries
+/// change nothing, so the second run costs only its time.
+#[derive(Clone)]
+pub struct Executor {
+    schema: AppSchema,
+    unhooked: AppSchema,
+    fields: Arc<precheck::SelectedFields>,
+    guard: limits::DocumentGuard,
+}
+
+/// How an operation's field permissions were checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authorized {
+    /// Every field the query selects was decided before it ran.
+    InAdvance,
+    /// Field by field as the operation resolved (the full pipeline).
+    PerField,
+}
+
+impl Authorized {
+    /// The metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Authorized::InAdvance => "in_advance",
+            Authorized::PerField => "per_field",
+        }
+    }
+}
+
+impl Executor {
+    /// Both schemas under the same limits.
+    pub fn new(limits: SchemaLimits) -> Self {
+        let schema = build_schema(limits);
+        let fields = precheck::SelectedFields::from_sdl(&schema.sdl());
+        Self {
+            schema,
+            unhooked: schema_builder(limits).finish(),
+            fields: Arc::new(fields),
+            guard: document_guard(limits),
+        }
+    }
+
+    /// The full schema (for WebSocket connections, whose sessions are not cached).
+    pub fn schema(&self) -> &AppSchema {
+        &self.schema
+    }
+
+    /// Runs `request` for `session`; `data` adds the other per-request data (loaders,
+    /// origin) and is called once per run.
+    pub async fn execute(
+        &self,
+        request: async_graphql::Request,
+        session: Session,
+        data: impl Fn(async_graphql::Request) -> async_graphql::Request,
+    ) -> (async_graphql::Response, Authorized) {
+        if let Some(response) = self.in_advance(&request, &session, &data).await {
+            return (response, Authorized::InAdvance);
+        }
+        let response = self.schema.execute(data(request.data(session))).await;
+        (response, Authorized::PerField)
+    }
+
+    /// The response of the run without the extension, if the query qualifies and the
+    /// run reported no error.
+    async fn in_advance(
+        &self,
+        request: &async_graphql::Request,
+        session: &Session,
+        data: &impl Fn(async_graphql::Request) -> async_graphql::Request,
+    ) -> Option<async_graphql::Response> {
+        if !request.uploads.is_empty() {
+            return None;
+        }
+        let document = self.guard.parse(&request.query, &request.variables).ok()?;
+        let rules = self
+            .fields
+            .rules(&document, request.operation_name.as_deref())?;
+        if !session.permits_all(&rules).await {
+            return None;
+        }
+        let mut copy =
+            async_graphql::Request::new(request.query.clone()).variables(request.variables.clone());
+        copy.operation_name.clone_from(&request.operation_name);
+        copy.extensions.clone_from(&request.extensions);
+        copy.introspection_mode = request.introspection_mode;
+        copy.set_parsed_query(document);
+        let response = self
+            .unhooked
+            .execute(data(copy.data(session.clone())))
+            .await;
+        response.errors.is_empty().then_some(response)
+    }
 }
 
 /// The schema's one extension, for every operation over HTTP and WebSocket alike:
