@@ -58,9 +58,10 @@ pub fn record_request(operation: &str, outcome: &'static str, elapsed: Duration)
         .record(elapsed.as_secs_f64());
 }
 
-/// Records how one GraphQL operation's field permissions were checked (a rising
-/// share of `per_field` means queries that select fields their callers may not read,
-/// or that fail).
+/// Records how one GraphQL operation's field permissions were checked: `in_advance`,
+/// `per_field` (queries that select fields their callers may not read, mutations,
+/// invalid documents) or `repeated` (decided in advance, but that run reported an
+/// error, so the query ran again field by field).
 pub fn record_authorization(authorized: crate::graphql::Authorized) {
     metrics::counter!("auskunft_graphql_authorization_total", "mode" => authorized.as_str())
         .increment(1);

@@ -2,7 +2,7 @@
 //! the per-field extension) answer exactly as the field-by-field pipeline does; what
 //! cannot be decided in advance, or fails, runs field by field.
 
-use api::graphql::Authorized::{self, InAdvance, PerField};
+use api::graphql::Authorized::{self, InAdvance, PerField, Repeated};
 use api::graphql::{Executor, RequestOrigin, loaders::Loaders};
 use api::permissions::Session;
 use serde_json::{Value, json};
@@ -174,7 +174,7 @@ async fn what_cannot_be_decided_in_advance_runs_field_by_field(app: TestApp) {
             json!({"ids": [id, "not-an-id"]}),
         )
         .await,
-        PerField,
+        Repeated,
     );
     assert_eq!(body["data"]["nodes"][0]["id"], id, "{body:#}");
     assert_eq!(body["data"]["nodes"][1], json!(null), "{body:#}");

@@ -118,8 +118,10 @@ fn document_guard(limits: SchemaLimits) -> limits::DocumentGuard {
 /// and subscriptions, queries with a field the caller may not read, and documents that
 /// do not parse or validate. A query whose run in advance reports any error (a record
 /// not found, a refusal inside the workflow) also runs again on the full schema, so
-/// every error gets its code, null propagation and audit exactly as before; queries
-/// change nothing, so the second run costs only its time.
+/// every error gets its code, null propagation and audit exactly as before. Queries
+/// change nothing, so the second run costs only its time (both runs share the
+/// request's timeout); a field that reaches outside the database is never run in
+/// advance ([`precheck::REACHES_OUTSIDE`]).
 #[derive(Clone)]
 pub struct Executor {
     schema: AppSchema,
@@ -135,6 +137,9 @@ pub enum Authorized {
     InAdvance,
     /// Field by field as the operation resolved (the full pipeline).
     PerField,
+    /// Decided in advance, but that run reported an error and was discarded: the
+    /// query ran again field by field.
+    Repeated,
 }
 
 impl Authorized {
@@ -143,6 +148,7 @@ impl Authorized {
         match self {
             Authorized::InAdvance => "in_advance",
             Authorized::PerField => "per_field",
+            Authorized::Repeated => "repeated",
         }
     }
 }
@@ -173,21 +179,23 @@ impl Executor {
         session: Session,
         data: impl Fn(async_graphql::Request) -> async_graphql::Request,
     ) -> (async_graphql::Response, Authorized) {
-        if let Some(response) = self.in_advance(&request, &session, &data).await {
-            return (response, Authorized::InAdvance);
-        }
+        let authorized = match self.in_advance(&request, &session, &data).await {
+            Some(Ok(response)) => return (response, Authorized::InAdvance),
+            Some(Err(())) => Authorized::Repeated,
+            None => Authorized::PerField,
+        };
         let response = self.schema.execute(data(request.data(session))).await;
-        (response, Authorized::PerField)
+        (response, authorized)
     }
 
-    /// The response of the run without the extension, if the query qualifies and the
-    /// run reported no error.
+    /// The run without the extension: `None` where the query does not qualify,
+    /// `Err` where the run reported an error (its response is discarded).
     async fn in_advance(
         &self,
         request: &async_graphql::Request,
         session: &Session,
         data: &impl Fn(async_graphql::Request) -> async_graphql::Request,
-    ) -> Option<async_graphql::Response> {
+    ) -> Option<Result<async_graphql::Response, ()>> {
         if !request.uploads.is_empty() {
             return None;
         }
@@ -208,7 +216,11 @@ impl Executor {
             .unhooked
             .execute(data(copy.data(session.clone())))
             .await;
-        response.errors.is_empty().then_some(response)
+        Some(if response.errors.is_empty() {
+            Ok(response)
+        } else {
+            Err(())
+        })
     }
 }
 
