@@ -447,6 +447,18 @@ impl TestApp {
         &self.keys[&role]
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     /// POSTs a GraphQL request; returns (HTTP status, JSON body).
     pub async fn gql_status(
         &self,

@@ -326,15 +326,7 @@ async fn repeated_failed_sign_ins_lock_the_client_out_even_with_a_valid_key() {
         msg["reason"].as_str().unwrap().contains("too many failed"),
         "{msg}"
     );
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("auskunft_auth_lockouts_total"),
         "{metrics}"

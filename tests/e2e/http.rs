@@ -105,15 +105,7 @@ async fn named_operations_are_counted_by_name() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("operation=\"WhoAmI\",outcome=\"ok\""),
         "{metrics}"

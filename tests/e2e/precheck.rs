@@ -115,16 +115,8 @@ async fn queries_decided_in_advance_answer_as_the_full_pipeline_does(app: TestAp
 
     // Over HTTP the server counts how each operation was authorized.
     let in_advance = || async {
-        let metrics = app
-            .client
-            .get(app.url("/metrics"))
-            .send()
+        app.metrics()
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        metrics
             .lines()
             .find(|l| l.starts_with("auskunft_graphql_authorization_total{mode=\"in_advance\"}"))
             .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
