@@ -571,6 +571,16 @@ impl Session {
         Ok(allowed)
     }
 
+    /// Whether the caller holds at least one of `actions` on `object` (cached).
+    async fn allowed_any(&self, object: Object, actions: &[Action]) -> Result<bool, ApiError> {
+        for action in actions {
+            if self.allowed(object, *action).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Whether the caller satisfies every one of `rules`. Asks Casbin (through the
     /// cache) but records nothing: a `false` means the operation runs field by field,
     /// where each denial is reported and audited.
@@ -581,14 +591,7 @@ impl Session {
                 Authenticated => self.principal.is_some(),
                 Allow(object, action) => self.allowed(object, action).await.unwrap_or(false),
                 AllowAny(object, actions) => {
-                    let mut any = false;
-                    for action in actions {
-                        if self.allowed(object, *action).await.unwrap_or(false) {
-                            any = true;
-                            break;
-                        }
-                    }
-                    any
+                    self.allowed_any(object, actions).await.unwrap_or(false)
                 }
             };
             if !permitted {
@@ -655,10 +658,8 @@ impl Session {
                     .await)
             }
             Some(AllowAny(object, actions)) => {
-                for action in actions {
-                    if self.allowed(object, *action).await? {
-                        return Ok(());
-                    }
+                if self.allowed_any(object, actions).await? {
+                    return Ok(());
                 }
                 let operation = operation_name(type_name, field);
                 match actions.first() {
