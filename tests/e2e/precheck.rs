@@ -96,16 +96,32 @@ async fn queries_decided_in_advance_answer_as_the_full_pipeline_does(app: TestAp
         InAdvance,
     );
     assert_eq!(body["data"]["node"]["name"], "Shop orders");
-    // A field of the interface itself counts under every type behind it, some of
-    // which the auditor may not read (webhook subscriptions): decided per field, with
-    // the same answer.
+    // A field of the interface itself counts only under the type the ID names (as
+    // Relay asks: `id` and `__typename` on `Node`).
     let on_interface =
-        "query($id: ID!) { node(id: $id) { id ... on ProcessingActivity { name } } }";
+        "query($id: ID!) { node(id: $id) { __typename id ... on ProcessingActivity { name } } }";
     let body = assert_same(
         both(&app, Some(Role::Auditor), on_interface, json!({"id": id})).await,
-        PerField,
+        InAdvance,
     );
     assert_eq!(body["data"]["node"]["name"], "Shop orders");
+    assert_eq!(body["data"]["node"]["__typename"], "ProcessingActivity");
+    // An ID that cannot be read leaves every type behind `Node`, some of which the
+    // auditor may not read (webhook subscriptions): decided per field, same answer.
+    let unread = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }";
+    let body = assert_same(
+        both(
+            &app,
+            Some(Role::Auditor),
+            unread,
+            json!({"ids": [id, "not-an-id"]}),
+        )
+        .await,
+        PerField,
+    );
+    assert_eq!(body["data"]["nodes"][0]["id"], id.as_str(), "{body:#}");
+    assert_eq!(body["data"]["nodes"][1], json!(null), "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION");
 
     // Introspection needs no key.
     assert_same(
@@ -154,6 +170,30 @@ async fn what_cannot_be_decided_in_advance_runs_field_by_field(app: TestApp) {
         PerField,
     );
     assert_eq!(body["data"], json!({"nodes": [null]}), "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+
+    // The request's ID names its type: `id` on `Node` needs only what a request's
+    // fields need, which the integrator has.
+    let on_node = "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on SubjectRequest { state } } }";
+    let body = assert_same(
+        both(&app, Some(Role::Integrator), on_node, json!({"ids": [id]})).await,
+        InAdvance,
+    );
+    assert_eq!(body["data"]["nodes"][0]["id"], id, "{body:#}");
+    // A type the integrator may not read, named by its ID: per field, FORBIDDEN.
+    let audit_event = api::graphql::ids::global_id("AuditEvent", uuid::Uuid::new_v4()).0;
+    let body = assert_same(
+        both(
+            &app,
+            Some(Role::Integrator),
+            on_node,
+            json!({"ids": [id, audit_event]}),
+        )
+        .await,
+        PerField,
+    );
+    assert_eq!(body["data"]["nodes"][0]["id"], id, "{body:#}");
+    assert_eq!(body["data"]["nodes"][1], json!(null), "{body:#}");
     assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
 
     // Every field allowed, but the run fails (an id of nothing): the error is reported

@@ -18,12 +18,22 @@ pub fn global_id(type_name: &str, id: Uuid) -> ID {
 
 /// Splits a global ID into its type name and UUID; VALIDATION at `path` if malformed.
 pub fn decode_any(id: &ID, path: &[&str]) -> ApiResult<(String, Uuid)> {
-    let invalid = || ApiError::invalid(path, "is not an ID issued by this API");
-    let bytes = URL_SAFE_NO_PAD.decode(id.as_str()).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let (type_name, uuid) = text.split_once(':').ok_or_else(invalid)?;
-    let uuid = Uuid::parse_str(uuid).map_err(|_| invalid())?;
-    Ok((type_name.to_owned(), uuid))
+    split(id.as_str()).ok_or_else(|| ApiError::invalid(path, "is not an ID issued by this API"))
+}
+
+fn split(id: &str) -> Option<(String, Uuid)> {
+    workflow::core::links::parse_global_id(id)
+}
+
+/// The GraphQL type of the object a well-formed global ID names: the type name it
+/// carries, except that a dispatch proof's IDs say `Dispatch`. Whether such an object
+/// exists is not checked.
+pub fn node_type(id: &str) -> Option<String> {
+    let (type_name, _) = split(id)?;
+    Some(match type_name.as_str() {
+        "Dispatch" => "DispatchProof".to_owned(),
+        _ => type_name,
+    })
 }
 
 /// Decodes a global ID that must be of `type_name`.
@@ -91,6 +101,28 @@ mod tests {
         let err = decode(&gid, "AuditEvent", &["id"]).unwrap_err();
         assert_eq!(err.code(), workflow::ErrorCode::Validation);
         assert!(decode(&ID("garbage".into()), "ApiKey", &["id"]).is_err());
+    }
+
+    #[test]
+    fn an_object_has_one_id() {
+        let id = Uuid::now_v7();
+        let spelled = |uuid: String| ID(URL_SAFE_NO_PAD.encode(format!("ApiKey:{uuid}")));
+        assert_eq!(
+            decode(&spelled(id.to_string()), "ApiKey", &["id"]).unwrap(),
+            id
+        );
+        for other in [
+            id.simple().to_string(),
+            id.braced().to_string(),
+            id.urn().to_string(),
+            id.to_string().to_uppercase(),
+            format!(" {id}"),
+        ] {
+            assert!(
+                decode(&spelled(other.clone()), "ApiKey", &["id"]).is_err(),
+                "{other}"
+            );
+        }
     }
 
     #[test]

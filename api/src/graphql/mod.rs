@@ -200,10 +200,12 @@ impl Executor {
             return None;
         }
         let document = self.guard.parse(&request.query, &request.variables).ok()?;
-        let rules = self
-            .fields
-            .rules(&document, request.operation_name.as_deref())?;
-        if !session.permits_all(&rules).await {
+        let needs = self.fields.rules(
+            &document,
+            request.operation_name.as_deref(),
+            &request.variables,
+        )?;
+        if !session.permits_all(&needs.rules).await {
             return None;
         }
         let mut copy =
@@ -212,10 +214,11 @@ impl Executor {
         copy.extensions.clone_from(&request.extensions);
         copy.introspection_mode = request.introspection_mode;
         copy.set_parsed_query(document);
-        let response = self
-            .unhooked
-            .execute(data(copy.data(session.clone())))
-            .await;
+        let mut copy = copy.data(session.clone());
+        if !needs.node_types.is_empty() {
+            copy = copy.data(precheck::NodeTypes(needs.node_types));
+        }
+        let response = self.unhooked.execute(data(copy)).await;
         Some(if response.errors.is_empty() {
             Ok(response)
         } else {

@@ -12,13 +12,21 @@
 //! (fragments expanded, a field of an interface under each type that implements it);
 //! when the caller holds all of them, the query runs on a schema without the
 //! extension. Everything else runs through the full pipeline as before.
+//!
+//! `node(id:)` and `nodes(ids:)` return the `Node` interface, whose fields count under
+//! every type behind it; but the IDs say which types they fetch. Where every ID of
+//! such a field can be read (a literal or a variable), the fields selected on `Node`
+//! itself count only under those types, and the run checks that each fetched object
+//! is of the type its ID was read as ([`NodeTypes`]).
 
 use std::collections::{HashMap, HashSet};
 
+use async_graphql::Variables;
 use async_graphql::parser::types::{
-    BaseType, DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
+    BaseType, DocumentOperations, ExecutableDocument, Field, OperationDefinition, OperationType,
     Selection, SelectionSet, Type, TypeKind, TypeSystemDefinition,
 };
+use async_graphql_value::{ConstValue, Value};
 
 use crate::permissions::{Rule, rule_for};
 
@@ -27,6 +35,29 @@ use crate::permissions::{Rule, rule_for};
 /// fields must not do their work twice, so a query selecting one runs field by field
 /// from the start. A new field that connects to anything but the store belongs here.
 pub const REACHES_OUTSIDE: &[(&str, &str)] = &[("Query", "inspectSource")];
+
+/// What a query needs to run in advance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Needs {
+    /// The rules of every field it selects, each once.
+    pub rules: Vec<Rule>,
+    /// The type each ID given to `node` or `nodes` was read as (empty where the query
+    /// fetches nothing through them, or its IDs could not all be read).
+    pub node_types: HashMap<String, String>,
+}
+
+/// Per-request data of a run decided in advance: the type each ID given to `node` or
+/// `nodes` was read as. Those resolvers refuse an object of any other type (the run
+/// then reports an error and the query runs again field by field).
+#[derive(Debug, Clone, Default)]
+pub struct NodeTypes(pub HashMap<String, String>);
+
+impl NodeTypes {
+    /// Whether `id` may resolve to an object of `type_name` in this run.
+    pub fn allows(&self, id: &str, type_name: &str) -> bool {
+        self.0.get(id).is_some_and(|t| t == type_name)
+    }
+}
 
 /// The schema's output types, as the walk over a document needs them.
 #[derive(Debug, Default)]
@@ -93,24 +124,42 @@ impl SelectedFields {
     /// subscription (their failures are audited as they happen), an operation that
     /// is not in the document, a type or field the schema does not have, a field with
     /// no rule. `@skip` and `@include` are not evaluated: a field they leave out still
-    /// counts, which can only ask for more than the query needs.
+    /// counts, which can only ask for more than the query needs. `variables` are read
+    /// for the IDs of `node` and `nodes` only.
     pub fn rules(
         &self,
         document: &ExecutableDocument,
         operation_name: Option<&str>,
-    ) -> Option<Vec<Rule>> {
+        variables: &Variables,
+    ) -> Option<Needs> {
         let operation = operation(document, operation_name)?;
         if operation.ty != OperationType::Query {
             return None;
         }
-        let mut walk = Walk {
-            types: self,
-            document,
-            rules: Vec::new(),
-            fragments_seen: HashSet::new(),
+        let walk = |narrow| {
+            let mut walk = Walk {
+                types: self,
+                document,
+                variables,
+                narrow,
+                unreadable_ids: false,
+                rules: Vec::new(),
+                node_types: HashMap::new(),
+                fragments_seen: HashSet::new(),
+            };
+            walk.selections(&operation.selection_set.node, "Query", None)?;
+            Some(walk)
         };
-        walk.selections(&operation.selection_set.node, "Query")?;
-        Some(walk.rules)
+        let mut done = walk(true)?;
+        // All or nothing: a run that checks the types of some IDs would refuse the
+        // objects of the others.
+        if done.unreadable_ids {
+            done = walk(false)?;
+        }
+        Some(Needs {
+            rules: done.rules,
+            node_types: done.node_types,
+        })
     }
 }
 
@@ -144,14 +193,29 @@ fn named(ty: &Type) -> String {
 struct Walk<'a> {
     types: &'a SelectedFields,
     document: &'a ExecutableDocument,
+    variables: &'a Variables,
+    /// Whether the fields selected on what `node`/`nodes` return count only under the
+    /// types their IDs name.
+    narrow: bool,
+    /// Some ID given to `node` or `nodes` could not be read.
+    unreadable_ids: bool,
     rules: Vec<Rule>,
-    /// Fragments already walked: each adds nothing the second time, and a cycle (which
-    /// validation refuses later) ends here.
-    fragments_seen: HashSet<&'a str>,
+    node_types: HashMap<String, String>,
+    /// Fragments already walked, with the types their interface stood for: each adds
+    /// nothing the second time in the same place, and a cycle (which validation
+    /// refuses later) ends here.
+    fragments_seen: HashSet<(&'a str, Option<Vec<String>>)>,
 }
 
 impl<'a> Walk<'a> {
-    fn selections(&mut self, set: &'a SelectionSet, parent: &'a str) -> Option<()> {
+    /// Walks `set`, selected on `parent`; `only`, where given, lists the object types
+    /// the interface `parent` stands for here.
+    fn selections(
+        &mut self,
+        set: &'a SelectionSet,
+        parent: &'a str,
+        only: Option<&[String]>,
+    ) -> Option<()> {
         for selection in &set.items {
             match &selection.node {
                 Selection::Field(field) => {
@@ -160,11 +224,17 @@ impl<'a> Walk<'a> {
                     if matches!(name, "__typename" | "__schema" | "__type") {
                         continue;
                     }
-                    self.field(parent, name)?;
+                    self.field(parent, name, only)?;
                     let children = &field.node.selection_set.node;
                     if !children.items.is_empty() {
                         let returns = self.types.fields.get(parent)?.get(name)?;
-                        self.selections(children, returns)?;
+                        let fetched = match (parent, name) {
+                            ("Query", "node" | "nodes") if self.narrow => {
+                                self.fetched_types(&field.node)
+                            }
+                            _ => None,
+                        };
+                        self.selections(children, returns, fetched.as_deref())?;
                     }
                 }
                 Selection::InlineFragment(fragment) => {
@@ -172,13 +242,11 @@ impl<'a> Walk<'a> {
                         Some(condition) => condition.node.on.node.as_str(),
                         None => parent,
                     };
-                    self.selections(&fragment.node.selection_set.node, on)?;
+                    let only = only.filter(|_| on == parent);
+                    self.selections(&fragment.node.selection_set.node, on, only)?;
                 }
                 Selection::FragmentSpread(spread) => {
                     let name = spread.node.fragment_name.node.as_str();
-                    if !self.fragments_seen.insert(name) {
-                        continue;
-                    }
                     let fragment = &self
                         .document
                         .fragments
@@ -187,20 +255,74 @@ impl<'a> Walk<'a> {
                         .1
                         .node;
                     let on = fragment.type_condition.node.on.node.as_str();
-                    self.selections(&fragment.selection_set.node, on)?;
+                    let only = only.filter(|_| on == parent);
+                    if !self
+                        .fragments_seen
+                        .insert((name, only.map(<[String]>::to_vec)))
+                    {
+                        continue;
+                    }
+                    self.selections(&fragment.selection_set.node, on, only)?;
                 }
             }
         }
         Some(())
     }
 
+    /// The object types the IDs given to `node` (`id`) or `nodes` (`ids`) name, noted
+    /// in `node_types`; `None` (and `unreadable_ids`) where one cannot be read or names
+    /// no type behind `Node`.
+    fn fetched_types(&mut self, field: &Field) -> Option<Vec<String>> {
+        let found = (|| {
+            let argument = match field.name.node.as_str() {
+                "node" => "id",
+                _ => "ids",
+            };
+            let value = match &field.get_argument(argument)?.node {
+                Value::Variable(name) => self.variables.get(name)?.clone(),
+                literal => literal.clone().into_const()?,
+            };
+            let ids = match value {
+                ConstValue::String(id) => vec![id],
+                ConstValue::List(ids) => ids
+                    .into_iter()
+                    .map(|id| match id {
+                        ConstValue::String(id) => Some(id),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()?,
+                _ => return None,
+            };
+            let behind_node = self.types.possible.get("Node")?;
+            let mut types = Vec::new();
+            for id in ids {
+                let type_name = crate::graphql::ids::node_type(&id)?;
+                if !behind_node.contains(&type_name) {
+                    return None;
+                }
+                if !types.contains(&type_name) {
+                    types.push(type_name.clone());
+                }
+                self.node_types.insert(id, type_name);
+            }
+            types.sort();
+            Some(types)
+        })();
+        if found.is_none() {
+            self.unreadable_ids = true;
+        }
+        found
+    }
+
     /// Adds the rule of `parent.name`, or of the field under every object type that
-    /// can stand in for an interface.
-    fn field(&mut self, parent: &str, name: &str) -> Option<()> {
+    /// can stand in for an interface (those of `only`, where given).
+    fn field(&mut self, parent: &str, name: &str, only: Option<&[String]>) -> Option<()> {
         match self.types.possible.get(parent) {
             Some(objects) => {
                 for object in objects {
-                    self.add(object, name)?;
+                    if only.is_none_or(|only| only.contains(object)) {
+                        self.add(object, name)?;
+                    }
                 }
             }
             None => {
@@ -234,9 +356,17 @@ mod tests {
     }
 
     fn rules_named(query: &str, operation: Option<&str>) -> Option<Vec<Rule>> {
+        needs(query, operation, serde_json::json!({})).map(|n| n.rules)
+    }
+
+    fn needs(query: &str, operation: Option<&str>, variables: serde_json::Value) -> Option<Needs> {
         let types = SelectedFields::from_sdl(&crate::graphql::schema_sdl());
         let document = async_graphql::parser::parse_query(query).unwrap();
-        types.rules(&document, operation)
+        types.rules(&document, operation, &Variables::from_json(variables))
+    }
+
+    fn id(type_name: &str) -> String {
+        crate::graphql::ids::global_id(type_name, uuid::Uuid::from_u128(7)).0
     }
 
     #[test]
@@ -287,6 +417,91 @@ mod tests {
             !narrowed.contains(&Allow(Object::AuditEvent, Action::Read)),
             "{narrowed:?}"
         );
+    }
+
+    #[test]
+    fn the_ids_given_to_node_narrow_its_interface_fields() {
+        let activity = id("ProcessingActivity");
+        let event = id("AuditEvent");
+        let needed = needs(
+            &format!(r#"{{ node(id: "{activity}") {{ id }} }}"#),
+            None,
+            serde_json::json!({}),
+        )
+        .unwrap();
+        // `Query.node` needs a caller; `id` on an activity the register's permission.
+        assert_eq!(
+            needed.rules,
+            vec![Authenticated, Allow(Object::Register, Action::Read)]
+        );
+        assert_eq!(needed.node_types[&activity], "ProcessingActivity");
+
+        // From a variable, several types, the dispatch proof's own ID prefix.
+        let dispatch = id("Dispatch");
+        let needed = needs(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            None,
+            serde_json::json!({"ids": [activity, event, dispatch]}),
+        )
+        .unwrap();
+        assert_eq!(needed.node_types[&dispatch], "DispatchProof");
+        for rule in [
+            Allow(Object::Register, Action::Read),
+            Allow(Object::AuditEvent, Action::Read),
+            Allow(Object::Request, Action::Read),
+        ] {
+            assert!(needed.rules.contains(&rule), "{rule:?} in {needed:?}");
+        }
+        assert!(
+            !needed.rules.contains(&Allow(Object::Consent, Action::Read)),
+            "{needed:?}"
+        );
+
+        // One fragment in two places counts in both.
+        let needed = needs(
+            &format!(
+                r#"{{ a: node(id: "{activity}") {{ ...F }} b: node(id: "{event}") {{ ...F ... on Node {{ id }} }} }}
+                fragment F on Node {{ id }}"#
+            ),
+            None,
+            serde_json::json!({}),
+        )
+        .unwrap();
+        assert!(
+            needed
+                .rules
+                .contains(&Allow(Object::AuditEvent, Action::Read)),
+            "{needed:?}"
+        );
+
+        // An ID that cannot be read (malformed, a missing variable, a type that is not
+        // a node) undoes the narrowing everywhere: all types count, none is checked.
+        for (query, vars) in [
+            (
+                format!(r#"{{ a: node(id: "{activity}") {{ id }} b: node(id: "x") {{ id }} }}"#),
+                serde_json::json!({}),
+            ),
+            (
+                format!(
+                    r#"query($id: ID!) {{ a: node(id: "{activity}") {{ id }} b: node(id: $id) {{ id }} }}"#
+                ),
+                serde_json::json!({}),
+            ),
+            (
+                format!(
+                    r#"{{ nodes(ids: ["{activity}", "{}"]) {{ id }} }}"#,
+                    id("Me")
+                ),
+                serde_json::json!({}),
+            ),
+        ] {
+            let needed = needs(&query, None, vars).unwrap();
+            assert!(needed.node_types.is_empty(), "{query}: {needed:?}");
+            assert!(
+                needed.rules.contains(&Allow(Object::Consent, Action::Read)),
+                "{query}: {needed:?}"
+            );
+        }
     }
 
     #[test]

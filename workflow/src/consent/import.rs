@@ -73,17 +73,14 @@ struct Row {
 
 /// Reads a purpose cell: a global ID (`Purpose:<uuid>` in URL-safe base64) or a name.
 fn purpose_cell(cell: &str, by_name: &HashMap<String, Uuid>, ids: &[Uuid]) -> Option<Uuid> {
-    use base64::Engine;
     let cell = cell.trim();
     if let Some(id) = by_name.get(cell) {
         return Some(*id);
     }
-    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cell)
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let id = Uuid::parse_str(text.strip_prefix("Purpose:")?).ok()?;
-    ids.contains(&id).then_some(id)
+    match crate::core::links::parse_global_id(cell)? {
+        (type_name, id) if type_name == "Purpose" && ids.contains(&id) => Some(id),
+        _ => None,
+    }
 }
 
 impl Workflow {

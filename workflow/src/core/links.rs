@@ -68,6 +68,25 @@ pub fn global_id(type_name: &str, id: uuid::Uuid) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{type_name}:{id}"))
 }
 
+/// The type name and UUID of a global ID as [`global_id`] writes it, or `None`.
+/// Only that spelling (lower-case, hyphenated): `Uuid::parse_str` also reads the
+/// braced, URN, upper-case and unhyphenated forms, which would give one object several
+/// IDs, and clients that compare IDs as strings several objects.
+pub fn parse_global_id(id: &str) -> Option<(String, uuid::Uuid)> {
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id)
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (type_name, uuid) = text.split_once(':')?;
+    let parsed = uuid::Uuid::try_parse(uuid).ok()?;
+    let canonical = parsed
+        .hyphenated()
+        .encode_lower(&mut uuid::Uuid::encode_buffer())
+        == uuid;
+    canonical.then(|| (type_name.to_owned(), parsed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,10 @@
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, OutputType};
 use uuid::Uuid;
 use workflow::Action;
 
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::loaders::{Loaders, loaders};
+use crate::graphql::precheck::NodeTypes;
 use crate::graphql::types::actor::SystemActor;
 use crate::graphql::types::register::DataSource;
 use crate::graphql::types::retention::RetentionFinding;
@@ -177,6 +178,27 @@ async fn fetch(
     })
 }
 
+/// In a run decided in advance (see [`crate::graphql::precheck`]), only the fields of
+/// the type `id` was read as were authorized: an object of another type is refused,
+/// and the query runs again field by field.
+fn as_read(ctx: &Context<'_>, id: &ID, node: Node) -> ApiResult<Node> {
+    let type_name = node.introspection_type_name();
+    match ctx.data_opt::<NodeTypes>() {
+        Some(types) if !types.allows(id.as_str(), &type_name) => {
+            tracing::error!(
+                id = id.as_str(),
+                fetched = %type_name,
+                "a node is of another type than its ID was read as"
+            );
+            Err(ApiError::new(
+                workflow::ErrorCode::Internal,
+                "the object is of another type than its ID names",
+            ))
+        }
+        _ => Ok(node),
+    }
+}
+
 fn not_found(what: &'static str) -> ApiError {
     workflow::Error::NotFound { what }.into()
 }
@@ -324,7 +346,8 @@ impl NodeQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "A global ID.")] id: ID,
     ) -> ApiResult<Node> {
-        fetch(loaders(ctx)?, session(ctx)?, &id, &["id"], "Query.node").await
+        let node = fetch(loaders(ctx)?, session(ctx)?, &id, &["id"], "Query.node").await?;
+        as_read(ctx, &id, node)
     }
 
     /// Fetches several objects by global ID, in order; an entry is null (with an
@@ -345,7 +368,8 @@ impl NodeQuery {
         let mut nodes = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
             let index = i.to_string();
-            match fetch(l, session, id, &["ids", &index], "Query.nodes").await {
+            let fetched = fetch(l, session, id, &["ids", &index], "Query.nodes").await;
+            match fetched.and_then(|node| as_read(ctx, id, node)) {
                 Ok(node) => nodes.push(Some(node)),
                 Err(err) => {
                     let mut error = async_graphql::Error::from(err).into_server_error(ctx.item.pos);
