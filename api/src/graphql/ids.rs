@@ -18,18 +18,15 @@ pub fn global_id(type_name: &str, id: Uuid) -> ID {
 
 /// Splits a global ID into its type name and UUID; VALIDATION at `path` if malformed.
 pub fn decode_any(id: &ID, path: &[&str]) -> ApiResult<(String, Uuid)> {
-    split(id.as_str()).ok_or_else(|| ApiError::invalid(path, "is not an ID issued by this API"))
-}
-
-fn split(id: &str) -> Option<(String, Uuid)> {
-    workflow::core::links::parse_global_id(id)
+    workflow::core::links::parse_global_id(id.as_str())
+        .ok_or_else(|| ApiError::invalid(path, "is not an ID issued by this API"))
 }
 
 /// The GraphQL type of the object a well-formed global ID names: the type name it
 /// carries, except that a dispatch proof's IDs say `Dispatch`. Whether such an object
 /// exists is not checked.
 pub fn node_type(id: &str) -> Option<String> {
-    let (type_name, _) = split(id)?;
+    let (type_name, _) = workflow::core::links::parse_global_id(id)?;
     Some(match type_name.as_str() {
         "Dispatch" => "DispatchProof".to_owned(),
         _ => type_name,

@@ -180,33 +180,36 @@ impl Executor {
         data: impl Fn(async_graphql::Request) -> async_graphql::Request,
     ) -> (async_graphql::Response, Authorized) {
         let authorized = match self.in_advance(&request, &session, &data).await {
-            Some(Ok(response)) => return (response, Authorized::InAdvance),
-            Some(Err(())) => Authorized::Repeated,
-            None => Authorized::PerField,
+            InAdvance::Answered(response) => return (*response, Authorized::InAdvance),
+            InAdvance::Discarded => Authorized::Repeated,
+            InAdvance::NotDecidable => Authorized::PerField,
         };
         let response = self.schema.execute(data(request.data(session))).await;
         (response, authorized)
     }
 
-    /// The run without the extension: `None` where the query does not qualify,
-    /// `Err` where the run reported an error (its response is discarded).
+    /// The run without the extension, where the query qualifies.
     async fn in_advance(
         &self,
         request: &async_graphql::Request,
         session: &Session,
         data: &impl Fn(async_graphql::Request) -> async_graphql::Request,
-    ) -> Option<Result<async_graphql::Response, ()>> {
+    ) -> InAdvance {
         if !request.uploads.is_empty() {
-            return None;
+            return InAdvance::NotDecidable;
         }
-        let document = self.guard.parse(&request.query, &request.variables).ok()?;
-        let needs = self.fields.rules(
+        let Ok(document) = self.guard.parse(&request.query, &request.variables) else {
+            return InAdvance::NotDecidable;
+        };
+        let Some(needs) = self.fields.rules(
             &document,
             request.operation_name.as_deref(),
             &request.variables,
-        )?;
+        ) else {
+            return InAdvance::NotDecidable;
+        };
         if !session.permits_all(&needs.rules).await {
-            return None;
+            return InAdvance::NotDecidable;
         }
         let mut copy =
             async_graphql::Request::new(request.query.clone()).variables(request.variables.clone());
@@ -216,15 +219,25 @@ impl Executor {
         copy.set_parsed_query(document);
         let mut copy = copy.data(session.clone());
         if !needs.node_types.is_empty() {
-            copy = copy.data(precheck::NodeTypes(needs.node_types));
+            copy = copy.data(needs.node_types);
         }
         let response = self.unhooked.execute(data(copy)).await;
-        Some(if response.errors.is_empty() {
-            Ok(response)
+        if response.errors.is_empty() {
+            InAdvance::Answered(Box::new(response))
         } else {
-            Err(())
-        })
+            InAdvance::Discarded
+        }
     }
+}
+
+/// What became of a query's run in advance.
+enum InAdvance {
+    /// It does not qualify (see [`Executor`]); it did not run.
+    NotDecidable,
+    /// It ran and reported an error: its response is discarded.
+    Discarded,
+    /// It ran without error: this is the answer.
+    Answered(Box<async_graphql::Response>),
 }
 
 /// The schema's one extension, for every operation over HTTP and WebSocket alike:

@@ -43,19 +43,29 @@ pub struct Needs {
     pub rules: Vec<Rule>,
     /// The type each ID given to `node` or `nodes` was read as (empty where the query
     /// fetches nothing through them, or its IDs could not all be read).
-    pub node_types: HashMap<String, String>,
+    pub node_types: NodeTypes,
 }
 
 /// Per-request data of a run decided in advance: the type each ID given to `node` or
 /// `nodes` was read as. Those resolvers refuse an object of any other type (the run
 /// then reports an error and the query runs again field by field).
-#[derive(Debug, Clone, Default)]
-pub struct NodeTypes(pub HashMap<String, String>);
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeTypes(HashMap<String, String>);
 
 impl NodeTypes {
+    /// Whether no ID was read (the run checks nothing).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The type `id` was read as.
+    pub fn get(&self, id: &str) -> Option<&str> {
+        self.0.get(id).map(String::as_str)
+    }
+
     /// Whether `id` may resolve to an object of `type_name` in this run.
     pub fn allows(&self, id: &str, type_name: &str) -> bool {
-        self.0.get(id).is_some_and(|t| t == type_name)
+        self.get(id) == Some(type_name)
     }
 }
 
@@ -144,7 +154,7 @@ impl SelectedFields {
                 narrow,
                 unreadable_ids: false,
                 rules: Vec::new(),
-                node_types: HashMap::new(),
+                node_types: NodeTypes::default(),
                 fragments_seen: HashSet::new(),
             };
             walk.selections(&operation.selection_set.node, "Query", None)?;
@@ -200,7 +210,7 @@ struct Walk<'a> {
     /// Some ID given to `node` or `nodes` could not be read.
     unreadable_ids: bool,
     rules: Vec<Rule>,
-    node_types: HashMap<String, String>,
+    node_types: NodeTypes,
     /// Fragments already walked, with the types their interface stood for: each adds
     /// nothing the second time in the same place, and a cycle (which validation
     /// refuses later) ends here.
@@ -303,7 +313,7 @@ impl<'a> Walk<'a> {
                 if !types.contains(&type_name) {
                     types.push(type_name.clone());
                 }
-                self.node_types.insert(id, type_name);
+                self.node_types.0.insert(id, type_name);
             }
             types.sort();
             Some(types)
@@ -434,7 +444,7 @@ mod tests {
             needed.rules,
             vec![Authenticated, Allow(Object::Register, Action::Read)]
         );
-        assert_eq!(needed.node_types[&activity], "ProcessingActivity");
+        assert_eq!(needed.node_types.get(&activity), Some("ProcessingActivity"));
 
         // From a variable, several types, the dispatch proof's own ID prefix.
         let dispatch = id("Dispatch");
@@ -444,7 +454,7 @@ mod tests {
             serde_json::json!({"ids": [activity, event, dispatch]}),
         )
         .unwrap();
-        assert_eq!(needed.node_types[&dispatch], "DispatchProof");
+        assert_eq!(needed.node_types.get(&dispatch), Some("DispatchProof"));
         for rule in [
             Allow(Object::Register, Action::Read),
             Allow(Object::AuditEvent, Action::Read),
