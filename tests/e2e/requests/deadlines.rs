@@ -39,17 +39,21 @@ async fn holidays_and_closed_days_move_the_deadline(app: TestApp) {
 }
 e2e!(holidays, holidays_and_closed_days_move_the_deadline);
 
-/// A letter received earlier: the deadline runs from receipt, and the filters find
-/// it overdue; a receipt in the future is refused.
-async fn the_deadline_runs_from_receipt(app: TestApp) {
-    // A letter received earlier: the deadline runs from receipt; the future is refused.
+/// An access request by letter, received 40 days ago (past its deadline).
+async fn late_letter(app: &TestApp) -> Value {
     let received = (chrono::Utc::now() - chrono::Duration::days(40)).to_rfc3339();
-    let late = submit(
-        &app,
+    submit(
+        app,
         "brief@example.com",
         json!({"channel": "LETTER", "receivedAt": received}),
     )
-    .await;
+    .await
+}
+
+/// A letter received earlier: the deadline runs from receipt, and the filters find
+/// it overdue; a receipt in the future is refused.
+async fn the_deadline_runs_from_receipt(app: TestApp) {
+    let late = late_letter(&app).await;
     assert_eq!(late["request"]["isOverdue"], true);
     let future = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
     let body = app
@@ -81,13 +85,7 @@ e2e!(from_receipt, the_deadline_runs_from_receipt);
 
 /// Extension: reason required, only before the deadline, once; the subject is told.
 async fn the_deadline_is_extended_once_with_a_reason(app: TestApp) {
-    let received = (chrono::Utc::now() - chrono::Duration::days(40)).to_rfc3339();
-    let late = submit(
-        &app,
-        "brief@example.com",
-        json!({"channel": "LETTER", "receivedAt": received}),
-    )
-    .await;
+    let late = late_letter(&app).await;
     // Extension: reason required, only before the deadline, once; the subject is told.
     let fresh = submit(&app, "verlaengerung@example.com", json!({})).await["request"].clone();
     let id = fresh["id"].as_str().unwrap();

@@ -637,6 +637,22 @@ impl Workflow {
             .collect()
     }
 
+    /// One identity provider of the organization; NOT_FOUND otherwise.
+    pub async fn identity_provider(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<IdentityProviderView> {
+        identity_provider::Entity::find_by_id(id)
+            .filter(identity_provider::Column::OrgId.eq(principal.org_id))
+            .one(self.store.conn())
+            .await?
+            .ok_or(Error::NotFound {
+                what: "identity provider",
+            })?
+            .try_into()
+    }
+
     /// Trusts an identity provider (or changes the claim and map of one trusted).
     /// CONFLICT when another organization trusts the same issuer and audience: a
     /// token must name one organization.

@@ -39,7 +39,7 @@ pub(crate) use intake::normalize_identity as intake_normalize;
 pub(crate) use intake::subject_of;
 pub use intake::{NewAttachment, NewIdentity, NewRequest, Submitted};
 pub use machine::{RequestEvent, RequestKind, RequestState, Transition, TransitionError};
-pub use parts::RequestPart;
+pub use parts::{PartView, RequestPart};
 pub use purge::PurgeReport;
 pub(crate) use queries::overdue_requests;
 pub use queries::{AttachmentFile, RequestFilter, RequestGauges, StalledReason};

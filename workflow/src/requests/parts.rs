@@ -1,13 +1,19 @@
-//! Finding the request a part belongs to (a task, a collected value, a finding ...),
-//! so `node(id:)` can fetch any part by its global ID through the request.
+//! Fetching a part of a request (a task, a collected value, a finding ...) by its own
+//! id, through the request it belongs to, so `node(id:)` can fetch any part by its
+//! global ID.
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use super::view::TimelineEntryView;
-use crate::entity;
+use super::view::{TaskView, TimelineEntryView};
+use crate::answer::AnswerPackageView;
+use crate::collection::leaks::LeakFindingView;
+use crate::dispatch::DispatchProof;
+use crate::entity::{self, collected_record, redaction, request_attachment};
+use crate::erasure::notices::RecipientNoticeView;
 use crate::error::{Error, Result};
-use crate::{Principal, Workflow};
+use crate::execution::{CorrectionView, RestrictionView};
+use crate::{Action, Principal, Workflow};
 
 /// A kind of object that lives inside one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +40,49 @@ pub enum RequestPart {
     AnswerPackage,
 }
 
+/// One part of a request, as its request's lists show it.
+#[derive(Debug, Clone)]
+pub enum PartView {
+    /// A collection or execution task.
+    Task(TaskView),
+    /// A collected value (opened) with its redaction, if any.
+    Record {
+        /// The stored record.
+        record: collected_record::Model,
+        /// Its value, opened.
+        value: String,
+        /// Its redaction, if the reviewer redacted it.
+        redaction: Option<redaction::Model>,
+    },
+    /// A leak finding with where it stands.
+    LeakFinding(LeakFindingView),
+    /// A timeline entry.
+    TimelineEntry(TimelineEntryView),
+    /// A file received with the request or uploaded as a task's result (without
+    /// content).
+    Attachment(request_attachment::Model),
+    /// A correction.
+    Correction(CorrectionView),
+    /// A restriction or objection mark.
+    Restriction(RestrictionView),
+    /// An Art. 19 notice to a recipient.
+    RecipientNotice(RecipientNoticeView),
+    /// The proof of a dispatch.
+    Dispatch(DispatchProof),
+    /// The request's current answer package (without content).
+    AnswerPackage(AnswerPackageView),
+}
+
 impl RequestPart {
+    /// What reading a part of this kind needs on `Object::Request`: collected values
+    /// and answer packages are the subject's personal data.
+    pub fn read_action(self) -> Action {
+        match self {
+            Self::Record | Self::AnswerPackage => Action::ReadData,
+            _ => Action::Read,
+        }
+    }
+
     fn noun(self) -> &'static str {
         match self {
             Self::Task => "task",
@@ -85,6 +133,108 @@ impl Workflow {
             RequestPart::AnswerPackage => owner!(answer_package),
         };
         found.ok_or(Error::NotFound { what: part.noun() })
+    }
+
+    /// The part `id` of the kind `part`, as the lists of its request show it;
+    /// NOT_FOUND when the caller's organization has no such part (a superseded answer
+    /// package is not kept). The caller checks `part.read_action()` first.
+    pub async fn request_part(
+        &self,
+        principal: &Principal,
+        part: RequestPart,
+        id: Uuid,
+    ) -> Result<PartView> {
+        let request = [self.request_of_part(principal, part, id).await?];
+        let missing = || Error::NotFound { what: part.noun() };
+        fn pick<T>(rows: Vec<T>, is: impl Fn(&T) -> bool) -> Option<T> {
+            rows.into_iter().find(|row| is(row))
+        }
+        let found = match part {
+            RequestPart::Task => pick(self.tasks_of_requests(principal, &request).await?, |t| {
+                t.id == id
+            })
+            .map(PartView::Task),
+            RequestPart::Record => {
+                let found = pick(self.records_of_requests(principal, &request).await?, |r| {
+                    r.0.id == id
+                });
+                match found {
+                    Some((record, value)) => {
+                        let redaction = pick(
+                            self.redactions_of_requests(principal, &request).await?,
+                            |r| r.record_id == id,
+                        );
+                        Some(PartView::Record {
+                            record,
+                            value,
+                            redaction,
+                        })
+                    }
+                    None => None,
+                }
+            }
+            RequestPart::LeakFinding => pick(
+                self.leak_findings_of_requests(principal, &request).await?,
+                |f| f.finding.id == id,
+            )
+            .map(PartView::LeakFinding),
+            RequestPart::Attachment => {
+                let received = pick(
+                    self.attachments_of_requests(principal, &request).await?,
+                    |a| a.id == id,
+                );
+                match received {
+                    Some(a) => Some(a),
+                    None => {
+                        let tasks: Vec<Uuid> = self
+                            .tasks_of_requests(principal, &request)
+                            .await?
+                            .iter()
+                            .map(|t| t.id)
+                            .collect();
+                        pick(self.files_of_tasks(principal, &tasks).await?, |a| {
+                            a.id == id
+                        })
+                    }
+                }
+                .map(PartView::Attachment)
+            }
+            RequestPart::Correction => pick(
+                self.corrections_of_requests(principal, &request).await?,
+                |c| c.id == id,
+            )
+            .map(PartView::Correction),
+            RequestPart::Restriction => pick(
+                self.restrictions_of_requests(principal, &request).await?,
+                |r| r.id == id,
+            )
+            .map(PartView::Restriction),
+            RequestPart::RecipientNotice => {
+                pick(self.recipient_notices(principal, request[0]).await?, |n| {
+                    n.id == id
+                })
+                .map(PartView::RecipientNotice)
+            }
+            RequestPart::Dispatch => self
+                .dispatch_proof(principal, request[0])
+                .await?
+                .filter(|d| d.id == id)
+                .map(PartView::Dispatch),
+            RequestPart::AnswerPackage => {
+                return pick(
+                    self.current_answer_packages(principal, &request).await?,
+                    |p| p.id == id,
+                )
+                .map(PartView::AnswerPackage)
+                .ok_or(Error::NotFound {
+                    what: "answer package (a superseded package is not kept)",
+                });
+            }
+            RequestPart::TimelineEntry => Some(PartView::TimelineEntry(
+                self.timeline_entry(principal, id).await?,
+            )),
+        };
+        found.ok_or_else(missing)
     }
 
     /// One entry of a request's timeline.

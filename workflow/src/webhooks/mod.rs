@@ -455,6 +455,18 @@ impl Workflow {
             .collect()
     }
 
+    /// One webhook of the organization (organization:update); NOT_FOUND otherwise.
+    pub async fn webhook_subscription(
+        &self,
+        principal: &Principal,
+        id: Uuid,
+    ) -> Result<WebhookSubscription> {
+        self.require_webhooks(principal).await?;
+        Self::find_subscription(self.store.conn(), principal.org_id, id)
+            .await?
+            .try_into()
+    }
+
     async fn find_subscription<C: Conn>(
         conn: &C,
         org_id: Uuid,

@@ -1,12 +1,11 @@
 use async_graphql::{Context, ID, Object, OutputType};
 use uuid::Uuid;
-use workflow::Action;
 
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::loaders::{Loaders, loaders};
 use crate::graphql::precheck::NodeTypes;
 use crate::graphql::types::actor::SystemActor;
 use crate::graphql::types::register::DataSource;
+use crate::graphql::types::requests::CollectedRecord;
 use crate::graphql::types::retention::RetentionFinding;
 use crate::graphql::types::{Me, Node};
 use crate::graphql::{ids, session};
@@ -17,13 +16,7 @@ use crate::permissions::Session;
 pub struct NodeQuery;
 
 /// `op` names the root field in a denial's audit entry (`Query.node`, `Query.nodes`).
-async fn fetch(
-    l: &Loaders,
-    session: &Session,
-    id: &ID,
-    path: &[&str],
-    op: &str,
-) -> ApiResult<Node> {
+async fn fetch(session: &Session, id: &ID, path: &[&str], op: &str) -> ApiResult<Node> {
     let principal = session.principal()?;
     let wf = session.workflow();
     let (type_name, uuid) = ids::decode_any(id, path)?;
@@ -138,25 +131,13 @@ async fn fetch(
             session
                 .require(workflow::Object::Policy, workflow::Action::Read, op)
                 .await?;
-            let found = wf
-                .identity_providers(principal)
-                .await?
-                .into_iter()
-                .find(|p| p.id == uuid)
-                .ok_or_else(|| not_found("identity provider"))?;
-            Node::IdentityProvider(found.into())
+            Node::IdentityProvider(wf.identity_provider(principal, uuid).await?.into())
         }
         "WebhookSubscription" => {
             session
                 .require(workflow::Object::Organization, workflow::Action::Update, op)
                 .await?;
-            let found = wf
-                .webhook_subscriptions(principal)
-                .await?
-                .into_iter()
-                .find(|w| w.id == uuid)
-                .ok_or_else(|| not_found("webhook subscription"))?;
-            Node::WebhookSubscription(found.into())
+            Node::WebhookSubscription(wf.webhook_subscription(principal, uuid).await?.into())
         }
         "WebhookDelivery" => {
             session
@@ -174,7 +155,7 @@ async fn fetch(
                 wf.retention_finding(principal, uuid).await?,
             ))
         }
-        _ => return part(l, session, &type_name, uuid, path, op).await,
+        _ => return part(session, &type_name, uuid, path, op).await,
     })
 }
 
@@ -203,132 +184,53 @@ fn not_found(what: &'static str) -> ApiError {
     workflow::Error::NotFound { what }.into()
 }
 
-/// A part of a request: found through its request, with the permission its type
+/// A part of a request: found through its request, with the permission its kind
 /// needs (collected values and answer packages are personal data).
 async fn part(
-    l: &Loaders,
     session: &Session,
     type_name: &str,
     uuid: Uuid,
     path: &[&str],
     op: &str,
 ) -> ApiResult<Node> {
-    use workflow::requests::RequestPart as P;
-    let (part, action) = match type_name {
-        "RequestTask" => (P::Task, Action::Read),
-        "CollectedRecord" => (P::Record, Action::ReadData),
-        "LeakFinding" => (P::LeakFinding, Action::Read),
-        "TimelineEntry" => (P::TimelineEntry, Action::Read),
-        "RequestAttachment" => (P::Attachment, Action::Read),
-        "Correction" => (P::Correction, Action::Read),
-        "ProcessingRestriction" => (P::Restriction, Action::Read),
-        "RecipientNotice" => (P::RecipientNotice, Action::Read),
-        "Dispatch" => (P::Dispatch, Action::Read),
-        "AnswerPackage" => (P::AnswerPackage, Action::ReadData),
+    use workflow::requests::{PartView as V, RequestPart as P};
+    let part = match type_name {
+        "RequestTask" => P::Task,
+        "CollectedRecord" => P::Record,
+        "LeakFinding" => P::LeakFinding,
+        "TimelineEntry" => P::TimelineEntry,
+        "RequestAttachment" => P::Attachment,
+        "Correction" => P::Correction,
+        "ProcessingRestriction" => P::Restriction,
+        "RecipientNotice" => P::RecipientNotice,
+        "Dispatch" => P::Dispatch,
+        "AnswerPackage" => P::AnswerPackage,
         _ => {
             return Err(ApiError::invalid(path, "is not an ID issued by this API"));
         }
     };
     session
-        .require(workflow::Object::Request, action, op)
+        .require(workflow::Object::Request, part.read_action(), op)
         .await?;
-    let principal = session.principal()?;
-    let wf = session.workflow();
-    let request = wf.request_of_part(principal, part, uuid).await?;
-    let missing = || not_found("object");
-    Ok(match part {
-        P::Task => Node::RequestTask(
-            l.request_tasks
-                .load_one(request)
-                .await?
-                .unwrap_or_default()
-                .into_iter()
-                .find(|t| t.id == uuid)
-                .ok_or_else(missing)?
-                .into(),
-        ),
-        P::Record => Node::CollectedRecord(
-            crate::graphql::types::requests::records_of(l, request)
-                .await?
-                .into_iter()
-                .find(|r| r.record_uuid == uuid)
-                .ok_or_else(missing)?,
-        ),
-        P::LeakFinding => Node::LeakFinding(
-            l.request_leak_findings
-                .load_one(request)
-                .await?
-                .unwrap_or_default()
-                .into_iter()
-                .find(|f| f.finding.id == uuid)
-                .ok_or_else(missing)?
-                .into(),
-        ),
-        P::TimelineEntry => Node::TimelineEntry(wf.timeline_entry(principal, uuid).await?.into()),
-        P::Attachment => {
-            let received = l
-                .request_attachments
-                .load_one(request)
-                .await?
-                .unwrap_or_default();
-            let found = match received.into_iter().find(|a| a.id == uuid) {
-                Some(a) => a,
-                None => {
-                    let tasks = l.request_tasks.load_one(request).await?.unwrap_or_default();
-                    l.task_files
-                        .load_many(tasks.iter().map(|t| t.id))
-                        .await?
-                        .into_values()
-                        .flatten()
-                        .find(|a| a.id == uuid)
-                        .ok_or_else(missing)?
-                }
-            };
-            Node::RequestAttachment(found.into())
-        }
-        P::Correction => Node::Correction(
-            l.request_corrections
-                .load_one(request)
-                .await?
-                .unwrap_or_default()
-                .into_iter()
-                .find(|c| c.id == uuid)
-                .ok_or_else(missing)?
-                .into(),
-        ),
-        P::Restriction => Node::ProcessingRestriction(
-            l.request_restrictions
-                .load_one(request)
-                .await?
-                .unwrap_or_default()
-                .into_iter()
-                .find(|r| r.id == uuid)
-                .ok_or_else(missing)?
-                .into(),
-        ),
-        P::RecipientNotice => Node::RecipientNotice(
-            wf.recipient_notices(principal, request)
-                .await?
-                .into_iter()
-                .find(|n| n.id == uuid)
-                .ok_or_else(missing)?
-                .into(),
-        ),
-        P::Dispatch => Node::DispatchProof(
-            wf.dispatch_proof(principal, request)
-                .await?
-                .filter(|d| d.id == uuid)
-                .ok_or_else(missing)?
-                .into(),
-        ),
-        P::AnswerPackage => Node::AnswerPackage(
-            l.answer_packages
-                .load_one(request)
-                .await?
-                .filter(|p| p.id == uuid)
-                .ok_or_else(|| not_found("answer package (a superseded package is not kept)"))?
-                .into(),
-        ),
+    let found = session
+        .workflow()
+        .request_part(session.principal()?, part, uuid)
+        .await?;
+    Ok(match found {
+        V::Task(t) => Node::RequestTask(t.into()),
+        V::Record {
+            record,
+            value,
+            redaction,
+        } => Node::CollectedRecord(CollectedRecord::new(record, value, redaction)),
+        V::LeakFinding(f) => Node::LeakFinding(f.into()),
+        V::TimelineEntry(e) => Node::TimelineEntry(e.into()),
+        V::Attachment(a) => Node::RequestAttachment(a.into()),
+        V::Correction(c) => Node::Correction(c.into()),
+        V::Restriction(r) => Node::ProcessingRestriction(r.into()),
+        V::RecipientNotice(n) => Node::RecipientNotice(n.into()),
+        V::Dispatch(d) => Node::DispatchProof(d.into()),
+        V::AnswerPackage(p) => Node::AnswerPackage(p.into()),
     })
 }
 
@@ -346,7 +248,7 @@ impl NodeQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "A global ID.")] id: ID,
     ) -> ApiResult<Node> {
-        let node = fetch(loaders(ctx)?, session(ctx)?, &id, &["id"], "Query.node").await?;
+        let node = fetch(session(ctx)?, &id, &["id"], "Query.node").await?;
         as_read(ctx, &id, node)
     }
 
@@ -364,11 +266,10 @@ impl NodeQuery {
             ));
         }
         let session = session(ctx)?;
-        let l = loaders(ctx)?;
         let mut nodes = Vec::with_capacity(ids.len());
         for (i, id) in ids.iter().enumerate() {
             let index = i.to_string();
-            let fetched = fetch(l, session, id, &["ids", &index], "Query.nodes").await;
+            let fetched = fetch(session, id, &["ids", &index], "Query.nodes").await;
             match fetched.and_then(|node| as_read(ctx, id, node)) {
                 Ok(node) => nodes.push(Some(node)),
                 Err(err) => {

@@ -1116,7 +1116,11 @@ pub struct CollectedRecord {
 }
 
 impl CollectedRecord {
-    fn new(m: collected_record::Model, value: String, r: Option<redaction::Model>) -> Self {
+    pub(crate) fn new(
+        m: collected_record::Model,
+        value: String,
+        r: Option<redaction::Model>,
+    ) -> Self {
         Self {
             id: global_id("CollectedRecord", m.id),
             task_id: global_id("RequestTask", m.task_id),
@@ -1681,7 +1685,7 @@ async fn request_records(ctx: &Context<'_>, request: Uuid) -> ApiResult<Vec<Coll
 }
 
 /// A request's collected values with their redactions, through these loaders.
-pub(crate) async fn records_of(
+async fn records_of(
     l: &crate::graphql::loaders::Loaders,
     request: Uuid,
 ) -> ApiResult<Vec<CollectedRecord>> {
