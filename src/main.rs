@@ -5,7 +5,9 @@
 #![recursion_limit = "256"]
 
 /// mimalloc instead of the system allocator: a page of the API allocates many small
-/// objects per field, and glibc malloc took about a fifth of its CPU.
+/// objects per field, and glibc malloc took about a fifth of its CPU. Its `override`
+/// feature (Cargo.toml) also serves `malloc`/`free` to C code, i.e. the bundled
+/// SQLite.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
