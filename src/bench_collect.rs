@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use sea_orm::sqlx::{self, Connection, Row};
+use sea_orm::sqlx::{self, ConnectOptions, Connection, Row};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
 };
@@ -401,7 +401,13 @@ impl Shop {
                     raw_sql: RAW_MYSQL.to_owned(),
                 };
                 let seeded = async {
-                    let mut conn = sqlx::MySqlConnection::connect(&url)
+                    // The bench times the seeding itself; sqlx's slow-statement
+                    // warning would print each seeding script in full.
+                    let mut conn = url
+                        .parse::<sqlx::mysql::MySqlConnectOptions>()
+                        .map_err(|e| fail(e.to_string()))?
+                        .disable_statement_logging()
+                        .connect()
                         .await
                         .map_err(|e| fail(e.to_string()))?;
                     for statement in mysql_seed(scale) {
@@ -435,12 +441,13 @@ impl Shop {
                     raw_sql: RAW_SQLITE.to_owned(),
                 };
                 let seeded = async {
-                    let mut conn = sqlx::SqliteConnection::connect(&format!(
-                        "sqlite://{}?mode=rwc",
-                        file.display()
-                    ))
-                    .await
-                    .map_err(|e| fail(e.to_string()))?;
+                    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+                        .filename(&file)
+                        .create_if_missing(true)
+                        .disable_statement_logging()
+                        .connect()
+                        .await
+                        .map_err(|e| fail(e.to_string()))?;
                     sqlx::raw_sql(sqlx::AssertSqlSafe(sqlite_seed(scale)))
                         .execute(&mut conn)
                         .await

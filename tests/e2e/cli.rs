@@ -310,6 +310,61 @@ fn bench_register_prints_latency_and_throughput() {
     );
 }
 
+/// `auskunft bench collect` runs end to end at a tiny scale on SQLite, and on
+/// PostgreSQL and MariaDB when their test URLs are set: it seeds each shop, collects
+/// requests one at a time and in a burst, and fails unless every collection found
+/// exactly the rows of the hand-written statement.
+#[test]
+fn bench_collect_measures_each_shop_and_store() {
+    let postgres = std::env::var("AUSKUNFT_TEST_POSTGRES_URL").ok();
+    let mysql = std::env::var("AUSKUNFT_TEST_MYSQL_URL").ok();
+    let mut cmd = auskunft();
+    cmd.args([
+        "bench",
+        "collect",
+        "--scales",
+        "200",
+        "--requests",
+        "4",
+        "--burst",
+        "6",
+        "--workers",
+        "2",
+        "--bench-dir",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench"),
+    ]);
+    if let Some(url) = &postgres {
+        cmd.args(["--postgres", url]);
+    }
+    if let Some(url) = &mysql {
+        cmd.args(["--mysql", url]);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut expected = vec![
+        "SQLite shop, 200 customers: seeded",
+        "store SQLite: collection p50",
+    ];
+    if postgres.is_some() {
+        expected.extend([
+            "PostgreSQL shop, 200 customers: seeded",
+            "store PostgreSQL: collection p50",
+        ]);
+    }
+    if mysql.is_some() {
+        expected.push("MariaDB shop, 200 customers: seeded");
+    }
+    for line in expected {
+        assert!(stdout.contains(line), "{line:?} missing in:\n{stdout}");
+    }
+    assert!(stdout.contains("complete collections/s"), "{stdout}");
+}
+
 #[test]
 fn bench_intake_prints_throughput_of_submits_and_transitions() {
     let dir = std::env::temp_dir().join(format!(
