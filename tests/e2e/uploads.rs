@@ -9,7 +9,7 @@ use workflow::Role;
 use crate::common::{TestApp, assert_code, e2e, error_paths};
 
 const UPLOAD: &str = "mutation($i: UploadTaskResultInput!) { uploadTaskResult(input: $i) { \
-    task { state note completedById files { fileName mediaType sizeBytes sha256 downloadUrl } } \
+    task { state note completedById files { id fileName mediaType sizeBytes sha256 downloadUrl } } \
     request { version state recordsCount records { id location value redaction { reason } } \
     attachments { fileName } } } }";
 
@@ -224,6 +224,22 @@ async fn json_csv_and_file_uploads_complete_the_task(app: TestApp) {
     let resp = app.client.get(&url).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.bytes().await.unwrap().as_ref(), letter);
+
+    // Fetched by its ID, the file needs what `RequestTask.files` needs: the
+    // integrator, who may read requests but not their data, gets FORBIDDEN and
+    // nothing of it, through `node` as through `nodes`.
+    let by_id = "query($id: ID!) { node(id: $id) { ... on RequestAttachment { fileName sha256 } } \
+                 nodes(ids: [$id]) { ... on RequestAttachment { fileName } } }";
+    let vars = json!({"id": files[0]["id"]});
+    let denied = app
+        .gql(app.key(Role::Integrator), by_id, vars.clone())
+        .await;
+    assert_code(&denied, "FORBIDDEN");
+    assert!(!denied.to_string().contains("brief.txt"), "{denied}");
+    let read = app.gql_ok(app.key(Role::Steward), by_id, vars).await;
+    assert_eq!(read["node"]["fileName"], "brief.txt");
+    assert_eq!(read["node"]["sha256"], files[0]["sha256"]);
+    assert_eq!(read["nodes"][0]["fileName"], "brief.txt");
 
     // Records again replace the file (and its content).
     let done = upload_ok(

@@ -120,6 +120,12 @@ mod tests {
                 "{other}"
             );
         }
+        // "Person:<uuid>" is 43 bytes: base64 with padding ends in "==".
+        let unpadded = global_id("Person", id);
+        let padded = ID(base64::engine::general_purpose::URL_SAFE.encode(format!("Person:{id}")));
+        assert_eq!(padded.as_str(), format!("{}==", unpadded.as_str()));
+        assert_eq!(decode(&unpadded, "Person", &["id"]).unwrap(), id);
+        assert!(decode(&padded, "Person", &["id"]).is_err());
     }
 
     #[test]

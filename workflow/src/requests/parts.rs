@@ -73,9 +73,24 @@ pub enum PartView {
     AnswerPackage(AnswerPackageView),
 }
 
+impl PartView {
+    /// What reading this part needs on `Object::Request`, as on the path that lists
+    /// it: collected values, files uploaded as a task's result (`RequestTask.files`)
+    /// and answer packages are the subject's personal data; files received with the
+    /// request (`SubjectRequest.attachments`) are read like the request.
+    pub fn read_action(&self) -> Action {
+        match self {
+            Self::Record { .. } | Self::AnswerPackage(_) => Action::ReadData,
+            Self::Attachment(file) if file.task_id.is_some() => Action::ReadData,
+            _ => Action::Read,
+        }
+    }
+}
+
 impl RequestPart {
-    /// What reading a part of this kind needs on `Object::Request`: collected values
-    /// and answer packages are the subject's personal data.
+    /// What reading any part of this kind needs at least on `Object::Request`
+    /// (checked before the part is looked up); [`PartView::read_action`] says what
+    /// the part found needs.
     pub fn read_action(self) -> Action {
         match self {
             Self::Record | Self::AnswerPackage => Action::ReadData,
@@ -136,8 +151,9 @@ impl Workflow {
     }
 
     /// The part `id` of the kind `part`, as the lists of its request show it;
-    /// NOT_FOUND when the caller's organization has no such part (a superseded answer
-    /// package is not kept). The caller checks `part.read_action()` first.
+    /// NOT_FOUND when the caller's organization has no such part, and for an answer
+    /// package that is no longer its request's current one. The caller checks
+    /// `part.read_action()` before and the found part's `read_action()` after.
     pub async fn request_part(
         &self,
         principal: &Principal,
@@ -227,7 +243,7 @@ impl Workflow {
                 )
                 .map(PartView::AnswerPackage)
                 .ok_or(Error::NotFound {
-                    what: "answer package (a superseded package is not kept)",
+                    what: "current answer package (a superseded one is not served)",
                 });
             }
             RequestPart::TimelineEntry => Some(PartView::TimelineEntry(

@@ -216,6 +216,12 @@ async fn part(
         .workflow()
         .request_part(session.principal()?, part, uuid)
         .await?;
+    // A file uploaded as a task's result is read with the collected data.
+    if found.read_action() != part.read_action() {
+        session
+            .require(workflow::Object::Request, found.read_action(), op)
+            .await?;
+    }
     Ok(match found {
         V::Task(t) => Node::RequestTask(t.into()),
         V::Record {
