@@ -40,6 +40,9 @@ pub struct RegisterBench {
     /// be created and dropped (e.g. postgres://postgres@127.0.0.1:5432/postgres).
     #[arg(long, value_name = "URL")]
     postgres: Option<String>,
+    /// The pool of the scratch store (from `--database-max-connections`).
+    #[arg(skip)]
+    pub pool: StoreOptions,
 }
 
 /// Why the bench could not run.
@@ -150,8 +153,8 @@ pub(crate) fn quantile_ms(sorted: &[Duration], p: f64) -> f64 {
 
 /// A workflow on a freshly migrated database, with its own key for data at rest;
 /// SQLite sources (the demo shop) live in the temporary directory.
-pub(crate) async fn open_scratch(url: &str) -> Result<Workflow, BenchError> {
-    let store = Store::connect_and_migrate(url, &StoreOptions::default()).await?;
+pub(crate) async fn open_scratch(url: &str, pool: &StoreOptions) -> Result<Workflow, BenchError> {
+    let store = Store::connect_and_migrate(url, pool).await?;
     let cipher = workflow::core::crypto::Cipher::from_base64(
         &workflow::core::crypto::Cipher::generate_key(),
     )
@@ -186,7 +189,7 @@ pub(crate) async fn serve(
 }
 
 async fn run_on(label: &str, url: &str, opts: &RegisterBench) -> Result<(), BenchError> {
-    let workflow = open_scratch(url).await?;
+    let workflow = open_scratch(url, &opts.pool).await?;
     let started = Instant::now();
     let admin = seed(&workflow, opts).await?;
     println!(

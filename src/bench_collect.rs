@@ -40,7 +40,7 @@ use workflow::register::sources::{ConnectorKind, SourceDraft};
 use workflow::requests::{
     Channel, NewIdentity, NewRequest, RequestKind, RequestState, VerificationMethod,
 };
-use workflow::{DomainEvent, PageRequest, Principal, Workflow};
+use workflow::{DomainEvent, PageRequest, Principal, StoreOptions, Workflow};
 
 use crate::bench::{BenchError, measure, open_scratch, quantile_ms};
 
@@ -88,6 +88,9 @@ pub struct CollectBench {
     /// ../shared/bench, shared/bench, ../../shared/bench that has them).
     #[arg(long, value_name = "DIR")]
     bench_dir: Option<PathBuf>,
+    /// The pool of the scratch store (from `--database-max-connections`).
+    #[arg(skip)]
+    pub pool: StoreOptions,
 }
 
 /// A database kind.
@@ -1049,7 +1052,7 @@ async fn run_on(
     seed_secs: f64,
     opts: &CollectBench,
 ) -> Result<Measured, BenchError> {
-    let wf = open_scratch(store_url).await?;
+    let wf = open_scratch(store_url, &opts.pool).await?;
     let org = wf
         .create_organization("Bench Shop GmbH", &Actor::system("bench"))
         .await?;

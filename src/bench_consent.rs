@@ -14,6 +14,8 @@ use uuid::Uuid;
 use workflow::consent::ConsentChannel;
 use workflow::entity::{consent, data_subject, purpose, subject_identity};
 
+use workflow::StoreOptions;
+
 use crate::bench::{BenchError, measure, on_each_database, open_scratch, quantile_ms, serve};
 
 /// Options of `bench consent`.
@@ -35,6 +37,9 @@ pub struct ConsentBench {
     /// be created and dropped (e.g. postgres://postgres@127.0.0.1:5432/postgres).
     #[arg(long, value_name = "URL")]
     postgres: Option<String>,
+    /// The pool of the scratch store (from `--database-max-connections`).
+    #[arg(skip)]
+    pub pool: StoreOptions,
 }
 
 /// Rows per INSERT while seeding.
@@ -150,7 +155,7 @@ async fn seed(
 }
 
 async fn run_on(label: &str, url: &str, opts: &ConsentBench) -> Result<(), BenchError> {
-    let workflow = open_scratch(url).await?;
+    let workflow = open_scratch(url, &opts.pool).await?;
     let shop = std::env::temp_dir().join(format!(
         "auskunft-bench-shop-{}.db",
         Uuid::new_v4().simple()

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use clap::Args;
 use serde_json::{Value, json};
 
+use workflow::StoreOptions;
+
 use crate::bench::{BenchError, measure, on_each_database, open_scratch, quantile_ms, serve};
 
 /// Options of `bench intake`.
@@ -21,6 +23,9 @@ pub struct IntakeBench {
     /// be created and dropped (e.g. postgres://postgres@127.0.0.1:5432/postgres).
     #[arg(long, value_name = "URL")]
     postgres: Option<String>,
+    /// The pool of the scratch store (from `--database-max-connections`).
+    #[arg(skip)]
+    pub pool: StoreOptions,
 }
 
 /// (global id, version) of each submitted request, by index.
@@ -61,7 +66,7 @@ async fn post(
 }
 
 async fn run_on(label: &str, url: &str, opts: &IntakeBench) -> Result<(), BenchError> {
-    let workflow = open_scratch(url).await?;
+    let workflow = open_scratch(url, &opts.pool).await?;
     // The demo organization: a register with a mapped shop database, one key per role.
     let shop = std::env::temp_dir().join(format!(
         "auskunft-bench-shop-{}.db",

@@ -56,6 +56,15 @@ pub struct GlobalArgs {
     /// [default: 4].
     #[arg(long, global = true, env = "AUSKUNFT_WORKERS", value_name = "N")]
     pub workers: Option<usize>,
+    /// Connections each process keeps open to its own database at most (1 to 1000)
+    /// [default: 10].
+    #[arg(
+        long,
+        global = true,
+        env = "AUSKUNFT_DATABASE_MAX_CONNECTIONS",
+        value_name = "N"
+    )]
+    pub database_max_connections: Option<u32>,
 }
 
 /// Flags of `serve`.
@@ -118,6 +127,7 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     database_url: Option<String>,
+    database_max_connections: Option<u32>,
     encryption_key: Option<String>,
     bind: Option<String>,
     metrics_bind: Option<String>,
@@ -215,6 +225,8 @@ pub enum ConfigError {
 pub struct Config {
     /// Database URL.
     pub database_url: String,
+    /// The pool of connections to that database.
+    pub store: workflow::StoreOptions,
     /// Listen address.
     pub bind: String,
     /// Separate listen address of `/metrics`, if any.
@@ -503,6 +515,13 @@ impl Config {
             .map(|h| within("retention.sweep_interval_hours", h, 1..=8760))
             .transpose()?
             .map(|h| Duration::from_secs(u64::from(h) * 3600));
+        let mut store = workflow::StoreOptions::default();
+        if let Some(n) = global
+            .database_max_connections
+            .or(file.database_max_connections)
+        {
+            store.max_connections = within("database_max_connections", n, 1..=1000)?;
+        }
         Ok(Self {
             dispatch,
             retention_sweep,
@@ -518,6 +537,7 @@ impl Config {
                 .clone()
                 .or(file.database_url)
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            store,
             bind: serve
                 .bind
                 .clone()
@@ -596,6 +616,38 @@ mod tests {
             c.limits.schema.max_complexity, 5000,
             "default where neither says"
         );
+    }
+
+    #[test]
+    fn the_pool_size_comes_from_the_flag_or_the_file_within_bounds() {
+        let c = Config::resolve(&GlobalArgs::default(), &ServeArgs::default()).unwrap();
+        assert_eq!(c.store.max_connections, 10, "default");
+        let f = file("database_max_connections = 4\n");
+        let global = GlobalArgs {
+            config: Some(f.0.clone()),
+            ..Default::default()
+        };
+        let c = Config::resolve(&global, &ServeArgs::default()).unwrap();
+        assert_eq!(c.store.max_connections, 4, "file");
+        let flag = GlobalArgs {
+            database_max_connections: Some(25),
+            ..global
+        };
+        let c = Config::resolve(&flag, &ServeArgs::default()).unwrap();
+        assert_eq!(c.store.max_connections, 25, "flag wins over file");
+        for bad in [0, 1001] {
+            let global = GlobalArgs {
+                database_max_connections: Some(bad),
+                ..Default::default()
+            };
+            assert!(matches!(
+                Config::resolve(&global, &ServeArgs::default()),
+                Err(ConfigError::Invalid {
+                    name: "database_max_connections",
+                    ..
+                })
+            ));
+        }
     }
 
     #[test]

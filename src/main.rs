@@ -23,7 +23,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 use workflow::access::audit::Actor;
-use workflow::{Store, StoreOptions, Workflow, WorkflowOptions};
+use workflow::{Store, Workflow, WorkflowOptions};
 
 use crate::config::{Config, ConfigError, GlobalArgs, ServeArgs};
 
@@ -257,7 +257,7 @@ async fn async_main() -> ExitCode {
 
 async fn open(config: &Config) -> Result<Workflow, CliError> {
     let cipher = config::cipher(config)?;
-    let store = Store::connect_and_migrate(&config.database_url, &StoreOptions::default()).await?;
+    let store = Store::connect_and_migrate(&config.database_url, &config.store).await?;
     let options = WorkflowOptions {
         sources: config.sources.clone(),
         dispatch: config.dispatch.clone(),
@@ -280,7 +280,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Migrate => {
-            Store::connect_and_migrate(&config.database_url, &StoreOptions::default()).await?;
+            Store::connect_and_migrate(&config.database_url, &config.store).await?;
             println!(
                 "database migrated: {}",
                 workflow::core::store::redact_url(&config.database_url)
@@ -347,17 +347,29 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Bench {
-            command: BenchCommand::Register(opts),
-        } => Ok(bench::run(opts).await?),
+            command: BenchCommand::Register(mut opts),
+        } => {
+            opts.pool = config.store.clone();
+            Ok(bench::run(opts).await?)
+        }
         Command::Bench {
-            command: BenchCommand::Intake(opts),
-        } => Ok(bench_intake::run(opts).await?),
+            command: BenchCommand::Intake(mut opts),
+        } => {
+            opts.pool = config.store.clone();
+            Ok(bench_intake::run(opts).await?)
+        }
         Command::Bench {
-            command: BenchCommand::Collect(opts),
-        } => Ok(bench_collect::run(opts).await?),
+            command: BenchCommand::Collect(mut opts),
+        } => {
+            opts.pool = config.store.clone();
+            Ok(bench_collect::run(opts).await?)
+        }
         Command::Bench {
-            command: BenchCommand::Consent(opts),
-        } => Ok(bench_consent::run(opts).await?),
+            command: BenchCommand::Consent(mut opts),
+        } => {
+            opts.pool = config.store.clone();
+            Ok(bench_consent::run(opts).await?)
+        }
         Command::Demo => {
             let workflow = open(&config).await?;
             let setup = workflow
