@@ -181,6 +181,18 @@ async fn redact_and_send_back(app: &TestApp, flow: &Flow, reviewed: &Value, loca
             .is_some_and(|m| m.contains("call centre note")),
         "the conflict names the standing reason: {again}"
     );
+    // Fetched by its ID, the value carries its redaction as in the request's list.
+    let by_id = app
+        .gql_ok(
+            app.key(Role::Reviewer),
+            "query($id: ID!) { node(id: $id) { ... on CollectedRecord { location redaction { reason } } } }",
+            json!({"id": note}),
+        )
+        .await;
+    assert_eq!(
+        by_id["node"],
+        json!({"location": location, "redaction": {"reason": "call centre note, not the subject's data"}})
+    );
     let unredacted = reviewed["records"]
         .as_array()
         .unwrap()

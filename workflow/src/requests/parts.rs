@@ -160,8 +160,29 @@ impl Workflow {
         part: RequestPart,
         id: Uuid,
     ) -> Result<PartView> {
-        let request = [self.request_of_part(principal, part, id).await?];
         let missing = || Error::NotFound { what: part.noun() };
+        if part == RequestPart::Record {
+            // By its own key: `nodes` of many values of one request would otherwise
+            // open every value of that request once per ID.
+            let conn = self.store.conn();
+            let record = collected_record::Entity::find_by_id(id)
+                .filter(collected_record::Column::OrgId.eq(principal.org_id))
+                .one(conn)
+                .await?
+                .ok_or_else(missing)?;
+            let value = self.open_value(&record)?;
+            let redaction = redaction::Entity::find()
+                .filter(redaction::Column::OrgId.eq(principal.org_id))
+                .filter(redaction::Column::RecordId.eq(id))
+                .one(conn)
+                .await?;
+            return Ok(PartView::Record {
+                record,
+                value,
+                redaction,
+            });
+        }
+        let request = [self.request_of_part(principal, part, id).await?];
         fn pick<T>(rows: Vec<T>, is: impl Fn(&T) -> bool) -> Option<T> {
             rows.into_iter().find(|row| is(row))
         }
@@ -170,25 +191,7 @@ impl Workflow {
                 t.id == id
             })
             .map(PartView::Task),
-            RequestPart::Record => {
-                let found = pick(self.records_of_requests(principal, &request).await?, |r| {
-                    r.0.id == id
-                });
-                match found {
-                    Some((record, value)) => {
-                        let redaction = pick(
-                            self.redactions_of_requests(principal, &request).await?,
-                            |r| r.record_id == id,
-                        );
-                        Some(PartView::Record {
-                            record,
-                            value,
-                            redaction,
-                        })
-                    }
-                    None => None,
-                }
-            }
+            RequestPart::Record => None, // returned above
             RequestPart::LeakFinding => pick(
                 self.leak_findings_of_requests(principal, &request).await?,
                 |f| f.finding.id == id,
