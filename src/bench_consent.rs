@@ -11,10 +11,9 @@ use sea_orm::{
 };
 use serde_json::json;
 use uuid::Uuid;
+use workflow::StoreOptions;
 use workflow::consent::ConsentChannel;
 use workflow::entity::{consent, data_subject, purpose, subject_identity};
-
-use workflow::StoreOptions;
 
 use crate::bench::{BenchError, measure, on_each_database, open_scratch, quantile_ms, serve};
 

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use clap::Args;
 use serde_json::{Value, json};
-
 use workflow::StoreOptions;
 
 use crate::bench::{BenchError, measure, on_each_database, open_scratch, quantile_ms, serve};
