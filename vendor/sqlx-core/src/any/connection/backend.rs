@@ -46,9 +46,10 @@ pub trait AnyConnectionBackend: std::any::Any + Debug + Send + 'static {
     /// - Level 0: No active transaction.
     /// - Level 1: A transaction is active.
     /// - Level 2 or higher: A transaction is active and one or more SAVEPOINTs have been created within it.
-    fn get_transaction_depth(&self) -> usize {
-        unimplemented!("get_transaction_depth() is not implemented for this backend. This is a provided method to avoid a breaking change, but it will become a required method in version 0.9 and later.");
-    }
+    ///
+    /// A required method in this patched copy (upstream provides a default that panics
+    /// and says it will become required); every driver implements it.
+    fn get_transaction_depth(&self) -> usize;
 
     /// Checks if the connection is currently in a transaction.
     ///
