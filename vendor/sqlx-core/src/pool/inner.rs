@@ -81,7 +81,17 @@ impl<DB: Database> PoolInner<DB> {
         // which may take a long time at high levels of churn.
         //
         // By maintaining our own atomic count, we avoid that issue entirely.
-        self.num_idle.load(Ordering::Acquire)
+        //
+        // Patched (PATCHED.md): a connection is pushed to `idle_conns` before the count
+        // is incremented, so a concurrent acquire can pop it and decrement first, and
+        // `close()` stores 0 while connections may still be popped: the count then
+        // wraps below zero for a moment. The maintenance task loops `0..num_idle()`
+        // without yielding when nothing can be acquired, so a wrapped count pinned a
+        // runtime thread (a test hung on it). No pool has more idle connections than
+        // connections.
+        self.num_idle
+            .load(Ordering::Acquire)
+            .min(self.size() as usize)
     }
 
     pub(super) fn is_closed(&self) -> bool {
